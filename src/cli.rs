@@ -1,0 +1,258 @@
+//! Command-line definitions only: the doc comments are the help text, man
+//! pages and completions. No behaviour lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcp-auth",
+    version,
+    about = "OAuth logins and tokens for MCP clients and OAuth-protected APIs",
+    long_about = "mcp-auth logs in to OAuth providers and MCP servers, keeps the tokens in the OS \
+keyring, refreshes them before they expire, and hands a valid access token to scripts and MCP \
+clients.\n\nSecrets live in the OS keyring (or, when chosen explicitly, a 0600 file); metadata and \
+an audit log live in SQLite. Set MCP_AUTH_HOME=DIR to keep everything under DIR.",
+    after_help = "Examples:\n  mcp-auth login github\n  mcp-auth tokens list\n  mcp-auth token github\n  curl -H \"$(mcp-auth token github --header)\" https://api.github.com/user",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+
+    /// Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in to a provider or an MCP server and save the credential
+    ///
+    /// TARGET is a provider (`mcp-auth providers list`) or the URL of an MCP
+    /// server. The browser opens on the provider's login page and the URL is
+    /// printed too; the answer comes back to a one-shot listener on
+    /// 127.0.0.1. Logging in again under the same name replaces the
+    /// credential.
+    #[command(
+        after_help = "Examples:\n  mcp-auth login github --client-id Iv1.0123456789abcdef\n  mcp-auth login okta --domain dev-123.okta.com --scope openid --scope offline_access\n  mcp-auth login google --name work-google\n  MCP_AUTH_BROWSER=\"firefox --private-window\" mcp-auth login gitlab"
+    )]
+    Login(LoginArgs),
+
+    /// Print a valid access token, refreshing it first when needed
+    ///
+    /// For scripts: only the token (or with --header the whole header line)
+    /// goes to stdout.
+    #[command(
+        after_help = "Examples:\n  mcp-auth token github\n  curl -H \"$(mcp-auth token github --header)\" https://api.github.com/user\n  mcp-auth token work --min-valid 10m"
+    )]
+    Token(TokenArgs),
+
+    /// List, inspect, refresh, revoke and prune saved credentials
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+
+    /// Show the provider templates and the custom providers of the config
+    #[command(subcommand)]
+    Providers(ProvidersCommand),
+
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  mcp-auth completions bash > ~/.local/share/bash-completion/completions/mcp-auth\n  mcp-auth completions zsh > \"${fpath[1]}/_mcp-auth\"\n  mcp-auth completions fish > ~/.config/fish/completions/mcp-auth.fish"
+    )]
+    Completions {
+        /// The shell to generate for
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// A provider name (github, google, microsoft, okta, auth0, gitlab, or one
+    /// from config.toml) or an MCP server URL
+    pub target: String,
+
+    /// Save the credential under this name [default: the provider name or the server's host]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Scope to request; repeat for several (replaces the provider's default scopes)
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+
+    /// OAuth client id (overrides the config)
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Read the client secret from this environment variable (secrets never go on the command line)
+    #[arg(long, value_name = "VAR")]
+    pub client_secret_env: Option<String>,
+
+    /// Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+
+    /// Microsoft tenant: common, organizations, consumers or a tenant id [default: common]
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
+
+    /// Port for the 127.0.0.1 redirect listener [default: any free port]
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Do not open a browser; only print the URL to open
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// How long to wait for the browser to come back [default: 5m]
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Print the saved credential as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The credential's name
+    pub name: String,
+
+    /// Refresh first when the token expires within this time
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub min_valid: String,
+
+    /// Print `Authorization: Bearer <token>` instead of the bare token
+    #[arg(long)]
+    pub header: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// List saved credentials with their user, scopes and health
+    #[command(
+        after_help = "Health is one of: valid, expiring soon, refreshable (expired, renewed on next use), expired, needs login.\n\nExamples:\n  mcp-auth tokens list\n  mcp-auth tokens list --status expired --json"
+    )]
+    List(ListArgs),
+
+    /// Show everything known about one credential (never a token value)
+    Show {
+        /// The credential's name
+        name: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Revoke credentials at their provider and delete them here
+    #[command(
+        after_help = "Examples:\n  mcp-auth tokens revoke github\n  mcp-auth tokens revoke --expired --yes\n  mcp-auth tokens revoke --all --local-only"
+    )]
+    Revoke(RevokeArgs),
+
+    /// Refresh credentials now, whatever their expiry
+    Refresh {
+        /// Credentials to refresh
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        names: Vec<String>,
+        /// Refresh every renewable credential
+        #[arg(long)]
+        all: bool,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Delete credentials that have been dead longer than the retention period
+    ///
+    /// A credential is dead when it needs a new login, or when its access
+    /// token has expired and nothing can renew it. Audit events older than
+    /// the retention period go too.
+    Prune {
+        /// Keep credentials dead for fewer days than this [default: retention_days, 90]
+        #[arg(long, value_name = "DAYS")]
+        retention_days: Option<u32>,
+        /// Show what would be deleted without deleting it
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Only credentials of this provider (or MCP server URL)
+    #[arg(long, value_name = "PROVIDER")]
+    pub provider: Option<String>,
+    /// Only credentials with this health
+    #[arg(long, value_enum, value_name = "HEALTH")]
+    pub status: Option<HealthFilter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HealthFilter {
+    Valid,
+    ExpiringSoon,
+    Refreshable,
+    Expired,
+    NeedsLogin,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RevokeArgs {
+    /// Credentials to revoke
+    #[arg(required_unless_present_any = ["all", "provider", "expired"])]
+    pub names: Vec<String>,
+    /// Revoke every credential
+    #[arg(long, conflicts_with_all = ["names", "provider", "expired"])]
+    pub all: bool,
+    /// Revoke every credential of this provider
+    #[arg(long, value_name = "PROVIDER", conflicts_with = "names")]
+    pub provider: Option<String>,
+    /// Revoke every credential that is expired or needs a login
+    #[arg(long, conflicts_with = "names")]
+    pub expired: bool,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Only delete here; do not call the provider's revocation endpoint
+    #[arg(long)]
+    pub local_only: bool,
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProvidersCommand {
+    /// List the built-in templates and custom providers
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a provider's endpoints, scopes and settings
+    Show {
+        /// The provider's name
+        name: String,
+        /// Okta or Auth0 domain, or GitLab host, to fill in the endpoints
+        #[arg(long, value_name = "DOMAIN")]
+        domain: Option<String>,
+        /// Microsoft tenant
+        #[arg(long, value_name = "TENANT")]
+        tenant: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}

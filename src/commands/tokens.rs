@@ -1,0 +1,486 @@
+//! `mcp-auth tokens list | show | revoke | refresh | prune`. Never prints a
+//! token value.
+
+use serde::Serialize;
+
+use crate::cli::{HealthFilter, ListArgs, RevokeArgs, TokensCommand};
+use crate::commands::Context;
+use crate::credentials::blocking;
+use crate::error::{Error, Result};
+use crate::model::{Credential, EventKind, Health, Timestamp, now, relative, rfc3339};
+use crate::oauth::ClientAuth;
+use crate::oauth::revoke::{self, Hint};
+
+pub async fn run(ctx: &Context, cmd: TokensCommand) -> Result<()> {
+    match cmd {
+        TokensCommand::List(args) => list(ctx, &args),
+        TokensCommand::Show { name, json } => show(ctx, &name, json),
+        TokensCommand::Revoke(args) => revoke_cmd(ctx, &args).await,
+        TokensCommand::Refresh { names, all, json } => refresh(ctx, names, all, json).await,
+        TokensCommand::Prune {
+            retention_days,
+            dry_run,
+            json,
+        } => prune(ctx, retention_days, dry_run, json),
+    }
+}
+
+/// A credential as scripts see it (`--json`): metadata, health, RFC 3339
+/// times. No secret.
+#[derive(Debug, Serialize)]
+pub struct CredentialView {
+    pub name: String,
+    pub kind: &'static str,
+    pub provider: Option<String>,
+    pub server_url: Option<String>,
+    pub issuer: Option<String>,
+    pub resource: Option<String>,
+    pub client_id: String,
+    pub grant: &'static str,
+    pub token_endpoint_auth_method: &'static str,
+    pub user: Option<String>,
+    pub email: Option<String>,
+    pub subject: Option<String>,
+    pub scopes: Vec<String>,
+    pub health: Health,
+    pub status: &'static str,
+    pub renewable: bool,
+    pub expires_at: Option<String>,
+    pub refresh_expires_at: Option<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub last_refreshed_at: Option<String>,
+    pub last_error: Option<String>,
+    pub generation: i64,
+}
+
+impl CredentialView {
+    pub fn of(c: &Credential, at: Timestamp) -> CredentialView {
+        let (kind, provider, server_url) = match &c.origin {
+            crate::model::Origin::Provider { provider } => {
+                ("provider", Some(provider.clone()), None)
+            }
+            crate::model::Origin::McpServer { server_url } => {
+                ("mcp_server", None, Some(server_url.clone()))
+            }
+        };
+        CredentialView {
+            name: c.name.clone(),
+            kind,
+            provider,
+            server_url,
+            issuer: c.issuer.clone(),
+            resource: c.resource.clone(),
+            client_id: c.client_id.clone(),
+            grant: c.grant.as_str(),
+            token_endpoint_auth_method: c.auth_method.as_str(),
+            user: c.username.clone(),
+            email: c.email.clone(),
+            subject: c.subject.clone(),
+            scopes: c.scopes.clone(),
+            health: c.health(at),
+            status: c.status.as_str(),
+            renewable: c.renewable(),
+            expires_at: c.access_expires_at.map(rfc3339),
+            refresh_expires_at: c.refresh_expires_at.map(rfc3339),
+            created_at: rfc3339(c.created_at),
+            last_used_at: c.last_used_at.map(rfc3339),
+            last_refreshed_at: c.last_refreshed_at.map(rfc3339),
+            last_error: c.last_error.clone(),
+            generation: c.generation,
+        }
+    }
+}
+
+fn matches_filter(h: Health, f: HealthFilter) -> bool {
+    matches!(
+        (h, f),
+        (Health::Valid, HealthFilter::Valid)
+            | (Health::ExpiringSoon, HealthFilter::ExpiringSoon)
+            | (Health::Refreshable, HealthFilter::Refreshable)
+            | (Health::Expired, HealthFilter::Expired)
+            | (Health::NeedsLogin, HealthFilter::NeedsLogin)
+    )
+}
+
+fn user_of(c: &Credential) -> String {
+    c.username
+        .clone()
+        .or_else(|| c.email.clone())
+        .or_else(|| c.subject.clone())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn list(ctx: &Context, args: &ListArgs) -> Result<()> {
+    let at = now();
+    let creds: Vec<Credential> = ctx
+        .store()?
+        .db()
+        .list()?
+        .into_iter()
+        .filter(|c| {
+            args.provider
+                .as_deref()
+                .is_none_or(|p| c.origin.label() == p)
+        })
+        .filter(|c| args.status.is_none_or(|f| matches_filter(c.health(at), f)))
+        .collect();
+    if args.json {
+        let views: Vec<_> = creds.iter().map(|c| CredentialView::of(c, at)).collect();
+        return ctx.out.json(&views);
+    }
+    if creds.is_empty() {
+        ctx.out.info(
+            "No credentials saved. Log in with `mcp-auth login <provider | MCP server URL>`.",
+        );
+        return Ok(());
+    }
+    let rows = creds
+        .iter()
+        .map(|c| {
+            vec![
+                c.name.clone(),
+                c.origin.label().to_string(),
+                user_of(c),
+                if c.scopes.is_empty() {
+                    "-".into()
+                } else {
+                    c.scopes.join(" ")
+                },
+                c.health(at).as_str().to_string(),
+                c.access_expires_at
+                    .map(|t| relative(t, at))
+                    .unwrap_or_else(|| "-".into()),
+                c.last_used_at
+                    .map(|t| relative(t, at))
+                    .unwrap_or_else(|| "never".into()),
+            ]
+        })
+        .collect();
+    ctx.out.table(
+        &[
+            "NAME",
+            "PROVIDER / SERVER",
+            "USER",
+            "SCOPES",
+            "HEALTH",
+            "EXPIRES",
+            "LAST USED",
+        ],
+        rows,
+    )
+}
+
+fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
+    let store = ctx.store()?;
+    let c = store
+        .db()
+        .get(name)?
+        .ok_or_else(|| Error::CredentialNotFound(name.to_string()))?;
+    let events = store.db().events(Some(name), 10)?;
+    let at = now();
+    if json {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            #[serde(flatten)]
+            credential: CredentialView,
+            events: Vec<EventView<'a>>,
+        }
+        #[derive(Serialize)]
+        struct EventView<'a> {
+            at: String,
+            kind: &'a str,
+            detail: Option<&'a str>,
+        }
+        return ctx.out.json(&Shown {
+            credential: CredentialView::of(&c, at),
+            events: events
+                .iter()
+                .map(|e| EventView {
+                    at: rfc3339(e.at),
+                    kind: &e.kind,
+                    detail: e.detail.as_deref(),
+                })
+                .collect(),
+        });
+    }
+    let when = |t: Option<Timestamp>| match t {
+        Some(t) => format!("{} ({})", rfc3339(t), relative(t, at)),
+        None => "-".into(),
+    };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let mut fields = vec![
+        ("name", c.name.clone()),
+        (
+            match c.origin {
+                crate::model::Origin::Provider { .. } => "provider",
+                crate::model::Origin::McpServer { .. } => "server",
+            },
+            c.origin.label().to_string(),
+        ),
+        ("user", user_of(&c)),
+        ("email", opt(&c.email)),
+        ("subject", opt(&c.subject)),
+        ("health", c.health(at).as_str().to_string()),
+        (
+            "scopes",
+            if c.scopes.is_empty() {
+                "-".into()
+            } else {
+                c.scopes.join(" ")
+            },
+        ),
+        ("expires", when(c.access_expires_at)),
+        (
+            "refresh token",
+            match (c.has_refresh_token, c.refresh_expires_at) {
+                (false, _) => "none".into(),
+                (true, None) => "yes".into(),
+                (true, Some(t)) => format!("yes, expires {}", when(Some(t))),
+            },
+        ),
+        ("grant", c.grant.as_str().to_string()),
+        ("client id", c.client_id.clone()),
+        ("client auth", c.auth_method.as_str().to_string()),
+        ("issuer", opt(&c.issuer)),
+        ("resource", opt(&c.resource)),
+        ("token endpoint", c.token_url.clone()),
+        ("revocation", opt(&c.revocation_url)),
+        ("created", when(Some(c.created_at))),
+        ("last used", when(c.last_used_at)),
+        ("last refreshed", when(c.last_refreshed_at)),
+    ];
+    if let Some(e) = &c.last_error {
+        fields.push(("last error", e.clone()));
+    }
+    ctx.out.fields(&fields)?;
+    if !events.is_empty() {
+        let mut lines = vec![String::new(), "Recent events:".to_string()];
+        for e in &events {
+            lines.push(format!(
+                "  {}  {:<14} {}",
+                rfc3339(e.at),
+                e.kind,
+                e.detail.as_deref().unwrap_or("")
+            ));
+        }
+        ctx.out.line(&lines.join("\n"))?;
+    }
+    Ok(())
+}
+
+/// The outcome for one credential of a bulk command.
+#[derive(Debug, Serialize)]
+struct Outcome {
+    name: String,
+    ok: bool,
+    message: String,
+}
+
+async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
+    let store = ctx.store()?;
+    let at = now();
+    let all = store.db().list()?;
+    let bulk = args.all || args.provider.is_some() || args.expired;
+    let targets: Vec<Credential> = if bulk {
+        all.into_iter()
+            .filter(|c| {
+                args.provider
+                    .as_deref()
+                    .is_none_or(|p| c.origin.label() == p)
+            })
+            .filter(|c| !args.expired || c.health(at).is_problem())
+            .collect()
+    } else {
+        let mut out = Vec::new();
+        for name in &args.names {
+            match all.iter().find(|c| &c.name == name) {
+                Some(c) => out.push(c.clone()),
+                None => return Err(Error::CredentialNotFound(name.clone())),
+            }
+        }
+        out
+    };
+    if targets.is_empty() {
+        ctx.out.info("Nothing to revoke.");
+        return if args.json {
+            ctx.out.json(&Vec::<Outcome>::new())
+        } else {
+            Ok(())
+        };
+    }
+    if bulk && !args.yes {
+        let names: Vec<_> = targets.iter().map(|c| c.name.as_str()).collect();
+        let question = format!(
+            "Revoke {} credential(s): {}?",
+            targets.len(),
+            names.join(", ")
+        );
+        if !ctx.out.confirm(&question, false)? {
+            return Err(Error::Usage("revocation cancelled".into()));
+        }
+    }
+    let mut outcomes = Vec::new();
+    for c in &targets {
+        let outcome = match revoke_one(ctx, c, args.local_only).await {
+            Ok(message) => Outcome {
+                name: c.name.clone(),
+                ok: true,
+                message,
+            },
+            Err(e) => Outcome {
+                name: c.name.clone(),
+                ok: false,
+                message: e.to_string(),
+            },
+        };
+        outcomes.push(outcome);
+    }
+    report_outcomes(ctx, &outcomes, args.json, "revoke")
+}
+
+/// Revokes at the provider (unless local only), then deletes here. When the
+/// provider cannot be reached the credential is kept, so it can still be
+/// revoked later; `--local-only` deletes it anyway.
+async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<String> {
+    let store = ctx.store()?.clone();
+    let mut remote = "deleted here only";
+    if !local_only && let Some(url) = &c.revocation_url {
+        let name = c.name.clone();
+        let tokens = {
+            let store = store.clone();
+            blocking(move || store.tokens(&name)).await?
+        };
+        if let Some(t) = tokens {
+            let auth = ClientAuth {
+                client_id: c.client_id.clone(),
+                client_secret: t.client_secret.clone(),
+                method: c.auth_method,
+            };
+            // Revoking the refresh token ends the grant; the access token
+            // is revoked too for servers that treat them apart.
+            if let Some(rt) = &t.refresh_token {
+                revoke::revoke(url, &auth, rt, Hint::RefreshToken)
+                    .await
+                    .map_err(|e| kept(c, e))?;
+            }
+            revoke::revoke(url, &auth, &t.access_token, Hint::AccessToken)
+                .await
+                .map_err(|e| kept(c, e))?;
+            remote = "revoked at the provider and deleted here";
+        }
+    } else if !local_only {
+        remote = "deleted here (the provider has no revocation endpoint; revoke the grant in its account settings)";
+    }
+    let name = c.name.clone();
+    let detail = remote.to_string();
+    blocking(move || {
+        store.delete_credential(&name)?;
+        store
+            .db()
+            .add_event(Some(&name), EventKind::Revoke, Some(&detail), now())
+    })
+    .await?;
+    Ok(remote.to_string())
+}
+
+fn kept(c: &Credential, e: Error) -> Error {
+    Error::Other(format!(
+        "{e}; '{}' is kept so it can be revoked later (use --local-only to delete it anyway)",
+        c.name
+    ))
+}
+
+async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Result<()> {
+    let creds = ctx.credentials()?;
+    let names: Vec<String> = if all {
+        ctx.store()?
+            .db()
+            .list()?
+            .into_iter()
+            .filter(|c| c.renewable() && c.health(now()) != Health::NeedsLogin)
+            .map(|c| c.name)
+            .collect()
+    } else {
+        names
+    };
+    let mut outcomes = Vec::new();
+    for name in names {
+        let outcome = match creds.refresh(&name, true).await {
+            Ok(r) if r.performed => Outcome {
+                name,
+                ok: true,
+                message: match r.token.expires_at {
+                    Some(t) => format!("refreshed; expires {}", relative(t, now())),
+                    None => "refreshed".into(),
+                },
+            },
+            Ok(r) => Outcome {
+                name,
+                ok: r.failure.is_none(),
+                message: match r.failure {
+                    Some(f) => format!("{f}; the current token stays in use until it expires"),
+                    None => "already refreshed by another process".into(),
+                },
+            },
+            Err(e) => Outcome {
+                name,
+                ok: false,
+                message: e.to_string(),
+            },
+        };
+        outcomes.push(outcome);
+    }
+    report_outcomes(ctx, &outcomes, json, "refresh")
+}
+
+fn report_outcomes(ctx: &Context, outcomes: &[Outcome], json: bool, verb: &str) -> Result<()> {
+    if json {
+        ctx.out.json(outcomes)?;
+    } else {
+        for o in outcomes {
+            let mark = if o.ok { "ok" } else { "FAILED" };
+            ctx.out
+                .line(&format!("{}: {mark}: {}", o.name, o.message))?;
+        }
+    }
+    let failed = outcomes.iter().filter(|o| !o.ok).count();
+    if failed > 0 {
+        return Err(Error::Other(format!(
+            "{failed} of {} credential(s) could not {verb}",
+            outcomes.len()
+        )));
+    }
+    Ok(())
+}
+
+fn prune(ctx: &Context, retention_days: Option<u32>, dry_run: bool, json: bool) -> Result<()> {
+    let days = retention_days.unwrap_or(ctx.config.retention_days);
+    let report = ctx.store()?.prune(now(), days, dry_run)?;
+    tracing::info!(
+        examined = report.examined,
+        deleted = report.deleted.len(),
+        events_deleted = report.events_deleted,
+        duration_ms = report.duration_ms,
+        "prune"
+    );
+    if json {
+        return ctx.out.json(&report);
+    }
+    let verb = if dry_run { "Would delete" } else { "Deleted" };
+    let mut text = format!(
+        "{verb} {} of {} credential(s) dead for more than {days} days",
+        report.deleted.len(),
+        report.examined
+    );
+    if !report.deleted.is_empty() {
+        text.push_str(&format!(": {}", report.deleted.join(", ")));
+    }
+    if !dry_run {
+        text.push_str(&format!(
+            "; {} audit event(s) older than {days} days removed",
+            report.events_deleted
+        ));
+    }
+    ctx.out.line(&format!("{text}."))
+}

@@ -1,0 +1,374 @@
+//! `config.toml` plus `MCP_AUTH_*` environment overrides, resolved into
+//! [`Config`] with defaults applied.
+//!
+//! Every top-level setting `some_key` can also be given as
+//! `MCP_AUTH_SOME_KEY`; provider fields as
+//! `MCP_AUTH_PROVIDERS__<NAME>__<FIELD>` (name lower-cased). The environment
+//! wins over the file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub const ENV_PREFIX: &str = "MCP_AUTH_";
+
+/// Where secrets live. The keyring is the default; the file store exists for
+/// machines without one and is only ever used when chosen explicitly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretStoreKind {
+    Keyring,
+    File,
+}
+
+/// A provider entry: a custom provider, or overrides for a built-in template
+/// (`template = "okta"` bases a new name on a template).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    pub template: Option<String>,
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub revocation_url: Option<String>,
+    pub userinfo_url: Option<String>,
+    pub device_authorization_url: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    /// Plaintext in the config file: prefer `client_secret_env` or the keyring.
+    pub client_secret: Option<String>,
+    pub client_secret_env: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub extra_params: BTreeMap<String, String>,
+    /// Template parameters: Okta/Auth0 domain, GitLab host, Microsoft tenant.
+    pub domain: Option<String>,
+    pub tenant: Option<String>,
+    pub redirect_port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    secret_store: Option<SecretStoreKind>,
+    browser: Option<String>,
+    keyring_timeout: Option<String>,
+    login_timeout: Option<String>,
+    retention_days: Option<u32>,
+    prune_interval: Option<String>,
+    refresh_ahead: Option<String>,
+    log: Option<String>,
+    log_file: Option<String>,
+    client_metadata_url: Option<String>,
+    #[serde(default)]
+    providers: BTreeMap<String, ProviderConfig>,
+}
+
+/// The kind of value a top-level key holds, to parse its environment form.
+#[derive(Clone, Copy)]
+enum Kind {
+    Str,
+    Int,
+}
+
+/// Top-level keys and the environment variables that can set them.
+const KEYS: &[(&str, Kind, &[&str])] = &[
+    ("secret_store", Kind::Str, &["MCP_AUTH_SECRET_STORE"]),
+    ("browser", Kind::Str, &["MCP_AUTH_BROWSER"]),
+    ("keyring_timeout", Kind::Str, &["MCP_AUTH_KEYRING_TIMEOUT"]),
+    ("login_timeout", Kind::Str, &["MCP_AUTH_LOGIN_TIMEOUT"]),
+    (
+        "retention_days",
+        Kind::Int,
+        &["MCP_AUTH_RETENTION_DAYS", "MCP_AUTH_TOKEN_RETENTION_DAYS"],
+    ),
+    ("prune_interval", Kind::Str, &["MCP_AUTH_PRUNE_INTERVAL"]),
+    ("refresh_ahead", Kind::Str, &["MCP_AUTH_REFRESH_AHEAD"]),
+    ("log", Kind::Str, &["MCP_AUTH_LOG"]),
+    ("log_file", Kind::Str, &["MCP_AUTH_LOG_FILE"]),
+    (
+        "client_metadata_url",
+        Kind::Str,
+        &["MCP_AUTH_CLIENT_METADATA_URL"],
+    ),
+];
+
+/// Resolved settings, defaults applied.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `None` means "not chosen": the keyring is used, and when it is
+    /// unreachable the user is told how to choose.
+    pub secret_store: Option<SecretStoreKind>,
+    pub browser: Option<String>,
+    pub keyring_timeout: Duration,
+    pub login_timeout: Duration,
+    pub retention_days: u32,
+    pub prune_interval: Duration,
+    /// Upper bound on how early the daemon refreshes (the actual lead is the
+    /// smaller of this and 10 % of the token's lifetime).
+    pub refresh_ahead: Duration,
+    pub log: Option<String>,
+    pub log_file: Option<String>,
+    pub client_metadata_url: Option<String>,
+    pub providers: BTreeMap<String, ProviderConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            secret_store: None,
+            browser: None,
+            keyring_timeout: Duration::from_secs(10),
+            login_timeout: Duration::from_secs(300),
+            retention_days: 90,
+            prune_interval: Duration::from_secs(24 * 3600),
+            refresh_ahead: Duration::from_secs(300),
+            log: None,
+            log_file: None,
+            client_metadata_url: None,
+            providers: BTreeMap::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the file (a missing file is an empty config) and the process
+    /// environment.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+        };
+        Config::from_sources(&text, &path.display().to_string(), std::env::vars())
+    }
+
+    /// Builds the config from file text and an environment; pure, for tests.
+    pub fn from_sources(
+        text: &str,
+        origin: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config> {
+        let mut table: toml::Table = toml::from_str(text)
+            .map_err(|e| Error::Config(format!("{origin} is not valid TOML: {e}")))?;
+        let env: BTreeMap<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
+        overlay_env(&mut table, &env)?;
+        let raw: RawConfig = table
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Config(format!("{origin}: {e}")))?;
+        Config::resolve(raw, origin)
+    }
+
+    fn resolve(raw: RawConfig, origin: &str) -> Result<Config> {
+        let d = Config::default();
+        let dur = |key: &str, v: Option<String>, default: Duration| -> Result<Duration> {
+            match v {
+                None => Ok(default),
+                Some(s) => parse_duration(&s)
+                    .map_err(|e| Error::Config(format!("{origin}: {key} = {s:?}: {e}"))),
+            }
+        };
+        for (name, p) in &raw.providers {
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                return Err(Error::Config(format!(
+                    "{origin}: provider name {name:?} must be a single word"
+                )));
+            }
+            if p.client_secret.is_some() && p.client_secret_env.is_some() {
+                return Err(Error::Config(format!(
+                    "{origin}: [providers.{name}] sets both client_secret and client_secret_env; keep one"
+                )));
+            }
+        }
+        Ok(Config {
+            secret_store: raw.secret_store,
+            browser: raw.browser.filter(|b| !b.trim().is_empty()),
+            keyring_timeout: dur("keyring_timeout", raw.keyring_timeout, d.keyring_timeout)?,
+            login_timeout: dur("login_timeout", raw.login_timeout, d.login_timeout)?,
+            retention_days: raw.retention_days.unwrap_or(d.retention_days),
+            prune_interval: dur("prune_interval", raw.prune_interval, d.prune_interval)?,
+            refresh_ahead: dur("refresh_ahead", raw.refresh_ahead, d.refresh_ahead)?,
+            log: raw.log,
+            log_file: raw.log_file,
+            client_metadata_url: raw.client_metadata_url,
+            providers: raw.providers,
+        })
+    }
+}
+
+fn overlay_env(table: &mut toml::Table, env: &BTreeMap<String, String>) -> Result<()> {
+    for (key, kind, vars) in KEYS {
+        // Later names in the list are aliases; the first one set wins.
+        let Some((var, value)) = vars.iter().find_map(|v| env.get(*v).map(|x| (*v, x))) else {
+            continue;
+        };
+        let value =
+            match kind {
+                Kind::Str => toml::Value::String(value.clone()),
+                Kind::Int => toml::Value::Integer(value.trim().parse().map_err(|_| {
+                    Error::Config(format!("{var}={value:?} is not a whole number"))
+                })?),
+            };
+        table.insert((*key).to_string(), value);
+    }
+    for (var, value) in env {
+        let Some(rest) = var.strip_prefix("MCP_AUTH_PROVIDERS__") else {
+            continue;
+        };
+        let Some((name, field)) = rest.split_once("__") else {
+            return Err(Error::Config(format!(
+                "{var}: expected MCP_AUTH_PROVIDERS__<NAME>__<FIELD>"
+            )));
+        };
+        let (name, field) = (name.to_lowercase(), field.to_lowercase());
+        let value = match field.as_str() {
+            "scopes" => toml::Value::Array(
+                value
+                    .split([' ', ','])
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.to_string()))
+                    .collect(),
+            ),
+            "redirect_port" => toml::Value::Integer(
+                value
+                    .parse()
+                    .map_err(|_| Error::Config(format!("{var}={value:?} is not a port")))?,
+            ),
+            _ => toml::Value::String(value.clone()),
+        };
+        let providers = table
+            .entry("providers")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(providers) = providers else {
+            return Err(Error::Config("`providers` must be a table".into()));
+        };
+        let entry = providers
+            .entry(name)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(entry) = entry else {
+            return Err(Error::Config(format!(
+                "{var}: provider entry must be a table"
+            )));
+        };
+        entry.insert(field, value);
+    }
+    Ok(())
+}
+
+/// Parses durations like `90s`, `5m`, `1h 30m`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(s).map_err(|e| format!("not a duration ({e}); try 30s, 5m or 1h"))
+}
+
+/// Records a setting in the config file, keeping the rest of the file (and
+/// its comments) as it was.
+pub fn persist_setting(path: &Path, key: &str, value: &str) -> Result<()> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+    };
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| Error::Config(format!("{} is not valid TOML: {e}", path.display())))?;
+    doc[key] = toml_edit::value(value);
+    if let Some(dir) = path.parent() {
+        crate::paths::ensure_private_dir(dir)?;
+    }
+    crate::paths::write_private_file(path, doc.to_string().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_to_an_empty_file() {
+        let c = Config::from_sources("", "t", env(&[])).unwrap();
+        assert_eq!(c.retention_days, 90);
+        assert_eq!(c.login_timeout, Duration::from_secs(300));
+        assert_eq!(c.secret_store, None);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let c = Config::from_sources(
+            "secret_store = \"keyring\"\nretention_days = 10\n",
+            "t",
+            env(&[
+                ("MCP_AUTH_SECRET_STORE", "file"),
+                ("MCP_AUTH_TOKEN_RETENTION_DAYS", "30"),
+                ("MCP_AUTH_LOGIN_TIMEOUT", "2m"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.secret_store, Some(SecretStoreKind::File));
+        assert_eq!(c.retention_days, 30);
+        assert_eq!(c.login_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn provider_fields_come_from_nested_env_names() {
+        let c = Config::from_sources(
+            "[providers.acme]\nauthorize_url = \"https://a/auth\"\n",
+            "t",
+            env(&[
+                ("MCP_AUTH_PROVIDERS__ACME__CLIENT_ID", "cid"),
+                ("MCP_AUTH_PROVIDERS__ACME__SCOPES", "a b,c"),
+            ]),
+        )
+        .unwrap();
+        let p = &c.providers["acme"];
+        assert_eq!(p.client_id.as_deref(), Some("cid"));
+        assert_eq!(p.authorize_url.as_deref(), Some("https://a/auth"));
+        assert_eq!(p.scopes.as_ref().unwrap(), &["a", "b", "c"]);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let e = Config::from_sources("login_timeout = \"soon\"", "cfg", env(&[])).unwrap_err();
+        assert!(e.to_string().contains("login_timeout"), "{e}");
+        let e =
+            Config::from_sources("", "cfg", env(&[("MCP_AUTH_RETENTION_DAYS", "x")])).unwrap_err();
+        assert!(e.to_string().contains("MCP_AUTH_RETENTION_DAYS"), "{e}");
+        let e = Config::from_sources("nonsense = 1", "cfg", env(&[])).unwrap_err();
+        assert!(e.to_string().contains("nonsense"), "{e}");
+        let e = Config::from_sources("[[", "cfg", env(&[])).unwrap_err();
+        assert!(e.to_string().contains("not valid TOML"), "{e}");
+    }
+
+    #[test]
+    fn persisting_keeps_comments_and_other_keys() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "# mine\nbrowser = \"firefox\"\n\n[providers.x]\nclient_id = \"1\"\n",
+        )
+        .unwrap();
+        persist_setting(&path, "secret_store", "file").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("# mine"));
+        let c = Config::from_sources(&text, "t", env(&[])).unwrap();
+        assert_eq!(c.secret_store, Some(SecretStoreKind::File));
+        assert_eq!(c.browser.as_deref(), Some("firefox"));
+        assert_eq!(c.providers["x"].client_id.as_deref(), Some("1"));
+    }
+}

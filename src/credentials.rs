@@ -1,0 +1,394 @@
+//! THE one place a valid access token comes from. Every command and the
+//! bridge ask here; nothing else refreshes.
+//!
+//! A refresh runs under a cross-process lock for its credential and re-reads
+//! the stored state first, so two processes never spend one rotating refresh
+//! token: the second finds the first one's fresh token and uses it. The new
+//! token set is stored before the metadata row is updated; a transient
+//! failure keeps the old refresh token; only a definite refusal
+//! (`invalid_grant`, `invalid_client`, `unauthorized_client`) marks the
+//! credential as needing a login, and its record is kept.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::model::{Credential, EventKind, GrantKind, Secret, Status, Timestamp, TokenSet, now};
+use crate::oauth::{self, ClientAuth, Extras, Tokens};
+use crate::store::{RefreshUpdate, Store};
+
+/// How long a process waits for another one's refresh of the same
+/// credential before giving up.
+const LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// OAuth errors after which only a new login helps.
+const PERMANENT: &[&str] = &["invalid_grant", "invalid_client", "unauthorized_client"];
+
+/// A usable access token and when it expires.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: Secret,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone)]
+pub struct Refreshed {
+    pub credential: Credential,
+    pub token: AccessToken,
+    /// False when no new token was obtained: another process had refreshed
+    /// already, or the refresh failed and the still-valid current token was
+    /// returned (then `failure` says why).
+    pub performed: bool,
+    pub failure: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Credentials {
+    store: Store,
+}
+
+impl Credentials {
+    pub fn new(store: Store) -> Credentials {
+        Credentials { store }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A token valid for at least `min_valid`, refreshing when needed.
+    /// Records the use.
+    pub async fn access_token(&self, name: &str, min_valid: Duration) -> Result<AccessToken> {
+        let (cred, tokens) = self.load(name).await?;
+        let token = if is_fresh(&tokens, min_valid, now()) {
+            token_of(&tokens)
+        } else {
+            self.renew(name, min_valid, false).await?.token
+        };
+        let store = self.store.clone();
+        let name = cred.name.clone();
+        blocking(move || {
+            let at = now();
+            store.db().touch_used(&name, at)?;
+            store.db().add_event(Some(&name), EventKind::Use, None, at)
+        })
+        .await?;
+        Ok(token)
+    }
+
+    /// Refreshes now (`force`), or only when the token is not valid for
+    /// `min_valid` once the lock is held.
+    pub async fn refresh(&self, name: &str, force: bool) -> Result<Refreshed> {
+        self.renew(name, Duration::ZERO, force).await
+    }
+
+    /// Reads a credential's row and secrets. A row whose secrets are gone
+    /// is marked as needing a login rather than shown as valid.
+    pub async fn load(&self, name: &str) -> Result<(Credential, TokenSet)> {
+        let store = self.store.clone();
+        let name = name.to_string();
+        blocking(move || {
+            let mut cred = store
+                .db()
+                .get(&name)?
+                .ok_or_else(|| Error::CredentialNotFound(name.clone()))?;
+            let Some(tokens) = store.tokens(&name)? else {
+                let reason = "its tokens are missing from the secret store";
+                store
+                    .db()
+                    .set_status(&name, Status::NeedsLogin, Some(reason), now())?;
+                return Err(needs_login(&cred, reason));
+            };
+            // A process that died between storing new tokens and updating
+            // the row leaves the secret a generation ahead: it is the truth.
+            if tokens.generation > cred.generation {
+                cred.access_expires_at = tokens.access_expires_at;
+                cred.has_refresh_token = tokens.refresh_token.is_some();
+            }
+            if cred.status == Status::NeedsLogin {
+                let reason = cred
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "the provider refused its refresh".into());
+                return Err(needs_login(&cred, &reason));
+            }
+            Ok((cred, tokens))
+        })
+        .await
+    }
+
+    async fn renew(&self, name: &str, min_valid: Duration, force: bool) -> Result<Refreshed> {
+        let _lock = CredentialLock::acquire(self.store.paths().lock_dir(), name).await?;
+        // Re-read under the lock: another process may have refreshed.
+        let (cred, tokens) = self.load(name).await?;
+        if !force && is_fresh(&tokens, min_valid, now()) {
+            return Ok(Refreshed {
+                token: token_of(&tokens),
+                credential: cred,
+                performed: false,
+                failure: None,
+            });
+        }
+        let auth = ClientAuth {
+            client_id: cred.client_id.clone(),
+            client_secret: tokens.client_secret.clone(),
+            method: cred.auth_method,
+        };
+        let extras = Extras {
+            resource: cred.resource.clone(),
+            params: Vec::new(),
+        };
+        let started = now();
+        let result = match (&tokens.refresh_token, cred.grant) {
+            (Some(rt), _) => {
+                oauth::token::refresh(&cred.token_url, &auth, rt, &extras, started).await
+            }
+            (None, GrantKind::ClientCredentials) => {
+                oauth::token::client_credentials(
+                    &cred.token_url,
+                    &auth,
+                    &cred.scopes,
+                    &extras,
+                    started,
+                )
+                .await
+            }
+            (None, _) => {
+                return Err(needs_login(
+                    &cred,
+                    "its access token has expired and the provider gave no refresh token",
+                ));
+            }
+        };
+        match result {
+            Ok(new) => self.store_refresh(cred, tokens, new, started).await,
+            Err(err) => self.record_failure(cred, tokens, err).await,
+        }
+    }
+
+    async fn store_refresh(
+        &self,
+        cred: Credential,
+        old: TokenSet,
+        new: Tokens,
+        at: Timestamp,
+    ) -> Result<Refreshed> {
+        let generation = cred.generation.max(old.generation) + 1;
+        let set = TokenSet {
+            generation,
+            access_token: new.access_token,
+            // No new refresh token means the old one stays valid (RFC 6749 §6).
+            refresh_token: new.refresh_token.or(old.refresh_token),
+            id_token: new.id_token.or(old.id_token),
+            client_secret: old.client_secret,
+            access_expires_at: new.access_expires_at,
+        };
+        let update = RefreshUpdate {
+            access_expires_at: set.access_expires_at,
+            refresh_expires_at: new.refresh_expires_at.or(cred.refresh_expires_at),
+            has_refresh_token: set.refresh_token.is_some(),
+            scopes: new.scopes,
+            generation,
+            at,
+        };
+        let store = self.store.clone();
+        let name = cred.name.clone();
+        let token = token_of(&set);
+        let credential = blocking(move || {
+            // Secret first: if we die after this line, the next reader sees
+            // the newer generation in the secret and trusts it.
+            store.put_tokens(&name, &set)?;
+            store.db().record_refresh(&name, &update)?;
+            store
+                .db()
+                .add_event(Some(&name), EventKind::Refresh, None, update.at)?;
+            store
+                .db()
+                .get(&name)?
+                .ok_or_else(|| Error::CredentialNotFound(name.clone()))
+        })
+        .await?;
+        tracing::info!(credential = %credential.name, generation, "refreshed");
+        Ok(Refreshed {
+            credential,
+            token,
+            performed: true,
+            failure: None,
+        })
+    }
+
+    async fn record_failure(
+        &self,
+        cred: Credential,
+        tokens: TokenSet,
+        err: Error,
+    ) -> Result<Refreshed> {
+        let permanent =
+            matches!(&err, Error::OAuth { error, .. } if PERMANENT.contains(&error.as_str()));
+        let message = err.to_string();
+        let store = self.store.clone();
+        let name = cred.name.clone();
+        let detail = message.clone();
+        blocking(move || {
+            let at = now();
+            if permanent {
+                store
+                    .db()
+                    .set_status(&name, Status::NeedsLogin, Some(&detail), at)?;
+            } else {
+                store.db().set_last_error(&name, Some(&detail))?;
+            }
+            store
+                .db()
+                .add_event(Some(&name), EventKind::RefreshFailed, Some(&detail), at)
+        })
+        .await?;
+        if permanent {
+            tracing::warn!(credential = %cred.name, "refresh refused; the credential needs a new login");
+            return Err(needs_login(&cred, &message));
+        }
+        // The old token still works for a while: better than failing.
+        if tokens.access_expires_at.is_some_and(|exp| exp > now()) {
+            tracing::warn!(credential = %cred.name, error = %message, "refresh failed; using the current token until it expires");
+            return Ok(Refreshed {
+                token: token_of(&tokens),
+                credential: cred,
+                performed: false,
+                failure: Some(message),
+            });
+        }
+        Err(err)
+    }
+}
+
+fn needs_login(cred: &Credential, reason: &str) -> Error {
+    Error::NeedsLogin {
+        name: cred.name.clone(),
+        reason: reason.to_string(),
+        login_hint: cred.login_hint(),
+    }
+}
+
+fn is_fresh(tokens: &TokenSet, min_valid: Duration, at: Timestamp) -> bool {
+    tokens
+        .access_expires_at
+        .is_none_or(|exp| exp > at.saturating_add(min_valid.as_secs() as i64))
+}
+
+fn token_of(tokens: &TokenSet) -> AccessToken {
+    AccessToken {
+        token: tokens.access_token.clone(),
+        expires_at: tokens.access_expires_at,
+    }
+}
+
+/// Runs storage work (SQLite, the keyring) off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Other(format!("storage task failed: {e}")))?
+}
+
+/// An exclusive, cross-process lock on one credential, held by an open file
+/// in the runtime directory. The OS drops it if the process dies.
+pub struct CredentialLock {
+    _file: File,
+}
+
+impl CredentialLock {
+    pub async fn acquire(dir: PathBuf, name: &str) -> Result<CredentialLock> {
+        crate::paths::ensure_private_dir(&dir)?;
+        let path = dir.join(format!("{name}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(format!("cannot open lock file {}", path.display()), e))?;
+        let deadline = tokio::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(CredentialLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(Error::Timeout(format!(
+                            "another mcp-auth process has been refreshing '{name}' for over {}s",
+                            LOCK_WAIT.as_secs()
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Error::io(format!("cannot lock {}", path.display()), e));
+                }
+            }
+        }
+    }
+}
+
+/// Credential names become file names and keyring keys: keep them simple.
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@+".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "{name:?} is not a usable credential name: use letters, digits and . _ - @ + \
+             (at most 100, not starting with a dot)"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_safe_for_files_and_keys() {
+        for ok in ["github", "work-okta", "mcp.linear.app", "a_b+c@d"] {
+            validate_name(ok).unwrap();
+        }
+        for bad in ["", "../x", "a/b", ".hidden", "sp ace", &"x".repeat(101)] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn freshness_honours_min_valid() {
+        let t = |exp| TokenSet {
+            generation: 1,
+            access_token: Secret::new("a"),
+            refresh_token: None,
+            id_token: None,
+            client_secret: None,
+            access_expires_at: exp,
+        };
+        assert!(is_fresh(&t(None), Duration::from_secs(60), 0));
+        assert!(is_fresh(&t(Some(100)), Duration::from_secs(60), 0));
+        assert!(!is_fresh(&t(Some(100)), Duration::from_secs(60), 50));
+    }
+
+    #[tokio::test]
+    async fn lock_excludes_a_second_holder_until_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = CredentialLock::acquire(dir.path().to_path_buf(), "c")
+            .await
+            .unwrap();
+        let dir2 = dir.path().to_path_buf();
+        let second = tokio::spawn(async move { CredentialLock::acquire(dir2, "c").await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!second.is_finished());
+        drop(first);
+        assert!(second.await.unwrap().is_ok());
+    }
+}

@@ -1,0 +1,210 @@
+//! The one error type of the crate, its user-facing messages and exit codes.
+//!
+//! Every message says what happened and, where the user can act, the command
+//! that fixes it. No variant ever carries a token value: server bodies are
+//! reduced to their OAuth `error` code and description before they get here.
+
+use std::process::ExitCode;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Documented exit codes (README "Exit codes"). Scripts rely on these numbers.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const CONFIG: u8 = 3;
+    pub const NOT_FOUND: u8 = 4;
+    pub const NEEDS_LOGIN: u8 = 5;
+    pub const AUTH_FAILED: u8 = 6;
+    pub const NETWORK: u8 = 7;
+    pub const SECRET_STORE: u8 = 8;
+    pub const STORAGE: u8 = 9;
+    pub const TIMEOUT: u8 = 10;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad arguments or input the user typed.
+    #[error("{0}")]
+    Usage(String),
+
+    /// The configuration file or an `MCP_AUTH_*` variable is invalid.
+    #[error("{0}")]
+    Config(String),
+
+    #[error(
+        "no credential named '{0}'\n  hint: `mcp-auth tokens list` shows the saved credentials"
+    )]
+    CredentialNotFound(String),
+
+    #[error(
+        "unknown provider '{0}'\n  hint: `mcp-auth providers list` shows the templates; add your own under [providers.{0}] in config.toml"
+    )]
+    UnknownProvider(String),
+
+    /// The credential exists but cannot produce a token without a new login.
+    #[error(
+        "credential '{name}' needs a new login: {reason}\n  hint: run `mcp-auth login {login_hint}`"
+    )]
+    NeedsLogin {
+        name: String,
+        reason: String,
+        login_hint: String,
+    },
+
+    /// The authorization server (or the user at it) refused.
+    #[error("{context}: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    OAuth {
+        context: String,
+        error: String,
+        description: Option<String>,
+    },
+
+    /// A server answered, but not with anything usable.
+    #[error("{context}: {message}")]
+    Protocol { context: String, message: String },
+
+    /// The network failed: DNS, connection refused, TLS, reset.
+    #[error("{context}: {message}")]
+    Network { context: String, message: String },
+
+    #[error("{0}")]
+    Timeout(String),
+
+    /// The keyring (or the explicit file store) cannot be used.
+    #[error("{0}")]
+    SecretStore(String),
+
+    /// The metadata database cannot be used.
+    #[error("metadata database: {0}")]
+    Database(String),
+
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// stdout was closed by the reader (`mcp-auth tokens list | head`): not a failure.
+    #[error("broken pipe")]
+    BrokenPipe,
+
+    #[error("interrupted")]
+    Interrupted,
+
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            Error::Config(_) => exit::CONFIG,
+            Error::CredentialNotFound(_) | Error::UnknownProvider(_) => exit::NOT_FOUND,
+            Error::NeedsLogin { .. } => exit::NEEDS_LOGIN,
+            Error::OAuth { .. } | Error::Protocol { .. } => exit::AUTH_FAILED,
+            Error::Network { .. } => exit::NETWORK,
+            Error::Timeout(_) => exit::TIMEOUT,
+            Error::SecretStore(_) => exit::SECRET_STORE,
+            Error::Database(_) => exit::STORAGE,
+            Error::Io { .. } | Error::Other(_) => exit::FAILURE,
+            Error::BrokenPipe => exit::OK,
+            Error::Interrupted => exit::INTERRUPTED,
+        }
+    }
+
+    pub fn to_exit_code(&self) -> ExitCode {
+        ExitCode::from(self.exit_code())
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::BrokenPipe {
+            return Error::BrokenPipe;
+        }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub fn protocol(context: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Protocol {
+            context: context.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A network failure, described without the URL's query (which can hold a
+    /// code or state) and without any body.
+    pub fn network(context: impl Into<String>, err: &reqwest::Error) -> Self {
+        let context = context.into();
+        if err.is_timeout() {
+            return Error::Timeout(format!("{context}: the server did not answer in time"));
+        }
+        let mut message = if err.is_connect() {
+            "could not connect".to_string()
+        } else if err.is_decode() || err.is_body() {
+            "the response was cut off or unreadable".to_string()
+        } else {
+            "request failed".to_string()
+        };
+        // The innermost cause names the real problem (refused, DNS, TLS).
+        let mut source = std::error::Error::source(err);
+        let mut last = None;
+        while let Some(s) = source {
+            last = Some(s.to_string());
+            source = s.source();
+        }
+        if let Some(cause) = last {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+        Error::Network { context, message }
+    }
+
+    /// True for failures that may go away by themselves (network, timeouts,
+    /// 5xx, `temporarily_unavailable`): a refresh that fails this way keeps
+    /// the old refresh token and is retried later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Network { .. } | Error::Timeout(_) => true,
+            Error::OAuth { error, .. } => {
+                matches!(error.as_str(), "temporarily_unavailable" | "server_error")
+                    || error.starts_with("http_5")
+            }
+            Error::Protocol { .. } => false,
+            _ => false,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Self {
+        Error::Database(describe_sqlite(&err))
+    }
+}
+
+/// Turns SQLite's terse codes into sentences a user can act on.
+pub fn describe_sqlite(err: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    if let rusqlite::Error::SqliteFailure(e, msg) = err {
+        let detail = msg.clone().unwrap_or_default();
+        return match e.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                "the database is locked by another process (waited 5 s); try again".into()
+            }
+            ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => format!(
+                "the file is not a valid database or is corrupt ({detail}); move it aside and log in again"
+            ),
+            ErrorCode::ReadOnly => "the database is read-only; check the file's permissions".into(),
+            ErrorCode::DiskFull => "the disk is full".into(),
+            ErrorCode::CannotOpen => "the database file cannot be opened".into(),
+            _ => format!("{err}"),
+        };
+    }
+    err.to_string()
+}

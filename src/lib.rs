@@ -1,0 +1,113 @@
+//! mcp-auth: OAuth logins and tokens for MCP clients and OAuth-protected
+//! APIs. The binary is `main.rs -> run()`; everything else is this library.
+//!
+//! Layers, each using only the ones below it:
+//! `commands` → `credentials` → `oauth`, `store` → `config`, `providers`,
+//! `model`, `paths`, `error`; `output` is the only place that prints.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod model;
+pub mod oauth;
+pub mod output;
+pub mod paths;
+pub mod providers;
+pub mod store;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::config::Config;
+use crate::error::{Error, exit};
+use crate::paths::Paths;
+
+/// Parses the command line, runs the command, prints any error once and
+/// turns it into the documented exit code.
+pub fn run() -> ExitCode {
+    restrict_umask();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            // Printing help to a closed pipe is not worth a panic.
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run_cli(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if !matches!(e, Error::BrokenPipe) {
+                eprintln!("error: {e}");
+            }
+            e.to_exit_code()
+        }
+    }
+}
+
+fn run_cli(cli: Cli) -> Result<(), Error> {
+    let paths = Paths::from_env()?;
+    let config = Config::load(&paths.config_file())?;
+    init_logging(&cli, &config)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let ctx = commands::Context::new(paths, config);
+    runtime.block_on(commands::dispatch(cli, ctx))
+}
+
+fn init_logging(cli: &Cli, config: &Config) -> Result<(), Error> {
+    use tracing_subscriber::EnvFilter;
+    let level = cli
+        .log_level
+        .clone()
+        .or_else(|| config.log.clone())
+        .unwrap_or_else(|| "warn".to_string());
+    let filter = EnvFilter::try_new(&level).map_err(|e| {
+        Error::Usage(format!(
+            "log level {level:?} is not valid ({e}); use error, warn, info, debug or trace"
+        ))
+    })?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let file = cli
+        .log_file
+        .clone()
+        .or_else(|| config.log_file.clone().map(Into::into));
+    match file {
+        Some(path) => {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| Error::io(format!("cannot open log file {}", path.display()), e))?;
+            builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(f))
+                .init();
+        }
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+    Ok(())
+}
+
+/// Files and directories this process creates are private to the user,
+/// whatever creates them (SQLite's WAL and SHM files included).
+fn restrict_umask() {
+    #[cfg(unix)]
+    // SAFETY: umask only swaps the process's file mode mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}

@@ -1,0 +1,474 @@
+//! The plain types everything else speaks: a credential's metadata, the
+//! secret token set kept apart from it, lifecycle status and health.
+//!
+//! Secrets are wrapped in [`Secret`], whose `Debug` never shows the value;
+//! nothing in this module implements `Display` for a secret.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// Seconds since the Unix epoch. Stored times are absolute so that expiry
+/// survives sleep, restarts and clock changes.
+pub type Timestamp = i64;
+
+pub fn now() -> Timestamp {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A secret string: serialised as-is (it goes only to the secret store),
+/// never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The raw value, for the few places that must send or print it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// How a credential was obtained, which decides how it is renewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantKind {
+    AuthorizationCode,
+    DeviceCode,
+    ClientCredentials,
+}
+
+impl GrantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantKind::AuthorizationCode => "authorization_code",
+            GrantKind::DeviceCode => "device_code",
+            GrantKind::ClientCredentials => "client_credentials",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GrantKind> {
+        Some(match s {
+            "authorization_code" => GrantKind::AuthorizationCode,
+            "device_code" => GrantKind::DeviceCode,
+            "client_credentials" => GrantKind::ClientCredentials,
+            _ => return None,
+        })
+    }
+}
+
+/// How the client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::None => "none",
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AuthMethod> {
+        Some(match s {
+            "none" => AuthMethod::None,
+            "client_secret_basic" => AuthMethod::ClientSecretBasic,
+            "client_secret_post" => AuthMethod::ClientSecretPost,
+            "private_key_jwt" => AuthMethod::PrivateKeyJwt,
+            _ => return None,
+        })
+    }
+}
+
+/// The stored lifecycle state. Expiry is not a status: it is derived from
+/// the stored times into [`Health`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    /// The authorization server refused the grant for good (`invalid_grant`,
+    /// `invalid_client`): only a new login helps. The record is kept.
+    NeedsLogin,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::NeedsLogin => "needs_login",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "active" => Status::Active,
+            "needs_login" => Status::NeedsLogin,
+            _ => return None,
+        })
+    }
+}
+
+/// What a person wants to know about a credential, derived from its status
+/// and expiry times at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Valid,
+    ExpiringSoon,
+    /// The access token has expired, but a refresh (or a new client
+    /// credentials grant) will get another without a login.
+    Refreshable,
+    Expired,
+    NeedsLogin,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Valid => "valid",
+            Health::ExpiringSoon => "expiring soon",
+            Health::Refreshable => "refreshable",
+            Health::Expired => "expired",
+            Health::NeedsLogin => "needs login",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Health> {
+        Some(match s.replace(['-', '_'], " ").as_str() {
+            "valid" => Health::Valid,
+            "expiring soon" | "expiring" => Health::ExpiringSoon,
+            "refreshable" => Health::Refreshable,
+            "expired" => Health::Expired,
+            "needs login" => Health::NeedsLogin,
+            _ => return None,
+        })
+    }
+
+    /// True when something has to be done by a person.
+    pub fn is_problem(self) -> bool {
+        matches!(self, Health::Expired | Health::NeedsLogin)
+    }
+}
+
+/// An access token that expires within this many seconds is "expiring soon".
+pub const EXPIRING_SOON_SECS: i64 = 300;
+
+/// What identifies a credential's origin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// A provider template or custom provider, by name.
+    Provider { provider: String },
+    /// An MCP server, by its canonical URL (also the RFC 8707 resource).
+    McpServer { server_url: String },
+}
+
+impl Origin {
+    pub fn label(&self) -> &str {
+        match self {
+            Origin::Provider { provider } => provider,
+            Origin::McpServer { server_url } => server_url,
+        }
+    }
+}
+
+/// A credential's metadata: everything but the secrets. Lives in SQLite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    pub name: String,
+    #[serde(flatten)]
+    pub origin: Origin,
+    pub issuer: Option<String>,
+    pub resource: Option<String>,
+    pub token_url: String,
+    pub revocation_url: Option<String>,
+    pub client_id: String,
+    pub auth_method: AuthMethod,
+    pub grant: GrantKind,
+    pub subject: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub scopes: Vec<String>,
+    pub has_refresh_token: bool,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub last_refreshed_at: Option<Timestamp>,
+    pub access_expires_at: Option<Timestamp>,
+    pub refresh_expires_at: Option<Timestamp>,
+    pub status: Status,
+    pub status_changed_at: Timestamp,
+    pub last_error: Option<String>,
+    /// Bumped on every change of the token set, so a slow writer can tell
+    /// that someone else stored newer tokens meanwhile.
+    pub generation: i64,
+}
+
+impl Credential {
+    /// True when the credential can get a new access token without a person:
+    /// a refresh token, or a client credentials grant (re-minted).
+    pub fn renewable(&self) -> bool {
+        self.has_refresh_token || self.grant == GrantKind::ClientCredentials
+    }
+
+    pub fn health(&self, now: Timestamp) -> Health {
+        if self.status == Status::NeedsLogin {
+            return Health::NeedsLogin;
+        }
+        match self.access_expires_at {
+            None => Health::Valid,
+            Some(exp) if exp > now + EXPIRING_SOON_SECS => Health::Valid,
+            Some(exp) if exp > now => Health::ExpiringSoon,
+            Some(_) if self.renewable() && self.refresh_usable(now) => Health::Refreshable,
+            Some(_) => Health::Expired,
+        }
+    }
+
+    fn refresh_usable(&self, now: Timestamp) -> bool {
+        self.refresh_expires_at.is_none_or(|t| t > now)
+    }
+
+    /// Since when the credential has been unusable without a login, if it is.
+    /// Retention pruning counts from this moment.
+    pub fn dead_since(&self, now: Timestamp) -> Option<Timestamp> {
+        match self.health(now) {
+            Health::NeedsLogin => Some(self.status_changed_at),
+            Health::Expired => {
+                let access = self.access_expires_at.unwrap_or(now);
+                // Dead from the moment the last thing that could renew it ran out.
+                let refresh = if self.renewable() {
+                    self.refresh_expires_at.unwrap_or(access)
+                } else {
+                    access
+                };
+                Some(access.max(refresh).min(now))
+            }
+            _ => None,
+        }
+    }
+
+    /// The argument to give `mcp-auth login` to renew this credential.
+    pub fn login_hint(&self) -> String {
+        let target = self.origin.label();
+        if target == self.name {
+            target.to_string()
+        } else {
+            format!("{target} --name {}", self.name)
+        }
+    }
+}
+
+/// The secrets of one credential, stored as one keyring entry so that a
+/// new set replaces the old one in a single write.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TokenSet {
+    /// The credential generation these tokens belong to.
+    pub generation: i64,
+    pub access_token: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<Secret>,
+    /// The client secret this credential authenticates with, if any, so a
+    /// refresh never depends on config that may have changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_expires_at: Option<Timestamp>,
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("generation", &self.generation)
+            .field("access_token", &"[redacted]")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("access_expires_at", &self.access_expires_at)
+            .finish()
+    }
+}
+
+/// What the audit log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Login,
+    Refresh,
+    RefreshFailed,
+    Use,
+    Revoke,
+    Prune,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Login => "login",
+            EventKind::Refresh => "refresh",
+            EventKind::RefreshFailed => "refresh_failed",
+            EventKind::Use => "use",
+            EventKind::Revoke => "revoke",
+            EventKind::Prune => "prune",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: Timestamp,
+    pub credential: Option<String>,
+    pub kind: String,
+    pub detail: Option<String>,
+}
+
+/// Formats a moment relative to `now`: "in 5m", "3d ago", "now".
+pub fn relative(at: Timestamp, now: Timestamp) -> String {
+    let delta = at - now;
+    let span = delta.unsigned_abs();
+    let text = if span < 60 {
+        return if span < 5 {
+            "now".into()
+        } else if delta > 0 {
+            format!("in {span}s")
+        } else {
+            format!("{span}s ago")
+        };
+    } else if span < 3600 {
+        format!("{}m", span / 60)
+    } else if span < 48 * 3600 {
+        let (h, m) = (span / 3600, (span % 3600) / 60);
+        if m == 0 || h >= 10 {
+            format!("{h}h")
+        } else {
+            format!("{h}h {m}m")
+        }
+    } else {
+        format!("{}d", span / 86400)
+    };
+    if delta > 0 {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
+}
+
+/// RFC 3339 in UTC, for JSON output and `tokens show`.
+pub fn rfc3339(at: Timestamp) -> String {
+    let t = UNIX_EPOCH + std::time::Duration::from_secs(at.max(0) as u64);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cred() -> Credential {
+        Credential {
+            name: "gh".into(),
+            origin: Origin::Provider {
+                provider: "github".into(),
+            },
+            issuer: None,
+            resource: None,
+            token_url: "https://t".into(),
+            revocation_url: None,
+            client_id: "c".into(),
+            auth_method: AuthMethod::None,
+            grant: GrantKind::AuthorizationCode,
+            subject: None,
+            username: None,
+            email: None,
+            scopes: vec![],
+            has_refresh_token: false,
+            created_at: 0,
+            last_used_at: None,
+            last_refreshed_at: None,
+            access_expires_at: Some(1000),
+            refresh_expires_at: None,
+            status: Status::Active,
+            status_changed_at: 0,
+            last_error: None,
+            generation: 1,
+        }
+    }
+
+    #[test]
+    fn health_follows_expiry_and_renewability() {
+        let mut c = cred();
+        assert_eq!(c.health(0), Health::Valid);
+        assert_eq!(c.health(800), Health::ExpiringSoon);
+        assert_eq!(c.health(1000), Health::Expired);
+        c.has_refresh_token = true;
+        assert_eq!(c.health(1000), Health::Refreshable);
+        c.refresh_expires_at = Some(1500);
+        assert_eq!(c.health(2000), Health::Expired);
+        c.status = Status::NeedsLogin;
+        assert_eq!(c.health(0), Health::NeedsLogin);
+    }
+
+    #[test]
+    fn dead_since_counts_from_the_last_renewal_option() {
+        let mut c = cred();
+        assert_eq!(c.dead_since(500), None);
+        assert_eq!(c.dead_since(5000), Some(1000));
+        c.has_refresh_token = true;
+        c.refresh_expires_at = Some(3000);
+        assert_eq!(c.dead_since(2000), None);
+        assert_eq!(c.dead_since(5000), Some(3000));
+        c.status = Status::NeedsLogin;
+        c.status_changed_at = 4000;
+        assert_eq!(c.dead_since(5000), Some(4000));
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let t = TokenSet {
+            generation: 1,
+            access_token: Secret::new("at-SECRET"),
+            refresh_token: Some(Secret::new("rt-SECRET")),
+            id_token: None,
+            client_secret: Some(Secret::new("cs-SECRET")),
+            access_expires_at: None,
+        };
+        let s = format!("{t:?} {:?}", Secret::new("x-SECRET"));
+        assert!(!s.contains("SECRET"), "{s}");
+    }
+
+    #[test]
+    fn relative_times_read_naturally() {
+        assert_eq!(relative(100, 100), "now");
+        assert_eq!(relative(130, 100), "in 30s");
+        assert_eq!(relative(100 + 300, 100), "in 5m");
+        assert_eq!(relative(100, 100 + 3 * 86400), "3d ago");
+        assert_eq!(relative(100 + 3600 + 1800, 100), "in 1h 30m");
+    }
+}

@@ -1,0 +1,95 @@
+//! Opening the login page: the configured command (`MCP_AUTH_BROWSER` or
+//! `browser` in config) when set, display or not, else the `open` crate.
+//! The caller prints the URL as well, always.
+
+use std::process::{Command, Stdio};
+
+use crate::error::{Error, Result};
+
+/// How the browser was started.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Opened {
+    Command(String),
+    System,
+}
+
+/// Starts the browser on `url` without waiting for it. The URL holds no
+/// secret (only the PKCE challenge and the state), so it may be an argument.
+pub fn open(url: &str, command: Option<&str>) -> Result<Opened> {
+    match command {
+        Some(cmd) => {
+            let mut words = shell_words::split(cmd).map_err(|e| {
+                Error::Config(format!("the browser command {cmd:?} cannot be parsed: {e}"))
+            })?;
+            if words.is_empty() {
+                return Err(Error::Config("the browser command is empty".into()));
+            }
+            let program = words.remove(0);
+            let mut child = Command::new(&program)
+                .args(&words)
+                .arg(url)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| {
+                    Error::io(format!("cannot start the browser command {program:?}"), e)
+                })?;
+            // Reap it when it ends so no zombie is left; its exit status
+            // only matters for the log.
+            std::thread::spawn(move || match child.wait() {
+                Ok(status) if !status.success() => {
+                    tracing::warn!(%status, "the browser command failed")
+                }
+                _ => {}
+            });
+            Ok(Opened::Command(program))
+        }
+        None => {
+            open::that_detached(url)
+                .map_err(|e| Error::io("cannot open a browser (open the URL above yourself)", e))?;
+            Ok(Opened::System)
+        }
+    }
+}
+
+/// True when a browser on this machine is unlikely to be seen: Linux or
+/// BSD without a display, or a shell over SSH.
+pub fn no_display() -> bool {
+    let ssh = std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some();
+    let headless_unix = cfg!(all(unix, not(target_os = "macos")))
+        && std::env::var_os("DISPLAY").is_none_or(|v| v.is_empty())
+        && std::env::var_os("WAYLAND_DISPLAY").is_none_or(|v| v.is_empty());
+    ssh || headless_unix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_gets_the_url_as_last_argument() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("args");
+        let cmd = format!(
+            "sh -c 'printf \"%s\\n\" \"$@\" > {}' sh --flag",
+            out.display()
+        );
+        let opened = open("http://x/?a=1&b=2", Some(&cmd)).unwrap();
+        assert_eq!(opened, Opened::Command("sh".into()));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !out.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(text, "--flag\nhttp://x/?a=1&b=2\n");
+    }
+
+    #[test]
+    fn unusable_commands_are_clear_errors() {
+        assert!(open("http://x", Some("'unterminated")).is_err());
+        let e = open("http://x", Some("/nonexistent/browser")).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/browser"), "{e}");
+    }
+}

@@ -1,0 +1,221 @@
+//! The HTTP client for OAuth traffic and its adapter for the `oauth2` crate.
+//!
+//! One reqwest client (rustls with the ring provider, no OpenSSL) serves
+//! every OAuth request. Redirects are not followed: token, registration and
+//! metadata endpoints have no business redirecting, and following one could
+//! carry a request to another host. Bodies are capped so a hostile server
+//! cannot exhaust memory.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use oauth2::http::{HeaderValue, StatusCode, header};
+use oauth2::{HttpRequest, HttpResponse};
+
+use crate::error::{Error, Result};
+
+/// Largest response body read from an OAuth endpoint.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+const USER_AGENT: &str = concat!("mcp-auth/", env!("CARGO_PKG_VERSION"));
+
+/// Failure below HTTP semantics: the request never got a whole answer.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+    #[error("the response is larger than {MAX_BODY} bytes")]
+    TooLarge,
+    #[error("invalid request: {0}")]
+    Build(String),
+}
+
+/// Installs the process-wide TLS crypto provider once. reqwest is built
+/// without a provider of its own so that only ring is compiled in.
+pub fn install_crypto_provider() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        // Err means another provider is installed already, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// The shared client for OAuth requests.
+pub fn client() -> Result<reqwest::Client> {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(c) = CLIENT.get() {
+        return Ok(c.clone());
+    }
+    install_crypto_provider();
+    let built = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| Error::Other(format!("cannot set up the HTTP client: {e}")))?;
+    Ok(CLIENT.get_or_init(|| built).clone())
+}
+
+/// Reads a response body up to [`MAX_BODY`] bytes.
+pub async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, TransportError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(TransportError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Sends an `oauth2` request with reqwest, then normalises the answer so the
+/// crate's strict parser sees standard shapes:
+///
+/// - GitHub (and others) answer errors with HTTP 200 and `{"error": ...}`:
+///   those become 400 so they parse as error responses.
+/// - An error status whose body is not an OAuth error object (an HTML 502
+///   page, an empty 503) gets a synthetic `{"error": "http_<status>"}` so the
+///   failure is classified by its status, never by the body's text.
+/// - A JSON body labelled with another content type is relabelled.
+pub async fn send(
+    client: &reqwest::Client,
+    request: HttpRequest,
+) -> Result<HttpResponse, TransportError> {
+    let (parts, body) = request.into_parts();
+    let url = parts.uri.to_string();
+    let mut builder = client.request(parts.method, url).body(body);
+    for (name, value) in &parts.headers {
+        builder = builder.header(name, value);
+    }
+    let resp = builder.send().await?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = read_body(resp).await?;
+    Ok(normalise(status, headers, body))
+}
+
+fn normalise(
+    status: StatusCode,
+    mut headers: oauth2::http::HeaderMap,
+    body: Vec<u8>,
+) -> HttpResponse {
+    let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+    let is_error_object = json
+        .as_ref()
+        .and_then(|v| v.get("error"))
+        .is_some_and(|e| e.is_string());
+    let has_token = json.as_ref().and_then(|v| v.get("access_token")).is_some();
+    let mut status = status;
+    let mut body = body;
+    if status.is_success() && is_error_object && !has_token {
+        status = StatusCode::BAD_REQUEST;
+    } else if status.is_success() && status != StatusCode::OK {
+        // Some servers answer 201 to a token request; the crate wants 200.
+        status = StatusCode::OK;
+    }
+    if !status.is_success() && !is_error_object {
+        body = serde_json::json!({
+            "error": format!("http_{}", status.as_u16()),
+            "error_description": format!("the server answered HTTP {status}"),
+        })
+        .to_string()
+        .into_bytes();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    } else if json.is_some() {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    let mut response = HttpResponse::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// Converts an `oauth2` request failure into the crate's error, keeping only
+/// the OAuth error code and description from the server (never the body).
+pub fn token_error<TE>(context: &str, err: oauth2::RequestTokenError<TransportError, TE>) -> Error
+where
+    TE: oauth2::ErrorResponse + 'static + serde::Serialize,
+{
+    match err {
+        oauth2::RequestTokenError::ServerResponse(resp) => oauth_error(context, &resp),
+        oauth2::RequestTokenError::Request(TransportError::Http(e)) => Error::network(context, &e),
+        oauth2::RequestTokenError::Request(other) => Error::protocol(context, other.to_string()),
+        oauth2::RequestTokenError::Parse(e, _body) => Error::protocol(
+            context,
+            format!(
+                "the server's answer is not a valid token response (at `{}`)",
+                e.path()
+            ),
+        ),
+        oauth2::RequestTokenError::Other(msg) => Error::protocol(context, msg),
+    }
+}
+
+/// Reads `error` and `error_description` out of any serialisable OAuth error
+/// response type.
+pub fn oauth_error<TE: serde::Serialize>(context: &str, resp: &TE) -> Error {
+    let value = serde_json::to_value(resp).unwrap_or_default();
+    let error = value
+        .get("error")
+        .and_then(|v| v.as_str())
+        .unwrap_or("unknown_error")
+        .to_string();
+    let description = value
+        .get("error_description")
+        .and_then(|v| v.as_str())
+        .map(|s| s.chars().take(300).collect::<String>());
+    Error::OAuth {
+        context: context.to_string(),
+        error,
+        description,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(status: u16, body: &str) -> HttpResponse {
+        normalise(
+            StatusCode::from_u16(status).unwrap(),
+            Default::default(),
+            body.as_bytes().to_vec(),
+        )
+    }
+
+    #[test]
+    fn error_in_a_200_becomes_a_400() {
+        let r = norm(200, r#"{"error":"bad_verification_code"}"#);
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn html_error_pages_become_status_codes() {
+        let r = norm(502, "<html>Bad gateway</html>");
+        assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
+        let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(v["error"], "http_502");
+    }
+
+    #[test]
+    fn real_error_objects_pass_through() {
+        let r = norm(400, r#"{"error":"invalid_grant","error_description":"x"}"#);
+        let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(v["error"], "invalid_grant");
+    }
+
+    #[test]
+    fn http_5xx_is_transient_and_invalid_grant_is_not() {
+        let e = oauth_error("t", &serde_json::json!({"error": "http_503"}));
+        assert!(e.is_transient());
+        let e = oauth_error("t", &serde_json::json!({"error": "invalid_grant"}));
+        assert!(!e.is_transient());
+    }
+}

@@ -1,0 +1,453 @@
+//! The one-shot redirect listener of a native-app login (RFC 8252 §7.3).
+//!
+//! It binds 127.0.0.1 only (and ::1 on the same port when it can), on an
+//! ephemeral port unless one is configured. It ignores requests whose `Host`
+//! is not a loopback name for its own port (DNS rebinding) and paths other
+//! than `/callback`; the first request to `/callback` ends the wait, with
+//! the code when `state` (and `iss`, where expected) match, with an error
+//! otherwise. Reflected values in the pages are HTML-escaped.
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::model::Secret;
+
+pub const CALLBACK_PATH: &str = "/callback";
+
+/// Requests larger than this (URL and headers) are refused by hyper.
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+pub struct Loopback {
+    listeners: Vec<TcpListener>,
+    port: u16,
+}
+
+/// What a good callback carries.
+#[derive(Debug)]
+pub struct Callback {
+    pub code: Secret,
+    pub iss: Option<String>,
+}
+
+/// What the callback is checked against.
+#[derive(Debug, Clone)]
+pub struct Expect {
+    pub state: String,
+    /// The issuer to compare `iss` with (RFC 9207).
+    pub issuer: Option<String>,
+    /// True when the server advertises
+    /// `authorization_response_iss_parameter_supported`: `iss` must be there.
+    pub iss_required: bool,
+}
+
+impl Loopback {
+    pub async fn bind(port: Option<u16>) -> Result<Loopback> {
+        let v4 = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0))))
+            .await
+            .map_err(|e| {
+                let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                    " (the port is in use; pick another with --port or leave it out)"
+                } else {
+                    ""
+                };
+                Error::io(
+                    format!("cannot listen on 127.0.0.1 for the login redirect{hint}"),
+                    e,
+                )
+            })?;
+        let port = v4
+            .local_addr()
+            .map_err(|e| Error::io("cannot read the listener's port", e))?
+            .port();
+        let mut listeners = vec![v4];
+        // A browser that resolves "localhost" to ::1 still finds us; failure
+        // to bind ::1 (no IPv6, port taken there) is not an error.
+        if let Ok(v6) = TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
+            listeners.push(v6);
+        }
+        Ok(Loopback { listeners, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The redirect URI to register and send: the 127.0.0.1 literal, as
+    /// RFC 8252 §7.3 recommends over "localhost".
+    pub fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
+    }
+
+    /// Serves until one callback arrives or `timeout` passes.
+    pub async fn wait(self, expect: Expect, timeout: Duration) -> Result<Callback> {
+        let (tx, mut rx) = mpsc::channel::<Result<Callback>>(1);
+        let state = Arc::new(Handler {
+            expect,
+            port: self.port,
+            tx,
+            done: Mutex::new(false),
+        });
+        let mut accepts = Vec::new();
+        for listener in self.listeners {
+            let state = state.clone();
+            accepts.push(tokio::spawn(async move {
+                loop {
+                    let stream = match listener.accept().await {
+                        Ok((stream, _)) => stream,
+                        Err(_) => {
+                            // Out of descriptors or similar: back off, don't spin.
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            continue;
+                        }
+                    };
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |req| {
+                            let state = state.clone();
+                            async move { Ok::<_, Infallible>(state.handle(req)) }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .max_buf_size(MAX_HEADER_BYTES.max(8192))
+                            .keep_alive(false)
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            }));
+        }
+        let outcome = tokio::time::timeout(timeout, rx.recv()).await;
+        // Give the browser a moment to receive the page before the runtime
+        // tears the connection tasks down with the process.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for a in accepts {
+            a.abort();
+        }
+        match outcome {
+            Ok(Some(result)) => result,
+            Ok(None) => Err(Error::Other("the redirect listener stopped".into())),
+            Err(_) => Err(Error::Timeout(format!(
+                "no answer from the browser within {}; run the login again",
+                humantime::format_duration(timeout)
+            ))),
+        }
+    }
+}
+
+struct Handler {
+    expect: Expect,
+    port: u16,
+    tx: mpsc::Sender<Result<Callback>>,
+    /// Set once a callback has been answered: later requests get a 410.
+    done: Mutex<bool>,
+}
+
+impl Handler {
+    fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        if !self.host_ok(&req) {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Bad request",
+                "Unexpected Host header.",
+            );
+        }
+        if req.uri().path() != CALLBACK_PATH {
+            return page(StatusCode::NOT_FOUND, "Not found", "");
+        }
+        {
+            let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+            if *done {
+                return page(
+                    StatusCode::GONE,
+                    "Already answered",
+                    "This login has already finished. You can close this tab.",
+                );
+            }
+            *done = true;
+        }
+        let result = check(req.uri().query().unwrap_or(""), &self.expect);
+        let response = match &result {
+            Ok(_) => page(
+                StatusCode::OK,
+                "Logged in",
+                "mcp-auth has your login. You can close this tab and return to the terminal.",
+            ),
+            Err(e) => page(
+                StatusCode::BAD_REQUEST,
+                "Login failed",
+                &format!("{e}. Return to the terminal for details."),
+            ),
+        };
+        let _ = self.tx.try_send(result);
+        response
+    }
+
+    fn host_ok(&self, req: &Request<Incoming>) -> bool {
+        let Some(host) = req
+            .headers()
+            .get(hyper::header::HOST)
+            .and_then(|h| h.to_str().ok())
+        else {
+            return false;
+        };
+        let port = self.port;
+        [
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("[::1]:{port}"),
+        ]
+        .iter()
+        .any(|ok| host.eq_ignore_ascii_case(ok))
+    }
+}
+
+/// Checks a callback query against what the login expects. Also used by the
+/// paste-back flow, which reads the same query from a pasted URL.
+pub fn check(query: &str, expect: &Expect) -> Result<Callback> {
+    let mut code = None;
+    let mut state = None;
+    let mut iss = None;
+    let mut error = None;
+    let mut description = None;
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        let slot = match k.as_ref() {
+            "code" => &mut code,
+            "state" => &mut state,
+            "iss" => &mut iss,
+            "error" => &mut error,
+            "error_description" => &mut description,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(Error::protocol(
+                "the login callback",
+                format!("parameter `{k}` appears twice"),
+            ));
+        }
+        *slot = Some(v.into_owned());
+    }
+    // The state comes first: an answer that does not carry ours is not an
+    // answer to this login, whatever else it says.
+    match state {
+        Some(s) if constant_time_eq(s.as_bytes(), expect.state.as_bytes()) => {}
+        Some(_) => {
+            return Err(Error::protocol(
+                "the login callback",
+                "its state does not match this login (a stale tab or a forged request); run the login again",
+            ));
+        }
+        None => {
+            return Err(Error::protocol(
+                "the login callback",
+                "it carries no state parameter; refusing it",
+            ));
+        }
+    }
+    check_iss(iss.as_deref(), expect)?;
+    if let Some(error) = error {
+        let context = if error == "access_denied" {
+            "the login was declined"
+        } else {
+            "the authorization server refused the login"
+        };
+        return Err(Error::OAuth {
+            context: context.into(),
+            error: truncate(&error, 100),
+            description: description.map(|d| truncate(&d, 300)),
+        });
+    }
+    match code {
+        Some(c) if !c.is_empty() => Ok(Callback {
+            code: Secret::new(c),
+            iss,
+        }),
+        _ => Err(Error::protocol(
+            "the login callback",
+            "it carries neither a code nor an error",
+        )),
+    }
+}
+
+/// RFC 9207: when `iss` is present it must be the issuer; when the server
+/// advertised it, it must be present.
+fn check_iss(iss: Option<&str>, expect: &Expect) -> Result<()> {
+    match (iss, &expect.issuer) {
+        (Some(got), Some(want)) if got != want => Err(Error::protocol(
+            "the login callback",
+            format!(
+                "it comes from issuer {:?}, not {want:?} (possible mix-up attack); refusing it",
+                truncate(got, 200)
+            ),
+        )),
+        (None, Some(_)) if expect.iss_required => Err(Error::protocol(
+            "the login callback",
+            "the server promises an `iss` parameter but the callback has none; refusing it",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(status: StatusCode, title: &str, message: &str) -> Response<Full<Bytes>> {
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>mcp-auth: {t}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em}}</style>\
+         </head><body><h1>{t}</h1><p>{m}</p></body></html>",
+        t = escape(title),
+        m = escape(message)
+    );
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let headers = resp.headers_mut();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        hyper::header::CACHE_CONTROL,
+        hyper::header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        "referrer-policy",
+        hyper::header::HeaderValue::from_static("no-referrer"),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expect() -> Expect {
+        Expect {
+            state: "s1".into(),
+            issuer: Some("https://as.example".into()),
+            iss_required: false,
+        }
+    }
+
+    #[test]
+    fn good_callback_yields_the_code() {
+        let cb = check("code=abc&state=s1", &expect()).unwrap();
+        assert_eq!(cb.code.expose(), "abc");
+    }
+
+    #[test]
+    fn wrong_or_missing_state_is_refused_before_anything_else() {
+        let e = check("code=abc&state=evil", &expect()).unwrap_err();
+        assert!(e.to_string().contains("state does not match"), "{e}");
+        let e = check("error=access_denied", &expect()).unwrap_err();
+        assert!(e.to_string().contains("no state"), "{e}");
+    }
+
+    #[test]
+    fn errors_are_reported_with_their_description() {
+        let e = check(
+            "error=access_denied&error_description=User+said+no&state=s1",
+            &expect(),
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("declined") && text.contains("User said no"),
+            "{text}"
+        );
+        assert_eq!(e.exit_code(), crate::error::exit::AUTH_FAILED);
+    }
+
+    #[test]
+    fn iss_mismatch_and_missing_required_iss_are_refused() {
+        let e = check("code=a&state=s1&iss=https://evil", &expect()).unwrap_err();
+        assert!(e.to_string().contains("mix-up"), "{e}");
+        assert!(check("code=a&state=s1&iss=https://as.example", &expect()).is_ok());
+        let mut strict = expect();
+        strict.iss_required = true;
+        assert!(check("code=a&state=s1", &strict).is_err());
+    }
+
+    #[test]
+    fn duplicated_parameters_are_refused() {
+        assert!(check("code=a&code=b&state=s1", &expect()).is_err());
+        assert!(check("code=a&state=s1&state=s1", &expect()).is_err());
+    }
+
+    #[test]
+    fn pages_escape_reflected_text() {
+        let r = page(StatusCode::OK, "<script>", "\"x\" & 'y'");
+        let body = format!("{:?}", r.body());
+        assert!(!body.contains("<script>"));
+    }
+
+    #[tokio::test]
+    async fn listener_answers_one_callback_and_checks_host() {
+        let lb = Loopback::bind(None).await.unwrap();
+        let port = lb.port();
+        let uri = lb.redirect_uri();
+        assert_eq!(uri, format!("http://127.0.0.1:{port}/callback"));
+        let wait = tokio::spawn(lb.wait(expect(), Duration::from_secs(10)));
+        let http = crate::oauth::http::client().unwrap();
+        // Wrong Host: ignored, the wait goes on.
+        let r = http
+            .get(format!("{uri}?code=x&state=s1"))
+            .header("host", "evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let r = http
+            .get(format!("http://127.0.0.1:{port}/favicon.ico"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        let r = http
+            .get(format!("{uri}?code=good&state=s1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let cb = wait.await.unwrap().unwrap();
+        assert_eq!(cb.code.expose(), "good");
+    }
+
+    #[tokio::test]
+    async fn listener_times_out_clearly() {
+        let lb = Loopback::bind(None).await.unwrap();
+        let e = lb
+            .wait(expect(), Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::TIMEOUT);
+    }
+}

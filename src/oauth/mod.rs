@@ -1,0 +1,13 @@
+//! OAuth 2.0 client side: authorization requests with PKCE, the loopback
+//! redirect listener, token endpoint grants, revocation and identity.
+//! Everything here talks to the network; nothing here touches storage.
+
+pub mod authorize;
+pub mod browser;
+pub mod http;
+pub mod identity;
+pub mod loopback;
+pub mod revoke;
+pub mod token;
+
+pub use token::{ClientAuth, Extras, Tokens};

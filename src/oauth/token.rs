@@ -1,0 +1,351 @@
+//! Token endpoint requests (code exchange, refresh, client credentials) on
+//! the `oauth2` crate, with a token response type that accepts what real
+//! providers send.
+//!
+//! Leniency, decided once here: `expires_in` as a number or a numeric
+//! string; `token_type` missing (taken as bearer) or in any case; `scope`
+//! separated by spaces or commas (GitHub). Everything else is strict.
+
+use std::time::Duration;
+
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AccessToken, AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, StandardRevocableToken, TokenUrl,
+};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::http::{self, token_error};
+use crate::error::{Error, Result};
+use crate::model::{AuthMethod, Secret, Timestamp};
+
+/// The client's identity at the token endpoint.
+#[derive(Debug, Clone)]
+pub struct ClientAuth {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub method: AuthMethod,
+}
+
+impl ClientAuth {
+    pub fn public(client_id: impl Into<String>) -> ClientAuth {
+        ClientAuth {
+            client_id: client_id.into(),
+            client_secret: None,
+            method: AuthMethod::None,
+        }
+    }
+
+    /// The method to use when none was negotiated: basic auth with a secret
+    /// (RFC 6749's baseline), none without.
+    pub fn with_secret(client_id: impl Into<String>, secret: Option<Secret>) -> ClientAuth {
+        let method = if secret.is_some() {
+            AuthMethod::ClientSecretBasic
+        } else {
+            AuthMethod::None
+        };
+        ClientAuth {
+            client_id: client_id.into(),
+            client_secret: secret,
+            method,
+        }
+    }
+}
+
+/// A token endpoint answer, read leniently (see the module docs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenResponse {
+    access_token: AccessToken,
+    #[serde(default = "bearer", deserialize_with = "lenient_token_type")]
+    token_type: BasicTokenType,
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    refresh_token: Option<RefreshToken>,
+    #[serde(default, deserialize_with = "lenient_scopes")]
+    scope: Option<Vec<Scope>>,
+    #[serde(default)]
+    id_token: Option<Secret>,
+    /// GitHub Apps and Microsoft say how long the refresh token lives.
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    refresh_token_expires_in: Option<u64>,
+}
+
+fn bearer() -> BasicTokenType {
+    BasicTokenType::Bearer
+}
+
+fn lenient_token_type<'de, D: Deserializer<'de>>(d: D) -> Result<BasicTokenType, D::Error> {
+    let s = Option::<String>::deserialize(d)?.unwrap_or_else(|| "bearer".into());
+    Ok(match s.to_ascii_lowercase().as_str() {
+        "bearer" => BasicTokenType::Bearer,
+        "mac" => BasicTokenType::Mac,
+        other => BasicTokenType::Extension(other.to_string()),
+    })
+}
+
+fn lenient_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrStr {
+        Num(f64),
+        Str(String),
+    }
+    Ok(match Option::<NumOrStr>::deserialize(d)? {
+        None => None,
+        Some(NumOrStr::Num(n)) if n.is_finite() && n >= 0.0 => Some(n as u64),
+        Some(NumOrStr::Num(_)) => None,
+        Some(NumOrStr::Str(s)) => s.trim().parse::<u64>().ok(),
+    })
+}
+
+fn lenient_scopes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Scope>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum StrOrList {
+        Str(String),
+        List(Vec<String>),
+    }
+    Ok(Option::<StrOrList>::deserialize(d)?.map(|v| {
+        let items: Vec<String> = match v {
+            StrOrList::Str(s) => s
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            StrOrList::List(l) => l,
+        };
+        items.into_iter().map(Scope::new).collect()
+    }))
+}
+
+impl oauth2::TokenResponse for TokenResponse {
+    type TokenType = BasicTokenType;
+    fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+    fn token_type(&self) -> &BasicTokenType {
+        &self.token_type
+    }
+    fn expires_in(&self) -> Option<Duration> {
+        self.expires_in.map(Duration::from_secs)
+    }
+    fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+    fn scopes(&self) -> Option<&Vec<Scope>> {
+        self.scope.as_ref()
+    }
+}
+
+/// What the rest of the crate needs from a token response, with absolute
+/// expiry times.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
+    pub id_token: Option<Secret>,
+    pub access_expires_at: Option<Timestamp>,
+    pub refresh_expires_at: Option<Timestamp>,
+    /// The scopes granted, when the server said; else `None` (as requested).
+    pub scopes: Option<Vec<String>>,
+    pub token_type: String,
+}
+
+impl Tokens {
+    pub fn from_response(r: TokenResponse, now: Timestamp) -> Tokens {
+        let at =
+            |secs: Option<u64>| secs.map(|s| now.saturating_add(s.min(i64::MAX as u64) as i64));
+        Tokens {
+            access_token: Secret::new(r.access_token.into_secret()),
+            refresh_token: r.refresh_token.map(|t| Secret::new(t.into_secret())),
+            id_token: r.id_token,
+            access_expires_at: at(r.expires_in),
+            refresh_expires_at: at(r.refresh_token_expires_in),
+            scopes: r
+                .scope
+                .map(|s| s.into_iter().map(|s| s.to_string()).collect()),
+            token_type: r.token_type.as_ref().to_string(),
+        }
+    }
+}
+
+type TokenClient = oauth2::Client<
+    BasicErrorResponse,
+    TokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+pub(crate) fn parse_url<T>(
+    what: &str,
+    url: &str,
+    make: fn(String) -> std::result::Result<T, url::ParseError>,
+) -> Result<T> {
+    make(url.to_string())
+        .map_err(|e| Error::Config(format!("{what} {url:?} is not a valid URL: {e}")))
+}
+
+fn token_client(token_url: &str, auth: &ClientAuth) -> Result<TokenClient> {
+    let mut client = oauth2::Client::new(ClientId::new(auth.client_id.clone()))
+        .set_token_uri(parse_url("token endpoint", token_url, TokenUrl::new)?);
+    if let Some(secret) = &auth.client_secret {
+        client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
+    }
+    let auth_type = match auth.method {
+        AuthMethod::ClientSecretBasic => AuthType::BasicAuth,
+        // With `none` the id goes in the body; so does a post secret.
+        AuthMethod::ClientSecretPost | AuthMethod::None | AuthMethod::PrivateKeyJwt => {
+            AuthType::RequestBody
+        }
+    };
+    Ok(client.set_auth_type(auth_type))
+}
+
+/// Request parameters beyond the grant's own: RFC 8707 `resource` and any
+/// provider-specific extras.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    pub resource: Option<String>,
+    pub params: Vec<(String, String)>,
+}
+
+impl Extras {
+    fn pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.resource
+            .iter()
+            .map(|r| ("resource".to_string(), r.clone()))
+            .chain(self.params.iter().cloned())
+    }
+}
+
+/// Exchanges an authorization code (with its PKCE verifier) for tokens.
+pub async fn exchange_code(
+    token_url: &str,
+    auth: &ClientAuth,
+    code: &Secret,
+    verifier: PkceCodeVerifier,
+    redirect_uri: &str,
+    extras: &Extras,
+    now: Timestamp,
+) -> Result<Tokens> {
+    let client = token_client(token_url, auth)?;
+    let http = http::client()?;
+    let redirect = parse_url("redirect URI", redirect_uri, RedirectUrl::new)?;
+    let mut req = client
+        .exchange_code(AuthorizationCode::new(code.expose().to_string()))
+        .set_pkce_verifier(verifier)
+        .set_redirect_uri(std::borrow::Cow::Owned(redirect));
+    for (k, v) in extras.pairs() {
+        req = req.add_extra_param(k, v);
+    }
+    let resp = req
+        .request_async(&|r| http::send(&http, r))
+        .await
+        .map_err(|e| token_error("the token exchange failed", e))?;
+    Ok(Tokens::from_response(resp, now))
+}
+
+/// Uses a refresh token. Scopes are left out so the server keeps the
+/// granted ones.
+pub async fn refresh(
+    token_url: &str,
+    auth: &ClientAuth,
+    refresh_token: &Secret,
+    extras: &Extras,
+    now: Timestamp,
+) -> Result<Tokens> {
+    let client = token_client(token_url, auth)?;
+    let http = http::client()?;
+    let token = RefreshToken::new(refresh_token.expose().to_string());
+    let mut req = client.exchange_refresh_token(&token);
+    for (k, v) in extras.pairs() {
+        req = req.add_extra_param(k, v);
+    }
+    let resp = req
+        .request_async(&|r| http::send(&http, r))
+        .await
+        .map_err(|e| token_error("the refresh failed", e))?;
+    Ok(Tokens::from_response(resp, now))
+}
+
+/// The client credentials grant (machine to machine).
+pub async fn client_credentials(
+    token_url: &str,
+    auth: &ClientAuth,
+    scopes: &[String],
+    extras: &Extras,
+    now: Timestamp,
+) -> Result<Tokens> {
+    let client = token_client(token_url, auth)?;
+    let http = http::client()?;
+    let mut req = client
+        .exchange_client_credentials()
+        .add_scopes(scopes.iter().cloned().map(Scope::new));
+    for (k, v) in extras.pairs() {
+        req = req.add_extra_param(k, v);
+    }
+    let resp = req
+        .request_async(&|r| http::send(&http, r))
+        .await
+        .map_err(|e| token_error("the client credentials grant failed", e))?;
+    Ok(Tokens::from_response(resp, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> TokenResponse {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn accepts_what_real_providers_send() {
+        let r = parse(r#"{"access_token":"a","expires_in":"3600","scope":"repo,gist"}"#);
+        let t = Tokens::from_response(r, 100);
+        assert_eq!(t.access_expires_at, Some(3700));
+        assert_eq!(t.scopes.unwrap(), vec!["repo", "gist"]);
+        assert_eq!(t.token_type, "bearer");
+
+        let r = parse(
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":60,"refresh_token":"r",
+                "refresh_token_expires_in":600,"id_token":"x.y.z","scope":"a b"}"#,
+        );
+        let t = Tokens::from_response(r, 0);
+        assert_eq!(t.refresh_expires_at, Some(600));
+        assert!(t.refresh_token.is_some() && t.id_token.is_some());
+        assert_eq!(t.scopes.unwrap(), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn garbage_expiry_is_unknown_not_an_error() {
+        let r = parse(r#"{"access_token":"a","expires_in":"soon"}"#);
+        assert_eq!(Tokens::from_response(r, 0).access_expires_at, None);
+        let r = parse(r#"{"access_token":"a","expires_in":-5}"#);
+        assert_eq!(Tokens::from_response(r, 0).access_expires_at, None);
+    }
+
+    #[test]
+    fn missing_access_token_is_refused() {
+        assert!(serde_json::from_str::<TokenResponse>(r#"{"token_type":"bearer"}"#).is_err());
+    }
+
+    #[test]
+    fn debug_redacts_tokens() {
+        let r = parse(
+            r#"{"access_token":"at-SECRET","refresh_token":"rt-SECRET","id_token":"id-SECRET"}"#,
+        );
+        let s = format!("{r:?} {:?}", Tokens::from_response(r.clone(), 0));
+        assert!(!s.contains("SECRET"), "{s}");
+    }
+}

@@ -1,0 +1,202 @@
+//! Where mcp-auth keeps its files.
+//!
+//! `MCP_AUTH_HOME=DIR` puts everything under DIR (tests, portable installs):
+//! `DIR/config.toml`, `DIR/data/`, `DIR/run/`. Otherwise the platform's
+//! directories from the `directories` crate are used. Every directory is
+//! private to the user (0700); files are created 0600 (the process umask is
+//! 077, see `lib::run`).
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+pub const HOME_ENV: &str = "MCP_AUTH_HOME";
+
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub runtime_dir: PathBuf,
+    /// The keyring service name entries are stored under. Installations with
+    /// their own `MCP_AUTH_HOME` get their own, so they never share entries
+    /// in one OS keyring.
+    pub keyring_service: String,
+}
+
+impl Paths {
+    pub fn from_env() -> Result<Paths> {
+        if let Some(home) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
+            let home = PathBuf::from(home);
+            let home = if home.is_relative() {
+                std::env::current_dir()
+                    .map_err(|e| Error::io("cannot resolve MCP_AUTH_HOME", e))?
+                    .join(home)
+            } else {
+                home
+            };
+            return Ok(Paths::under(&home));
+        }
+        let dirs = directories::ProjectDirs::from("", "", "mcp-auth").ok_or_else(|| {
+            Error::Config(format!(
+                "cannot find a home directory for config and data; set {HOME_ENV}=DIR"
+            ))
+        })?;
+        let data_dir = dirs.data_dir().to_path_buf();
+        let runtime_dir = dirs
+            .runtime_dir()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| data_dir.join("run"));
+        Ok(Paths {
+            config_dir: dirs.config_dir().to_path_buf(),
+            data_dir,
+            runtime_dir,
+            keyring_service: "mcp-auth".to_string(),
+        })
+    }
+
+    pub fn under(home: &Path) -> Paths {
+        Paths {
+            config_dir: home.to_path_buf(),
+            data_dir: home.join("data"),
+            runtime_dir: home.join("run"),
+            keyring_service: format!("mcp-auth@{}", home.display()),
+        }
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.config_dir.join("config.toml")
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("mcp-auth.db")
+    }
+
+    pub fn secrets_file(&self) -> PathBuf {
+        self.data_dir.join("secrets.json")
+    }
+
+    pub fn lock_dir(&self) -> PathBuf {
+        self.runtime_dir.join("locks")
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.runtime_dir.join("daemon.sock")
+    }
+}
+
+/// Creates `dir` (and parents) as a private directory, or checks an existing
+/// one: it must belong to this user; group and other permission bits are
+/// removed, because a readable data dir would expose metadata and the file
+/// store.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create directory {}", dir.display()), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let meta = std::fs::metadata(dir)
+            .map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?;
+        let uid = current_uid();
+        if meta.uid() != uid {
+            return Err(Error::Config(format!(
+                "{} belongs to another user (uid {}, expected {uid}); refusing to keep credentials there",
+                dir.display(),
+                meta.uid()
+            )));
+        }
+        let mode = meta.mode() & 0o777;
+        if mode != 0o700 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+                Error::io(
+                    format!(
+                        "{} has incorrect permissions (expected 700, got {mode:o}) and cannot be fixed",
+                        dir.display()
+                    ),
+                    e,
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+pub fn current_uid() -> u32 {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+/// Writes `contents` to `path` atomically with mode 0600: a temporary file in
+/// the same directory, fsynced, then renamed over the target, so a crash
+/// leaves either the old or the new file, never half of one.
+pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::Other(format!("{} has no parent directory", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let write = || -> std::io::Result<()> {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut file = opts.open(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(format!("cannot write {}", path.display()), e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_layout_keeps_everything_under_one_dir() {
+        let p = Paths::under(Path::new("/x"));
+        assert_eq!(p.config_file(), Path::new("/x/config.toml"));
+        assert_eq!(p.database(), Path::new("/x/data/mcp-auth.db"));
+        assert_eq!(p.socket(), Path::new("/x/run/daemon.sock"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_dir_is_tightened_to_0700() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_private_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_file_is_0600_and_replaced_whole() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("s.json");
+        write_private_file(&f, b"one").unwrap();
+        write_private_file(&f, b"two").unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), b"two");
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,763 @@
+//! The SQLite metadata database: credentials, client registrations and the
+//! audit log. It holds no secret.
+//!
+//! WAL mode with `synchronous=NORMAL` and a 5 s busy timeout lets the CLI,
+//! the daemon and any number of bridges share the file. Schema changes are
+//! numbered migrations applied under `BEGIN IMMEDIATE`, so several processes
+//! opening a new database at once apply each migration exactly once.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+
+use crate::error::{Error, Result, describe_sqlite};
+use crate::model::{
+    AuthMethod, Credential, Event, EventKind, GrantKind, Origin, Status, Timestamp,
+};
+
+/// Migrations in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct Db {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+/// A client registration cached per authorization server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registration {
+    pub issuer: String,
+    pub redirect_uri: String,
+    pub client_id: String,
+    pub auth_method: AuthMethod,
+    pub has_secret: bool,
+    pub client_secret_expires_at: Option<Timestamp>,
+    pub registered_at: Timestamp,
+}
+
+/// What a refresh changes in a credential's row.
+#[derive(Debug, Clone)]
+pub struct RefreshUpdate {
+    pub access_expires_at: Option<Timestamp>,
+    pub refresh_expires_at: Option<Timestamp>,
+    pub has_refresh_token: bool,
+    pub scopes: Option<Vec<String>>,
+    pub generation: i64,
+    pub at: Timestamp,
+}
+
+const CREDENTIAL_COLUMNS: &str = "name, origin_kind, origin, issuer, resource, token_url, \
+    revocation_url, client_id, auth_method, grant_kind, subject, username, email, scopes, \
+    has_refresh_token, created_at, last_used_at, last_refreshed_at, access_expires_at, \
+    refresh_expires_at, status, status_changed_at, last_error, generation";
+
+impl Db {
+    pub fn open(path: &Path) -> Result<Db> {
+        let conn = Connection::open(path).map_err(|e| db_error(path, &e))?;
+        let db = Db {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        };
+        db.configure()?;
+        db.migrate()?;
+        Ok(db)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave the connection in a
+        // state worse than SQLite's own rollback, so a poisoned lock is used.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn err(&self, e: rusqlite::Error) -> Error {
+        db_error(&self.path, &e)
+    }
+
+    fn configure(&self) -> Result<()> {
+        let conn = self.conn();
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| self.err(e))?;
+        // journal_mode answers with a row; read it rather than execute.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(mode, "database is not in WAL mode");
+        }
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(|e| self.err(e))
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut conn = self.conn();
+        let current: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if current == SCHEMA_VERSION {
+            return Ok(());
+        }
+        if current > SCHEMA_VERSION {
+            return Err(Error::Database(format!(
+                "{} was written by a newer mcp-auth (schema {current}, this one knows {SCHEMA_VERSION}); upgrade mcp-auth",
+                self.path.display()
+            )));
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&self.path, &e))?;
+        // Re-read inside the write lock: another process may have migrated.
+        let current: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| db_error(&self.path, &e))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            tx.execute_batch(sql)
+                .map_err(|e| db_error(&self.path, &e))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(|e| db_error(&self.path, &e))?;
+        }
+        tx.commit().map_err(|e| db_error(&self.path, &e))
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// `PRAGMA integrity_check`: "ok" or the list of problems.
+    pub fn integrity_check(&self) -> Result<String> {
+        self.conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    // ---- credentials -------------------------------------------------------
+
+    pub fn get(&self, name: &str) -> Result<Option<Credential>> {
+        let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE name = ?1");
+        self.conn()
+            .query_row(&sql, [name], row_to_credential)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn list(&self) -> Result<Vec<Credential>> {
+        let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials ORDER BY name");
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], row_to_credential)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Credentials saved for an MCP server URL, newest first.
+    pub fn find_by_server(&self, server_url: &str) -> Result<Vec<Credential>> {
+        let sql = format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM credentials \
+             WHERE origin_kind = 'mcp_server' AND origin = ?1 ORDER BY created_at DESC"
+        );
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([server_url], row_to_credential)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Saves a credential after a login. An earlier credential of the same
+    /// name is replaced, keeping its creation time.
+    pub fn upsert(&self, c: &Credential) -> Result<()> {
+        upsert_in(&self.conn(), c).map_err(|e| self.err(e))
+    }
+
+    /// Records a successful refresh. Only applies when the row is still at an
+    /// older generation, so a slow writer never overwrites newer state;
+    /// returns whether the row was updated.
+    pub fn record_refresh(&self, name: &str, u: &RefreshUpdate) -> Result<bool> {
+        let scopes = u.scopes.as_ref().map(|s| s.join(" "));
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE credentials SET access_expires_at = ?2, refresh_expires_at = ?3, \
+                 has_refresh_token = ?4, scopes = COALESCE(?5, scopes), generation = ?6, \
+                 last_refreshed_at = ?7, last_error = NULL, \
+                 status_changed_at = CASE WHEN status = 'active' THEN status_changed_at ELSE ?7 END, \
+                 status = 'active' \
+                 WHERE name = ?1 AND generation < ?6",
+                params![
+                    name,
+                    u.access_expires_at,
+                    u.refresh_expires_at,
+                    u.has_refresh_token,
+                    scopes,
+                    u.generation,
+                    u.at,
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    pub fn set_status(
+        &self,
+        name: &str,
+        status: Status,
+        error: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE credentials SET last_error = ?3, \
+                 status_changed_at = CASE WHEN status = ?2 THEN status_changed_at ELSE ?4 END, \
+                 status = ?2 WHERE name = ?1",
+                params![name, status.as_str(), error, at],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn set_last_error(&self, name: &str, error: Option<&str>) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE credentials SET last_error = ?2 WHERE name = ?1",
+                params![name, error],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn touch_used(&self, name: &str, at: Timestamp) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE credentials SET last_used_at = ?2 WHERE name = ?1",
+                params![name, at],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Saves a credential after a login and drops its journal entry in the
+    /// same transaction.
+    pub fn upsert_journaled(&self, c: &Credential, journal_key: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&self.path, &e))?;
+        upsert_in(&tx, c).map_err(|e| db_error(&self.path, &e))?;
+        tx.execute("DELETE FROM secret_journal WHERE key = ?1", [journal_key])
+            .map_err(|e| db_error(&self.path, &e))?;
+        tx.commit().map_err(|e| db_error(&self.path, &e))
+    }
+
+    /// Deletes a credential's row and journals the deletion of its secret in
+    /// one transaction.
+    pub fn delete_journaled(&self, name: &str, journal_key: &str, at: Timestamp) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&self.path, &e))?;
+        let n = tx
+            .execute("DELETE FROM credentials WHERE name = ?1", [name])
+            .map_err(|e| db_error(&self.path, &e))?;
+        journal_in(&tx, journal_key, name, at).map_err(|e| db_error(&self.path, &e))?;
+        tx.commit().map_err(|e| db_error(&self.path, &e))?;
+        Ok(n == 1)
+    }
+
+    pub fn journal_add(&self, key: &str, credential: &str, at: Timestamp) -> Result<()> {
+        journal_in(&self.conn(), key, credential, at).map_err(|e| self.err(e))
+    }
+
+    pub fn journal_remove(&self, key: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM secret_journal WHERE key = ?1", [key])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Journal entries written before `before`: (key, credential).
+    pub fn journal_older_than(&self, before: Timestamp) -> Result<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT key, credential FROM secret_journal WHERE at < ?1 ORDER BY at")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([before], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    // ---- audit log -------------------------------------------------------
+
+    pub fn add_event(
+        &self,
+        credential: Option<&str>,
+        kind: EventKind,
+        detail: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT INTO events (at, credential, kind, detail) VALUES (?1, ?2, ?3, ?4)",
+                params![at, credential, kind.as_str(), detail],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The most recent events of one credential (or of all, with `None`).
+    pub fn events(&self, credential: Option<&str>, limit: usize) -> Result<Vec<Event>> {
+        let conn = self.conn();
+        let map = |r: &Row| {
+            Ok(Event {
+                at: r.get(0)?,
+                credential: r.get(1)?,
+                kind: r.get(2)?,
+                detail: r.get(3)?,
+            })
+        };
+        let limit = limit as i64;
+        let rows = match credential {
+            Some(name) => conn
+                .prepare(
+                    "SELECT at, credential, kind, detail FROM events WHERE credential = ?1 \
+                     ORDER BY at DESC, id DESC LIMIT ?2",
+                )
+                .and_then(|mut s| {
+                    s.query_map(params![name, limit], map)?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                }),
+            None => conn
+                .prepare(
+                    "SELECT at, credential, kind, detail FROM events \
+                     ORDER BY at DESC, id DESC LIMIT ?1",
+                )
+                .and_then(|mut s| {
+                    s.query_map(params![limit], map)?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                }),
+        };
+        rows.map_err(|e| self.err(e))
+    }
+
+    /// Deletes audit events older than `cutoff`; returns how many.
+    pub fn prune_events(&self, cutoff: Timestamp) -> Result<usize> {
+        self.conn()
+            .execute("DELETE FROM events WHERE at < ?1", [cutoff])
+            .map_err(|e| self.err(e))
+    }
+
+    /// Deletes the named credentials and journals the deletion of their
+    /// secrets, in one transaction; returns how many rows went.
+    pub fn delete_many_journaled(
+        &self,
+        names: &[String],
+        key_of: impl Fn(&str) -> String,
+        at: Timestamp,
+    ) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&self.path, &e))?;
+        let mut n = 0;
+        {
+            let mut delete = tx
+                .prepare("DELETE FROM credentials WHERE name = ?1")
+                .map_err(|e| db_error(&self.path, &e))?;
+            let mut journal = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO secret_journal (key, credential, at) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(|e| db_error(&self.path, &e))?;
+            for name in names {
+                n += delete
+                    .execute([name])
+                    .map_err(|e| db_error(&self.path, &e))?;
+                journal
+                    .execute(params![key_of(name), name, at])
+                    .map_err(|e| db_error(&self.path, &e))?;
+            }
+        }
+        tx.commit().map_err(|e| db_error(&self.path, &e))?;
+        Ok(n)
+    }
+
+    pub fn journal_remove_many(&self, keys: &[String]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&self.path, &e))?;
+        {
+            let mut stmt = tx
+                .prepare("DELETE FROM secret_journal WHERE key = ?1")
+                .map_err(|e| db_error(&self.path, &e))?;
+            for key in keys {
+                stmt.execute([key]).map_err(|e| db_error(&self.path, &e))?;
+            }
+        }
+        tx.commit().map_err(|e| db_error(&self.path, &e))
+    }
+
+    // ---- registrations ---------------------------------------------------
+
+    pub fn registration(&self, issuer: &str, redirect_uri: &str) -> Result<Option<Registration>> {
+        self.conn()
+            .query_row(
+                "SELECT issuer, redirect_uri, client_id, auth_method, has_secret, \
+                 client_secret_expires_at, registered_at FROM registrations \
+                 WHERE issuer = ?1 AND redirect_uri = ?2",
+                [issuer, redirect_uri],
+                |r| {
+                    Ok(Registration {
+                        issuer: r.get(0)?,
+                        redirect_uri: r.get(1)?,
+                        client_id: r.get(2)?,
+                        auth_method: parse_col(r, 3, AuthMethod::parse)?,
+                        has_secret: r.get(4)?,
+                        client_secret_expires_at: r.get(5)?,
+                        registered_at: r.get(6)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn put_registration(&self, r: &Registration) -> Result<()> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO registrations (issuer, redirect_uri, client_id, \
+                 auth_method, has_secret, client_secret_expires_at, registered_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    r.issuer,
+                    r.redirect_uri,
+                    r.client_id,
+                    r.auth_method.as_str(),
+                    r.has_secret,
+                    r.client_secret_expires_at,
+                    r.registered_at
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn delete_registration(&self, issuer: &str, redirect_uri: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "DELETE FROM registrations WHERE issuer = ?1 AND redirect_uri = ?2",
+                [issuer, redirect_uri],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Direct access for tests and maintenance code in this crate.
+    #[cfg(test)]
+    pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&self.conn())
+    }
+}
+
+fn db_error(path: &Path, e: &rusqlite::Error) -> Error {
+    Error::Database(format!("{}: {}", path.display(), describe_sqlite(e)))
+}
+
+fn journal_in(
+    conn: &Connection,
+    key: &str,
+    credential: &str,
+    at: Timestamp,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO secret_journal (key, credential, at) VALUES (?1, ?2, ?3)",
+        params![key, credential, at],
+    )?;
+    Ok(())
+}
+
+fn upsert_in(conn: &Connection, c: &Credential) -> rusqlite::Result<()> {
+    let (kind, origin) = origin_columns(&c.origin);
+    conn.execute(
+        &format!(
+            "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+              ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) \
+             ON CONFLICT (name) DO UPDATE SET \
+             origin_kind = excluded.origin_kind, origin = excluded.origin, \
+             issuer = excluded.issuer, resource = excluded.resource, \
+             token_url = excluded.token_url, revocation_url = excluded.revocation_url, \
+             client_id = excluded.client_id, auth_method = excluded.auth_method, \
+             grant_kind = excluded.grant_kind, subject = excluded.subject, \
+             username = excluded.username, email = excluded.email, \
+             scopes = excluded.scopes, has_refresh_token = excluded.has_refresh_token, \
+             last_used_at = excluded.last_used_at, \
+             last_refreshed_at = excluded.last_refreshed_at, \
+             access_expires_at = excluded.access_expires_at, \
+             refresh_expires_at = excluded.refresh_expires_at, \
+             status = excluded.status, status_changed_at = excluded.status_changed_at, \
+             last_error = excluded.last_error, generation = excluded.generation"
+        ),
+        params![
+            c.name,
+            kind,
+            origin,
+            c.issuer,
+            c.resource,
+            c.token_url,
+            c.revocation_url,
+            c.client_id,
+            c.auth_method.as_str(),
+            c.grant.as_str(),
+            c.subject,
+            c.username,
+            c.email,
+            c.scopes.join(" "),
+            c.has_refresh_token,
+            c.created_at,
+            c.last_used_at,
+            c.last_refreshed_at,
+            c.access_expires_at,
+            c.refresh_expires_at,
+            c.status.as_str(),
+            c.status_changed_at,
+            c.last_error,
+            c.generation,
+        ],
+    )?;
+    Ok(())
+}
+
+fn origin_columns(origin: &Origin) -> (&'static str, &str) {
+    match origin {
+        Origin::Provider { provider } => ("provider", provider),
+        Origin::McpServer { server_url } => ("mcp_server", server_url),
+    }
+}
+
+fn parse_col<T>(r: &Row, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let s: String = r.get(idx)?;
+    parse(&s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Text,
+            format!("unknown value {s:?}").into(),
+        )
+    })
+}
+
+fn row_to_credential(r: &Row) -> rusqlite::Result<Credential> {
+    let kind: String = r.get(1)?;
+    let origin: String = r.get(2)?;
+    let origin = match kind.as_str() {
+        "mcp_server" => Origin::McpServer { server_url: origin },
+        _ => Origin::Provider { provider: origin },
+    };
+    let scopes: String = r.get(13)?;
+    Ok(Credential {
+        name: r.get(0)?,
+        origin,
+        issuer: r.get(3)?,
+        resource: r.get(4)?,
+        token_url: r.get(5)?,
+        revocation_url: r.get(6)?,
+        client_id: r.get(7)?,
+        auth_method: parse_col(r, 8, AuthMethod::parse)?,
+        grant: parse_col(r, 9, GrantKind::parse)?,
+        subject: r.get(10)?,
+        username: r.get(11)?,
+        email: r.get(12)?,
+        scopes: scopes.split_whitespace().map(str::to_string).collect(),
+        has_refresh_token: r.get(14)?,
+        created_at: r.get(15)?,
+        last_used_at: r.get(16)?,
+        last_refreshed_at: r.get(17)?,
+        access_expires_at: r.get(18)?,
+        refresh_expires_at: r.get(19)?,
+        status: parse_col(r, 20, Status::parse)?,
+        status_changed_at: r.get(21)?,
+        last_error: r.get(22)?,
+        generation: r.get(23)?,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample(name: &str) -> Credential {
+        Credential {
+            name: name.into(),
+            origin: Origin::Provider {
+                provider: "github".into(),
+            },
+            issuer: Some("https://issuer".into()),
+            resource: None,
+            token_url: "https://issuer/token".into(),
+            revocation_url: Some("https://issuer/revoke".into()),
+            client_id: "client".into(),
+            auth_method: AuthMethod::None,
+            grant: GrantKind::AuthorizationCode,
+            subject: Some("42".into()),
+            username: Some("octo".into()),
+            email: None,
+            scopes: vec!["read".into(), "write".into()],
+            has_refresh_token: true,
+            created_at: 100,
+            last_used_at: None,
+            last_refreshed_at: None,
+            access_expires_at: Some(1000),
+            refresh_expires_at: None,
+            status: Status::Active,
+            status_changed_at: 100,
+            last_error: None,
+            generation: 1,
+        }
+    }
+
+    fn open() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn credential_round_trips() {
+        let (_d, db) = open();
+        let c = sample("gh");
+        db.upsert(&c).unwrap();
+        assert_eq!(db.get("gh").unwrap().unwrap(), c);
+        assert_eq!(db.list().unwrap().len(), 1);
+        assert!(db.get("nope").unwrap().is_none());
+    }
+
+    #[test]
+    fn relogin_keeps_created_at() {
+        let (_d, db) = open();
+        db.upsert(&sample("gh")).unwrap();
+        let mut again = sample("gh");
+        again.created_at = 999;
+        again.generation = 5;
+        db.upsert(&again).unwrap();
+        let got = db.get("gh").unwrap().unwrap();
+        assert_eq!(got.created_at, 100);
+        assert_eq!(got.generation, 5);
+    }
+
+    #[test]
+    fn refresh_never_goes_back_a_generation() {
+        let (_d, db) = open();
+        db.upsert(&sample("gh")).unwrap();
+        let u = |generation| RefreshUpdate {
+            access_expires_at: Some(5000 + generation),
+            refresh_expires_at: None,
+            has_refresh_token: true,
+            scopes: None,
+            generation,
+            at: 200,
+        };
+        assert!(db.record_refresh("gh", &u(3)).unwrap());
+        assert!(
+            !db.record_refresh("gh", &u(2)).unwrap(),
+            "older write must lose"
+        );
+        let got = db.get("gh").unwrap().unwrap();
+        assert_eq!(got.generation, 3);
+        assert_eq!(got.access_expires_at, Some(5003));
+        assert_eq!(got.scopes, vec!["read", "write"]);
+    }
+
+    #[test]
+    fn status_change_time_is_kept_when_status_repeats() {
+        let (_d, db) = open();
+        db.upsert(&sample("gh")).unwrap();
+        db.set_status("gh", Status::NeedsLogin, Some("invalid_grant"), 300)
+            .unwrap();
+        db.set_status("gh", Status::NeedsLogin, Some("invalid_grant"), 400)
+            .unwrap();
+        let got = db.get("gh").unwrap().unwrap();
+        assert_eq!(got.status, Status::NeedsLogin);
+        assert_eq!(got.status_changed_at, 300);
+        assert_eq!(got.last_error.as_deref(), Some("invalid_grant"));
+    }
+
+    #[test]
+    fn events_are_newest_first_and_prunable() {
+        let (_d, db) = open();
+        db.add_event(Some("a"), EventKind::Login, None, 10).unwrap();
+        db.add_event(Some("a"), EventKind::Use, Some("x"), 20)
+            .unwrap();
+        db.add_event(Some("b"), EventKind::Login, None, 30).unwrap();
+        let ev = db.events(Some("a"), 10).unwrap();
+        assert_eq!(ev.len(), 2);
+        assert_eq!(ev[0].kind, "use");
+        assert_eq!(db.prune_events(25).unwrap(), 2);
+        assert_eq!(db.events(None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn migrations_run_once_and_newer_schemas_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.schema_version().unwrap(), SCHEMA_VERSION);
+        drop(db);
+        let db = Db::open(&path).unwrap();
+        db.with_conn(|c| c.pragma_update(None, "user_version", 99))
+            .unwrap();
+        drop(db);
+        let err = Db::open(&path).err().unwrap();
+        assert!(err.to_string().contains("newer mcp-auth"), "{err}");
+    }
+
+    #[test]
+    fn a_corrupt_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
+        let err = Db::open(&path).err().unwrap();
+        assert!(err.to_string().contains("not a valid database"), "{err}");
+        assert_eq!(err.exit_code(), crate::error::exit::STORAGE);
+    }
+
+    #[test]
+    fn registrations_round_trip() {
+        let (_d, db) = open();
+        let r = Registration {
+            issuer: "https://as".into(),
+            redirect_uri: "http://127.0.0.1/callback".into(),
+            client_id: "dyn-1".into(),
+            auth_method: AuthMethod::ClientSecretPost,
+            has_secret: true,
+            client_secret_expires_at: None,
+            registered_at: 5,
+        };
+        db.put_registration(&r).unwrap();
+        assert_eq!(
+            db.registration("https://as", "http://127.0.0.1/callback")
+                .unwrap(),
+            Some(r)
+        );
+        db.delete_registration("https://as", "http://127.0.0.1/callback")
+            .unwrap();
+        assert!(
+            db.registration("https://as", "http://127.0.0.1/callback")
+                .unwrap()
+                .is_none()
+        );
+    }
+}

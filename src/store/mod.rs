@@ -1,0 +1,394 @@
+//! Storage: metadata in SQLite ([`db`]), secrets in the keyring or an
+//! explicit file ([`secrets`]), and the rules that keep the two halves
+//! consistent.
+//!
+//! Secrets are written before the metadata that refers to them and deleted
+//! after it, so a crash between the two never leaves a row that claims
+//! tokens that are gone. Each such write or deletion is recorded in a journal
+//! table first and the entry dropped once the two halves agree; an entry
+//! left by a crash lets [`Store::recover`] clean a secret that no row owns.
+
+pub mod db;
+pub mod secrets;
+
+use std::sync::{Arc, RwLock};
+
+use crate::config::{Config, SecretStoreKind};
+use crate::error::{Error, Result};
+use crate::model::{Credential, EventKind, Secret, Timestamp, TokenSet, now};
+use crate::paths::{self, Paths};
+
+pub use db::{Db, RefreshUpdate, Registration};
+
+/// A journal entry younger than this may belong to a login still running in
+/// another process, so recovery leaves it alone.
+pub const JOURNAL_GRACE_SECS: i64 = 600;
+
+/// What a prune run did (or, dry, would do).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PruneReport {
+    pub examined: usize,
+    pub deleted: Vec<String>,
+    pub events_deleted: usize,
+    pub orphans_cleaned: usize,
+    pub dry_run: bool,
+    pub retention_days: u32,
+    pub duration_ms: u64,
+}
+use secrets::{FileBackend, KeyringBackend, SecretBackend};
+
+/// Asked once when the keyring is unreachable and no store was chosen: may
+/// the file store be used (and remembered in the config)? Only set when a
+/// person is at a terminal.
+pub type FallbackPrompt = Box<dyn Fn(&str) -> bool + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    paths: Paths,
+    backend: RwLock<Arc<dyn SecretBackend>>,
+    /// True when the user chose the store (config or environment), so a
+    /// keyring failure is reported rather than offering the file store.
+    chosen: bool,
+    fallback: Option<FallbackPrompt>,
+}
+
+/// Keys of secrets in the backend.
+pub mod keys {
+    pub fn tokens(credential: &str) -> String {
+        format!("credential/{credential}")
+    }
+    pub fn client_secret(issuer: &str, client_id: &str) -> String {
+        format!("client/{issuer}/{client_id}")
+    }
+    pub fn user_secret(name: &str) -> String {
+        format!("secret/{name}")
+    }
+}
+
+impl Store {
+    pub fn open(paths: &Paths, config: &Config, fallback: Option<FallbackPrompt>) -> Result<Store> {
+        paths::ensure_private_dir(&paths.data_dir)?;
+        let db = Db::open(&paths.database())?;
+        let backend: Arc<dyn SecretBackend> = match config.secret_store {
+            Some(SecretStoreKind::File) => Arc::new(FileBackend::new(&paths.secrets_file())),
+            _ => Arc::new(KeyringBackend::new(
+                paths.keyring_service.clone(),
+                config.keyring_timeout,
+            )),
+        };
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                paths: paths.clone(),
+                backend: RwLock::new(backend),
+                chosen: config.secret_store.is_some(),
+                fallback,
+            }),
+        })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn paths(&self) -> &Paths {
+        &self.inner.paths
+    }
+
+    fn backend(&self) -> Arc<dyn SecretBackend> {
+        self.inner
+            .backend
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn secret_store_kind(&self) -> SecretStoreKind {
+        self.backend().kind()
+    }
+
+    pub fn describe_secret_store(&self) -> String {
+        self.backend().describe()
+    }
+
+    /// Runs a secret operation; when the keyring is unreachable, explains how
+    /// to choose the file store, or (at a terminal) offers it once.
+    fn with_backend<T>(&self, op: impl Fn(&dyn SecretBackend) -> Result<T>) -> Result<T> {
+        let backend = self.backend();
+        match op(backend.as_ref()) {
+            Err(Error::SecretStore(reason)) if backend.kind() == SecretStoreKind::Keyring => {
+                let config = self.inner.paths.config_file();
+                if !self.inner.chosen
+                    && let Some(ask) = &self.inner.fallback
+                    && ask(&reason)
+                {
+                    crate::config::persist_setting(&config, "secret_store", "file")?;
+                    let file: Arc<dyn SecretBackend> =
+                        Arc::new(FileBackend::new(&self.inner.paths.secrets_file()));
+                    *self
+                        .inner
+                        .backend
+                        .write()
+                        .unwrap_or_else(|p| p.into_inner()) = file.clone();
+                    return op(file.as_ref());
+                }
+                Err(Error::SecretStore(format!(
+                    "{reason}\n  hint: to keep secrets in a plaintext file instead (mode 0600, in a \
+                     0700 directory), choose it explicitly: add `secret_store = \"file\"` to {} \
+                     or set MCP_AUTH_SECRET_STORE=file",
+                    config.display()
+                )))
+            }
+            other => other,
+        }
+    }
+
+    pub fn tokens(&self, credential: &str) -> Result<Option<TokenSet>> {
+        let key = keys::tokens(credential);
+        let Some(raw) = self.with_backend(|b| b.get(&key))? else {
+            return Ok(None);
+        };
+        serde_json::from_str(raw.expose()).map(Some).map_err(|_| {
+            Error::SecretStore(format!(
+                "the stored tokens of '{credential}' are unreadable; run `mcp-auth login` for it again"
+            ))
+        })
+    }
+
+    /// Replaces a credential's token set. Used by refresh, whose row exists
+    /// already: if the process dies before the row is updated, the newer
+    /// secret (with its higher generation) is what the next reader uses.
+    pub fn put_tokens(&self, credential: &str, tokens: &TokenSet) -> Result<()> {
+        let json = serde_json::to_string(tokens)
+            .map_err(|e| Error::Other(format!("cannot encode tokens: {e}")))?;
+        let key = keys::tokens(credential);
+        let value = Secret::new(json);
+        self.with_backend(|b| b.set(&key, &value))
+    }
+
+    /// Saves a new login: journal, secret, then the row (which drops the
+    /// journal entry in the same transaction).
+    pub fn save_login(&self, credential: &Credential, tokens: &TokenSet) -> Result<()> {
+        let key = keys::tokens(&credential.name);
+        self.db().journal_add(&key, &credential.name, now())?;
+        self.put_tokens(&credential.name, tokens)?;
+        self.db().upsert_journaled(credential, &key)
+    }
+
+    /// Deletes a credential: the row (journaled) first, so it stops being
+    /// offered, then its secrets.
+    pub fn delete_credential(&self, name: &str) -> Result<bool> {
+        let key = keys::tokens(name);
+        let existed = self.db().delete_journaled(name, &key, now())?;
+        self.with_backend(|b| b.delete(&key))?;
+        self.db().journal_remove(&key)?;
+        Ok(existed)
+    }
+
+    /// Deletes many credentials with one database transaction and one batch
+    /// of secret deletions (prune of large stores).
+    pub fn delete_credentials(&self, names: &[String]) -> Result<usize> {
+        let n = self
+            .db()
+            .delete_many_journaled(names, keys::tokens, now())?;
+        let keys: Vec<String> = names.iter().map(|n| keys::tokens(n)).collect();
+        self.with_backend(|b| b.delete_many(&keys))?;
+        self.db().journal_remove_many(&keys)?;
+        Ok(n)
+    }
+
+    /// Finishes what a crashed process left: for each journal entry older
+    /// than `before`, deletes the secret unless a credential row owns it.
+    /// Returns how many secrets were deleted.
+    pub fn recover(&self, before: Timestamp) -> Result<usize> {
+        let mut deleted = 0;
+        for (key, credential) in self.db().journal_older_than(before)? {
+            if self.db().get(&credential)?.is_none() {
+                self.with_backend(|b| b.delete(&key))?;
+                deleted += 1;
+            }
+            self.db().journal_remove(&key)?;
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes credentials dead for longer than `retention_days` (see
+    /// [`Credential::dead_since`]) and audit events older than that, and
+    /// finishes interrupted secret writes. With `dry_run` nothing changes.
+    pub fn prune(&self, at: Timestamp, retention_days: u32, dry_run: bool) -> Result<PruneReport> {
+        let started = std::time::Instant::now();
+        let cutoff = at - i64::from(retention_days) * 86_400;
+        let all = self.db().list()?;
+        let examined = all.len();
+        let doomed: Vec<String> = all
+            .into_iter()
+            .filter(|c| c.dead_since(at).is_some_and(|since| since < cutoff))
+            .map(|c| c.name)
+            .collect();
+        let mut report = PruneReport {
+            examined,
+            deleted: doomed.clone(),
+            events_deleted: 0,
+            orphans_cleaned: 0,
+            dry_run,
+            retention_days,
+            duration_ms: 0,
+        };
+        if !dry_run {
+            if !doomed.is_empty() {
+                self.delete_credentials(&doomed)?;
+            }
+            report.events_deleted = self.db().prune_events(cutoff)?;
+            // Entries younger than this may belong to a login in progress.
+            report.orphans_cleaned = self.recover(at - JOURNAL_GRACE_SECS)?;
+            let detail = format!(
+                "examined {examined}, deleted {}, events deleted {}",
+                report.deleted.len(),
+                report.events_deleted
+            );
+            self.db()
+                .add_event(None, EventKind::Prune, Some(&detail), at)?;
+        }
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        Ok(report)
+    }
+
+    pub fn secret(&self, key: &str) -> Result<Option<Secret>> {
+        self.with_backend(|b| b.get(key))
+    }
+
+    pub fn put_secret(&self, key: &str, value: &Secret) -> Result<()> {
+        self.with_backend(|b| b.set(key, value))
+    }
+
+    pub fn delete_secret(&self, key: &str) -> Result<bool> {
+        self.with_backend(|b| b.delete(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &std::path::Path) -> Store {
+        let config = Config {
+            secret_store: Some(SecretStoreKind::File),
+            ..Config::default()
+        };
+        Store::open(&Paths::under(dir), &config, None).unwrap()
+    }
+
+    fn tokens(generation: i64) -> TokenSet {
+        TokenSet {
+            generation,
+            access_token: Secret::new(format!("at-{generation}")),
+            refresh_token: Some(Secret::new(format!("rt-{generation}"))),
+            id_token: None,
+            client_secret: None,
+            access_expires_at: Some(1000),
+        }
+    }
+
+    #[test]
+    fn login_then_delete_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let c = db::tests::sample("gh");
+        s.save_login(&c, &tokens(1)).unwrap();
+        assert_eq!(s.tokens("gh").unwrap().unwrap().generation, 1);
+        assert!(s.db().journal_older_than(i64::MAX).unwrap().is_empty());
+        assert!(s.delete_credential("gh").unwrap());
+        assert!(s.tokens("gh").unwrap().is_none());
+        assert!(s.db().get("gh").unwrap().is_none());
+        assert!(s.db().journal_older_than(i64::MAX).unwrap().is_empty());
+    }
+
+    #[test]
+    fn recover_cleans_a_secret_orphaned_by_a_crashed_login() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        // A login that died after writing the secret, before the row.
+        s.db()
+            .journal_add(&keys::tokens("ghost"), "ghost", 10)
+            .unwrap();
+        s.put_tokens("ghost", &tokens(1)).unwrap();
+        // And a re-login of a live credential that died at the same point.
+        let c = db::tests::sample("live");
+        s.save_login(&c, &tokens(1)).unwrap();
+        s.db()
+            .journal_add(&keys::tokens("live"), "live", 10)
+            .unwrap();
+        s.put_tokens("live", &tokens(2)).unwrap();
+
+        assert_eq!(s.recover(5).unwrap(), 0, "young entries are left alone");
+        assert_eq!(s.recover(20).unwrap(), 1);
+        assert!(s.tokens("ghost").unwrap().is_none());
+        assert_eq!(s.tokens("live").unwrap().unwrap().generation, 2);
+        assert!(s.db().journal_older_than(i64::MAX).unwrap().is_empty());
+    }
+
+    #[test]
+    fn prune_keeps_what_died_recently_and_deletes_what_died_long_ago() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let day = 86_400;
+        let now = 1_000 * day;
+        let dead_for = |name: &str, days: i64| {
+            let mut c = db::tests::sample(name);
+            c.has_refresh_token = false;
+            c.access_expires_at = Some(now - days * day);
+            c
+        };
+        for (name, days) in [("d45", 45), ("d20", 20)] {
+            s.save_login(&dead_for(name, days), &tokens(1)).unwrap();
+        }
+        let mut alive = db::tests::sample("alive");
+        alive.access_expires_at = Some(now - 400 * day); // refreshable
+        s.save_login(&alive, &tokens(1)).unwrap();
+        let mut refused = db::tests::sample("refused");
+        refused.status = crate::model::Status::NeedsLogin;
+        refused.status_changed_at = now - 31 * day;
+        s.save_login(&refused, &tokens(1)).unwrap();
+        s.db()
+            .add_event(Some("x"), EventKind::Use, None, now - 40 * day)
+            .unwrap();
+
+        let dry = s.prune(now, 30, true).unwrap();
+        assert_eq!(dry.deleted, vec!["d45", "refused"]);
+        assert_eq!(s.db().list().unwrap().len(), 4, "dry run changes nothing");
+
+        let r = s.prune(now, 30, false).unwrap();
+        assert_eq!(r.examined, 4);
+        assert_eq!(r.deleted, vec!["d45", "refused"]);
+        assert_eq!(r.events_deleted, 1);
+        let left: Vec<_> = s.db().list().unwrap().into_iter().map(|c| c.name).collect();
+        assert_eq!(left, vec!["alive", "d20"]);
+        assert!(s.tokens("d45").unwrap().is_none());
+        assert!(s.tokens("d20").unwrap().is_some());
+        let prune_events = s.db().events(None, 10).unwrap();
+        assert!(prune_events.iter().any(|e| e.kind == "prune"));
+
+        // The 90-day default keeps a credential dead for 45 days.
+        s.save_login(&dead_for("d45", 45), &tokens(1)).unwrap();
+        assert!(s.prune(now, 90, false).unwrap().deleted.is_empty());
+    }
+
+    #[test]
+    fn batch_delete_removes_rows_and_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let names: Vec<String> = (0..50).map(|i| format!("c{i}")).collect();
+        for n in &names {
+            s.save_login(&db::tests::sample(n), &tokens(1)).unwrap();
+        }
+        assert_eq!(s.delete_credentials(&names[..40]).unwrap(), 40);
+        assert_eq!(s.db().list().unwrap().len(), 10);
+        assert!(s.tokens("c0").unwrap().is_none());
+        assert!(s.tokens("c45").unwrap().is_some());
+    }
+}

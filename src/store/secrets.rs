@@ -1,0 +1,388 @@
+//! Where secret values live: the OS keyring, or an explicitly chosen file.
+//!
+//! The keyring is reached through the `keyring` crate (Secret Service on
+//! Linux, Keychain on macOS, Credential Manager on Windows). Every call runs
+//! on its own thread with a deadline, because a locked keyring can sit on an
+//! unlock prompt forever. The file store is a 0600 JSON file in the 0700 data
+//! directory, replaced atomically under a cross-process lock.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::SecretStoreKind;
+use crate::error::{Error, Result};
+use crate::model::Secret;
+
+/// A place that holds secret strings by key.
+pub trait SecretBackend: Send + Sync {
+    fn kind(&self) -> SecretStoreKind;
+    /// Where the secrets are, for `doctor` and error messages.
+    fn describe(&self) -> String;
+    fn get(&self, key: &str) -> Result<Option<Secret>>;
+    fn set(&self, key: &str, value: &Secret) -> Result<()>;
+    /// Deletes `key`; returns whether there was anything to delete.
+    fn delete(&self, key: &str) -> Result<bool>;
+    /// Deletes many keys; backends that can do it in one write override this.
+    fn delete_many(&self, keys: &[String]) -> Result<()> {
+        for key in keys {
+            self.delete(key)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why the keyring cannot be used, in words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable(pub String);
+
+// ---- keyring ---------------------------------------------------------------
+
+pub struct KeyringBackend {
+    service: String,
+    timeout: Duration,
+}
+
+impl KeyringBackend {
+    pub fn new(service: impl Into<String>, timeout: Duration) -> KeyringBackend {
+        KeyringBackend {
+            service: service.into(),
+            timeout,
+        }
+    }
+
+    /// Runs one keyring operation on a helper thread, with the deadline.
+    fn call<T: Send + 'static>(
+        &self,
+        key: &str,
+        op: impl FnOnce(keyring::Entry) -> keyring::Result<T> + Send + 'static,
+    ) -> std::result::Result<keyring::Result<T>, Unavailable> {
+        let (tx, rx) = mpsc::channel();
+        let (service, user) = (self.service.clone(), key.to_string());
+        let spawned = std::thread::Builder::new()
+            .name("keyring".into())
+            .spawn(move || {
+                let result = keyring::Entry::new(&service, &user).and_then(op);
+                let _ = tx.send(result);
+            });
+        if let Err(e) = spawned {
+            return Err(Unavailable(format!("cannot start a keyring thread: {e}")));
+        }
+        match rx.recv_timeout(self.timeout) {
+            Ok(result) => Ok(result),
+            Err(_) => Err(Unavailable(format!(
+                "the keyring did not answer within {}s (it may be waiting for an unlock prompt \
+                 that cannot be shown)",
+                self.timeout.as_secs()
+            ))),
+        }
+    }
+
+    /// Asks the keyring whether it can be used right now, without touching
+    /// any entry of ours beyond a read of a key that does not exist.
+    pub fn probe(&self) -> std::result::Result<(), Unavailable> {
+        match self.call("mcp-auth-probe", |e| e.get_password()) {
+            Ok(Ok(_)) | Ok(Err(keyring::Error::NoEntry)) => Ok(()),
+            Ok(Err(e)) => Err(explain(&e)),
+            Err(u) => Err(u),
+        }
+    }
+}
+
+/// Translates a keyring failure into its cause: no session bus, a locked
+/// keyring, no keyring service at all.
+pub fn explain(err: &keyring::Error) -> Unavailable {
+    let detail = match err {
+        keyring::Error::NoDefaultStore => match keyring::Entry::store_status() {
+            Err(cause) => return explain_platform(cause),
+            Ok(()) => "no keyring store is available".to_string(),
+        },
+        other => return explain_platform(other),
+    };
+    Unavailable(detail)
+}
+
+fn explain_platform(err: &keyring::Error) -> Unavailable {
+    let text = err.to_string();
+    let reason = match err {
+        keyring::Error::NoStorageAccess(_) => format!(
+            "the keyring is locked or refused access ({text}); unlock it (log in to the desktop \
+             session, or run `gnome-keyring-daemon --unlock`) and try again"
+        ),
+        keyring::Error::PlatformFailure(_) if cfg!(target_os = "linux") && no_session_bus() => {
+            "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so the Secret Service \
+             keyring cannot be reached"
+                .to_string()
+        }
+        keyring::Error::PlatformFailure(_) => {
+            format!("the keyring service cannot be reached ({text})")
+        }
+        _ => format!("the keyring failed ({text})"),
+    };
+    Unavailable(reason)
+}
+
+fn no_session_bus() -> bool {
+    std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none_or(|v| v.is_empty())
+        && std::env::var_os("XDG_RUNTIME_DIR")
+            .map(|d| !Path::new(&d).join("bus").exists())
+            .unwrap_or(true)
+}
+
+impl KeyringBackend {
+    fn unavailable(&self, u: Unavailable) -> Error {
+        Error::SecretStore(u.0)
+    }
+}
+
+impl SecretBackend for KeyringBackend {
+    fn kind(&self) -> SecretStoreKind {
+        SecretStoreKind::Keyring
+    }
+
+    fn describe(&self) -> String {
+        let system = if cfg!(target_os = "macos") {
+            "macOS Keychain"
+        } else if cfg!(windows) {
+            "Windows Credential Manager"
+        } else {
+            "Secret Service keyring"
+        };
+        format!("{system} (service \"{}\")", self.service)
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        match self
+            .call(key, |e| e.get_password())
+            .map_err(|u| self.unavailable(u))?
+        {
+            Ok(v) => Ok(Some(Secret::new(v))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(self.unavailable(explain(&e))),
+        }
+    }
+
+    fn set(&self, key: &str, value: &Secret) -> Result<()> {
+        let value = value.expose().to_string();
+        self.call(key, move |e| e.set_password(&value))
+            .map_err(|u| self.unavailable(u))?
+            .map_err(|e| self.unavailable(explain(&e)))
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        match self
+            .call(key, |e| e.delete_credential())
+            .map_err(|u| self.unavailable(u))?
+        {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(self.unavailable(explain(&e))),
+        }
+    }
+}
+
+// ---- file ------------------------------------------------------------------
+
+/// The plaintext file store. Only used when `secret_store = "file"`.
+pub struct FileBackend {
+    path: PathBuf,
+    lock_path: PathBuf,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct FileContents {
+    version: u32,
+    entries: BTreeMap<String, Secret>,
+}
+
+impl FileBackend {
+    pub fn new(path: &Path) -> FileBackend {
+        let mut lock = path.as_os_str().to_owned();
+        lock.push(".lock");
+        FileBackend {
+            path: path.to_path_buf(),
+            lock_path: PathBuf::from(lock),
+        }
+    }
+
+    fn lock(&self, exclusive: bool) -> Result<File> {
+        if let Some(dir) = self.path.parent() {
+            crate::paths::ensure_private_dir(dir)?;
+        }
+        let mut opts = std::fs::OpenOptions::new();
+        opts.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts
+            .open(&self.lock_path)
+            .map_err(|e| Error::io(format!("cannot open {}", self.lock_path.display()), e))?;
+        let locked = if exclusive {
+            file.lock()
+        } else {
+            file.lock_shared()
+        };
+        locked.map_err(|e| Error::io(format!("cannot lock {}", self.lock_path.display()), e))?;
+        Ok(file)
+    }
+
+    fn read(&self) -> Result<FileContents> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) if bytes.is_empty() => Ok(FileContents::default()),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::SecretStore(format!(
+                    "the secrets file {} is damaged ({}); restore it from a backup or move it \
+                     aside and log in again",
+                    self.path.display(),
+                    e.classify_name()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileContents::default()),
+            Err(e) => Err(Error::io(format!("cannot read {}", self.path.display()), e)),
+        }
+    }
+
+    fn write(&self, contents: &FileContents) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(contents)
+            .map_err(|e| Error::Other(format!("cannot encode secrets: {e}")))?;
+        crate::paths::write_private_file(&self.path, &bytes)
+    }
+
+    fn modify<T>(&self, f: impl FnOnce(&mut FileContents) -> T) -> Result<T> {
+        let _lock = self.lock(true)?;
+        let mut contents = self.read()?;
+        contents.version = 1;
+        let out = f(&mut contents);
+        self.write(&contents)?;
+        Ok(out)
+    }
+}
+
+/// serde_json's error category without the text around the failure, which
+/// could quote a secret.
+trait Classify {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl Classify for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "read error",
+            serde_json::error::Category::Syntax => "not valid JSON",
+            serde_json::error::Category::Data => "unexpected content",
+            serde_json::error::Category::Eof => "truncated",
+        }
+    }
+}
+
+impl SecretBackend for FileBackend {
+    fn kind(&self) -> SecretStoreKind {
+        SecretStoreKind::File
+    }
+
+    fn describe(&self) -> String {
+        format!("plaintext file {}", self.path.display())
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        let _lock = self.lock(false)?;
+        Ok(self.read()?.entries.remove(key))
+    }
+
+    fn set(&self, key: &str, value: &Secret) -> Result<()> {
+        self.modify(|c| {
+            c.entries.insert(key.to_string(), value.clone());
+        })
+    }
+
+    fn delete(&self, key: &str) -> Result<bool> {
+        {
+            let _lock = self.lock(false)?;
+            if !self.read()?.entries.contains_key(key) {
+                return Ok(false);
+            }
+        }
+        self.modify(|c| c.entries.remove(key).is_some())
+    }
+
+    fn delete_many(&self, keys: &[String]) -> Result<()> {
+        self.modify(|c| {
+            for key in keys {
+                c.entries.remove(key);
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_store_round_trips_and_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data/secrets.json");
+        let store = FileBackend::new(&path);
+        assert_eq!(store.get("a").unwrap(), None);
+        store.set("a", &Secret::new("one")).unwrap();
+        store.set("b", &Secret::new("two")).unwrap();
+        assert_eq!(store.get("a").unwrap(), Some(Secret::new("one")));
+        assert!(store.delete("a").unwrap());
+        assert!(!store.delete("a").unwrap());
+        assert_eq!(store.get("b").unwrap(), Some(Secret::new("two")));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+            let dmode = std::fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(dmode, 0o700);
+        }
+    }
+
+    #[test]
+    fn damaged_file_is_an_error_that_quotes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        std::fs::write(&path, br#"{"entries": {"a": "tok-SECRET"#).unwrap();
+        let err = FileBackend::new(&path).get("a").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("damaged"), "{text}");
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+
+    #[test]
+    fn concurrent_writers_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let path = path.clone();
+                s.spawn(move || {
+                    let store = FileBackend::new(&path);
+                    for i in 0..25 {
+                        store
+                            .set(&format!("k{t}-{i}"), &Secret::new(format!("{t}{i}")))
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let store = FileBackend::new(&path);
+        for t in 0..4 {
+            for i in 0..25 {
+                assert!(store.get(&format!("k{t}-{i}")).unwrap().is_some());
+            }
+        }
+    }
+}
