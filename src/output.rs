@@ -96,6 +96,11 @@ impl Printer {
         }
     }
 
+    /// A failure of one item among several, on stderr even when quiet.
+    pub fn problem(&self, text: &str) {
+        eprintln!("failed: {text}");
+    }
+
     /// A warning, on stderr even when quiet.
     pub fn warn(&self, text: &str) {
         eprintln!("warning: {text}");

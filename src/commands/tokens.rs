@@ -439,15 +439,17 @@ fn report_outcomes(ctx: &Context, outcomes: &[Outcome], json: bool, verb: &str) 
         ctx.out.json(outcomes)?;
     } else {
         for o in outcomes {
-            let mark = if o.ok { "ok" } else { "FAILED" };
-            ctx.out
-                .line(&format!("{}: {mark}: {}", o.name, o.message))?;
+            if o.ok {
+                ctx.out.line(&format!("{}: {}", o.name, o.message))?;
+            } else {
+                ctx.out.problem(&format!("{}: {}", o.name, o.message));
+            }
         }
     }
     let failed = outcomes.iter().filter(|o| !o.ok).count();
     if failed > 0 {
         return Err(Error::Other(format!(
-            "{failed} of {} credential(s) could not {verb}",
+            "{failed} of {} credential(s) failed to {verb}",
             outcomes.len()
         )));
     }

@@ -1,0 +1,489 @@
+//! A fake OAuth 2.0 authorization server on 127.0.0.1:0 that asserts the
+//! protocol it receives: PKCE S256 verifier against the stored challenge,
+//! redirect URI, client id, state round trip, `resource`. Refresh tokens are
+//! single-use and rotate; a reused one is counted and refused with
+//! `invalid_grant`, as real rotating servers do.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use oauth2::{PkceCodeChallenge, PkceCodeVerifier};
+use serde_json::json;
+
+#[derive(Clone, Debug)]
+pub struct AsConfig {
+    pub client_id: String,
+    /// Required client secret (client_secret_basic or _post), if any.
+    pub client_secret: Option<String>,
+    pub access_ttl: u64,
+    pub issue_refresh: bool,
+    pub rotate_refresh: bool,
+    pub iss_param: bool,
+    pub expected_resource: Option<String>,
+}
+
+impl Default for AsConfig {
+    fn default() -> Self {
+        AsConfig {
+            client_id: "test-client".into(),
+            client_secret: None,
+            access_ttl: 3600,
+            issue_refresh: true,
+            rotate_refresh: true,
+            iss_param: false,
+            expected_resource: None,
+        }
+    }
+}
+
+/// How /authorize answers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AuthorizeMode {
+    Approve,
+    Deny,
+    WrongState,
+}
+
+/// How /token answers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TokenMode {
+    Normal,
+    Garbage,
+    ServerError,
+    InvalidGrant,
+    /// `expires_in` as a string and `token_type` left out, as some real
+    /// providers do.
+    Sloppy,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub authorize_requests: usize,
+    pub code_exchanges: usize,
+    pub refreshes: usize,
+    pub client_credentials: usize,
+    /// Refresh tokens presented after they had been spent.
+    pub reused_refresh_tokens: usize,
+    pub pkce_failures: usize,
+    pub revoked: Vec<String>,
+    pub last_scope: Option<String>,
+    pub last_resource: Option<String>,
+    pub errors: Vec<String>,
+}
+
+struct Pending {
+    challenge: String,
+    redirect_uri: String,
+    client_id: String,
+    scope: Option<String>,
+}
+
+struct Inner {
+    config: AsConfig,
+    issuer: String,
+    authorize_mode: AuthorizeMode,
+    token_mode: TokenMode,
+    codes: HashMap<String, Pending>,
+    /// refresh token -> spent?
+    refresh_tokens: HashMap<String, bool>,
+    access_tokens: HashMap<String, u64>,
+    counter: u64,
+    stats: Stats,
+}
+
+pub struct FakeAs {
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+impl FakeAs {
+    pub fn start(config: AsConfig) -> FakeAs {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let inner = Arc::new(Mutex::new(Inner {
+            config,
+            issuer: url.clone(),
+            authorize_mode: AuthorizeMode::Approve,
+            token_mode: TokenMode::Normal,
+            codes: HashMap::new(),
+            refresh_tokens: HashMap::new(),
+            access_tokens: HashMap::new(),
+            counter: 0,
+            stats: Stats::default(),
+        }));
+        let app = Router::new()
+            .route("/authorize", get(authorize))
+            .route("/token", post(token))
+            .route("/revoke", post(revoke))
+            .route("/userinfo", get(userinfo))
+            .with_state(inner.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        FakeAs {
+            url,
+            inner,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn set_authorize_mode(&self, mode: AuthorizeMode) {
+        self.inner.lock().unwrap().authorize_mode = mode;
+    }
+
+    pub fn set_token_mode(&self, mode: TokenMode) {
+        self.inner.lock().unwrap().token_mode = mode;
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.inner.lock().unwrap().stats.clone()
+    }
+
+    /// Is this access token one the server issued and has not revoked?
+    pub fn access_token_valid(&self, token: &str) -> bool {
+        let g = self.inner.lock().unwrap();
+        g.access_tokens.get(token).is_some_and(|exp| *exp > now())
+    }
+
+    /// A `[providers.NAME]` table pointing at this server.
+    pub fn provider_toml(&self, name: &str) -> String {
+        let c = self.inner.lock().unwrap().config.clone();
+        format!(
+            "[providers.{name}]\nauthorize_url = \"{u}/authorize\"\ntoken_url = \"{u}/token\"\n\
+             revocation_url = \"{u}/revoke\"\nuserinfo_url = \"{u}/userinfo\"\nissuer = \"{u}\"\n\
+             client_id = \"{id}\"\nscopes = [\"read\", \"write\"]\n",
+            u = self.url,
+            id = c.client_id
+        )
+    }
+}
+
+impl Drop for FakeAs {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+type Shared = State<Arc<Mutex<Inner>>>;
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
+async fn authorize(State(s): Shared, Query(q): Query<HashMap<String, String>>) -> Response {
+    let mut g = s.lock().unwrap();
+    g.stats.authorize_requests += 1;
+    let redirect = q.get("redirect_uri").cloned().unwrap_or_default();
+    let state = q.get("state").cloned().unwrap_or_default();
+    let mut problems = Vec::new();
+    if q.get("response_type").map(String::as_str) != Some("code") {
+        problems.push("response_type is not code");
+    }
+    if q.get("code_challenge_method").map(String::as_str) != Some("S256") {
+        problems.push("PKCE method is not S256");
+    }
+    if q.get("code_challenge").is_none_or(|c| c.len() < 43) {
+        problems.push("no usable code_challenge");
+    }
+    if q.get("client_id") != Some(&g.config.client_id) {
+        problems.push("wrong client_id");
+    }
+    if state.len() < 16 {
+        problems.push("state too short");
+    }
+    if !redirect.starts_with("http://127.0.0.1:") {
+        problems.push("redirect_uri is not a 127.0.0.1 loopback");
+    }
+    if let Some(want) = &g.config.expected_resource
+        && q.get("resource") != Some(want)
+    {
+        problems.push("resource missing or wrong");
+    }
+    if !problems.is_empty() {
+        g.stats
+            .errors
+            .extend(problems.iter().map(|p| format!("authorize: {p}")));
+        return (StatusCode::BAD_REQUEST, problems.join("; ")).into_response();
+    }
+    g.stats.last_scope = q.get("scope").cloned();
+    g.stats.last_resource = q.get("resource").cloned();
+    let iss = if g.config.iss_param {
+        format!("&iss={}", urlencode(&g.issuer))
+    } else {
+        String::new()
+    };
+    match g.authorize_mode {
+        AuthorizeMode::Deny => Redirect::to(&format!(
+            "{redirect}?error=access_denied&error_description=The+user+said+no&state={}{iss}",
+            urlencode(&state)
+        ))
+        .into_response(),
+        AuthorizeMode::WrongState => {
+            Redirect::to(&format!("{redirect}?code=whatever&state=forged{iss}")).into_response()
+        }
+        AuthorizeMode::Approve => {
+            g.counter += 1;
+            let code = format!("code-{}", g.counter);
+            let pending = Pending {
+                challenge: q["code_challenge"].clone(),
+                redirect_uri: redirect.clone(),
+                client_id: q["client_id"].clone(),
+                scope: q.get("scope").cloned(),
+            };
+            g.codes.insert(code.clone(), pending);
+            Redirect::to(&format!(
+                "{redirect}?code={code}&state={}{iss}",
+                urlencode(&state)
+            ))
+            .into_response()
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Checks client authentication; returns the client id used.
+fn client_auth(
+    g: &Inner,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(), String> {
+    let basic = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.decode(b).ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok());
+    let (id, secret) = match basic {
+        Some(pair) => {
+            let (i, s) = pair.split_once(':').unwrap_or((&pair, ""));
+            (Some(i.to_string()), Some(s.to_string()))
+        }
+        None => (
+            form.get("client_id").cloned(),
+            form.get("client_secret").cloned(),
+        ),
+    };
+    if id.as_deref() != Some(g.config.client_id.as_str()) {
+        return Err("wrong client_id".into());
+    }
+    if let Some(want) = &g.config.client_secret
+        && secret.as_deref() != Some(want.as_str())
+    {
+        return Err("wrong client secret".into());
+    }
+    Ok(())
+}
+
+fn issue(g: &mut Inner, scope: Option<String>) -> serde_json::Value {
+    g.counter += 1;
+    let n = g.counter;
+    let access = format!("at-{n}-{}", now());
+    let exp = now() + g.config.access_ttl;
+    g.access_tokens.insert(access.clone(), exp);
+    let mut body = json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": g.config.access_ttl,
+    });
+    if let Some(s) = scope {
+        body["scope"] = json!(s);
+    }
+    if g.config.issue_refresh {
+        let rt = format!("rt-{n}");
+        g.refresh_tokens.insert(rt.clone(), false);
+        body["refresh_token"] = json!(rt);
+    }
+    body
+}
+
+async fn token(
+    State(s): Shared,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mut g = s.lock().unwrap();
+    match g.token_mode {
+        TokenMode::Garbage => {
+            return (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                "{\"access_tok",
+            )
+                .into_response();
+        }
+        TokenMode::ServerError => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "<html>oops</html>").into_response();
+        }
+        TokenMode::InvalidGrant => {
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "grant revoked");
+        }
+        TokenMode::Normal | TokenMode::Sloppy => {}
+    }
+    if let Err(e) = client_auth(&g, &headers, &form) {
+        g.stats.errors.push(format!("token: {e}"));
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", &e);
+    }
+    if let Some(want) = g.config.expected_resource.clone()
+        && form.get("resource") != Some(&want)
+    {
+        g.stats
+            .errors
+            .push("token: resource missing or wrong".into());
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_target", "resource");
+    }
+    let mut body = match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => {
+            let code = form.get("code").cloned().unwrap_or_default();
+            let Some(p) = g.codes.remove(&code) else {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown code");
+            };
+            let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+            let computed =
+                PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier));
+            if computed.as_str() != p.challenge {
+                g.stats.pkce_failures += 1;
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "PKCE verification failed",
+                );
+            }
+            if form.get("redirect_uri") != Some(&p.redirect_uri) {
+                g.stats
+                    .errors
+                    .push("token: redirect_uri differs from authorize".into());
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "redirect_uri mismatch",
+                );
+            }
+            if form.get("client_id").is_some_and(|c| c != &p.client_id) {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "client mismatch");
+            }
+            g.stats.code_exchanges += 1;
+            issue(&mut g, p.scope)
+        }
+        Some("refresh_token") => {
+            let rt = form.get("refresh_token").cloned().unwrap_or_default();
+            match g.refresh_tokens.get(&rt).copied() {
+                None => {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "unknown refresh token",
+                    );
+                }
+                Some(true) => {
+                    g.stats.reused_refresh_tokens += 1;
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "refresh token reused",
+                    );
+                }
+                Some(false) => {}
+            }
+            g.stats.refreshes += 1;
+            if g.config.rotate_refresh {
+                g.refresh_tokens.insert(rt, true);
+                issue(&mut g, None)
+            } else {
+                let issue_refresh = g.config.issue_refresh;
+                g.config.issue_refresh = false;
+                let b = issue(&mut g, None);
+                g.config.issue_refresh = issue_refresh;
+                b
+            }
+        }
+        Some("client_credentials") => {
+            g.stats.client_credentials += 1;
+            let issue_refresh = g.config.issue_refresh;
+            g.config.issue_refresh = false;
+            let b = issue(&mut g, form.get("scope").cloned());
+            g.config.issue_refresh = issue_refresh;
+            b
+        }
+        _ => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant"),
+    };
+    g.stats.last_resource = form
+        .get("resource")
+        .cloned()
+        .or(g.stats.last_resource.clone());
+    if g.token_mode == TokenMode::Sloppy {
+        let ttl = body["expires_in"].to_string();
+        body["expires_in"] = json!(ttl);
+        body.as_object_mut().unwrap().remove("token_type");
+    }
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+async fn revoke(State(s): Shared, Form(form): Form<HashMap<String, String>>) -> Response {
+    let mut g = s.lock().unwrap();
+    let token = form.get("token").cloned().unwrap_or_default();
+    g.access_tokens.remove(&token);
+    if g.refresh_tokens.contains_key(&token) {
+        g.refresh_tokens.insert(token.clone(), true);
+    }
+    g.stats.revoked.push(token);
+    StatusCode::OK.into_response()
+}
+
+async fn userinfo(State(s): Shared, headers: HeaderMap) -> Response {
+    let g = s.lock().unwrap();
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !g.access_tokens.get(token).is_some_and(|exp| *exp > now()) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    axum::Json(json!({"sub": "user-1", "preferred_username": "ada", "email": "ada@example.com"}))
+        .into_response()
+}
