@@ -481,7 +481,7 @@ async fn userinfo(State(s): Shared, headers: HeaderMap) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if !g.access_tokens.get(token).is_some_and(|exp| *exp > now()) {
+    if g.access_tokens.get(token).is_none_or(|exp| *exp <= now()) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     axum::Json(json!({"sub": "user-1", "preferred_username": "ada", "email": "ada@example.com"}))
