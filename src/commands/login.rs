@@ -65,9 +65,10 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
         Some(t) => parse_duration(t).map_err(|e| Error::Usage(format!("--timeout {t:?}: {e}")))?,
         None => ctx.config.login_timeout,
     };
-    // Open storage before the browser: a broken store should fail now, not
-    // after the person has logged in.
-    ctx.store()?;
+    // Check storage before the browser: a locked keyring should fail now,
+    // not after the person has logged in.
+    let store = ctx.store()?.clone();
+    blocking(move || store.check_writable()).await?;
 
     let listener = Loopback::bind(args.port.or(provider.redirect_port)).await?;
     let redirect_uri = listener.redirect_uri();

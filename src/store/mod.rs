@@ -148,6 +148,12 @@ impl Store {
         }
     }
 
+    /// Fails now if secrets cannot be stored (keyring locked or absent),
+    /// offering the file store at a terminal as any other failure would.
+    pub fn check_writable(&self) -> Result<()> {
+        self.with_backend(|b| b.probe())
+    }
+
     pub fn tokens(&self, credential: &str) -> Result<Option<TokenSet>> {
         let key = keys::tokens(credential);
         let Some(raw) = self.with_backend(|b| b.get(&key))? else {

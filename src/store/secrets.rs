@@ -27,6 +27,11 @@ pub trait SecretBackend: Send + Sync {
     fn set(&self, key: &str, value: &Secret) -> Result<()>;
     /// Deletes `key`; returns whether there was anything to delete.
     fn delete(&self, key: &str) -> Result<bool>;
+    /// Checks that secrets can be written now, before a person spends time
+    /// on a login whose result could not be stored.
+    fn probe(&self) -> Result<()> {
+        Ok(())
+    }
     /// Deletes many keys; backends that can do it in one write override this.
     fn delete_many(&self, keys: &[String]) -> Result<()> {
         for key in keys {
@@ -79,16 +84,6 @@ impl KeyringBackend {
                  that cannot be shown)",
                 self.timeout.as_secs()
             ))),
-        }
-    }
-
-    /// Asks the keyring whether it can be used right now, without touching
-    /// any entry of ours beyond a read of a key that does not exist.
-    pub fn probe(&self) -> std::result::Result<(), Unavailable> {
-        match self.call("mcp-auth-probe", |e| e.get_password()) {
-            Ok(Ok(_)) | Ok(Err(keyring::Error::NoEntry)) => Ok(()),
-            Ok(Err(e)) => Err(explain(&e)),
-            Err(u) => Err(u),
         }
     }
 }
@@ -171,6 +166,16 @@ impl SecretBackend for KeyringBackend {
         self.call(key, move |e| e.set_password(&value))
             .map_err(|u| self.unavailable(u))?
             .map_err(|e| self.unavailable(explain(&e)))
+    }
+
+    fn probe(&self) -> Result<()> {
+        // A write is what needs an unlocked keyring; reads may not.
+        let key = "probe";
+        self.set(
+            key,
+            &Secret::new("mcp-auth checks that the keyring is writable"),
+        )?;
+        self.delete(key).map(|_| ())
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
@@ -288,6 +293,10 @@ impl SecretBackend for FileBackend {
 
     fn describe(&self) -> String {
         format!("plaintext file {}", self.path.display())
+    }
+
+    fn probe(&self) -> Result<()> {
+        self.lock(true).map(|_| ())
     }
 
     fn get(&self, key: &str) -> Result<Option<Secret>> {

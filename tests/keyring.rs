@@ -1,0 +1,159 @@
+//! The real OS keyring: GNOME Keyring's Secret Service, started headless in
+//! a private D-Bus session with a throwaway login keyring (see PEERS.md).
+//! Needs `dbus-run-session`, `gnome-keyring-daemon` and `secret-tool`
+//! (`.ci/run` installs them); fails with a clear message when they are
+//! missing rather than skipping.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::fake_as::{AsConfig, FakeAs};
+use support::home::{BIN, FOLLOW_REDIRECT, Home};
+
+fn require_tools() {
+    for tool in ["dbus-run-session", "gnome-keyring-daemon", "secret-tool"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        assert!(
+            found,
+            "{tool} is missing: install gnome-keyring, dbus-daemon, dbus-bin and libsecret-tools \
+             (apt-get install -y gnome-keyring dbus-daemon dbus-bin libsecret-tools), as .ci/run does"
+        );
+    }
+}
+
+/// Runs `script` inside a fresh D-Bus session with GNOME Keyring's secrets
+/// component; `unlock` creates and unlocks a login keyring first.
+fn in_keyring_session(home: &Home, script: &str, unlock: bool) -> std::process::Output {
+    require_tools();
+    let xdg = home.path().join("xdg-data");
+    std::fs::create_dir_all(&xdg).unwrap();
+    let start = if unlock {
+        "echo -n testpw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1"
+    } else {
+        "gnome-keyring-daemon --start --components=secrets >/dev/null 2>&1"
+    };
+    let full = format!("set -u\n{start}\n{script}\n");
+    let mut cmd = Command::new("dbus-run-session");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MCP_AUTH_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(["--", "sh", "-c", &full])
+        .env("XDG_DATA_HOME", &xdg)
+        .env("MCP_AUTH_HOME", home.path())
+        .env("MCP_AUTH_BROWSER", FOLLOW_REDIRECT)
+        .env("MCP_AUTH_KEYRING_TIMEOUT", "5s")
+        .env("CI", "true")
+        .env("BIN", BIN)
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+#[test]
+fn tokens_live_in_the_secret_service_and_nowhere_else() {
+    let server = FakeAs::start(AsConfig::default());
+    let home = Home::new();
+    home.write_config(&server.provider_toml("acme"));
+    let service = format!("mcp-auth@{}", home.path().display());
+    let out = home.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let script = format!(
+        r#"
+        O={out}
+        "$BIN" login acme > $O/login.txt 2>&1; echo $? > $O/login.code
+        "$BIN" token acme > $O/token.txt 2> $O/token.err; echo $? > $O/token.code
+        "$BIN" token acme --min-valid 2h > $O/token2.txt 2> $O/token2.err
+        secret-tool search --all service '{service}' > $O/search.txt 2>&1
+        "$BIN" tokens revoke acme > $O/revoke.txt 2>&1; echo $? > $O/revoke.code
+        secret-tool search --all service '{service}' > $O/after.txt 2>&1
+        "#,
+        out = out.display()
+    );
+    let run = in_keyring_session(&home, &script, true);
+    let diag = format!(
+        "session stderr: {}\nlogin: {}\ntoken err: {}",
+        String::from_utf8_lossy(&run.stderr),
+        read(&out.join("login.txt")),
+        read(&out.join("token.err"))
+    );
+    assert_eq!(read(&out.join("login.code")).trim(), "0", "{diag}");
+    assert_eq!(read(&out.join("token.code")).trim(), "0", "{diag}");
+    let token = read(&out.join("token.txt")).trim().to_string();
+    let refreshed = read(&out.join("token2.txt")).trim().to_string();
+    assert!(token.starts_with("at-"), "{diag}");
+    assert!(refreshed.starts_with("at-") && refreshed != token, "{diag}");
+    assert_eq!(server.stats().reused_refresh_tokens, 0);
+
+    // The keyring holds the current token set under this home's service...
+    let search = read(&out.join("search.txt"));
+    assert!(search.contains("credential/acme"), "{search}");
+    assert!(search.contains(&refreshed), "{search}");
+    // ...and the home holds no secret at all.
+    assert!(!home.path().join("data/secrets.json").exists());
+    for entry in walk(home.path()) {
+        if entry.starts_with(home.path().join("xdg-data")) || entry.starts_with(&out) {
+            continue;
+        }
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(&refreshed),
+            "token found in {}",
+            entry.display()
+        );
+    }
+
+    assert_eq!(read(&out.join("revoke.code")).trim(), "0");
+    let after = read(&out.join("after.txt"));
+    assert!(!after.contains("credential/acme"), "{after}");
+}
+
+#[test]
+fn a_locked_keyring_is_reported_with_the_way_out() {
+    let server = FakeAs::start(AsConfig::default());
+    let home = Home::new();
+    home.write_config(&server.provider_toml("acme"));
+    let out = home.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let script = format!(
+        r#""$BIN" login acme > {o}/login.txt 2>&1; echo $? > {o}/login.code"#,
+        o = out.display()
+    );
+    let run = in_keyring_session(&home, &script, false);
+    let login = read(&out.join("login.txt"));
+    let diag = format!("{login}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(read(&out.join("login.code")).trim(), "8", "{diag}");
+    assert!(login.contains("keyring"), "{diag}");
+    assert!(login.contains("secret_store = \"file\""), "{diag}");
+    assert!(!login.contains("panicked"), "{diag}");
+    assert!(!home.path().join("data/secrets.json").exists());
+    // It fails before the browser: nobody logs in for nothing.
+    assert_eq!(server.stats().authorize_requests, 0, "{diag}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
