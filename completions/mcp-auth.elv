@@ -1,0 +1,245 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mcp-auth] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mcp-auth'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mcp-auth'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand login 'Log in to a provider or an MCP server and save the credential'
+            cand token 'Print a valid access token, refreshing it first when needed'
+            cand tokens 'List, inspect, refresh, revoke and prune saved credentials'
+            cand providers 'Show the provider templates and the custom providers of the config'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;login'= {
+            cand --name 'Save the credential under this name [default: the provider name or the server''s host]'
+            cand --scope 'Scope to request; repeat for several (replaces the provider''s default scopes)'
+            cand --client-id 'OAuth client id (overrides the config)'
+            cand --client-secret-env 'Read the client secret from this environment variable (secrets never go on the command line)'
+            cand --domain 'Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)'
+            cand --tenant 'Microsoft tenant: common, organizations, consumers or a tenant id [default: common]'
+            cand --port 'Port for the 127.0.0.1 redirect listener [default: any free port]'
+            cand --timeout 'How long to wait for the browser to come back [default: 5m]'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --no-browser 'Do not open a browser; only print the URL to open'
+            cand --json 'Print the saved credential as JSON on stdout'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;token'= {
+            cand --min-valid 'Refresh first when the token expires within this time'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --header 'Print `Authorization: Bearer <token>` instead of the bare token'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;tokens'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List saved credentials with their user, scopes and health'
+            cand show 'Show everything known about one credential (never a token value)'
+            cand revoke 'Revoke credentials at their provider and delete them here'
+            cand refresh 'Refresh credentials now, whatever their expiry'
+            cand prune 'Delete credentials that have been dead longer than the retention period'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;tokens;list'= {
+            cand --provider 'Only credentials of this provider (or MCP server URL)'
+            cand --status 'Only credentials with this health'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print JSON instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;tokens;show'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;tokens;revoke'= {
+            cand --provider 'Revoke every credential of this provider'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --all 'Revoke every credential'
+            cand --expired 'Revoke every credential that is expired or needs a login'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --local-only 'Only delete here; do not call the provider''s revocation endpoint'
+            cand --json 'Print the outcome as JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;tokens;refresh'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --all 'Refresh every renewable credential'
+            cand --json 'Print the outcome as JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;tokens;prune'= {
+            cand --retention-days 'Keep credentials dead for fewer days than this [default: retention_days, 90]'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --dry-run 'Show what would be deleted without deleting it'
+            cand --json 'Print the outcome as JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;tokens;help'= {
+            cand list 'List saved credentials with their user, scopes and health'
+            cand show 'Show everything known about one credential (never a token value)'
+            cand revoke 'Revoke credentials at their provider and delete them here'
+            cand refresh 'Refresh credentials now, whatever their expiry'
+            cand prune 'Delete credentials that have been dead longer than the retention period'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;tokens;help;list'= {
+        }
+        &'mcp-auth;tokens;help;show'= {
+        }
+        &'mcp-auth;tokens;help;revoke'= {
+        }
+        &'mcp-auth;tokens;help;refresh'= {
+        }
+        &'mcp-auth;tokens;help;prune'= {
+        }
+        &'mcp-auth;tokens;help;help'= {
+        }
+        &'mcp-auth;providers'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List the built-in templates and custom providers'
+            cand show 'Show a provider''s endpoints, scopes and settings'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;providers;list'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;providers;show'= {
+            cand --domain 'Okta or Auth0 domain, or GitLab host, to fill in the endpoints'
+            cand --tenant 'Microsoft tenant'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;providers;help'= {
+            cand list 'List the built-in templates and custom providers'
+            cand show 'Show a provider''s endpoints, scopes and settings'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;providers;help;list'= {
+        }
+        &'mcp-auth;providers;help;show'= {
+        }
+        &'mcp-auth;providers;help;help'= {
+        }
+        &'mcp-auth;completions'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;help'= {
+            cand login 'Log in to a provider or an MCP server and save the credential'
+            cand token 'Print a valid access token, refreshing it first when needed'
+            cand tokens 'List, inspect, refresh, revoke and prune saved credentials'
+            cand providers 'Show the provider templates and the custom providers of the config'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;help;login'= {
+        }
+        &'mcp-auth;help;token'= {
+        }
+        &'mcp-auth;help;tokens'= {
+            cand list 'List saved credentials with their user, scopes and health'
+            cand show 'Show everything known about one credential (never a token value)'
+            cand revoke 'Revoke credentials at their provider and delete them here'
+            cand refresh 'Refresh credentials now, whatever their expiry'
+            cand prune 'Delete credentials that have been dead longer than the retention period'
+        }
+        &'mcp-auth;help;tokens;list'= {
+        }
+        &'mcp-auth;help;tokens;show'= {
+        }
+        &'mcp-auth;help;tokens;revoke'= {
+        }
+        &'mcp-auth;help;tokens;refresh'= {
+        }
+        &'mcp-auth;help;tokens;prune'= {
+        }
+        &'mcp-auth;help;providers'= {
+            cand list 'List the built-in templates and custom providers'
+            cand show 'Show a provider''s endpoints, scopes and settings'
+        }
+        &'mcp-auth;help;providers;list'= {
+        }
+        &'mcp-auth;help;providers;show'= {
+        }
+        &'mcp-auth;help;completions'= {
+        }
+        &'mcp-auth;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
