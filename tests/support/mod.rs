@@ -4,3 +4,4 @@
 
 pub mod fake_as;
 pub mod home;
+pub mod peers;
