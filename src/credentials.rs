@@ -14,7 +14,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::model::{Credential, EventKind, GrantKind, Secret, Status, Timestamp, TokenSet, now};
+use crate::model::{
+    Credential, EventKind, GrantKind, Origin, Secret, Status, Timestamp, TokenSet, now,
+};
+use crate::oauth::identity::Identity;
 use crate::oauth::{self, ClientAuth, Extras, Tokens};
 use crate::store::{RefreshUpdate, Store};
 
@@ -82,6 +85,61 @@ impl Credentials {
     /// `min_valid` once the lock is held.
     pub async fn refresh(&self, name: &str, force: bool) -> Result<Refreshed> {
         self.renew(name, Duration::ZERO, force).await
+    }
+
+    /// Saves a new login: the token set in the secret store, then the row.
+    /// An earlier credential of the same name is replaced (keeping its
+    /// creation time), its generation moving on.
+    pub async fn save_login(&self, n: NewCredential) -> Result<Credential> {
+        let store = self.store.clone();
+        blocking(move || {
+            let at = now();
+            let previous = store.db().get(&n.name)?;
+            let generation = previous.as_ref().map(|p| p.generation + 1).unwrap_or(1);
+            let cred = Credential {
+                name: n.name.clone(),
+                origin: n.origin,
+                issuer: n.issuer,
+                resource: n.resource,
+                token_url: n.token_url,
+                revocation_url: n.revocation_url,
+                client_id: n.auth.client_id.clone(),
+                auth_method: n.auth.method,
+                grant: n.grant,
+                subject: n.identity.subject,
+                username: n.identity.username,
+                email: n.identity.email,
+                scopes: n.tokens.scopes.clone().unwrap_or(n.requested_scopes),
+                has_refresh_token: n.tokens.refresh_token.is_some(),
+                created_at: at,
+                last_used_at: previous.as_ref().and_then(|p| p.last_used_at),
+                last_refreshed_at: None,
+                access_expires_at: n.tokens.access_expires_at,
+                refresh_expires_at: n.tokens.refresh_expires_at,
+                status: Status::Active,
+                status_changed_at: at,
+                last_error: None,
+                generation,
+            };
+            let set = TokenSet {
+                generation,
+                access_token: n.tokens.access_token,
+                refresh_token: n.tokens.refresh_token,
+                id_token: n.tokens.id_token,
+                client_secret: n.auth.client_secret,
+                access_expires_at: n.tokens.access_expires_at,
+            };
+            store.save_login(&cred, &set)?;
+            let detail = format!("{} via {}", cred.origin.label(), cred.grant.as_str());
+            store
+                .db()
+                .add_event(Some(&cred.name), EventKind::Login, Some(&detail), at)?;
+            store
+                .db()
+                .get(&cred.name)?
+                .ok_or_else(|| Error::CredentialNotFound(cred.name.clone()))
+        })
+        .await
     }
 
     /// Reads a credential's row and secrets. A row whose secrets are gone
@@ -261,6 +319,22 @@ impl Credentials {
         }
         Err(err)
     }
+}
+
+/// Everything a finished login knows, to be saved.
+pub struct NewCredential {
+    pub name: String,
+    pub origin: Origin,
+    pub issuer: Option<String>,
+    pub resource: Option<String>,
+    pub token_url: String,
+    pub revocation_url: Option<String>,
+    pub auth: ClientAuth,
+    pub grant: GrantKind,
+    /// Recorded as granted when the server does not say which it granted.
+    pub requested_scopes: Vec<String>,
+    pub identity: Identity,
+    pub tokens: Tokens,
 }
 
 fn needs_login(cred: &Credential, reason: &str) -> Error {

@@ -64,6 +64,23 @@ impl Claims {
     }
 }
 
+/// The user behind new tokens: ID token claims first, the user endpoint
+/// for whatever they lack.
+pub async fn identify(tokens: &super::Tokens, userinfo_url: Option<&str>) -> Identity {
+    let from_id = tokens
+        .id_token
+        .as_ref()
+        .map(from_id_token)
+        .unwrap_or_default();
+    if from_id.username.is_some() && from_id.email.is_some() {
+        return from_id;
+    }
+    match userinfo_url {
+        Some(url) => from_id.or(from_userinfo(url, &tokens.access_token).await),
+        None => from_id,
+    }
+}
+
 /// Reads the payload of a JWT without verifying it.
 pub fn from_id_token(token: &Secret) -> Identity {
     let Some(payload) = token.expose().split('.').nth(1) else {
