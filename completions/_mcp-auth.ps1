@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Scope to request; repeat for several (replaces the provider''s default scopes)')
             [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'OAuth client id (overrides the config)')
             [CompletionResult]::new('--client-secret-env', '--client-secret-env', [CompletionResultType]::ParameterName, 'Read the client secret from this environment variable (secrets never go on the command line)')
+            [CompletionResult]::new('--client-metadata-url', '--client-metadata-url', [CompletionResultType]::ParameterName, 'MCP servers: the URL of this client''s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]')
             [CompletionResult]::new('--domain', '--domain', [CompletionResultType]::ParameterName, 'Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)')
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Microsoft tenant: common, organizations, consumers or a tenant id [default: common]')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port for the 127.0.0.1 redirect listener [default: any free port]')

@@ -36,6 +36,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand --scope 'Scope to request; repeat for several (replaces the provider''s default scopes)'
             cand --client-id 'OAuth client id (overrides the config)'
             cand --client-secret-env 'Read the client secret from this environment variable (secrets never go on the command line)'
+            cand --client-metadata-url 'MCP servers: the URL of this client''s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]'
             cand --domain 'Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)'
             cand --tenant 'Microsoft tenant: common, organizations, consumers or a tenant id [default: common]'
             cand --port 'Port for the 127.0.0.1 redirect listener [default: any free port]'

@@ -38,6 +38,7 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l name -d 'Sav
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l scope -d 'Scope to request; repeat for several (replaces the provider\'s default scopes)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-id -d 'OAuth client id (overrides the config)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-secret-env -d 'Read the client secret from this environment variable (secrets never go on the command line)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-metadata-url -d 'MCP servers: the URL of this client\'s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l domain -d 'Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l tenant -d 'Microsoft tenant: common, organizations, consumers or a tenant id [default: common]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l port -d 'Port for the 127.0.0.1 redirect listener [default: any free port]' -r

@@ -35,10 +35,13 @@ pub enum Command {
     /// Log in to a provider or an MCP server and save the credential
     ///
     /// TARGET is a provider (`mcp-auth providers list`) or the URL of an MCP
-    /// server. The browser opens on the provider's login page and the URL is
-    /// printed too; the answer comes back to a one-shot listener on
-    /// 127.0.0.1. Logging in again under the same name replaces the
-    /// credential.
+    /// server. For an MCP server, mcp-auth discovers its authorization server
+    /// (RFC 9728 and RFC 8414 metadata) and registers itself as a client
+    /// (or uses --client-id, or a Client ID Metadata Document); the
+    /// registration is reused by later logins and bridges. The browser opens
+    /// on the login page and the URL is printed too; the answer comes back to
+    /// a one-shot listener on 127.0.0.1. Logging in again under the same name
+    /// replaces the credential.
     #[command(
         after_help = "Examples:\n  mcp-auth login github --client-id Iv1.0123456789abcdef\n  mcp-auth login okta --domain dev-123.okta.com --scope openid --scope offline_access\n  mcp-auth login google --name work-google\n  MCP_AUTH_BROWSER=\"firefox --private-window\" mcp-auth login gitlab"
     )]
@@ -92,6 +95,11 @@ pub struct LoginArgs {
     /// Read the client secret from this environment variable (secrets never go on the command line)
     #[arg(long, value_name = "VAR")]
     pub client_secret_env: Option<String>,
+
+    /// MCP servers: the URL of this client's Client ID Metadata Document, used as the client id
+    /// when the authorization server supports them [config: client_metadata_url]
+    #[arg(long, value_name = "URL")]
+    pub client_metadata_url: Option<String>,
 
     /// Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)
     #[arg(long, value_name = "DOMAIN")]

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod mcp;
 pub mod model;
 pub mod oauth;
 pub mod output;
@@ -73,7 +74,14 @@ fn init_logging(cli: &Cli, config: &Config) -> Result<(), Error> {
         .clone()
         .or_else(|| config.log.clone())
         .unwrap_or_else(|| "warn".to_string());
-    let filter = EnvFilter::try_new(&level).map_err(|e| {
+    // A bare level applies to mcp-auth itself; its libraries stay at warn
+    // (their debug output is noise). Full directives are used as given.
+    let directive = if level.contains(['=', ',']) || level == "off" {
+        level.clone()
+    } else {
+        format!("warn,mcp_auth={level}")
+    };
+    let filter = EnvFilter::try_new(&directive).map_err(|e| {
         Error::Usage(format!(
             "log level {level:?} is not valid ({e}); use error, warn, info, debug or trace"
         ))

@@ -7,6 +7,7 @@ use crate::commands::Context;
 use crate::config::parse_duration;
 use crate::credentials::{NewCredential, blocking, validate_name};
 use crate::error::{Error, Result};
+use crate::mcp::auth::login::{self as mcp_login, LoginOptions};
 use crate::model::{AuthMethod, Credential, GrantKind, Origin, Secret, now, relative};
 use crate::oauth::flow::{self, CodeFlow, Presenter};
 use crate::oauth::loopback::Loopback;
@@ -15,10 +16,12 @@ use crate::providers::{self, Overrides, Provider, SecretSource};
 
 pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
     if args.target.contains("://") {
-        return Err(Error::Usage(format!(
-            "{} looks like an MCP server URL; MCP server login is not available in this build",
-            args.target
-        )));
+        return mcp_server(ctx, args).await;
+    }
+    if args.client_metadata_url.is_some() {
+        return Err(Error::Usage(
+            "--client-metadata-url applies to MCP servers, not provider templates".into(),
+        ));
     }
     let provider = providers::resolve(
         &args.target,
@@ -101,6 +104,37 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
             tokens,
         })
         .await?;
+    report(ctx, &title, &saved, args.json)
+}
+
+/// `login URL`: MCP authorization discovery, client registration, login.
+async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
+    if args.domain.is_some() || args.tenant.is_some() {
+        return Err(Error::Usage(
+            "--domain and --tenant apply to provider templates, not MCP server URLs".into(),
+        ));
+    }
+    let opts = LoginOptions {
+        name: args.name.clone(),
+        client_id: args.client_id.clone(),
+        client_secret: args
+            .client_secret_env
+            .as_deref()
+            .map(secret_from_env)
+            .transpose()?,
+        client_metadata_url: args
+            .client_metadata_url
+            .clone()
+            .or_else(|| ctx.config.client_metadata_url.clone()),
+        scopes: providers::split_scopes(&args.scopes),
+        port: args.port,
+        timeout: login_timeout(ctx, args)?,
+        browser: ctx.config.browser.clone(),
+        no_browser: args.no_browser,
+    };
+    check_secret_store(ctx).await?;
+    let saved = mcp_login::login(&ctx.credentials()?, &ctx.out, &args.target, None, &opts).await?;
+    let title = saved.origin.label().to_string();
     report(ctx, &title, &saved, args.json)
 }
 

@@ -8,6 +8,7 @@ pub mod flow;
 pub mod http;
 pub mod identity;
 pub mod loopback;
+pub mod registration;
 pub mod revoke;
 pub mod token;
 

@@ -416,23 +416,30 @@ impl Db {
     pub fn registration(&self, issuer: &str, redirect_uri: &str) -> Result<Option<Registration>> {
         self.conn()
             .query_row(
-                "SELECT issuer, redirect_uri, client_id, auth_method, has_secret, \
-                 client_secret_expires_at, registered_at FROM registrations \
-                 WHERE issuer = ?1 AND redirect_uri = ?2",
+                &format!(
+                    "SELECT {REGISTRATION_COLUMNS} FROM registrations \
+                     WHERE issuer = ?1 AND redirect_uri = ?2"
+                ),
                 [issuer, redirect_uri],
-                |r| {
-                    Ok(Registration {
-                        issuer: r.get(0)?,
-                        redirect_uri: r.get(1)?,
-                        client_id: r.get(2)?,
-                        auth_method: parse_col(r, 3, AuthMethod::parse)?,
-                        has_secret: r.get(4)?,
-                        client_secret_expires_at: r.get(5)?,
-                        registered_at: r.get(6)?,
-                    })
-                },
+                row_to_registration,
             )
             .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every registration cached for an issuer, newest first.
+    pub fn registrations(&self, issuer: &str) -> Result<Vec<Registration>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {REGISTRATION_COLUMNS} FROM registrations \
+                 WHERE issuer = ?1 ORDER BY registered_at DESC"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([issuer], row_to_registration)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))
     }
 
@@ -557,6 +564,21 @@ fn parse_col<T>(r: &Row, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::
             rusqlite::types::Type::Text,
             format!("unknown value {s:?}").into(),
         )
+    })
+}
+
+const REGISTRATION_COLUMNS: &str = "issuer, redirect_uri, client_id, auth_method, has_secret, \
+    client_secret_expires_at, registered_at";
+
+fn row_to_registration(r: &Row) -> rusqlite::Result<Registration> {
+    Ok(Registration {
+        issuer: r.get(0)?,
+        redirect_uri: r.get(1)?,
+        client_id: r.get(2)?,
+        auth_method: parse_col(r, 3, AuthMethod::parse)?,
+        has_secret: r.get(4)?,
+        client_secret_expires_at: r.get(5)?,
+        registered_at: r.get(6)?,
     })
 }
 

@@ -62,6 +62,73 @@ pub enum TokenMode {
     Sloppy,
 }
 
+/// Where the protected resource metadata of `/mcp` is published.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PrmMode {
+    /// Named in the 401's `resource_metadata` and at the path-inserted URL.
+    Header,
+    /// Only at the path-inserted well-known URL.
+    PathOnly,
+    /// Only at the root well-known URL.
+    RootOnly,
+    /// Nowhere: a 2025-03-26 server.
+    None,
+}
+
+/// How the authorization server metadata document misbehaves.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AsMetadataMode {
+    Normal,
+    /// A 302 to another host.
+    Redirect(String),
+    /// Several megabytes of JSON.
+    Huge,
+    Malformed,
+    /// Not served at all.
+    Missing,
+}
+
+/// The MCP side of the fake: a resource at `/mcp` and the metadata and
+/// registration endpoints of the authorization server.
+#[derive(Clone, Debug)]
+pub struct McpKnobs {
+    pub prm: PrmMode,
+    pub prm_resource: Option<String>,
+    pub prm_scopes: Option<Vec<String>>,
+    pub challenge_scope: Option<String>,
+    pub as_issuer: Option<String>,
+    pub as_pkce: Option<Vec<String>>,
+    pub as_scopes: Option<Vec<String>>,
+    pub as_metadata: AsMetadataMode,
+    pub as_endpoint_base: Option<String>,
+    pub as_auth_methods: Vec<String>,
+    pub dcr: bool,
+    /// Secret issued to registered clients (None: public clients).
+    pub dcr_secret: bool,
+    /// Client ID Metadata Documents supported: URL client ids accepted.
+    pub cimd: bool,
+}
+
+impl Default for McpKnobs {
+    fn default() -> Self {
+        McpKnobs {
+            prm: PrmMode::Header,
+            prm_resource: None,
+            prm_scopes: Some(vec!["mcp:read".into()]),
+            challenge_scope: None,
+            as_issuer: None,
+            as_pkce: Some(vec!["S256".into()]),
+            as_scopes: None,
+            as_metadata: AsMetadataMode::Normal,
+            as_endpoint_base: None,
+            as_auth_methods: vec!["none".into()],
+            dcr: true,
+            dcr_secret: false,
+            cimd: false,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
     pub authorize_requests: usize,
@@ -75,6 +142,10 @@ pub struct Stats {
     pub last_scope: Option<String>,
     pub last_resource: Option<String>,
     pub errors: Vec<String>,
+    pub registrations: usize,
+    pub metadata_requests: Vec<String>,
+    /// Bearer tokens presented at /mcp, accepted or not.
+    pub mcp_requests: usize,
 }
 
 struct Pending {
@@ -95,6 +166,9 @@ struct Inner {
     access_tokens: HashMap<String, u64>,
     counter: u64,
     stats: Stats,
+    mcp: McpKnobs,
+    /// client id -> secret, for dynamically registered clients.
+    registered: HashMap<String, Option<String>>,
 }
 
 pub struct FakeAs {
@@ -126,12 +200,19 @@ impl FakeAs {
             access_tokens: HashMap::new(),
             counter: 0,
             stats: Stats::default(),
+            mcp: McpKnobs::default(),
+            registered: HashMap::new(),
         }));
         let app = Router::new()
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .route("/revoke", post(revoke))
             .route("/userinfo", get(userinfo))
+            .route("/register", post(register))
+            .route("/mcp", post(mcp))
+            .route("/.well-known/oauth-protected-resource/mcp", get(prm_path))
+            .route("/.well-known/oauth-protected-resource", get(prm_root))
+            .route("/.well-known/oauth-authorization-server", get(as_metadata))
             .with_state(inner.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -163,6 +244,20 @@ impl FakeAs {
 
     pub fn set_token_mode(&self, mode: TokenMode) {
         self.inner.lock().unwrap().token_mode = mode;
+    }
+
+    pub fn set_mcp(&self, knobs: McpKnobs) {
+        self.inner.lock().unwrap().mcp = knobs;
+    }
+
+    /// Forgets every dynamically registered client, as a server that was
+    /// reset would.
+    pub fn forget_registrations(&self) {
+        self.inner.lock().unwrap().registered.clear();
+    }
+
+    pub fn mcp_url(&self) -> String {
+        format!("{}/mcp", self.url)
     }
 
     pub fn stats(&self) -> Stats {
@@ -224,8 +319,10 @@ async fn authorize(State(s): Shared, Query(q): Query<HashMap<String, String>>) -
     if q.get("code_challenge").is_none_or(|c| c.len() < 43) {
         problems.push("no usable code_challenge");
     }
-    if q.get("client_id") != Some(&g.config.client_id) {
-        problems.push("wrong client_id");
+    // Like most servers in tests, /authorize takes any client id; the
+    // token endpoint authenticates the client.
+    if q.get("client_id").is_none_or(|c| c.is_empty()) {
+        problems.push("no client_id");
     }
     if state.len() < 16 {
         problems.push("state too short");
@@ -308,10 +405,19 @@ fn client_auth(
             form.get("client_secret").cloned(),
         ),
     };
-    if id.as_deref() != Some(g.config.client_id.as_str()) {
-        return Err("wrong client_id".into());
-    }
-    if let Some(want) = &g.config.client_secret
+    let Some(id) = id else {
+        return Err("no client_id".into());
+    };
+    let want = if id == g.config.client_id {
+        g.config.client_secret.clone()
+    } else if let Some(s) = g.registered.get(&id) {
+        s.clone()
+    } else if g.mcp.cimd && id.starts_with("https://") {
+        None
+    } else {
+        return Err("unknown client".into());
+    };
+    if let Some(want) = want
         && secret.as_deref() != Some(want.as_str())
     {
         return Err("wrong client secret".into());
@@ -486,4 +592,158 @@ async fn userinfo(State(s): Shared, headers: HeaderMap) -> Response {
     }
     axum::Json(json!({"sub": "user-1", "preferred_username": "ada", "email": "ada@example.com"}))
         .into_response()
+}
+
+// ---- MCP resource and authorization server metadata -----------------------
+
+async fn register(State(s): Shared, axum::Json(body): axum::Json<serde_json::Value>) -> Response {
+    let mut g = s.lock().unwrap();
+    if !g.mcp.dcr {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let uris = body["redirect_uris"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if uris.is_empty()
+        || !uris.iter().all(|u| {
+            u.as_str()
+                .is_some_and(|u| u.starts_with("http://127.0.0.1:"))
+        })
+    {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_redirect_uri",
+            "loopback only",
+        );
+    }
+    g.counter += 1;
+    g.stats.registrations += 1;
+    let id = format!("dyn-{}", g.counter);
+    let secret = g.mcp.dcr_secret.then(|| format!("sec-{}", g.counter));
+    g.registered.insert(id.clone(), secret.clone());
+    let method = if secret.is_some() {
+        "client_secret_post"
+    } else {
+        "none"
+    };
+    let mut out = json!({
+        "client_id": id,
+        "redirect_uris": uris,
+        "token_endpoint_auth_method": method,
+        "grant_types": body["grant_types"],
+    });
+    if let Some(sec) = secret {
+        out["client_secret"] = json!(sec);
+    }
+    (StatusCode::CREATED, axum::Json(out)).into_response()
+}
+
+fn prm_doc(g: &Inner) -> serde_json::Value {
+    let mut doc = json!({
+        "resource": g.mcp.prm_resource.clone().unwrap_or_else(|| format!("{}/mcp", g.issuer)),
+        "authorization_servers": [g.issuer],
+    });
+    if let Some(s) = &g.mcp.prm_scopes {
+        doc["scopes_supported"] = json!(s);
+    }
+    doc
+}
+
+async fn prm_path(State(s): Shared) -> Response {
+    let mut g = s.lock().unwrap();
+    g.stats.metadata_requests.push("prm-path".into());
+    match g.mcp.prm {
+        PrmMode::Header | PrmMode::PathOnly => axum::Json(prm_doc(&g)).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn prm_root(State(s): Shared) -> Response {
+    let mut g = s.lock().unwrap();
+    g.stats.metadata_requests.push("prm-root".into());
+    match g.mcp.prm {
+        PrmMode::RootOnly => axum::Json(prm_doc(&g)).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn as_metadata(State(s): Shared) -> Response {
+    let mut g = s.lock().unwrap();
+    g.stats.metadata_requests.push("as".into());
+    let base = g
+        .mcp
+        .as_endpoint_base
+        .clone()
+        .unwrap_or_else(|| g.issuer.clone());
+    match &g.mcp.as_metadata {
+        AsMetadataMode::Missing => return StatusCode::NOT_FOUND.into_response(),
+        AsMetadataMode::Redirect(to) => return Redirect::temporary(to).into_response(),
+        AsMetadataMode::Malformed => {
+            return (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                "{\"issuer\": [",
+            )
+                .into_response();
+        }
+        AsMetadataMode::Huge => {
+            let big = "x".repeat(3 * 1024 * 1024);
+            return axum::Json(json!({"issuer": g.issuer, "padding": big})).into_response();
+        }
+        AsMetadataMode::Normal => {}
+    }
+    let mut doc = json!({
+        "issuer": g.mcp.as_issuer.clone().unwrap_or_else(|| g.issuer.clone()),
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
+        "response_types_supported": ["code"],
+        "token_endpoint_auth_methods_supported": g.mcp.as_auth_methods,
+    });
+    if g.mcp.dcr {
+        doc["registration_endpoint"] = json!(format!("{base}/register"));
+    }
+    if let Some(p) = &g.mcp.as_pkce {
+        doc["code_challenge_methods_supported"] = json!(p);
+    }
+    if let Some(sc) = &g.mcp.as_scopes {
+        doc["scopes_supported"] = json!(sc);
+    }
+    if g.mcp.cimd {
+        doc["client_id_metadata_document_supported"] = json!(true);
+    }
+    axum::Json(doc).into_response()
+}
+
+async fn mcp(State(s): Shared, headers: HeaderMap, body: String) -> Response {
+    let mut g = s.lock().unwrap();
+    g.stats.mcp_requests += 1;
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string();
+    if !g.access_tokens.get(&token).is_some_and(|exp| *exp > now()) {
+        let mut challenge = "Bearer error=\"invalid_token\"".to_string();
+        if g.mcp.prm == PrmMode::Header {
+            challenge.push_str(&format!(
+                ", resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
+                g.issuer
+            ));
+        }
+        if let Some(sc) = &g.mcp.challenge_scope {
+            challenge.push_str(&format!(", scope=\"{sc}\""));
+        }
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", challenge)],
+            axum::Json(json!({"error": "invalid_token"})),
+        )
+            .into_response();
+    }
+    let req: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    axum::Json(json!({"jsonrpc": "2.0", "id": req["id"], "result": {"ok": true}})).into_response()
 }

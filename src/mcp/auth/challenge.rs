@@ -213,7 +213,9 @@ mod tests {
 
     #[test]
     fn several_challenges_in_one_header_and_case() {
-        let all = parse(r#"Basic realm="x", bEaReR error="insufficient_scope", scope=a, error_description="need \"a\"""#);
+        let all = parse(
+            r#"Basic realm="x", bEaReR error="insufficient_scope", scope=a, error_description="need \"a\"""#,
+        );
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].scheme, "basic");
         assert_eq!(all[0].params["realm"], "x");
@@ -244,8 +246,18 @@ mod tests {
     #[test]
     fn garbage_never_panics() {
         for h in [
-            "", ",,,", "=", "Bearer =", "Bearer a=\"unterminated", "Bearer a=\"\\", "\"\"",
-            "Bearer ,=,=", "ü Bearer scope=ü", "Bearer a==b", "Bearer x=y=z", "\u{0}\u{1}",
+            "",
+            ",,,",
+            "=",
+            "Bearer =",
+            "Bearer a=\"unterminated",
+            "Bearer a=\"\\",
+            "\"\"",
+            "Bearer ,=,=",
+            "ü Bearer scope=ü",
+            "Bearer a==b",
+            "Bearer x=y=z",
+            "\u{0}\u{1}",
         ] {
             let _ = parse(h);
             let _ = bearer([h]);

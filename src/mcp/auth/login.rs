@@ -1,0 +1,390 @@
+//! Logging in to an MCP server: probe, discovery, client identity
+//! (pre-registered, Client ID Metadata Document, or Dynamic Client
+//! Registration reused per issuer), then the authorization code flow with
+//! PKCE and `resource`. Used by `mcp-auth login URL` and by the bridge when
+//! a server first says 401.
+
+use std::time::Duration;
+
+use super::challenge::{self, BearerChallenge};
+use super::discovery::{self, Discovery, PROTOCOL_VERSION, Source};
+use crate::credentials::{Credentials, NewCredential, blocking, validate_name};
+use crate::error::{Error, Result};
+use crate::model::{AuthMethod, Credential, GrantKind, Origin, Secret, now};
+use crate::oauth::flow::{self, CodeFlow, Presenter};
+use crate::oauth::loopback::Loopback;
+use crate::oauth::{ClientAuth, identity, registration};
+use crate::output::Printer;
+use crate::store::{Registration, keys};
+
+/// What the person (or the bridge) asks of a login.
+#[derive(Debug, Clone, Default)]
+pub struct LoginOptions {
+    pub name: Option<String>,
+    /// A pre-registered client; its secret in `client_secret` or the keyring.
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    /// Our Client ID Metadata Document, used when the server supports them.
+    pub client_metadata_url: Option<String>,
+    /// Scopes to request instead of the discovered ones.
+    pub scopes: Vec<String>,
+    pub port: Option<u16>,
+    pub timeout: Duration,
+    pub browser: Option<String>,
+    pub no_browser: bool,
+}
+
+/// How many times a cached registration the server has forgotten is
+/// replaced within one login.
+const REREGISTER_ATTEMPTS: usize = 1;
+
+/// Asks the server, without a token, to initialize: a 401 carries the
+/// challenge that starts discovery. Returns `None` when the server let the
+/// request through.
+pub async fn probe(server_url: &str) -> Result<Option<BearerChallenge>> {
+    let client = crate::oauth::http::client()?;
+    let body = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": PROTOCOL_VERSION,
+            "capabilities": {},
+            "clientInfo": {"name": "mcp-auth", "version": env!("CARGO_PKG_VERSION")}
+        }
+    });
+    let resp = client
+        .post(server_url)
+        .header("accept", "application/json, text/event-stream")
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| Error::network(format!("cannot reach {server_url}"), &e))?;
+    let status = resp.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        let values: Vec<String> = resp
+            .headers()
+            .get_all(reqwest::header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect();
+        return Ok(Some(
+            challenge::bearer(values.iter().map(String::as_str)).unwrap_or_default(),
+        ));
+    }
+    // The server answered without a token: end the session it may have
+    // opened, so the probe leaves nothing behind.
+    if let Some(session) = resp.headers().get("mcp-session-id").cloned() {
+        let _ = client
+            .delete(server_url)
+            .header("mcp-session-id", session)
+            .send()
+            .await;
+    }
+    Ok(None)
+}
+
+/// The default credential name for a server: its host, with the port when
+/// one is given (`mcp.linear.app`, `localhost-3000`).
+pub fn default_name(server_url: &str) -> String {
+    let Ok(url) = url::Url::parse(server_url) else {
+        return "mcp-server".into();
+    };
+    let host = url
+        .host_str()
+        .unwrap_or("mcp-server")
+        .trim_matches(['[', ']']);
+    let mut name = match url.port() {
+        Some(p) => format!("{host}-{p}"),
+        None => host.to_string(),
+    };
+    name = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name.trim_start_matches(['.', '-']).to_string()
+}
+
+/// Logs in to `server_url` and saves the credential.
+pub async fn login(
+    creds: &Credentials,
+    out: &Printer,
+    server_url: &str,
+    challenge: Option<BearerChallenge>,
+    opts: &LoginOptions,
+) -> Result<Credential> {
+    let name = match &opts.name {
+        Some(n) => n.clone(),
+        None => default_name(server_url),
+    };
+    validate_name(&name)?;
+    let canonical = discovery::canonical_string(&discovery::canonical_url(server_url)?);
+    let spinner = out.spinner(&format!("Discovering how {canonical} authorizes"));
+    let (challenge, saw_401) = match challenge {
+        Some(c) => (Some(c), true),
+        None => {
+            let c = probe(&canonical).await?;
+            let saw = c.is_some();
+            (c, saw)
+        }
+    };
+    if !saw_401 {
+        // The server let us in without a token; only log in if it still
+        // publishes resource metadata (some ask for a token on later calls).
+        let url = discovery::canonical_url(&canonical)?;
+        if discovery::resource_metadata(&url, None).await?.is_none() {
+            return Err(Error::Usage(format!(
+                "{canonical} does not ask for authorization (it answered without a token and \
+                 publishes no OAuth metadata); there is nothing to log in to"
+            )));
+        }
+    }
+    let found = discovery::discover(&canonical, challenge).await?;
+    spinner.finish();
+    found.check_pkce()?;
+    let scopes = if opts.scopes.is_empty() {
+        found.scopes()
+    } else {
+        opts.scopes.clone()
+    };
+    let store = creds.store().clone();
+    let mut attempts_left = REREGISTER_ATTEMPTS;
+    loop {
+        let (listener, auth, cached) = client_identity(creds, &found, &scopes, opts).await?;
+        let title = canonical.clone();
+        let result = flow::authorization_code(
+            listener,
+            &CodeFlow {
+                authorize_url: found.authorization_endpoint()?,
+                token_url: found.token_endpoint()?,
+                auth: &auth,
+                scopes: &scopes,
+                resource: Some(&found.resource),
+                extra_params: &[],
+                issuer: (found.source == Source::Metadata).then_some(found.issuer.as_str()),
+                iss_required: found
+                    .auth_server
+                    .authorization_response_iss_parameter_supported,
+                timeout: opts.timeout,
+            },
+            &Presenter {
+                out,
+                title: &title,
+                browser: opts.browser.as_deref(),
+                no_browser: opts.no_browser,
+            },
+        )
+        .await;
+        let tokens = match result {
+            Ok(t) => t,
+            // A cached registration the server no longer knows: drop it and
+            // register again, once.
+            Err(Error::OAuth { ref error, .. })
+                if error == "invalid_client" && attempts_left > 0 && cached.is_some() =>
+            {
+                attempts_left -= 1;
+                if let Some(r) = cached {
+                    forget_registration(&store, r).await?;
+                }
+                out.info("The server no longer knows this client; registering again.");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let who = identity::identify(&tokens, found.auth_server.userinfo_endpoint.as_deref()).await;
+        return creds
+            .save_login(NewCredential {
+                name,
+                origin: Origin::McpServer {
+                    server_url: found.server_url.clone(),
+                },
+                issuer: Some(found.issuer.clone()),
+                resource: Some(found.resource.clone()),
+                token_url: found.token_endpoint()?.to_string(),
+                revocation_url: found.auth_server.revocation_endpoint.clone(),
+                auth,
+                grant: GrantKind::AuthorizationCode,
+                requested_scopes: scopes,
+                identity: who,
+                tokens,
+            })
+            .await;
+    }
+}
+
+/// Picks the client identity in the specification's order and binds the
+/// redirect listener to match it. Returns the cached registration used, if
+/// any, so a rejection can drop it.
+async fn client_identity(
+    creds: &Credentials,
+    found: &Discovery,
+    scopes: &[String],
+    opts: &LoginOptions,
+) -> Result<(Loopback, ClientAuth, Option<Registration>)> {
+    let store = creds.store().clone();
+    let supported = found
+        .auth_server
+        .token_endpoint_auth_methods_supported
+        .as_deref();
+    // 1. Pre-registered.
+    if let Some(client_id) = &opts.client_id {
+        let secret = match &opts.client_secret {
+            Some(s) => Some(s.clone()),
+            None => {
+                let key = keys::client_secret(&found.issuer, client_id);
+                let store = store.clone();
+                blocking(move || store.secret(&key)).await?
+            }
+        };
+        let method = match &secret {
+            None => AuthMethod::None,
+            Some(_) => match registration::preferred_method(supported) {
+                AuthMethod::ClientSecretPost => AuthMethod::ClientSecretPost,
+                _ => AuthMethod::ClientSecretBasic,
+            },
+        };
+        let listener = Loopback::bind(opts.port).await?;
+        let auth = ClientAuth {
+            client_id: client_id.clone(),
+            client_secret: secret,
+            method,
+        };
+        return Ok((listener, auth, None));
+    }
+    // 2. Client ID Metadata Document.
+    if found.auth_server.client_id_metadata_document_supported
+        && let Some(url) = &opts.client_metadata_url
+    {
+        let listener = Loopback::bind(opts.port).await?;
+        return Ok((listener, ClientAuth::public(url.clone()), None));
+    }
+    // 3. Dynamic Client Registration, reused per issuer.
+    let endpoint = found
+        .auth_server
+        .registration_endpoint
+        .clone()
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{} offers no dynamic client registration; register a client with its \
+             administrator and pass --client-id (and --client-secret-env for its secret)",
+                found.issuer
+            ))
+        })?;
+    let issuer = found.issuer.clone();
+    let cached = {
+        let store = store.clone();
+        let issuer = issuer.clone();
+        blocking(move || store.db().registrations(&issuer)).await?
+    };
+    for reg in cached {
+        if reg
+            .client_secret_expires_at
+            .is_some_and(|t| t <= now() + 60)
+        {
+            continue;
+        }
+        let port = url::Url::parse(&reg.redirect_uri)
+            .ok()
+            .and_then(|u| u.port());
+        if opts.port.is_some() && opts.port != port {
+            continue;
+        }
+        // The registration is only usable if its exact redirect URI is ours.
+        let Ok(listener) = Loopback::bind(port).await else {
+            continue;
+        };
+        if listener.redirect_uri() != reg.redirect_uri {
+            continue;
+        }
+        let secret = if reg.has_secret {
+            let key = keys::client_secret(&issuer, &reg.client_id);
+            let store = store.clone();
+            match blocking(move || store.secret(&key)).await? {
+                Some(s) => Some(s),
+                None => continue, // its secret is gone: register afresh
+            }
+        } else {
+            None
+        };
+        tracing::debug!(client_id = %reg.client_id, "reusing the client registration");
+        let auth = ClientAuth {
+            client_id: reg.client_id.clone(),
+            client_secret: secret,
+            method: reg.auth_method,
+        };
+        return Ok((listener, auth, Some(reg)));
+    }
+    let listener = Loopback::bind(opts.port).await?;
+    let redirect_uri = listener.redirect_uri();
+    let registered = registration::register(
+        &endpoint,
+        &redirect_uri,
+        registration::preferred_method(supported),
+        scopes,
+    )
+    .await?;
+    let reg = Registration {
+        issuer: issuer.clone(),
+        redirect_uri,
+        client_id: registered.client_id.clone(),
+        auth_method: registered.auth_method,
+        has_secret: registered.client_secret.is_some(),
+        client_secret_expires_at: registered.client_secret_expires_at,
+        registered_at: now(),
+    };
+    {
+        let store = store.clone();
+        let reg = reg.clone();
+        let secret = registered.client_secret.clone();
+        blocking(move || {
+            if let Some(s) = &secret {
+                store.put_secret(&keys::client_secret(&reg.issuer, &reg.client_id), s)?;
+            }
+            store.db().put_registration(&reg)
+        })
+        .await?;
+    }
+    let auth = ClientAuth {
+        client_id: registered.client_id,
+        client_secret: registered.client_secret,
+        method: registered.auth_method,
+    };
+    Ok((listener, auth, Some(reg)))
+}
+
+async fn forget_registration(store: &crate::store::Store, reg: Registration) -> Result<()> {
+    let store = store.clone();
+    blocking(move || {
+        store
+            .db()
+            .delete_registration(&reg.issuer, &reg.redirect_uri)?;
+        store.delete_secret(&keys::client_secret(&reg.issuer, &reg.client_id))?;
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_are_valid_credential_names() {
+        assert_eq!(default_name("https://mcp.linear.app/mcp"), "mcp.linear.app");
+        assert_eq!(default_name("http://localhost:3000/mcp"), "localhost-3000");
+        assert_eq!(default_name("http://[::1]:8080/mcp"), "1-8080");
+        for u in [
+            "https://mcp.linear.app/mcp",
+            "http://localhost:3000/mcp",
+            "http://[::1]:8080/x",
+        ] {
+            validate_name(&default_name(u)).unwrap();
+        }
+    }
+}

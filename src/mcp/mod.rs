@@ -1,0 +1,3 @@
+//! MCP: authorization discovery and login for MCP servers.
+
+pub mod auth;

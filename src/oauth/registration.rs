@@ -1,0 +1,163 @@
+//! Dynamic Client Registration (RFC 7591): a native application with a
+//! loopback redirect URI, asking for the token endpoint auth method the
+//! server supports. `oauth2` has no DCR, and the request is small.
+
+use serde::{Deserialize, Serialize};
+
+use super::http;
+use crate::error::{Error, Result};
+use crate::model::{AuthMethod, Secret, Timestamp};
+
+#[derive(Debug, Serialize)]
+struct Request<'a> {
+    client_name: &'a str,
+    redirect_uris: Vec<&'a str>,
+    grant_types: Vec<&'a str>,
+    response_types: Vec<&'a str>,
+    token_endpoint_auth_method: &'a str,
+    application_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    software_id: &'a str,
+    software_version: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Response {
+    client_id: String,
+    client_secret: Option<Secret>,
+    token_endpoint_auth_method: Option<String>,
+    /// 0 means "never expires" (RFC 7591 §3.2.1).
+    client_secret_expires_at: Option<i64>,
+}
+
+/// A client the server registered.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub auth_method: AuthMethod,
+    pub client_secret_expires_at: Option<Timestamp>,
+}
+
+/// The auth method to ask for: none (a public native client) when offered,
+/// else the secret-based ones the server lists. Servers that list nothing
+/// get `none`.
+pub fn preferred_method(supported: Option<&[String]>) -> AuthMethod {
+    let Some(supported) = supported else {
+        return AuthMethod::None;
+    };
+    let has = |m: &str| supported.iter().any(|s| s == m);
+    if has("none") || supported.is_empty() {
+        AuthMethod::None
+    } else if has("client_secret_basic") {
+        AuthMethod::ClientSecretBasic
+    } else if has("client_secret_post") {
+        AuthMethod::ClientSecretPost
+    } else {
+        AuthMethod::None
+    }
+}
+
+pub async fn register(
+    endpoint: &str,
+    redirect_uri: &str,
+    method: AuthMethod,
+    scopes: &[String],
+) -> Result<Registered> {
+    let context = "client registration failed";
+    let body = Request {
+        client_name: "mcp-auth",
+        redirect_uris: vec![redirect_uri],
+        grant_types: vec!["authorization_code", "refresh_token"],
+        response_types: vec!["code"],
+        token_endpoint_auth_method: method.as_str(),
+        application_type: "native",
+        scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
+        software_id: "mcp-auth",
+        software_version: env!("CARGO_PKG_VERSION"),
+    };
+    let client = http::client()?;
+    let resp = client
+        .post(endpoint)
+        .header("accept", "application/json")
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| Error::network(context, &e))?;
+    let status = resp.status();
+    let bytes = http::read_body(resp).await.map_err(|e| match e {
+        http::TransportError::Http(e) => Error::network(context, &e),
+        other => Error::protocol(context, other.to_string()),
+    })?;
+    if !status.is_success() {
+        let parsed: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        if parsed.get("error").and_then(|e| e.as_str()).is_some() {
+            return Err(http::oauth_error(context, &parsed));
+        }
+        return Err(Error::OAuth {
+            context: context.into(),
+            error: format!("http_{}", status.as_u16()),
+            description: Some(format!("the server answered HTTP {status}")),
+        });
+    }
+    let r: Response = serde_json::from_slice(&bytes).map_err(|_| {
+        Error::protocol(
+            context,
+            "the server's answer is not a registration response",
+        )
+    })?;
+    if r.client_id.is_empty() {
+        return Err(Error::protocol(
+            context,
+            "the server registered an empty client_id",
+        ));
+    }
+    // The server's word wins; without one, RFC 7591 §2 defaults to
+    // client_secret_basic when a secret was issued.
+    let auth_method = match r.token_endpoint_auth_method.as_deref() {
+        Some(m) => AuthMethod::parse(m).unwrap_or(if r.client_secret.is_some() {
+            AuthMethod::ClientSecretBasic
+        } else {
+            AuthMethod::None
+        }),
+        None if r.client_secret.is_some() => AuthMethod::ClientSecretBasic,
+        None => method,
+    };
+    Ok(Registered {
+        client_id: r.client_id,
+        client_secret: r.client_secret,
+        auth_method,
+        client_secret_expires_at: r.client_secret_expires_at.filter(|t| *t > 0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn asks_for_a_method_the_server_supports() {
+        assert_eq!(preferred_method(None), AuthMethod::None);
+        assert_eq!(
+            preferred_method(Some(&v(&["none", "client_secret_basic"]))),
+            AuthMethod::None
+        );
+        assert_eq!(
+            preferred_method(Some(&v(&["client_secret_basic"]))),
+            AuthMethod::ClientSecretBasic
+        );
+        assert_eq!(
+            preferred_method(Some(&v(&["client_secret_post"]))),
+            AuthMethod::ClientSecretPost
+        );
+        assert_eq!(
+            preferred_method(Some(&v(&["private_key_jwt"]))),
+            AuthMethod::None
+        );
+    }
+}

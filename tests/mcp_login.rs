@@ -1,0 +1,298 @@
+//! `mcp-auth login <MCP server URL>` against the in-process fake: discovery
+//! in the specification's order, dynamic registration reused per issuer,
+//! PKCE and `resource`, and refusal of hostile metadata before any
+//! authorization request is made.
+
+mod support;
+
+use support::fake_as::{AsConfig, AsMetadataMode, FakeAs, McpKnobs, PrmMode};
+use support::home::Home;
+
+fn server(knobs: McpKnobs) -> (FakeAs, Home) {
+    let fake = FakeAs::start(AsConfig::default());
+    fake.set_mcp(knobs);
+    (fake, Home::new())
+}
+
+fn name_of(fake: &FakeAs) -> String {
+    let port = fake.url.rsplit(':').next().unwrap();
+    format!("127.0.0.1-{port}")
+}
+
+/// POSTs to the fake's /mcp with the saved token: 200 when it is accepted.
+fn mcp_status(fake: &FakeAs, token: &str) -> u16 {
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "POST",
+            "-H",
+        ])
+        .arg(format!("Authorization: Bearer {token}"))
+        .args([
+            "-H",
+            "content-type: application/json",
+            "-d",
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+        ])
+        .arg(fake.mcp_url())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+#[test]
+fn discovers_registers_and_logs_in_with_resource_and_pkce() {
+    let (fake, home) = server(McpKnobs::default());
+    let run = home.run(&["login", &fake.mcp_url(), "--json"]);
+    let saved = run.ok().json();
+    assert_eq!(saved["kind"], "mcp_server");
+    assert_eq!(saved["server_url"], fake.mcp_url());
+    assert_eq!(saved["resource"], fake.mcp_url());
+    assert_eq!(saved["issuer"], fake.url);
+    assert_eq!(saved["client_id"], "dyn-1");
+    assert_eq!(saved["user"], "ada");
+    let stats = fake.stats();
+    assert!(stats.errors.is_empty(), "{:?}", stats.errors);
+    assert_eq!(stats.registrations, 1);
+    assert_eq!(stats.pkce_failures, 0);
+    assert_eq!(
+        stats.last_resource.as_deref(),
+        Some(fake.mcp_url().as_str())
+    );
+    assert_eq!(stats.last_scope.as_deref(), Some("mcp:read"));
+    // The challenge named the metadata: the root location was never asked.
+    assert!(!stats.metadata_requests.contains(&"prm-root".to_string()));
+
+    let name = name_of(&fake);
+    let token = home.run(&["token", &name]).ok().stdout().trim().to_string();
+    assert_eq!(mcp_status(&fake, &token), 200);
+    assert_eq!(mcp_status(&fake, "forged"), 401);
+
+    // A second login reuses the registration.
+    home.run(&["login", &fake.mcp_url()]).ok();
+    assert_eq!(fake.stats().registrations, 1);
+    // A server that forgot its clients gets a new registration, once.
+    fake.forget_registrations();
+    home.run(&["login", &fake.mcp_url()]).ok();
+    assert_eq!(fake.stats().registrations, 2);
+}
+
+#[test]
+fn well_known_locations_are_tried_in_order() {
+    let (fake, home) = server(McpKnobs {
+        prm: PrmMode::RootOnly,
+        ..McpKnobs::default()
+    });
+    home.run(&["login", &fake.mcp_url()]).ok();
+    let asked = fake.stats().metadata_requests;
+    assert_eq!(&asked[..3], ["prm-path", "prm-root", "as"], "{asked:?}");
+
+    let (fake, home) = server(McpKnobs {
+        prm: PrmMode::PathOnly,
+        ..McpKnobs::default()
+    });
+    home.run(&["login", &fake.mcp_url()]).ok();
+    assert_eq!(&fake.stats().metadata_requests[..2], ["prm-path", "as"]);
+}
+
+#[test]
+fn servers_of_the_2025_03_26_revision_still_work() {
+    // Metadata at the root, no resource metadata.
+    let (fake, home) = server(McpKnobs {
+        prm: PrmMode::None,
+        ..McpKnobs::default()
+    });
+    let saved = home.run(&["login", &fake.mcp_url(), "--json"]).ok().json();
+    assert_eq!(saved["issuer"], fake.url);
+    // No metadata at all: the default endpoints.
+    let (fake, home) = server(McpKnobs {
+        prm: PrmMode::None,
+        as_metadata: AsMetadataMode::Missing,
+        ..McpKnobs::default()
+    });
+    home.run(&["login", &fake.mcp_url()]).ok();
+    assert_eq!(fake.stats().registrations, 1);
+    assert_eq!(fake.stats().code_exchanges, 1);
+}
+
+#[test]
+fn scopes_come_from_the_challenge_then_the_metadata() {
+    let (fake, home) = server(McpKnobs {
+        challenge_scope: Some("mcp:write mcp:read".into()),
+        as_scopes: Some(vec![
+            "mcp:read".into(),
+            "mcp:write".into(),
+            "offline_access".into(),
+        ]),
+        ..McpKnobs::default()
+    });
+    home.run(&["login", &fake.mcp_url()]).ok();
+    assert_eq!(
+        fake.stats().last_scope.as_deref(),
+        Some("mcp:write mcp:read offline_access")
+    );
+
+    let (fake, home) = server(McpKnobs {
+        prm_scopes: None,
+        ..McpKnobs::default()
+    });
+    home.run(&["login", &fake.mcp_url()]).ok();
+    assert_eq!(fake.stats().last_scope, None, "no scope parameter at all");
+
+    let (fake, home) = server(McpKnobs::default());
+    home.run(&["login", &fake.mcp_url(), "--scope", "custom"])
+        .ok();
+    assert_eq!(fake.stats().last_scope.as_deref(), Some("custom"));
+}
+
+/// Each hostile server is refused with a clear message before the person
+/// is sent to any login page.
+#[test]
+fn hostile_metadata_is_refused_before_authorizing() {
+    let cases: Vec<(McpKnobs, &str)> = vec![
+        (
+            McpKnobs {
+                prm_resource: Some("https://evil.example.com/mcp".into()),
+                ..McpKnobs::default()
+            },
+            "not for",
+        ),
+        (
+            McpKnobs {
+                as_issuer: Some("https://evil.example.com".into()),
+                ..McpKnobs::default()
+            },
+            "possible mix-up attack",
+        ),
+        (
+            McpKnobs {
+                as_pkce: Some(vec!["plain".into()]),
+                ..McpKnobs::default()
+            },
+            "S256",
+        ),
+        (
+            McpKnobs {
+                as_pkce: None,
+                ..McpKnobs::default()
+            },
+            "S256",
+        ),
+        (
+            McpKnobs {
+                as_metadata: AsMetadataMode::Redirect("https://evil.example.com/meta".into()),
+                ..McpKnobs::default()
+            },
+            "redirects elsewhere (not followed)",
+        ),
+        (
+            McpKnobs {
+                as_metadata: AsMetadataMode::Huge,
+                ..McpKnobs::default()
+            },
+            "larger than",
+        ),
+        (
+            McpKnobs {
+                as_metadata: AsMetadataMode::Malformed,
+                ..McpKnobs::default()
+            },
+            "not a valid authorization server metadata",
+        ),
+        (
+            McpKnobs {
+                as_endpoint_base: Some("http://auth.example.com".into()),
+                ..McpKnobs::default()
+            },
+            "does not use https",
+        ),
+    ];
+    for (knobs, needle) in cases {
+        let (fake, home) = server(knobs.clone());
+        home.run(&["login", &fake.mcp_url()]).fails_with(6, needle);
+        let stats = fake.stats();
+        assert_eq!(stats.authorize_requests, 0, "{knobs:?}");
+        assert_eq!(stats.registrations, 0, "{knobs:?}");
+        assert_eq!(
+            home.run(&["tokens", "list", "--json"]).json(),
+            serde_json::json!([])
+        );
+    }
+}
+
+#[test]
+fn pre_registered_clients_and_metadata_documents() {
+    // No dynamic registration: a pre-registered client with its secret from
+    // the environment, never the command line.
+    let fake = FakeAs::start(AsConfig {
+        client_id: "pre".into(),
+        client_secret: Some("s3cret".into()),
+        ..AsConfig::default()
+    });
+    fake.set_mcp(McpKnobs {
+        dcr: false,
+        as_auth_methods: vec!["client_secret_basic".into()],
+        ..McpKnobs::default()
+    });
+    let home = Home::new();
+    home.run(&["login", &fake.mcp_url()])
+        .fails_with(2, "offers no dynamic client registration");
+    let run = home
+        .cmd()
+        .args([
+            "login",
+            &fake.mcp_url(),
+            "--client-id",
+            "pre",
+            "--client-secret-env",
+            "PRE_SECRET",
+            "--json",
+        ])
+        .env("PRE_SECRET", "s3cret")
+        .output()
+        .unwrap();
+    let saved = support::home::Run(run).ok().json();
+    assert_eq!(saved["client_id"], "pre");
+    assert_eq!(saved["token_endpoint_auth_method"], "client_secret_basic");
+    assert!(fake.stats().errors.is_empty(), "{:?}", fake.stats().errors);
+
+    // A Client ID Metadata Document, when the server supports them.
+    let (fake, home) = server(McpKnobs {
+        cimd: true,
+        ..McpKnobs::default()
+    });
+    let url = "https://client.example.com/mcp-auth.json";
+    let saved = home
+        .run(&[
+            "login",
+            &fake.mcp_url(),
+            "--client-metadata-url",
+            url,
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(saved["client_id"], url);
+    assert_eq!(fake.stats().registrations, 0);
+}
+
+#[test]
+fn bad_server_urls_are_usage_errors() {
+    let home = Home::new();
+    home.run(&["login", "http://mcp.example.com/mcp"])
+        .fails_with(2, "must use https");
+    home.run(&["login", "ftp://x/y"])
+        .fails_with(2, "not an http(s) URL");
+    home.run(&["login", "http://127.0.0.1:9/mcp", "--domain", "x"])
+        .fails_with(2, "apply to provider templates");
+    home.run(&["login", "http://127.0.0.1:9/mcp"])
+        .fails_with(7, "cannot reach");
+}
