@@ -726,7 +726,7 @@ async fn mcp(State(s): Shared, headers: HeaderMap, body: String) -> Response {
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default()
         .to_string();
-    if !g.access_tokens.get(&token).is_some_and(|exp| *exp > now()) {
+    if g.access_tokens.get(&token).is_none_or(|exp| *exp <= now()) {
         let mut challenge = "Bearer error=\"invalid_token\"".to_string();
         if g.mcp.prm == PrmMode::Header {
             challenge.push_str(&format!(
