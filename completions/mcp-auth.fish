@@ -41,6 +41,10 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-secre
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-metadata-url -d 'MCP servers: the URL of this client\'s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l domain -d 'Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l tenant -d 'Microsoft tenant: common, organizations, consumers or a tenant id [default: common]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l grant -d 'How to log in: authorization-code (a person, in a browser) or client-credentials (a machine: client id plus secret or private key, no browser)' -r -f -a "authorization-code\t''
+client-credentials\t''"
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l private-key-file -d 'private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the secret store for renewals' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l signing-alg -d 'Signing algorithm for --private-key-file: ES256, ES384, RS256, RS384, RS512 or PS256 [default: ES256/ES384 for EC keys, RS256 for RSA keys]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l port -d 'Port for the 127.0.0.1 redirect listener [default: any free port]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l timeout -d 'How long to wait for the browser to come back [default: 5m]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r

@@ -43,7 +43,7 @@ pub enum Command {
     /// a one-shot listener on 127.0.0.1. Logging in again under the same name
     /// replaces the credential.
     #[command(
-        after_help = "Examples:\n  mcp-auth login github --client-id Iv1.0123456789abcdef\n  mcp-auth login okta --domain dev-123.okta.com --scope openid --scope offline_access\n  mcp-auth login google --name work-google\n  MCP_AUTH_BROWSER=\"firefox --private-window\" mcp-auth login gitlab"
+        after_help = "Examples:\n  mcp-auth login https://mcp.example.com/mcp\n  mcp-auth login github --client-id Iv1.0123456789abcdef\n  mcp-auth login okta --domain dev-123.okta.com --scope openid --scope offline_access\n  mcp-auth login google --name work-google\n  MCP_AUTH_BROWSER=\"firefox --private-window\" mcp-auth login gitlab\n  mcp-auth login okta --domain dev-123.okta.com --grant client-credentials \\\n      --client-id 0oa1b2c3 --client-secret-env OKTA_CLIENT_SECRET\n  mcp-auth login https://mcp.example.com/mcp --grant client-credentials \\\n      --client-id svc --private-key-file key.pem"
     )]
     Login(LoginArgs),
 
@@ -109,6 +109,21 @@ pub struct LoginArgs {
     #[arg(long, value_name = "TENANT")]
     pub tenant: Option<String>,
 
+    /// How to log in: authorization-code (a person, in a browser) or client-credentials (a
+    /// machine: client id plus secret or private key, no browser)
+    #[arg(long, value_enum, default_value_t = GrantArg::AuthorizationCode)]
+    pub grant: GrantArg,
+
+    /// private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the
+    /// secret store for renewals
+    #[arg(long, value_name = "PATH")]
+    pub private_key_file: Option<PathBuf>,
+
+    /// Signing algorithm for --private-key-file: ES256, ES384, RS256, RS384, RS512 or PS256
+    /// [default: ES256/ES384 for EC keys, RS256 for RSA keys]
+    #[arg(long, value_name = "ALG", requires = "private_key_file")]
+    pub signing_alg: Option<String>,
+
     /// Port for the 127.0.0.1 redirect listener [default: any free port]
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
@@ -124,6 +139,12 @@ pub struct LoginArgs {
     /// Print the saved credential as JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GrantArg {
+    AuthorizationCode,
+    ClientCredentials,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -126,8 +126,10 @@ impl Credentials {
                 access_token: n.tokens.access_token,
                 refresh_token: n.tokens.refresh_token,
                 id_token: n.tokens.id_token,
+                client_assertion_alg: n.auth.assertion.as_ref().map(|a| a.alg.clone()),
                 client_secret: n.auth.client_secret,
                 access_expires_at: n.tokens.access_expires_at,
+                token_params: n.token_params,
             };
             store.save_login(&cred, &set)?;
             let detail = format!("{} via {}", cred.origin.label(), cred.grant.as_str());
@@ -189,14 +191,10 @@ impl Credentials {
                 failure: None,
             });
         }
-        let auth = ClientAuth {
-            client_id: cred.client_id.clone(),
-            client_secret: tokens.client_secret.clone(),
-            method: cred.auth_method,
-        };
+        let auth = client_auth(&cred, &tokens);
         let extras = Extras {
             resource: cred.resource.clone(),
-            params: Vec::new(),
+            params: tokens.token_params.clone(),
         };
         let started = now();
         let result = match (&tokens.refresh_token, cred.grant) {
@@ -242,6 +240,8 @@ impl Credentials {
             id_token: new.id_token.or(old.id_token),
             client_secret: old.client_secret,
             access_expires_at: new.access_expires_at,
+            client_assertion_alg: old.client_assertion_alg,
+            token_params: old.token_params,
         };
         let update = RefreshUpdate {
             access_expires_at: set.access_expires_at,
@@ -335,6 +335,28 @@ pub struct NewCredential {
     pub requested_scopes: Vec<String>,
     pub identity: Identity,
     pub tokens: Tokens,
+    /// Parameters every later token request must carry again.
+    pub token_params: Vec<(String, String)>,
+}
+
+/// How a stored credential authenticates its client at the token and
+/// revocation endpoints.
+pub fn client_auth(cred: &Credential, tokens: &TokenSet) -> ClientAuth {
+    ClientAuth {
+        client_id: cred.client_id.clone(),
+        client_secret: tokens.client_secret.clone(),
+        method: cred.auth_method,
+        assertion: tokens
+            .client_assertion_alg
+            .as_ref()
+            .map(|alg| oauth::Assertion {
+                alg: alg.clone(),
+                audience: cred
+                    .issuer
+                    .clone()
+                    .unwrap_or_else(|| cred.token_url.clone()),
+            }),
+    }
 }
 
 fn needs_login(cred: &Credential, reason: &str) -> Error {
@@ -446,6 +468,8 @@ mod tests {
             id_token: None,
             client_secret: None,
             access_expires_at: exp,
+            client_assertion_alg: None,
+            token_params: Vec::new(),
         };
         assert!(is_fresh(&t(None), Duration::from_secs(60), 0));
         assert!(is_fresh(&t(Some(100)), Duration::from_secs(60), 0));

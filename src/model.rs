@@ -296,6 +296,14 @@ pub struct TokenSet {
     pub client_secret: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_expires_at: Option<Timestamp>,
+    /// With `private_key_jwt`, the algorithm the key (in `client_secret`)
+    /// signs assertions with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_assertion_alg: Option<String>,
+    /// Provider-specific parameters every token request of this credential
+    /// carries (Auth0's `audience` for a machine client, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_params: Vec<(String, String)>,
 }
 
 impl fmt::Debug for TokenSet {
@@ -313,6 +321,7 @@ impl fmt::Debug for TokenSet {
                 &self.client_secret.as_ref().map(|_| "[redacted]"),
             )
             .field("access_expires_at", &self.access_expires_at)
+            .field("client_assertion_alg", &self.client_assertion_alg)
             .finish()
     }
 }
@@ -458,6 +467,8 @@ mod tests {
             id_token: None,
             client_secret: Some(Secret::new("cs-SECRET")),
             access_expires_at: None,
+            client_assertion_alg: None,
+            token_params: Vec::new(),
         };
         let s = format!("{t:?} {:?}", Secret::new("x-SECRET"));
         assert!(!s.contains("SECRET"), "{s}");

@@ -296,3 +296,126 @@ fn bad_server_urls_are_usage_errors() {
     home.run(&["login", "http://127.0.0.1:9/mcp"])
         .fails_with(7, "cannot reach");
 }
+
+/// A P-256 key as PKCS#8 PEM, and its public point for the fake to verify.
+fn es256_key(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u8>) {
+    use base64::Engine;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref(), &rng).unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(doc.as_ref())
+    );
+    let path = dir.join("key.pem");
+    std::fs::write(&path, pem).unwrap();
+    (path, pair.public_key().as_ref().to_vec())
+}
+
+#[test]
+fn machines_log_in_with_a_signed_assertion_and_re_mint() {
+    let keydir = tempfile::tempdir().unwrap();
+    let (key, public) = es256_key(keydir.path());
+    let fake = FakeAs::start(AsConfig {
+        client_id: "svc".into(),
+        jwt_public_key: Some(public),
+        ..AsConfig::default()
+    });
+    fake.set_mcp(McpKnobs {
+        as_auth_methods: vec!["private_key_jwt".into()],
+        ..McpKnobs::default()
+    });
+    let home = Home::new();
+    let key = key.to_str().unwrap();
+    let saved = home
+        .run(&[
+            "login",
+            &fake.mcp_url(),
+            "--grant",
+            "client-credentials",
+            "--client-id",
+            "svc",
+            "--private-key-file",
+            key,
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(saved["grant"], "client_credentials");
+    assert_eq!(saved["token_endpoint_auth_method"], "private_key_jwt");
+    assert_eq!(saved["renewable"], true);
+    assert!(fake.stats().errors.is_empty(), "{:?}", fake.stats().errors);
+    assert_eq!(
+        fake.stats().authorize_requests,
+        0,
+        "no browser for a machine"
+    );
+    assert_eq!(
+        fake.stats().last_resource.as_deref(),
+        Some(fake.mcp_url().as_str())
+    );
+    // The key file can go: it is in the secret store, and renewals sign anew.
+    drop(keydir);
+    let name = name_of(&fake);
+    let first = home.run(&["token", &name]).ok().stdout();
+    let second = home
+        .run(&["token", &name, "--min-valid", "2h"])
+        .ok()
+        .stdout();
+    assert_ne!(first, second);
+    assert_eq!(fake.stats().client_credentials, 2);
+    assert_eq!(mcp_status(&fake, second.trim()), 200);
+    // The key never reaches the database.
+    let db = std::fs::read(home.database()).unwrap();
+    assert!(!String::from_utf8_lossy(&db).contains("PRIVATE KEY"));
+}
+
+#[test]
+fn machines_log_in_with_a_client_secret() {
+    let fake = FakeAs::start(AsConfig {
+        client_id: "svc".into(),
+        client_secret: Some("machine-secret".into()),
+        ..AsConfig::default()
+    });
+    fake.set_mcp(McpKnobs {
+        as_auth_methods: vec!["client_secret_basic".into()],
+        ..McpKnobs::default()
+    });
+    let home = Home::new();
+    home.write_config(&fake.provider_toml("acme"));
+    home.run(&[
+        "login",
+        "acme",
+        "--grant",
+        "client-credentials",
+        "--client-id",
+        "svc",
+    ])
+    .fails_with(2, "needs the client's secret");
+    for target in ["acme".to_string(), fake.mcp_url()] {
+        let run = home
+            .cmd()
+            .args([
+                "login",
+                &target,
+                "--grant",
+                "client-credentials",
+                "--client-id",
+                "svc",
+                "--client-secret-env",
+                "SVC_SECRET",
+                "--json",
+            ])
+            .env("SVC_SECRET", "machine-secret")
+            .output()
+            .unwrap();
+        let saved = support::home::Run(run).ok().json();
+        assert_eq!(saved["token_endpoint_auth_method"], "client_secret_basic");
+        assert_eq!(saved["user"], "svc");
+    }
+    assert!(fake.stats().errors.is_empty(), "{:?}", fake.stats().errors);
+    home.run(&["token", "acme", "--min-valid", "2h"]).ok();
+    assert_eq!(fake.stats().client_credentials, 3);
+}

@@ -2,7 +2,7 @@
 //! redirect) or an MCP server (discovery, client registration, then the same
 //! flow), saved with the user's identity.
 
-use crate::cli::LoginArgs;
+use crate::cli::{GrantArg, LoginArgs};
 use crate::commands::Context;
 use crate::config::parse_duration;
 use crate::credentials::{NewCredential, blocking, validate_name};
@@ -11,7 +11,7 @@ use crate::mcp::auth::login::{self as mcp_login, LoginOptions};
 use crate::model::{AuthMethod, Credential, GrantKind, Origin, Secret, now, relative};
 use crate::oauth::flow::{self, CodeFlow, Presenter};
 use crate::oauth::loopback::Loopback;
-use crate::oauth::{ClientAuth, identity};
+use crate::oauth::{ClientAuth, Extras, identity, token};
 use crate::providers::{self, Overrides, Provider, SecretSource};
 
 pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
@@ -50,6 +50,14 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
         ))
     })?;
     let client_secret = client_secret(ctx, &provider)?;
+    if args.grant == GrantArg::ClientCredentials {
+        return provider_machine(ctx, args, &provider, name, client_id, client_secret).await;
+    }
+    if args.private_key_file.is_some() {
+        return Err(Error::Usage(
+            "--private-key-file is for --grant client-credentials".into(),
+        ));
+    }
     let auth = ClientAuth {
         client_id,
         method: if client_secret.is_some() {
@@ -58,6 +66,7 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
             AuthMethod::None
         },
         client_secret,
+        assertion: None,
     };
     let timeout = login_timeout(ctx, args)?;
     check_secret_store(ctx).await?;
@@ -102,9 +111,86 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
             requested_scopes: provider.scopes.clone(),
             identity: who,
             tokens,
+            token_params: Vec::new(),
         })
         .await?;
     report(ctx, &title, &saved, args.json)
+}
+
+/// A provider's client credentials grant: no browser, a token for the
+/// machine itself, re-minted on expiry.
+async fn provider_machine(
+    ctx: &Context,
+    args: &LoginArgs,
+    provider: &Provider,
+    name: String,
+    client_id: String,
+    client_secret: Option<Secret>,
+) -> Result<()> {
+    let audience = provider
+        .issuer
+        .clone()
+        .unwrap_or_else(|| provider.token_url.clone());
+    let auth = ClientAuth::machine(
+        &client_id,
+        client_secret,
+        private_key(args)?,
+        &audience,
+        None,
+    )?;
+    check_secret_store(ctx).await?;
+    // Provider extras (Auth0's audience, say) belong on every token request.
+    let params: Vec<(String, String)> = provider
+        .extra_params
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let spinner = ctx.out.spinner("Requesting a token");
+    let tokens = token::client_credentials(
+        &provider.token_url,
+        &auth,
+        &provider.scopes,
+        &Extras {
+            resource: None,
+            params: params.clone(),
+        },
+        now(),
+    )
+    .await?;
+    spinner.finish();
+    let saved = ctx
+        .credentials()?
+        .save_login(NewCredential {
+            name,
+            origin: Origin::Provider {
+                provider: provider.name.clone(),
+            },
+            issuer: provider.issuer.clone(),
+            resource: None,
+            token_url: provider.token_url.clone(),
+            revocation_url: provider.revocation_url.clone(),
+            identity: identity::Identity {
+                username: Some(client_id),
+                ..Default::default()
+            },
+            auth,
+            grant: GrantKind::ClientCredentials,
+            requested_scopes: provider.scopes.clone(),
+            tokens,
+            token_params: params,
+        })
+        .await?;
+    report(ctx, &provider_title(provider), &saved, args.json)
+}
+
+/// The PEM key of `--private-key-file` (and `--signing-alg`), if given.
+fn private_key(args: &LoginArgs) -> Result<Option<(Secret, Option<String>)>> {
+    let Some(path) = &args.private_key_file else {
+        return Ok(None);
+    };
+    let pem = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("cannot read the private key {}", path.display()), e))?;
+    Ok(Some((Secret::new(pem), args.signing_alg.clone())))
 }
 
 /// `login URL`: MCP authorization discovery, client registration, login.
@@ -133,7 +219,21 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
         no_browser: args.no_browser,
     };
     check_secret_store(ctx).await?;
-    let saved = mcp_login::login(&ctx.credentials()?, &ctx.out, &args.target, None, &opts).await?;
+    let creds = ctx.credentials()?;
+    let saved = match args.grant {
+        GrantArg::ClientCredentials => {
+            mcp_login::client_credentials(&creds, &ctx.out, &args.target, &opts, private_key(args)?)
+                .await?
+        }
+        GrantArg::AuthorizationCode if args.private_key_file.is_some() => {
+            return Err(Error::Usage(
+                "--private-key-file is for --grant client-credentials".into(),
+            ));
+        }
+        GrantArg::AuthorizationCode => {
+            mcp_login::login(&creds, &ctx.out, &args.target, None, &opts).await?
+        }
+    };
     let title = saved.origin.label().to_string();
     report(ctx, &title, &saved, args.json)
 }

@@ -5,10 +5,9 @@ use serde::Serialize;
 
 use crate::cli::{HealthFilter, ListArgs, RevokeArgs, TokensCommand};
 use crate::commands::Context;
-use crate::credentials::blocking;
+use crate::credentials::{blocking, client_auth};
 use crate::error::{Error, Result};
 use crate::model::{Credential, EventKind, Health, Timestamp, now, relative, rfc3339};
-use crate::oauth::ClientAuth;
 use crate::oauth::revoke::{self, Hint};
 
 pub async fn run(ctx: &Context, cmd: TokensCommand) -> Result<()> {
@@ -352,11 +351,7 @@ async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<S
             blocking(move || store.tokens(&name)).await?
         };
         if let Some(t) = tokens {
-            let auth = ClientAuth {
-                client_id: c.client_id.clone(),
-                client_secret: t.client_secret.clone(),
-                method: c.auth_method,
-            };
+            let auth = client_auth(c, &t);
             // Revoking the refresh token ends the grant; the access token
             // is revoked too for servers that treat them apart.
             if let Some(rt) = &t.refresh_token {

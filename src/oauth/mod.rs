@@ -7,9 +7,10 @@ pub mod browser;
 pub mod flow;
 pub mod http;
 pub mod identity;
+pub mod jwt;
 pub mod loopback;
 pub mod registration;
 pub mod revoke;
 pub mod token;
 
-pub use token::{ClientAuth, Extras, Tokens};
+pub use token::{Assertion, ClientAuth, Extras, Tokens};

@@ -36,8 +36,10 @@ pub async fn revoke(url: &str, auth: &ClientAuth, token: &Secret, hint: Hint) ->
         }
         _ => form.push(("client_id", &auth.client_id)),
     }
+    let assertion = auth.params(crate::model::now())?;
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
+        .extend_pairs(assertion.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .finish();
     let resp = req
         .header("content-type", "application/x-www-form-urlencoded")

@@ -26,8 +26,43 @@ use crate::model::{AuthMethod, Secret, Timestamp};
 #[derive(Debug, Clone)]
 pub struct ClientAuth {
     pub client_id: String,
+    /// The client secret; with `private_key_jwt`, the PEM private key.
     pub client_secret: Option<Secret>,
     pub method: AuthMethod,
+    /// With `private_key_jwt`: how to sign the assertion.
+    pub assertion: Option<Assertion>,
+}
+
+/// How a `private_key_jwt` assertion is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assertion {
+    pub alg: String,
+    /// The authorization server's issuer (or its token endpoint).
+    pub audience: String,
+}
+
+impl ClientAuth {
+    /// Parameters the client authentication adds to a token request: a
+    /// freshly signed assertion for `private_key_jwt`, nothing otherwise.
+    pub(crate) fn params(&self, now: Timestamp) -> Result<Vec<(String, String)>> {
+        match (&self.method, &self.assertion, &self.client_secret) {
+            (AuthMethod::PrivateKeyJwt, Some(a), Some(key)) => {
+                let jwt =
+                    super::jwt::client_assertion(key, &a.alg, &self.client_id, &a.audience, now)?;
+                Ok(vec![
+                    (
+                        "client_assertion_type".to_string(),
+                        super::jwt::ASSERTION_TYPE.to_string(),
+                    ),
+                    ("client_assertion".to_string(), jwt.expose().to_string()),
+                ])
+            }
+            (AuthMethod::PrivateKeyJwt, _, _) => Err(Error::Config(
+                "private_key_jwt needs a private key and a signing algorithm".into(),
+            )),
+            _ => Ok(Vec::new()),
+        }
+    }
 }
 
 impl ClientAuth {
@@ -36,22 +71,57 @@ impl ClientAuth {
             client_id: client_id.into(),
             client_secret: None,
             method: AuthMethod::None,
+            assertion: None,
         }
     }
 
-    /// The method to use when none was negotiated: basic auth with a secret
-    /// (RFC 6749's baseline), none without.
-    pub fn with_secret(client_id: impl Into<String>, secret: Option<Secret>) -> ClientAuth {
-        let method = if secret.is_some() {
-            AuthMethod::ClientSecretBasic
-        } else {
-            AuthMethod::None
-        };
-        ClientAuth {
-            client_id: client_id.into(),
-            client_secret: secret,
-            method,
+    /// A machine client for the client credentials grant: `private_key_jwt`
+    /// with a key, else the secret with basic auth (or post, when that is
+    /// all the server lists).
+    pub fn machine(
+        client_id: &str,
+        secret: Option<Secret>,
+        private_key: Option<(Secret, Option<String>)>,
+        audience: &str,
+        supported: Option<&[String]>,
+    ) -> Result<ClientAuth> {
+        if let Some((pem, alg)) = private_key {
+            let alg = match alg {
+                Some(a) => a.to_ascii_uppercase(),
+                None => super::jwt::default_alg(&pem)?.to_string(),
+            };
+            super::jwt::check(&pem, &alg)?;
+            return Ok(ClientAuth {
+                client_id: client_id.to_string(),
+                client_secret: Some(pem),
+                method: AuthMethod::PrivateKeyJwt,
+                assertion: Some(Assertion {
+                    alg,
+                    audience: audience.to_string(),
+                }),
+            });
         }
+        let secret = secret.ok_or_else(|| {
+            Error::Usage(
+                "the client credentials grant needs the client's secret (--client-secret-env VAR \
+                 or client_secret_env in config) or its key (--private-key-file)"
+                    .into(),
+            )
+        })?;
+        let only_post = supported.is_some_and(|m| {
+            m.iter().any(|m| m == "client_secret_post")
+                && !m.iter().any(|m| m == "client_secret_basic")
+        });
+        Ok(ClientAuth {
+            client_id: client_id.to_string(),
+            client_secret: Some(secret),
+            method: if only_post {
+                AuthMethod::ClientSecretPost
+            } else {
+                AuthMethod::ClientSecretBasic
+            },
+            assertion: None,
+        })
     }
 }
 
@@ -198,7 +268,10 @@ pub(crate) fn parse_url<T>(
 fn token_client(token_url: &str, auth: &ClientAuth) -> Result<TokenClient> {
     let mut client = oauth2::Client::new(ClientId::new(auth.client_id.clone()))
         .set_token_uri(parse_url("token endpoint", token_url, TokenUrl::new)?);
-    if let Some(secret) = &auth.client_secret {
+    // Only shared secrets travel as client_secret; a private key never does.
+    if let (Some(secret), AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost) =
+        (&auth.client_secret, auth.method)
+    {
         client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
     }
     let auth_type = match auth.method {
@@ -245,7 +318,7 @@ pub async fn exchange_code(
         .exchange_code(AuthorizationCode::new(code.expose().to_string()))
         .set_pkce_verifier(verifier)
         .set_redirect_uri(std::borrow::Cow::Owned(redirect));
-    for (k, v) in extras.pairs() {
+    for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
     let resp = req
@@ -268,7 +341,7 @@ pub async fn refresh(
     let http = http::client()?;
     let token = RefreshToken::new(refresh_token.expose().to_string());
     let mut req = client.exchange_refresh_token(&token);
-    for (k, v) in extras.pairs() {
+    for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
     let resp = req
@@ -291,7 +364,7 @@ pub async fn client_credentials(
     let mut req = client
         .exchange_client_credentials()
         .add_scopes(scopes.iter().cloned().map(Scope::new));
-    for (k, v) in extras.pairs() {
+    for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
     let resp = req

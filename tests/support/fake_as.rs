@@ -26,6 +26,8 @@ pub struct AsConfig {
     pub rotate_refresh: bool,
     pub iss_param: bool,
     pub expected_resource: Option<String>,
+    /// The P-256 public key `private_key_jwt` assertions must verify with.
+    pub jwt_public_key: Option<Vec<u8>>,
 }
 
 impl Default for AsConfig {
@@ -38,6 +40,7 @@ impl Default for AsConfig {
             rotate_refresh: true,
             iss_param: false,
             expected_resource: None,
+            jwt_public_key: None,
         }
     }
 }

@@ -213,9 +213,90 @@ pub async fn login(
                 requested_scopes: scopes,
                 identity: who,
                 tokens,
+                token_params: Vec::new(),
             })
             .await;
     }
+}
+
+/// A machine's login (the client credentials grant): discovery as for a
+/// person, then a token straight from the token endpoint for `resource`.
+/// There is no refresh token; the token is re-minted when it expires.
+pub async fn client_credentials(
+    creds: &Credentials,
+    out: &Printer,
+    server_url: &str,
+    opts: &LoginOptions,
+    private_key: Option<(Secret, Option<String>)>,
+) -> Result<Credential> {
+    let name = match &opts.name {
+        Some(n) => n.clone(),
+        None => default_name(server_url),
+    };
+    validate_name(&name)?;
+    let client_id = opts
+        .client_id
+        .clone()
+        .ok_or_else(|| Error::Usage("the client credentials grant needs --client-id".into()))?;
+    let canonical = discovery::canonical_string(&discovery::canonical_url(server_url)?);
+    let spinner = out.spinner(&format!("Discovering how {canonical} authorizes"));
+    let challenge = probe(&canonical).await?;
+    let found = discovery::discover(&canonical, challenge).await?;
+    spinner.set_message("Requesting a token");
+    let auth = ClientAuth::machine(
+        &client_id,
+        opts.client_secret.clone(),
+        private_key,
+        &found.issuer,
+        found
+            .auth_server
+            .token_endpoint_auth_methods_supported
+            .as_deref(),
+    )?;
+    // A machine has no use for offline access: it re-mints instead.
+    let scopes: Vec<String> = if opts.scopes.is_empty() {
+        found
+            .scopes()
+            .into_iter()
+            .filter(|s| s != "offline_access")
+            .collect()
+    } else {
+        opts.scopes.clone()
+    };
+    let extras = crate::oauth::Extras {
+        resource: Some(found.resource.clone()),
+        params: Vec::new(),
+    };
+    let tokens = crate::oauth::token::client_credentials(
+        found.token_endpoint()?,
+        &auth,
+        &scopes,
+        &extras,
+        now(),
+    )
+    .await?;
+    spinner.finish();
+    creds
+        .save_login(NewCredential {
+            name,
+            origin: Origin::McpServer {
+                server_url: found.server_url.clone(),
+            },
+            issuer: Some(found.issuer.clone()),
+            resource: Some(found.resource.clone()),
+            token_url: found.token_endpoint()?.to_string(),
+            revocation_url: found.auth_server.revocation_endpoint.clone(),
+            identity: crate::oauth::identity::Identity {
+                username: Some(client_id),
+                ..Default::default()
+            },
+            auth,
+            grant: GrantKind::ClientCredentials,
+            requested_scopes: scopes,
+            tokens,
+            token_params: Vec::new(),
+        })
+        .await
 }
 
 /// Picks the client identity in the specification's order and binds the
@@ -254,6 +335,7 @@ async fn client_identity(
             client_id: client_id.clone(),
             client_secret: secret,
             method,
+            assertion: None,
         };
         return Ok((listener, auth, None));
     }
@@ -317,6 +399,7 @@ async fn client_identity(
             client_id: reg.client_id.clone(),
             client_secret: secret,
             method: reg.auth_method,
+            assertion: None,
         };
         return Ok((listener, auth, Some(reg)));
     }
@@ -354,6 +437,7 @@ async fn client_identity(
         client_id: registered.client_id,
         client_secret: registered.client_secret,
         method: registered.auth_method,
+        assertion: None,
     };
     Ok((listener, auth, Some(reg)))
 }
