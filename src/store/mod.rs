@@ -297,6 +297,8 @@ mod tests {
             id_token: None,
             client_secret: None,
             access_expires_at: Some(1000),
+            client_assertion_alg: None,
+            token_params: Vec::new(),
         }
     }
 
