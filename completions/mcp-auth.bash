@@ -374,7 +374,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__login)
-            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --domain --tenant --grant --private-key-file --signing-alg --port --no-browser --timeout --json --log-level --log-file --help --version"
+            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --domain --tenant --device --paste --grant --private-key-file --signing-alg --port --no-browser --timeout --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

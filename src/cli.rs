@@ -109,6 +109,15 @@ pub struct LoginArgs {
     #[arg(long, value_name = "TENANT")]
     pub tenant: Option<String>,
 
+    /// Log in with a code typed on any device (RFC 8628): for SSH sessions and machines
+    /// without a browser
+    #[arg(long, conflicts_with_all = ["paste", "no_browser"])]
+    pub device: bool,
+
+    /// Open the login URL on any machine, then paste back the address the browser ended on
+    #[arg(long, conflicts_with = "no_browser")]
+    pub paste: bool,
+
     /// How to log in: authorization-code (a person, in a browser) or client-credentials (a
     /// machine: client id plus secret or private key, no browser)
     #[arg(long, value_enum, default_value_t = GrantArg::AuthorizationCode)]

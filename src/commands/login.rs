@@ -9,6 +9,7 @@ use crate::credentials::{NewCredential, blocking, validate_name};
 use crate::error::{Error, Result};
 use crate::mcp::auth::login::{self as mcp_login, LoginOptions};
 use crate::model::{AuthMethod, Credential, GrantKind, Origin, Secret, now, relative};
+use crate::oauth::device::{self, DeviceGrant};
 use crate::oauth::flow::{self, CodeFlow, Presenter};
 use crate::oauth::loopback::Loopback;
 use crate::oauth::{ClientAuth, Extras, identity, token};
@@ -51,6 +52,12 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
     })?;
     let client_secret = client_secret(ctx, &provider)?;
     if args.grant == GrantArg::ClientCredentials {
+        if args.device || args.paste {
+            return Err(Error::Usage(
+                "--device and --paste are for people; --grant client-credentials needs no login"
+                    .into(),
+            ));
+        }
         return provider_machine(ctx, args, &provider, name, client_id, client_secret).await;
     }
     if args.private_key_file.is_some() {
@@ -71,29 +78,57 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
     let timeout = login_timeout(ctx, args)?;
     check_secret_store(ctx).await?;
 
-    let listener = Loopback::bind(args.port.or(provider.redirect_port)).await?;
     let extra_params: Vec<(String, String)> = provider
         .extra_params
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let title = provider_title(&provider);
-    let tokens = flow::authorization_code(
-        listener,
-        &CodeFlow {
-            authorize_url: &provider.authorize_url,
-            token_url: &provider.token_url,
-            auth: &auth,
-            scopes: &provider.scopes,
-            resource: None,
-            extra_params: &extra_params,
-            issuer: provider.issuer.as_deref(),
-            iss_required: false,
-            timeout,
-        },
-        &presenter(ctx, &title, args.no_browser),
-    )
-    .await?;
+    let presenter = presenter(ctx, &title, args.no_browser);
+    let (tokens, grant) =
+        if args.device {
+            let device_url = provider.device_authorization_url.as_deref().ok_or_else(|| {
+            Error::Usage(format!(
+                "{} has no device authorization endpoint; set device_authorization_url under \
+                 [providers.{}], or log in with --paste",
+                provider.name, provider.name
+            ))
+        })?;
+            let tokens = flow::interruptible(device::device(
+                &DeviceGrant {
+                    device_url,
+                    token_url: &provider.token_url,
+                    auth: &auth,
+                    scopes: &provider.scopes,
+                    resource: None,
+                    extra_params: &extra_params,
+                    timeout: Some(timeout),
+                },
+                |p| presenter.present_device(p),
+            ))
+            .await?;
+            (tokens, GrantKind::DeviceCode)
+        } else {
+            let listener = Loopback::bind(args.port.or(provider.redirect_port)).await?;
+            let tokens = flow::authorization_code(
+                listener,
+                &CodeFlow {
+                    authorize_url: &provider.authorize_url,
+                    token_url: &provider.token_url,
+                    auth: &auth,
+                    scopes: &provider.scopes,
+                    resource: None,
+                    extra_params: &extra_params,
+                    issuer: provider.issuer.as_deref(),
+                    iss_required: false,
+                    timeout,
+                    paste: args.paste,
+                },
+                &presenter,
+            )
+            .await?;
+            (tokens, GrantKind::AuthorizationCode)
+        };
     let who = identity::identify(&tokens, provider.userinfo_url.as_deref()).await;
     let saved = ctx
         .credentials()?
@@ -107,7 +142,7 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
             token_url: provider.token_url.clone(),
             revocation_url: provider.revocation_url.clone(),
             auth,
-            grant: GrantKind::AuthorizationCode,
+            grant,
             requested_scopes: provider.scopes.clone(),
             identity: who,
             tokens,
@@ -217,6 +252,8 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
         timeout: login_timeout(ctx, args)?,
         browser: ctx.config.browser.clone(),
         no_browser: args.no_browser,
+        paste: args.paste,
+        device: args.device,
     };
     check_secret_store(ctx).await?;
     let creds = ctx.credentials()?;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::authorize::{self, AuthParams};
-use super::loopback::{Expect, Loopback};
+use super::loopback::{self, Callback, Expect, Loopback};
 use super::{ClientAuth, Extras, Tokens, token};
 use crate::error::{Error, Result};
 use crate::model::now;
@@ -25,6 +25,9 @@ pub struct CodeFlow<'a> {
     pub issuer: Option<&'a str>,
     pub iss_required: bool,
     pub timeout: Duration,
+    /// Also accept the final redirect URL pasted on stdin, for a browser on
+    /// another machine (paste-back).
+    pub paste: bool,
 }
 
 /// How the login URL reaches the person: printed, and opened in a browser
@@ -37,6 +40,46 @@ pub struct Presenter<'a> {
 }
 
 impl Presenter<'_> {
+    /// For paste-back: the URL and how to bring the answer back.
+    pub fn present_for_paste(&self, url: &str) {
+        self.out.info(&format!(
+            "Open this URL in a browser on any machine to log in to {}:\n\n  {url}\n\n\
+             After you approve, the browser goes to an address on 127.0.0.1 that will probably \
+             fail to load. Copy that whole address from the address bar and paste it here, then \
+             press Enter:",
+            self.title
+        ));
+    }
+
+    /// For the device grant: the code and where to enter it.
+    pub fn present_device(&self, p: &super::device::Prompt) {
+        let mut text = format!(
+            "To log in to {}, open {} on any device and enter the code:\n\n    {}\n",
+            self.title,
+            p.verification_uri,
+            p.user_code.expose()
+        );
+        if let Some(full) = &p.verification_uri_complete {
+            text.push_str(&format!(
+                "\n(or open {}, which has the code in it)\n",
+                full.expose()
+            ));
+        }
+        text.push_str(&format!(
+            "\nThe code expires in {}.",
+            humantime::format_duration(p.expires_in)
+        ));
+        self.out.info(&text);
+        if !self.no_browser && (self.browser.is_some() || !super::browser::no_display()) {
+            let url = p
+                .verification_uri_complete
+                .as_ref()
+                .map(|u| u.expose().to_string())
+                .unwrap_or_else(|| p.verification_uri.clone());
+            let _ = super::browser::open(&url, self.browser);
+        }
+    }
+
     pub fn present(&self, url: &str) {
         self.out.info(&format!(
             "Open this URL to log in to {}:\n\n  {url}\n",
@@ -47,8 +90,10 @@ impl Presenter<'_> {
         }
         if self.browser.is_none() && super::browser::no_display() {
             self.out.info(
-                "No display found, so no browser was opened: open the URL on any machine whose \
-                 browser can reach this one's 127.0.0.1 (e.g. through `ssh -L`).",
+                "No display found, so no browser was opened. Open the URL on a machine whose \
+                 browser can reach this one's 127.0.0.1 (e.g. through `ssh -L`), or press \
+                 Ctrl-C and log in with --device (a code to type on any device) or --paste \
+                 (paste the final address back here).",
             );
             return;
         }
@@ -74,17 +119,31 @@ pub async fn authorization_code(
         resource: flow.resource,
         extra_params: flow.extra_params,
     })?;
-    presenter.present(request.url.as_str());
     let expect = Expect {
         state: request.state.clone(),
         issuer: flow.issuer.map(str::to_string),
         iss_required: flow.iss_required,
     };
-    let spinner = presenter
-        .out
-        .spinner("Waiting for the browser to come back (Ctrl-C to cancel)");
-    let callback = interruptible(listener.wait(expect, flow.timeout)).await?;
-    spinner.set_message("Exchanging the code for tokens");
+    let callback = if flow.paste {
+        presenter.present_for_paste(request.url.as_str());
+        // The browser may still be on this machine: whichever comes first.
+        interruptible(async {
+            tokio::select! {
+                r = listener.wait(expect.clone(), flow.timeout) => r,
+                r = read_pasted(expect.clone(), flow.timeout) => r,
+            }
+        })
+        .await?
+    } else {
+        presenter.present(request.url.as_str());
+        let spinner = presenter
+            .out
+            .spinner("Waiting for the browser to come back (Ctrl-C to cancel)");
+        let cb = interruptible(listener.wait(expect, flow.timeout)).await;
+        spinner.finish();
+        cb?
+    };
+    let spinner = presenter.out.spinner("Exchanging the code for tokens");
     let extras = Extras {
         resource: flow.resource.map(str::to_string),
         params: Vec::new(),
@@ -101,6 +160,41 @@ pub async fn authorization_code(
     .await;
     spinner.finish();
     tokens
+}
+
+/// Reads the redirect URL the person pastes (the page that failed to load)
+/// and checks it exactly as the listener checks a callback.
+async fn read_pasted(expect: Expect, timeout: Duration) -> Result<Callback> {
+    let line = tokio::time::timeout(
+        timeout,
+        tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map(|_| line)
+        }),
+    )
+    .await
+    .map_err(|_| {
+        Error::Timeout(format!(
+            "nothing was pasted within {}; run the login again",
+            humantime::format_duration(timeout)
+        ))
+    })?
+    .map_err(|e| Error::Other(format!("cannot read stdin: {e}")))?
+    .map_err(|e| Error::io("cannot read the pasted URL", e))?;
+    let line = line.trim();
+    if line.is_empty() {
+        return Err(Error::Usage(
+            "nothing was pasted (stdin closed); paste the address of the page the browser \
+             ended on"
+                .into(),
+        ));
+    }
+    let query = match url::Url::parse(line) {
+        Ok(u) => u.query().unwrap_or("").to_string(),
+        // Just the query (or "?code=...") is fine too.
+        Err(_) => line.trim_start_matches('?').to_string(),
+    };
+    loopback::check(&query, &expect)
 }
 
 /// Waits for `fut` unless the person presses Ctrl-C.

@@ -4,6 +4,7 @@
 
 pub mod authorize;
 pub mod browser;
+pub mod device;
 pub mod flow;
 pub mod http;
 pub mod identity;

@@ -59,18 +59,32 @@ pub fn preferred_method(supported: Option<&[String]>) -> AuthMethod {
     }
 }
 
+/// The grant type of the device flow, as registered.
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// Registers a native client. `redirect_uri` is the loopback callback for
+/// the authorization code grant; `None` registers for the device grant.
 pub async fn register(
     endpoint: &str,
-    redirect_uri: &str,
+    redirect_uri: Option<&str>,
     method: AuthMethod,
     scopes: &[String],
 ) -> Result<Registered> {
     let context = "client registration failed";
+    let grant = if redirect_uri.is_some() {
+        "authorization_code"
+    } else {
+        DEVICE_GRANT
+    };
     let body = Request {
         client_name: "mcp-auth",
-        redirect_uris: vec![redirect_uri],
-        grant_types: vec!["authorization_code", "refresh_token"],
-        response_types: vec!["code"],
+        redirect_uris: redirect_uri.into_iter().collect(),
+        grant_types: vec![grant, "refresh_token"],
+        response_types: if redirect_uri.is_some() {
+            vec!["code"]
+        } else {
+            Vec::new()
+        },
         token_endpoint_auth_method: method.as_str(),
         application_type: "native",
         scope: (!scopes.is_empty()).then(|| scopes.join(" ")),

@@ -132,6 +132,17 @@ impl Default for McpKnobs {
     }
 }
 
+/// How the device grant's approval goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DeviceMode {
+    /// The person approves after this many polls.
+    ApproveAfter(usize),
+    /// Like ApproveAfter(2), with a `slow_down` on the first poll.
+    SlowDownThenApprove,
+    Deny,
+    Expire,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
     pub authorize_requests: usize,
@@ -149,6 +160,8 @@ pub struct Stats {
     pub metadata_requests: Vec<String>,
     /// Bearer tokens presented at /mcp, accepted or not.
     pub mcp_requests: usize,
+    /// When each device-code poll arrived (ms since the first).
+    pub device_polls: Vec<u128>,
 }
 
 struct Pending {
@@ -172,6 +185,9 @@ struct Inner {
     mcp: McpKnobs,
     /// client id -> secret, for dynamically registered clients.
     registered: HashMap<String, Option<String>>,
+    device_mode: DeviceMode,
+    device_scope: Option<String>,
+    first_poll: Option<std::time::Instant>,
 }
 
 pub struct FakeAs {
@@ -205,6 +221,9 @@ impl FakeAs {
             stats: Stats::default(),
             mcp: McpKnobs::default(),
             registered: HashMap::new(),
+            device_mode: DeviceMode::ApproveAfter(2),
+            device_scope: None,
+            first_poll: None,
         }));
         let app = Router::new()
             .route("/authorize", get(authorize))
@@ -212,6 +231,7 @@ impl FakeAs {
             .route("/revoke", post(revoke))
             .route("/userinfo", get(userinfo))
             .route("/register", post(register))
+            .route("/device", post(device_authorization))
             .route("/mcp", post(mcp))
             .route("/.well-known/oauth-protected-resource/mcp", get(prm_path))
             .route("/.well-known/oauth-protected-resource", get(prm_root))
@@ -249,6 +269,10 @@ impl FakeAs {
         self.inner.lock().unwrap().token_mode = mode;
     }
 
+    pub fn set_device_mode(&self, mode: DeviceMode) {
+        self.inner.lock().unwrap().device_mode = mode;
+    }
+
     pub fn set_mcp(&self, knobs: McpKnobs) {
         self.inner.lock().unwrap().mcp = knobs;
     }
@@ -279,6 +303,7 @@ impl FakeAs {
         format!(
             "[providers.{name}]\nauthorize_url = \"{u}/authorize\"\ntoken_url = \"{u}/token\"\n\
              revocation_url = \"{u}/revoke\"\nuserinfo_url = \"{u}/userinfo\"\nissuer = \"{u}\"\n\
+             device_authorization_url = \"{u}/device\"\n\
              client_id = \"{id}\"\nscopes = [\"read\", \"write\"]\n",
             u = self.url,
             id = c.client_id
@@ -550,6 +575,46 @@ async fn token(
                 b
             }
         }
+        Some("urn:ietf:params:oauth:grant-type:device_code") => {
+            if form.get("device_code").map(String::as_str) != Some("dev-code") {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "unknown device code",
+                );
+            }
+            let first = *g.first_poll.get_or_insert_with(std::time::Instant::now);
+            g.stats.device_polls.push(first.elapsed().as_millis());
+            let polls = g.stats.device_polls.len();
+            match g.device_mode {
+                DeviceMode::Deny => {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "access_denied",
+                        "the user declined",
+                    );
+                }
+                DeviceMode::Expire => {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "expired_token",
+                        "the code expired",
+                    );
+                }
+                DeviceMode::SlowDownThenApprove if polls == 1 => {
+                    return oauth_error(StatusCode::BAD_REQUEST, "slow_down", "easy");
+                }
+                DeviceMode::SlowDownThenApprove if polls < 3 => {
+                    return oauth_error(StatusCode::BAD_REQUEST, "authorization_pending", "wait");
+                }
+                DeviceMode::ApproveAfter(n) if polls <= n => {
+                    return oauth_error(StatusCode::BAD_REQUEST, "authorization_pending", "wait");
+                }
+                _ => {}
+            }
+            let scope = g.device_scope.clone();
+            issue(&mut g, scope)
+        }
         Some("client_credentials") => {
             g.stats.client_credentials += 1;
             let issue_refresh = g.config.issue_refresh;
@@ -608,12 +673,15 @@ async fn register(State(s): Shared, axum::Json(body): axum::Json<serde_json::Val
         .as_array()
         .cloned()
         .unwrap_or_default();
-    if uris.is_empty()
-        || !uris.iter().all(|u| {
-            u.as_str()
-                .is_some_and(|u| u.starts_with("http://127.0.0.1:"))
-        })
-    {
+    let device_only = body["grant_types"].as_array().is_some_and(|g| {
+        g.iter()
+            .any(|g| g == "urn:ietf:params:oauth:grant-type:device_code")
+    });
+    let loopback = uris.iter().all(|u| {
+        u.as_str()
+            .is_some_and(|u| u.starts_with("http://127.0.0.1:"))
+    });
+    if !loopback || (uris.is_empty() && !device_only) {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_redirect_uri",
@@ -702,6 +770,7 @@ async fn as_metadata(State(s): Shared) -> Response {
         "token_endpoint": format!("{base}/token"),
         "revocation_endpoint": format!("{base}/revoke"),
         "userinfo_endpoint": format!("{base}/userinfo"),
+        "device_authorization_endpoint": format!("{base}/device"),
         "response_types_supported": ["code"],
         "token_endpoint_auth_methods_supported": g.mcp.as_auth_methods,
     });
@@ -749,4 +818,30 @@ async fn mcp(State(s): Shared, headers: HeaderMap, body: String) -> Response {
     }
     let req: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
     axum::Json(json!({"jsonrpc": "2.0", "id": req["id"], "result": {"ok": true}})).into_response()
+}
+
+async fn device_authorization(
+    State(s): Shared,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mut g = s.lock().unwrap();
+    if let Err(e) = client_auth(&g, &headers, &form) {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", &e);
+    }
+    g.device_scope = form.get("scope").cloned();
+    g.stats.last_scope = form.get("scope").cloned();
+    g.stats.last_resource = form.get("resource").cloned();
+    g.first_poll = None;
+    g.stats.device_polls.clear();
+    let verify = format!("{}/activate", g.issuer);
+    axum::Json(json!({
+        "device_code": "dev-code",
+        "user_code": "WDJB-MJHT",
+        "verification_uri": verify,
+        "verification_uri_complete": format!("{verify}?user_code=WDJB-MJHT"),
+        "expires_in": 60,
+        "interval": 1,
+    }))
+    .into_response()
 }

@@ -15,7 +15,7 @@ use crate::oauth::flow::{self, CodeFlow, Presenter};
 use crate::oauth::loopback::Loopback;
 use crate::oauth::{ClientAuth, identity, registration};
 use crate::output::Printer;
-use crate::store::{Registration, keys};
+use crate::store::{Registration, Store, keys};
 
 /// What the person (or the bridge) asks of a login.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +32,10 @@ pub struct LoginOptions {
     pub timeout: Duration,
     pub browser: Option<String>,
     pub no_browser: bool,
+    /// Paste-back: also accept the final redirect URL on stdin.
+    pub paste: bool,
+    /// The device authorization grant instead of a redirect.
+    pub device: bool,
 }
 
 /// How many times a cached registration the server has forgotten is
@@ -153,6 +157,9 @@ pub async fn login(
     } else {
         opts.scopes.clone()
     };
+    if opts.device {
+        return device_login(creds, out, &found, name, scopes, opts).await;
+    }
     let store = creds.store().clone();
     let mut attempts_left = REREGISTER_ATTEMPTS;
     loop {
@@ -172,6 +179,7 @@ pub async fn login(
                     .auth_server
                     .authorization_response_iss_parameter_supported,
                 timeout: opts.timeout,
+                paste: opts.paste,
             },
             &Presenter {
                 out,
@@ -217,6 +225,96 @@ pub async fn login(
             })
             .await;
     }
+}
+
+/// Registrations for the device grant are cached under this pseudo
+/// redirect URI.
+const DEVICE_REGISTRATION: &str = registration::DEVICE_GRANT;
+
+/// The device grant against an MCP server's authorization server.
+async fn device_login(
+    creds: &Credentials,
+    out: &Printer,
+    found: &Discovery,
+    name: String,
+    scopes: Vec<String>,
+    opts: &LoginOptions,
+) -> Result<Credential> {
+    let device_url = found
+        .auth_server
+        .device_authorization_endpoint
+        .clone()
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{} does not offer the device grant (no device_authorization_endpoint); \
+                 log in with --paste instead",
+                found.issuer
+            ))
+        })?;
+    let store = creds.store().clone();
+    let auth = match &opts.client_id {
+        Some(id) => pre_registered(&store, found, id, opts).await?,
+        None => {
+            let issuer = found.issuer.clone();
+            let cached = {
+                let store = store.clone();
+                let issuer = issuer.clone();
+                blocking(move || store.db().registration(&issuer, DEVICE_REGISTRATION)).await?
+            };
+            let reused = match cached {
+                Some(reg) => auth_of(&store, &reg).await?,
+                None => None,
+            };
+            match reused {
+                Some(auth) => Some(auth),
+                None => register(creds, found, None, &scopes).await?.0,
+            }
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{issuer} offers no dynamic client registration; pass --client-id"
+                ))
+            })?
+        }
+    };
+    let title = found.server_url.clone();
+    let presenter = Presenter {
+        out,
+        title: &title,
+        browser: opts.browser.as_deref(),
+        no_browser: opts.no_browser,
+    };
+    let tokens = flow::interruptible(crate::oauth::device::device(
+        &crate::oauth::device::DeviceGrant {
+            device_url: &device_url,
+            token_url: found.token_endpoint()?,
+            auth: &auth,
+            scopes: &scopes,
+            resource: Some(&found.resource),
+            extra_params: &[],
+            timeout: Some(opts.timeout),
+        },
+        |p| presenter.present_device(p),
+    ))
+    .await?;
+    let who = identity::identify(&tokens, found.auth_server.userinfo_endpoint.as_deref()).await;
+    creds
+        .save_login(NewCredential {
+            name,
+            origin: Origin::McpServer {
+                server_url: found.server_url.clone(),
+            },
+            issuer: Some(found.issuer.clone()),
+            resource: Some(found.resource.clone()),
+            token_url: found.token_endpoint()?.to_string(),
+            revocation_url: found.auth_server.revocation_endpoint.clone(),
+            auth,
+            grant: GrantKind::DeviceCode,
+            requested_scopes: scopes,
+            identity: who,
+            tokens,
+            token_params: Vec::new(),
+        })
+        .await
 }
 
 /// A machine's login (the client credentials grant): discovery as for a
@@ -309,35 +407,10 @@ async fn client_identity(
     opts: &LoginOptions,
 ) -> Result<(Loopback, ClientAuth, Option<Registration>)> {
     let store = creds.store().clone();
-    let supported = found
-        .auth_server
-        .token_endpoint_auth_methods_supported
-        .as_deref();
     // 1. Pre-registered.
     if let Some(client_id) = &opts.client_id {
-        let secret = match &opts.client_secret {
-            Some(s) => Some(s.clone()),
-            None => {
-                let key = keys::client_secret(&found.issuer, client_id);
-                let store = store.clone();
-                blocking(move || store.secret(&key)).await?
-            }
-        };
-        let method = match &secret {
-            None => AuthMethod::None,
-            Some(_) => match registration::preferred_method(supported) {
-                AuthMethod::ClientSecretPost => AuthMethod::ClientSecretPost,
-                _ => AuthMethod::ClientSecretBasic,
-            },
-        };
-        let listener = Loopback::bind(opts.port).await?;
-        let auth = ClientAuth {
-            client_id: client_id.clone(),
-            client_secret: secret,
-            method,
-            assertion: None,
-        };
-        return Ok((listener, auth, None));
+        let auth = pre_registered(&store, found, client_id, opts).await?;
+        return Ok((Loopback::bind(opts.port).await?, auth, None));
     }
     // 2. Client ID Metadata Document.
     if found.auth_server.client_id_metadata_document_supported
@@ -346,75 +419,130 @@ async fn client_identity(
         let listener = Loopback::bind(opts.port).await?;
         return Ok((listener, ClientAuth::public(url.clone()), None));
     }
-    // 3. Dynamic Client Registration, reused per issuer.
-    let endpoint = found
-        .auth_server
-        .registration_endpoint
-        .clone()
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "{} offers no dynamic client registration; register a client with its \
-             administrator and pass --client-id (and --client-secret-env for its secret)",
-                found.issuer
-            ))
-        })?;
-    let issuer = found.issuer.clone();
+    // 3. Dynamic Client Registration, reused per issuer: a cached
+    // registration is usable when its exact redirect URI can be bound again.
     let cached = {
         let store = store.clone();
-        let issuer = issuer.clone();
+        let issuer = found.issuer.clone();
         blocking(move || store.db().registrations(&issuer)).await?
     };
     for reg in cached {
-        if reg
-            .client_secret_expires_at
-            .is_some_and(|t| t <= now() + 60)
-        {
+        let Ok(uri) = url::Url::parse(&reg.redirect_uri) else {
+            continue; // the device grant's pseudo URI, or junk
+        };
+        if uri.scheme() != "http" || (opts.port.is_some() && opts.port != uri.port()) {
             continue;
         }
-        let port = url::Url::parse(&reg.redirect_uri)
-            .ok()
-            .and_then(|u| u.port());
-        if opts.port.is_some() && opts.port != port {
-            continue;
-        }
-        // The registration is only usable if its exact redirect URI is ours.
-        let Ok(listener) = Loopback::bind(port).await else {
+        let Ok(listener) = Loopback::bind(uri.port()).await else {
             continue;
         };
         if listener.redirect_uri() != reg.redirect_uri {
             continue;
         }
-        let secret = if reg.has_secret {
-            let key = keys::client_secret(&issuer, &reg.client_id);
-            let store = store.clone();
-            match blocking(move || store.secret(&key)).await? {
-                Some(s) => Some(s),
-                None => continue, // its secret is gone: register afresh
-            }
-        } else {
-            None
-        };
-        tracing::debug!(client_id = %reg.client_id, "reusing the client registration");
-        let auth = ClientAuth {
-            client_id: reg.client_id.clone(),
-            client_secret: secret,
-            method: reg.auth_method,
-            assertion: None,
-        };
-        return Ok((listener, auth, Some(reg)));
+        if let Some(auth) = auth_of(&store, &reg).await? {
+            tracing::debug!(client_id = %reg.client_id, "reusing the client registration");
+            return Ok((listener, auth, Some(reg)));
+        }
     }
     let listener = Loopback::bind(opts.port).await?;
     let redirect_uri = listener.redirect_uri();
+    match register(creds, found, Some(&redirect_uri), scopes).await? {
+        (Some(auth), reg) => Ok((listener, auth, reg)),
+        (None, _) => Err(Error::Usage(format!(
+            "{} offers no dynamic client registration; register a client with its \
+             administrator and pass --client-id (and --client-secret-env for its secret)",
+            found.issuer
+        ))),
+    }
+}
+
+/// A client registered beforehand: its secret from the options or the
+/// keyring, sent the way the server supports.
+async fn pre_registered(
+    store: &Store,
+    found: &Discovery,
+    client_id: &str,
+    opts: &LoginOptions,
+) -> Result<ClientAuth> {
+    let secret = match &opts.client_secret {
+        Some(s) => Some(s.clone()),
+        None => {
+            let key = keys::client_secret(&found.issuer, client_id);
+            let store = store.clone();
+            blocking(move || store.secret(&key)).await?
+        }
+    };
+    let supported = found
+        .auth_server
+        .token_endpoint_auth_methods_supported
+        .as_deref();
+    let method = match &secret {
+        None => AuthMethod::None,
+        Some(_) => match registration::preferred_method(supported) {
+            AuthMethod::ClientSecretPost => AuthMethod::ClientSecretPost,
+            _ => AuthMethod::ClientSecretBasic,
+        },
+    };
+    Ok(ClientAuth {
+        client_id: client_id.to_string(),
+        client_secret: secret,
+        method,
+        assertion: None,
+    })
+}
+
+/// The client of a cached registration; `None` when it is expired or its
+/// secret is gone (then a new one is registered).
+async fn auth_of(store: &Store, reg: &Registration) -> Result<Option<ClientAuth>> {
+    if reg
+        .client_secret_expires_at
+        .is_some_and(|t| t <= now() + 60)
+    {
+        return Ok(None);
+    }
+    let secret = if reg.has_secret {
+        let key = keys::client_secret(&reg.issuer, &reg.client_id);
+        let store = store.clone();
+        match blocking(move || store.secret(&key)).await? {
+            Some(s) => Some(s),
+            None => return Ok(None),
+        }
+    } else {
+        None
+    };
+    Ok(Some(ClientAuth {
+        client_id: reg.client_id.clone(),
+        client_secret: secret,
+        method: reg.auth_method,
+        assertion: None,
+    }))
+}
+
+/// Registers a client (RFC 7591) and caches the registration, its secret in
+/// the secret store. `(None, None)` when the server offers no registration.
+async fn register(
+    creds: &Credentials,
+    found: &Discovery,
+    redirect_uri: Option<&str>,
+    scopes: &[String],
+) -> Result<(Option<ClientAuth>, Option<Registration>)> {
+    let Some(endpoint) = found.auth_server.registration_endpoint.clone() else {
+        return Ok((None, None));
+    };
+    let supported = found
+        .auth_server
+        .token_endpoint_auth_methods_supported
+        .as_deref();
     let registered = registration::register(
         &endpoint,
-        &redirect_uri,
+        redirect_uri,
         registration::preferred_method(supported),
         scopes,
     )
     .await?;
     let reg = Registration {
-        issuer: issuer.clone(),
-        redirect_uri,
+        issuer: found.issuer.clone(),
+        redirect_uri: redirect_uri.unwrap_or(DEVICE_REGISTRATION).to_string(),
         client_id: registered.client_id.clone(),
         auth_method: registered.auth_method,
         has_secret: registered.client_secret.is_some(),
@@ -422,7 +550,7 @@ async fn client_identity(
         registered_at: now(),
     };
     {
-        let store = store.clone();
+        let store = creds.store().clone();
         let reg = reg.clone();
         let secret = registered.client_secret.clone();
         blocking(move || {
@@ -439,7 +567,7 @@ async fn client_identity(
         method: registered.auth_method,
         assertion: None,
     };
-    Ok((listener, auth, Some(reg)))
+    Ok((Some(auth), Some(reg)))
 }
 
 async fn forget_registration(store: &crate::store::Store, reg: Registration) -> Result<()> {
