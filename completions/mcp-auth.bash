@@ -25,8 +25,14 @@ _mcp__auth() {
             mcp__auth,login)
                 cmd="mcp__auth__subcmd__login"
                 ;;
+            mcp__auth,logout)
+                cmd="mcp__auth__subcmd__logout"
+                ;;
             mcp__auth,providers)
                 cmd="mcp__auth__subcmd__providers"
+                ;;
+            mcp__auth,secrets)
+                cmd="mcp__auth__subcmd__secrets"
                 ;;
             mcp__auth,token)
                 cmd="mcp__auth__subcmd__token"
@@ -43,8 +49,14 @@ _mcp__auth() {
             mcp__auth__subcmd__help,login)
                 cmd="mcp__auth__subcmd__help__subcmd__login"
                 ;;
+            mcp__auth__subcmd__help,logout)
+                cmd="mcp__auth__subcmd__help__subcmd__logout"
+                ;;
             mcp__auth__subcmd__help,providers)
                 cmd="mcp__auth__subcmd__help__subcmd__providers"
+                ;;
+            mcp__auth__subcmd__help,secrets)
+                cmd="mcp__auth__subcmd__help__subcmd__secrets"
                 ;;
             mcp__auth__subcmd__help,token)
                 cmd="mcp__auth__subcmd__help__subcmd__token"
@@ -57,6 +69,15 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__help__subcmd__providers,show)
                 cmd="mcp__auth__subcmd__help__subcmd__providers__subcmd__show"
+                ;;
+            mcp__auth__subcmd__help__subcmd__secrets,delete)
+                cmd="mcp__auth__subcmd__help__subcmd__secrets__subcmd__delete"
+                ;;
+            mcp__auth__subcmd__help__subcmd__secrets,list)
+                cmd="mcp__auth__subcmd__help__subcmd__secrets__subcmd__list"
+                ;;
+            mcp__auth__subcmd__help__subcmd__secrets,set)
+                cmd="mcp__auth__subcmd__help__subcmd__secrets__subcmd__set"
                 ;;
             mcp__auth__subcmd__help__subcmd__tokens,list)
                 cmd="mcp__auth__subcmd__help__subcmd__tokens__subcmd__list"
@@ -90,6 +111,30 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__providers__subcmd__help,show)
                 cmd="mcp__auth__subcmd__providers__subcmd__help__subcmd__show"
+                ;;
+            mcp__auth__subcmd__secrets,delete)
+                cmd="mcp__auth__subcmd__secrets__subcmd__delete"
+                ;;
+            mcp__auth__subcmd__secrets,help)
+                cmd="mcp__auth__subcmd__secrets__subcmd__help"
+                ;;
+            mcp__auth__subcmd__secrets,list)
+                cmd="mcp__auth__subcmd__secrets__subcmd__list"
+                ;;
+            mcp__auth__subcmd__secrets,set)
+                cmd="mcp__auth__subcmd__secrets__subcmd__set"
+                ;;
+            mcp__auth__subcmd__secrets__subcmd__help,delete)
+                cmd="mcp__auth__subcmd__secrets__subcmd__help__subcmd__delete"
+                ;;
+            mcp__auth__subcmd__secrets__subcmd__help,help)
+                cmd="mcp__auth__subcmd__secrets__subcmd__help__subcmd__help"
+                ;;
+            mcp__auth__subcmd__secrets__subcmd__help,list)
+                cmd="mcp__auth__subcmd__secrets__subcmd__help__subcmd__list"
+                ;;
+            mcp__auth__subcmd__secrets__subcmd__help,set)
+                cmd="mcp__auth__subcmd__secrets__subcmd__help__subcmd__set"
                 ;;
             mcp__auth__subcmd__tokens,help)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help"
@@ -134,7 +179,7 @@ _mcp__auth() {
 
     case "${cmd}" in
         mcp__auth)
-            opts="-h -V --log-level --log-file --help --version login token tokens providers completions help"
+            opts="-h -V --log-level --log-file --help --version login token tokens providers logout secrets completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -178,7 +223,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help)
-            opts="login token tokens providers completions help"
+            opts="login token tokens providers logout secrets completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -233,6 +278,20 @@ _mcp__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcp__subcmd__auth__subcmd__help__subcmd__providers)
             opts="list show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -262,6 +321,62 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help__subcmd__providers__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__secrets)
+            opts="set list delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__secrets__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__secrets__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__secrets__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -443,6 +558,28 @@ _mcp__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcp__subcmd__auth__subcmd__logout)
+            opts="-h -V --local-only --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcp__subcmd__auth__subcmd__providers)
             opts="-h -V --log-level --log-file --help --version list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -555,6 +692,172 @@ _mcp__auth() {
                     return 0
                     ;;
                 --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__secrets)
+            opts="-h -V --log-level --log-file --help --version set list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__delete)
+            opts="-h -V --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__help)
+            opts="set list delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__list)
+            opts="-h -V --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__set)
+            opts="-h -V --expires --note --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

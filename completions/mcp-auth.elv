@@ -28,6 +28,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand token 'Print a valid access token, refreshing it first when needed'
             cand tokens 'List, inspect, refresh, revoke and prune saved credentials'
             cand providers 'Show the provider templates and the custom providers of the config'
+            cand logout 'Log out: revoke a credential at its provider and delete it here'
+            cand secrets 'Keep API keys and other static secrets in the keyring'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -197,6 +199,68 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         }
         &'mcp-auth;providers;help;help'= {
         }
+        &'mcp-auth;logout'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --local-only 'Only delete here; do not call the provider''s revocation endpoint'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;secrets'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand set 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+            cand list 'List the stored secrets (names, expiry and last use; never values)'
+            cand delete 'Delete stored secrets'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;secrets;set'= {
+            cand --expires 'When it stops being usable: a duration from now (90d) or a date (2027-01-31)'
+            cand --note 'A note for `secrets list` (where the key came from, what it is for)'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;secrets;list'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;secrets;delete'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;secrets;help'= {
+            cand set 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+            cand list 'List the stored secrets (names, expiry and last use; never values)'
+            cand delete 'Delete stored secrets'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;secrets;help;set'= {
+        }
+        &'mcp-auth;secrets;help;list'= {
+        }
+        &'mcp-auth;secrets;help;delete'= {
+        }
+        &'mcp-auth;secrets;help;help'= {
+        }
         &'mcp-auth;completions'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
@@ -210,6 +274,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand token 'Print a valid access token, refreshing it first when needed'
             cand tokens 'List, inspect, refresh, revoke and prune saved credentials'
             cand providers 'Show the provider templates and the custom providers of the config'
+            cand logout 'Log out: revoke a credential at its provider and delete it here'
+            cand secrets 'Keep API keys and other static secrets in the keyring'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -241,6 +307,19 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;help;providers;list'= {
         }
         &'mcp-auth;help;providers;show'= {
+        }
+        &'mcp-auth;help;logout'= {
+        }
+        &'mcp-auth;help;secrets'= {
+            cand set 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+            cand list 'List the stored secrets (names, expiry and last use; never values)'
+            cand delete 'Delete stored secrets'
+        }
+        &'mcp-auth;help;secrets;set'= {
+        }
+        &'mcp-auth;help;secrets;list'= {
+        }
+        &'mcp-auth;help;secrets;delete'= {
         }
         &'mcp-auth;help;completions'= {
         }

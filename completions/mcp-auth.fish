@@ -32,6 +32,8 @@ complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "login" -d 'Log in
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
+complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
+complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l name -d 'Save the credential under this name [default: the provider name or the server\'s host]' -r
@@ -138,16 +140,50 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the built-in templates and custom providers'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a provider\'s endpoints, scopes and settings'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l local-only -d 'Only delete here; do not call the provider\'s revocation endpoint'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -f -a "set" -d 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -f -a "list" -d 'List the stored secrets (names, expiry and last use; never values)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -f -a "delete" -d 'Delete stored secrets'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l expires -d 'When it stops being usable: a duration from now (90d) or a date (2027-01-31)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l note -d 'A note for `secrets list` (where the key came from, what it is for)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from list" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from list" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from delete" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from delete" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "set" -d 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the stored secrets (names, expiry and last use; never values)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete stored secrets'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets completions help" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets completions help" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "list" -d 'List saved credentials with their user, scopes and health'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "show" -d 'Show everything known about one credential (never a token value)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'
@@ -155,3 +191,6 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "prune" -d 'Delete credentials that have been dead longer than the retention period'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "list" -d 'List the built-in templates and custom providers'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "show" -d 'Show a provider\'s endpoints, scopes and settings'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "set" -d 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "list" -d 'List the stored secrets (names, expiry and last use; never values)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "delete" -d 'Delete stored secrets'

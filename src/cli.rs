@@ -64,6 +64,25 @@ pub enum Command {
     #[command(subcommand)]
     Providers(ProvidersCommand),
 
+    /// Log out: revoke a credential at its provider and delete it here
+    ///
+    /// The same as `mcp-auth tokens revoke NAME`.
+    Logout {
+        /// The credential's name
+        name: String,
+        /// Only delete here; do not call the provider's revocation endpoint
+        #[arg(long)]
+        local_only: bool,
+    },
+
+    /// Keep API keys and other static secrets in the keyring
+    ///
+    /// For servers that take a static key instead of OAuth: the bridge's
+    /// `--header 'X-Api-Key: {secret:NAME}'` reads it from here, so no MCP
+    /// client config file holds the key.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  mcp-auth completions bash > ~/.local/share/bash-completion/completions/mcp-auth\n  mcp-auth completions zsh > \"${fpath[1]}/_mcp-auth\"\n  mcp-auth completions fish > ~/.config/fish/completions/mcp-auth.fish"
@@ -269,6 +288,36 @@ pub struct RevokeArgs {
     /// Print the outcome as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Store a secret, read from stdin or a hidden prompt (never an argument)
+    #[command(
+        after_help = "Examples:\n  mcp-auth secrets set linear-key                 # asks for the value\n  printf %s \"$KEY\" | mcp-auth secrets set linear-key --expires 90d\n  mcp-auth secrets set ci-token --expires 2027-01-31 < token.txt"
+    )]
+    Set {
+        /// The secret's name
+        name: String,
+        /// When it stops being usable: a duration from now (90d) or a date (2027-01-31)
+        #[arg(long, value_name = "WHEN")]
+        expires: Option<String>,
+        /// A note for `secrets list` (where the key came from, what it is for)
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// List the stored secrets (names, expiry and last use; never values)
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete stored secrets
+    Delete {
+        /// The secrets' names
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 
 pub mod login;
 pub mod providers;
+pub mod secrets;
 pub mod token;
 pub mod tokens;
 
@@ -71,6 +72,22 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
         Command::Token(args) => token::run(&ctx, &args).await,
         Command::Tokens(cmd) => tokens::run(&ctx, cmd).await,
         Command::Providers(cmd) => providers::run(&ctx, cmd),
+        Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
+        Command::Logout { name, local_only } => {
+            tokens::revoke_cmd(
+                &ctx,
+                &crate::cli::RevokeArgs {
+                    names: vec![name],
+                    all: false,
+                    provider: None,
+                    expired: false,
+                    yes: true,
+                    local_only,
+                    json: false,
+                },
+            )
+            .await
+        }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();

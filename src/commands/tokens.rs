@@ -276,7 +276,7 @@ struct Outcome {
     message: String,
 }
 
-async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
+pub async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
     let store = ctx.store()?;
     let at = now();
     let all = store.db().list()?;

@@ -18,7 +18,10 @@ use crate::model::{
 };
 
 /// Migrations in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_init.sql"),
+    include_str!("migrations/002_secrets.sql"),
+];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -39,6 +42,17 @@ pub struct Registration {
     pub has_secret: bool,
     pub client_secret_expires_at: Option<Timestamp>,
     pub registered_at: Timestamp,
+}
+
+/// A static secret's metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretMeta {
+    pub name: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub note: Option<String>,
 }
 
 /// What a refresh changes in a credential's row.
@@ -411,6 +425,108 @@ impl Db {
         tx.commit().map_err(|e| db_error(&self.path, &e))
     }
 
+    // ---- static secrets ----------------------------------------------------
+
+    /// Saves a static secret's metadata (its value is in the secret store)
+    /// and drops its journal entry in the same transaction.
+    pub fn upsert_secret_meta(&self, m: &SecretMeta, journal_key: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&self.path, &e))?;
+        tx.execute(
+            "INSERT INTO secrets (name, created_at, updated_at, expires_at, last_used_at, note) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO UPDATE SET \
+             updated_at = excluded.updated_at, expires_at = excluded.expires_at, \
+             note = excluded.note",
+            params![
+                m.name,
+                m.created_at,
+                m.updated_at,
+                m.expires_at,
+                m.last_used_at,
+                m.note
+            ],
+        )
+        .map_err(|e| db_error(&self.path, &e))?;
+        tx.execute("DELETE FROM secret_journal WHERE key = ?1", [journal_key])
+            .map_err(|e| db_error(&self.path, &e))?;
+        tx.commit().map_err(|e| db_error(&self.path, &e))
+    }
+
+    pub fn secret_meta(&self, name: &str) -> Result<Option<SecretMeta>> {
+        self.conn()
+            .query_row(
+                "SELECT name, created_at, updated_at, expires_at, last_used_at, note \
+                 FROM secrets WHERE name = ?1",
+                [name],
+                row_to_secret_meta,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn secret_metas(&self) -> Result<Vec<SecretMeta>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT name, created_at, updated_at, expires_at, last_used_at, note \
+                 FROM secrets ORDER BY name",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], row_to_secret_meta)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Deletes a static secret's row and journals its value's deletion.
+    pub fn delete_secret_meta(&self, name: &str, journal_key: &str, at: Timestamp) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&self.path, &e))?;
+        let n = tx
+            .execute("DELETE FROM secrets WHERE name = ?1", [name])
+            .map_err(|e| db_error(&self.path, &e))?;
+        journal_in(&tx, journal_key, name, at).map_err(|e| db_error(&self.path, &e))?;
+        tx.commit().map_err(|e| db_error(&self.path, &e))?;
+        Ok(n == 1)
+    }
+
+    pub fn touch_secret(&self, name: &str, at: Timestamp) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE secrets SET last_used_at = ?2 WHERE name = ?1",
+                params![name, at],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Does anything still own the secret stored under `key`?
+    pub fn owns(&self, key: &str) -> Result<bool> {
+        let (sql, id) = if let Some(name) = key.strip_prefix("credential/") {
+            (
+                "SELECT 1 FROM credentials WHERE name = ?1",
+                name.to_string(),
+            )
+        } else if let Some(name) = key.strip_prefix("secret/") {
+            ("SELECT 1 FROM secrets WHERE name = ?1", name.to_string())
+        } else {
+            // Client secrets belong to registrations, which are looked up
+            // by client id.
+            let client = key.rsplit('/').next().unwrap_or_default().to_string();
+            ("SELECT 1 FROM registrations WHERE client_id = ?1", client)
+        };
+        self.conn()
+            .query_row(sql, [id], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(|e| self.err(e))
+    }
+
     // ---- registrations ---------------------------------------------------
 
     pub fn registration(&self, issuer: &str, redirect_uri: &str) -> Result<Option<Registration>> {
@@ -564,6 +680,17 @@ fn parse_col<T>(r: &Row, idx: usize, parse: fn(&str) -> Option<T>) -> rusqlite::
             rusqlite::types::Type::Text,
             format!("unknown value {s:?}").into(),
         )
+    })
+}
+
+fn row_to_secret_meta(r: &Row) -> rusqlite::Result<SecretMeta> {
+    Ok(SecretMeta {
+        name: r.get(0)?,
+        created_at: r.get(1)?,
+        updated_at: r.get(2)?,
+        expires_at: r.get(3)?,
+        last_used_at: r.get(4)?,
+        note: r.get(5)?,
     })
 }
 

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::model::{Credential, EventKind, Secret, Timestamp, TokenSet, now};
 use crate::paths::{self, Paths};
 
-pub use db::{Db, RefreshUpdate, Registration};
+pub use db::{Db, RefreshUpdate, Registration, SecretMeta};
 
 /// A journal entry younger than this may belong to a login still running in
 /// another process, so recovery leaves it alone.
@@ -213,8 +213,8 @@ impl Store {
     /// Returns how many secrets were deleted.
     pub fn recover(&self, before: Timestamp) -> Result<usize> {
         let mut deleted = 0;
-        for (key, credential) in self.db().journal_older_than(before)? {
-            if self.db().get(&credential)?.is_none() {
+        for (key, _owner) in self.db().journal_older_than(before)? {
+            if !self.db().owns(&key)? {
                 self.with_backend(|b| b.delete(&key))?;
                 deleted += 1;
             }
@@ -262,6 +262,45 @@ impl Store {
         }
         report.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
+    }
+
+    /// Stores a static secret: journal, value, then metadata.
+    pub fn save_user_secret(&self, meta: &SecretMeta, value: &Secret) -> Result<()> {
+        let key = keys::user_secret(&meta.name);
+        self.db().journal_add(&key, &meta.name, now())?;
+        self.with_backend(|b| b.set(&key, value))?;
+        self.db().upsert_secret_meta(meta, &key)
+    }
+
+    /// A static secret's value, unless it has expired.
+    pub fn user_secret(&self, name: &str) -> Result<Secret> {
+        let meta = self.db().secret_meta(name)?.ok_or_else(|| {
+            Error::Usage(format!(
+                "no secret named '{name}'; store one with `mcp-auth secrets set {name}`"
+            ))
+        })?;
+        if meta.expires_at.is_some_and(|t| t <= now()) {
+            return Err(Error::Usage(format!(
+                "the secret '{name}' has expired; store a new value with `mcp-auth secrets set {name}`"
+            )));
+        }
+        let key = keys::user_secret(name);
+        let value = self.with_backend(|b| b.get(&key))?.ok_or_else(|| {
+            Error::SecretStore(format!(
+                "the value of the secret '{name}' is missing from the secret store; set it again"
+            ))
+        })?;
+        self.db().touch_secret(name, now())?;
+        Ok(value)
+    }
+
+    /// Deletes a static secret: the row (journaled), then the value.
+    pub fn delete_user_secret(&self, name: &str) -> Result<bool> {
+        let key = keys::user_secret(name);
+        let existed = self.db().delete_secret_meta(name, &key, now())?;
+        self.with_backend(|b| b.delete(&key))?;
+        self.db().journal_remove(&key)?;
+        Ok(existed)
     }
 
     pub fn secret(&self, key: &str) -> Result<Option<Secret>> {
@@ -384,6 +423,52 @@ mod tests {
         // The 90-day default keeps a credential dead for 45 days.
         s.save_login(&dead_for("d45", 45), &tokens(1)).unwrap();
         assert!(s.prune(now, 90, false).unwrap().deleted.is_empty());
+    }
+
+    #[test]
+    fn static_secrets_round_trip_expire_and_recover() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let meta = |name: &str, expires_at| SecretMeta {
+            name: name.into(),
+            created_at: 1,
+            updated_at: 1,
+            expires_at,
+            last_used_at: None,
+            note: None,
+        };
+        s.save_user_secret(&meta("api", None), &Secret::new("k-1"))
+            .unwrap();
+        assert_eq!(s.user_secret("api").unwrap(), Secret::new("k-1"));
+        assert!(
+            s.db()
+                .secret_meta("api")
+                .unwrap()
+                .unwrap()
+                .last_used_at
+                .is_some()
+        );
+        s.save_user_secret(&meta("old", Some(10)), &Secret::new("k-2"))
+            .unwrap();
+        assert!(
+            s.user_secret("old")
+                .unwrap_err()
+                .to_string()
+                .contains("expired")
+        );
+        assert!(s.user_secret("none").is_err());
+        assert!(s.delete_user_secret("api").unwrap());
+        assert!(s.secret(&keys::user_secret("api")).unwrap().is_none());
+        // A crash after the value was stored, before its row: recovered.
+        s.db()
+            .journal_add(&keys::user_secret("ghost"), "ghost", 10)
+            .unwrap();
+        s.put_secret(&keys::user_secret("ghost"), &Secret::new("x"))
+            .unwrap();
+        assert_eq!(s.recover(20).unwrap(), 1);
+        assert!(s.secret(&keys::user_secret("ghost")).unwrap().is_none());
+        // The expired one still has a row: recover leaves it be.
+        assert!(s.secret(&keys::user_secret("old")).unwrap().is_some());
     }
 
     #[test]
