@@ -19,6 +19,9 @@ _mcp__auth() {
             mcp__auth,completions)
                 cmd="mcp__auth__subcmd__completions"
                 ;;
+            mcp__auth,doctor)
+                cmd="mcp__auth__subcmd__doctor"
+                ;;
             mcp__auth,help)
                 cmd="mcp__auth__subcmd__help"
                 ;;
@@ -42,6 +45,9 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__help,completions)
                 cmd="mcp__auth__subcmd__help__subcmd__completions"
+                ;;
+            mcp__auth__subcmd__help,doctor)
+                cmd="mcp__auth__subcmd__help__subcmd__doctor"
                 ;;
             mcp__auth__subcmd__help,help)
                 cmd="mcp__auth__subcmd__help__subcmd__help"
@@ -179,7 +185,7 @@ _mcp__auth() {
 
     case "${cmd}" in
         mcp__auth)
-            opts="-h -V --log-level --log-file --help --version login token tokens providers logout secrets completions help"
+            opts="-h -V --log-level --log-file --help --version login token tokens providers logout secrets doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -222,8 +228,30 @@ _mcp__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcp__subcmd__auth__subcmd__doctor)
+            opts="-h -V --online --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcp__subcmd__auth__subcmd__help)
-            opts="login token tokens providers logout secrets completions help"
+            opts="login token tokens providers logout secrets doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -237,6 +265,20 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand providers 'Show the provider templates and the custom providers of the config'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
             cand secrets 'Keep API keys and other static secrets in the keyring'
+            cand doctor 'Check the installation and every credential, with a fix for each problem'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -261,6 +262,16 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         }
         &'mcp-auth;secrets;help;help'= {
         }
+        &'mcp-auth;doctor'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --online 'Also refresh every renewable credential to prove its refresh works'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcp-auth;completions'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
@@ -276,6 +287,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand providers 'Show the provider templates and the custom providers of the config'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
             cand secrets 'Keep API keys and other static secrets in the keyring'
+            cand doctor 'Check the installation and every credential, with a fix for each problem'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -320,6 +332,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;help;secrets;list'= {
         }
         &'mcp-auth;help;secrets;delete'= {
+        }
+        &'mcp-auth;help;doctor'= {
         }
         &'mcp-auth;help;completions'= {
         }

@@ -83,6 +83,21 @@ pub enum Command {
     #[command(subcommand)]
     Secrets(SecretsCommand),
 
+    /// Check the installation and every credential, with a fix for each problem
+    ///
+    /// Checks the secret store (reachable, unlocked), the database
+    /// (integrity, schema), file and directory permissions, the browser
+    /// opener and each credential's health. Exits non-zero when a check
+    /// fails.
+    Doctor {
+        /// Also refresh every renewable credential to prove its refresh works
+        #[arg(long)]
+        online: bool,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  mcp-auth completions bash > ~/.local/share/bash-completion/completions/mcp-auth\n  mcp-auth completions zsh > \"${fpath[1]}/_mcp-auth\"\n  mcp-auth completions fish > ~/.config/fish/completions/mcp-auth.fish"

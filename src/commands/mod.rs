@@ -1,6 +1,7 @@
 //! One module per subcommand. Each command is a plain async function over a
 //! [`Context`] and its arguments, so it can be tested without clap.
 
+pub mod doctor;
 pub mod login;
 pub mod providers;
 pub mod secrets;
@@ -73,6 +74,7 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
         Command::Tokens(cmd) => tokens::run(&ctx, cmd).await,
         Command::Providers(cmd) => providers::run(&ctx, cmd),
         Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
+        Command::Doctor { online, json } => doctor::run(&ctx, json, online).await,
         Command::Logout { name, local_only } => {
             tokens::revoke_cmd(
                 &ctx,

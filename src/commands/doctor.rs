@@ -1,0 +1,311 @@
+//! `mcp-auth doctor`: checks the installation and every credential, one
+//! line each with a fix, and exits non-zero when anything fails.
+
+use serde::Serialize;
+
+use crate::commands::Context;
+use crate::credentials::blocking;
+use crate::error::{Error, Result};
+use crate::model::{Health, now};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub check: String,
+    pub status: Status,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Check {
+    fn new(check: &str, status: Status, message: impl Into<String>) -> Check {
+        Check {
+            check: check.to_string(),
+            status,
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    fn fix(mut self, fix: impl Into<String>) -> Check {
+        self.fix = Some(fix.into());
+        self
+    }
+}
+
+pub async fn run(ctx: &Context, json: bool, online: bool) -> Result<()> {
+    let mut checks = vec![Check::new(
+        "config",
+        Status::Pass,
+        format!("{} (loaded)", ctx.paths.config_file().display()),
+    )];
+    checks.extend(permissions(ctx));
+    let store = match ctx.store() {
+        Ok(s) => Some(s.clone()),
+        Err(e) => {
+            checks.push(
+                Check::new("database", Status::Fail, e.to_string())
+                    .fix("move the database aside and log in again, or restore it from a backup"),
+            );
+            None
+        }
+    };
+    if let Some(store) = &store {
+        checks.push(database(store));
+        checks.push(secret_store(store).await);
+    }
+    checks.push(browser(ctx));
+    if let Some(store) = &store {
+        checks.extend(credentials(ctx, store, online).await);
+    }
+    report(ctx, &checks, json)
+}
+
+fn database(store: &crate::store::Store) -> Check {
+    let db = store.db();
+    match (db.integrity_check(), db.schema_version()) {
+        (Ok(ok), Ok(v)) if ok == "ok" && v == crate::store::db::SCHEMA_VERSION => Check::new(
+            "database",
+            Status::Pass,
+            format!("{} (integrity ok, schema {v})", db.path().display()),
+        ),
+        (Ok(ok), Ok(_)) if ok != "ok" => {
+            Check::new("database", Status::Fail, format!("integrity check: {ok}"))
+                .fix("move the database aside and log in again")
+        }
+        (Ok(_), Ok(v)) => Check::new(
+            "database",
+            Status::Fail,
+            format!("schema {v}, expected {}", crate::store::db::SCHEMA_VERSION),
+        ),
+        (Err(e), _) | (_, Err(e)) => Check::new("database", Status::Fail, e.to_string()),
+    }
+}
+
+async fn secret_store(store: &crate::store::Store) -> Check {
+    let what = store.describe_secret_store();
+    let s = store.clone();
+    match blocking(move || s.check_writable()).await {
+        Ok(()) => {
+            let plaintext = store.secret_store_kind() == crate::config::SecretStoreKind::File;
+            Check::new(
+                "secret store",
+                if plaintext { Status::Warn } else { Status::Pass },
+                format!("{what}: reachable and writable"),
+            )
+            .fix_if(
+                plaintext,
+                "the file store keeps secrets in plaintext (0600); use the OS keyring where one is available",
+            )
+        }
+        Err(e) => Check::new("secret store", Status::Fail, format!("{what}: {e}")),
+    }
+}
+
+impl Check {
+    fn fix_if(self, cond: bool, fix: &str) -> Check {
+        if cond { self.fix(fix) } else { self }
+    }
+}
+
+#[cfg(unix)]
+fn permissions(ctx: &Context) -> Vec<Check> {
+    use std::os::unix::fs::PermissionsExt;
+    let secrets_in_config = ctx
+        .config
+        .providers
+        .values()
+        .any(|p| p.client_secret.is_some());
+    // (path, wanted mode, how bad an open mode is)
+    let mut candidates = vec![
+        (ctx.paths.data_dir.clone(), 0o700, Status::Fail),
+        (ctx.paths.runtime_dir.clone(), 0o700, Status::Fail),
+        (ctx.paths.database(), 0o600, Status::Fail),
+        (ctx.paths.secrets_file(), 0o600, Status::Fail),
+        (
+            ctx.paths.database().with_extension("db-wal"),
+            0o600,
+            Status::Fail,
+        ),
+        (
+            ctx.paths.database().with_extension("db-shm"),
+            0o600,
+            Status::Fail,
+        ),
+    ];
+    // The config holds no secret unless a client_secret was written in it.
+    let config_severity = if secrets_in_config {
+        Status::Fail
+    } else {
+        Status::Warn
+    };
+    candidates.push((ctx.paths.config_dir.clone(), 0o700, config_severity));
+    candidates.push((ctx.paths.config_file(), 0o600, config_severity));
+    let problems: Vec<Check> = candidates
+        .into_iter()
+        .filter_map(|(p, want, severity)| {
+            let mode = std::fs::metadata(&p).ok()?.permissions().mode() & 0o777;
+            (mode & 0o077 != 0).then(|| {
+                Check::new(
+                    "permissions",
+                    severity,
+                    format!("{} has mode {mode:o} (expected {want:o})", p.display()),
+                )
+                .fix(format!("chmod {want:o} {}", p.display()))
+            })
+        })
+        .collect();
+    if problems.is_empty() {
+        vec![Check::new(
+            "permissions",
+            Status::Pass,
+            "directories 0700, files 0600",
+        )]
+    } else {
+        problems
+    }
+}
+
+#[cfg(not(unix))]
+fn permissions(_ctx: &Context) -> Vec<Check> {
+    Vec::new()
+}
+
+fn on_path(program: &str) -> bool {
+    if program.contains(std::path::MAIN_SEPARATOR) {
+        return std::path::Path::new(program).exists();
+    }
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+fn browser(ctx: &Context) -> Check {
+    if let Some(cmd) = &ctx.config.browser {
+        let program = shell_words::split(cmd)
+            .ok()
+            .and_then(|w| w.into_iter().next())
+            .unwrap_or_default();
+        return if on_path(&program) {
+            Check::new(
+                "browser",
+                Status::Pass,
+                format!("configured command {program:?}"),
+            )
+        } else {
+            Check::new(
+                "browser",
+                Status::Fail,
+                format!("the configured browser command {program:?} is not found"),
+            )
+            .fix("fix `browser` in config.toml or MCP_AUTH_BROWSER")
+        };
+    }
+    if crate::oauth::browser::no_display() {
+        return Check::new(
+            "browser",
+            Status::Warn,
+            "no display: a browser cannot be opened here",
+        )
+        .fix("log in with --device or --paste, or forward the redirect port with `ssh -L`");
+    }
+    let openers: &[&str] = if cfg!(target_os = "macos") {
+        &["open"]
+    } else if cfg!(windows) {
+        &["cmd"]
+    } else {
+        &["xdg-open", "gio", "gnome-open", "kde-open", "wslview"]
+    };
+    match openers.iter().find(|o| on_path(o)) {
+        Some(o) => Check::new("browser", Status::Pass, format!("opens URLs with {o}")),
+        None => Check::new("browser", Status::Warn, "no URL opener found")
+            .fix("install xdg-utils, or set MCP_AUTH_BROWSER to your browser's command"),
+    }
+}
+
+async fn credentials(ctx: &Context, store: &crate::store::Store, online: bool) -> Vec<Check> {
+    let creds = match store.db().list() {
+        Ok(c) => c,
+        Err(e) => return vec![Check::new("credentials", Status::Fail, e.to_string())],
+    };
+    if creds.is_empty() {
+        return vec![Check::new("credentials", Status::Pass, "none saved yet")];
+    }
+    let at = now();
+    let mut out = Vec::new();
+    for c in creds {
+        let label = format!("credential {}", c.name);
+        let health = c.health(at);
+        let mut check = match health {
+            Health::Valid | Health::ExpiringSoon | Health::Refreshable => {
+                Check::new(&label, Status::Pass, health.as_str())
+            }
+            Health::Expired => Check::new(&label, Status::Warn, "expired, cannot be renewed")
+                .fix(format!("mcp-auth login {}", c.login_hint())),
+            Health::NeedsLogin => Check::new(
+                &label,
+                Status::Fail,
+                format!(
+                    "needs a new login ({})",
+                    c.last_error.as_deref().unwrap_or("refused")
+                ),
+            )
+            .fix(format!("mcp-auth login {}", c.login_hint())),
+        };
+        if online && c.renewable() && health != Health::NeedsLogin {
+            check = match ctx.credentials() {
+                Ok(creds) => match creds.refresh(&c.name, true).await {
+                    Ok(r) if r.performed => {
+                        Check::new(&label, Status::Pass, "refreshed just now (online check)")
+                    }
+                    Ok(r) => Check::new(
+                        &label,
+                        Status::Warn,
+                        r.failure.unwrap_or_else(|| "not refreshed".into()),
+                    ),
+                    Err(e) => Check::new(&label, Status::Fail, e.to_string())
+                        .fix(format!("mcp-auth login {}", c.login_hint())),
+                },
+                Err(e) => Check::new(&label, Status::Fail, e.to_string()),
+            };
+        }
+        out.push(check);
+    }
+    out
+}
+
+fn report(ctx: &Context, checks: &[Check], json: bool) -> Result<()> {
+    if json {
+        ctx.out.json(checks)?;
+    } else {
+        let width = checks.iter().map(|c| c.check.len()).max().unwrap_or(0);
+        let mut lines = Vec::new();
+        for c in checks {
+            let mark = match c.status {
+                Status::Pass => "ok  ",
+                Status::Warn => "warn",
+                Status::Fail => "FAIL",
+            };
+            lines.push(format!("{mark}  {:<width$}  {}", c.check, c.message));
+            if let Some(fix) = &c.fix {
+                lines.push(format!("      {:<width$}  fix: {fix}", ""));
+            }
+        }
+        ctx.out.line(&lines.join("\n"))?;
+    }
+    let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
+    if failed > 0 {
+        return Err(Error::Other(format!(
+            "{failed} check(s) failed; see the fixes above"
+        )));
+    }
+    Ok(())
+}

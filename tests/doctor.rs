@@ -1,0 +1,88 @@
+//! `mcp-auth doctor` finds what is wrong and says how to fix it.
+
+mod support;
+
+use support::fake_as::{AsConfig, FakeAs, TokenMode};
+use support::home::Home;
+
+fn status<'a>(checks: &'a serde_json::Value, name: &str) -> &'a str {
+    checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap_or_else(|| panic!("no {name} check in {checks}"))["status"]
+        .as_str()
+        .unwrap()
+}
+
+#[test]
+fn a_healthy_installation_passes() {
+    let server = FakeAs::start(AsConfig::default());
+    let home = Home::new();
+    home.write_config(&server.provider_toml("acme"));
+    home.run(&["login", "acme"]).ok();
+    let run = home.run(&["doctor", "--json"]);
+    let checks = run.ok().json();
+    assert_eq!(status(&checks, "database"), "pass");
+    // config.toml was written 0644, as an editor would: worth a warning only
+    // while it holds no secret.
+    assert_eq!(status(&checks, "permissions"), "warn");
+    assert_eq!(
+        status(&checks, "browser"),
+        "pass",
+        "MCP_AUTH_BROWSER is set: {checks}"
+    );
+    // The plaintext file store works but is worth a warning.
+    assert_eq!(status(&checks, "secret store"), "warn");
+    assert_eq!(status(&checks, "credential acme"), "pass");
+    // --online proves the refresh works.
+    let checks = home.run(&["doctor", "--online", "--json"]).ok().json();
+    assert_eq!(status(&checks, "credential acme"), "pass");
+    assert_eq!(server.stats().refreshes, 1);
+}
+
+#[test]
+fn problems_fail_with_a_fix() {
+    let server = FakeAs::start(AsConfig::default());
+    let home = Home::new();
+    home.write_config(&server.provider_toml("acme"));
+    home.run(&["login", "acme"]).ok();
+    server.set_token_mode(TokenMode::InvalidGrant);
+    home.run(&["tokens", "refresh", "acme"])
+        .fails_with(1, "needs a new login");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            home.path().join("config.toml"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+    }
+    let run = home.run(&["doctor"]);
+    run.fails_with(1, "check(s) failed");
+    let out = run.stdout();
+    assert!(out.contains("FAIL  credential acme"), "{out}");
+    assert!(out.contains("fix: mcp-auth login acme"), "{out}");
+    #[cfg(unix)]
+    assert!(
+        out.contains("config.toml has mode 644 (expected 600)"),
+        "{out}"
+    );
+
+    let bad = Home::new();
+    std::fs::create_dir_all(bad.path().join("data")).unwrap();
+    std::fs::write(bad.database(), vec![7u8; 4096]).unwrap();
+    let run = bad.run(&["doctor"]);
+    run.fails_with(1, "check(s) failed");
+    assert!(run.stdout().contains("FAIL  database"), "{}", run.stdout());
+    let missing = support::home::Run(
+        bad.cmd()
+            .args(["doctor", "--json"])
+            .env("MCP_AUTH_BROWSER", "/nonexistent/browser")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(status(&missing.json(), "browser"), "fail");
+}
