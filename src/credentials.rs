@@ -212,6 +212,18 @@ impl Credentials {
                 .await
             }
             (None, _) => {
+                // Nothing can renew it: the current token serves while it lasts.
+                if tokens.access_expires_at.is_some_and(|exp| exp > started) {
+                    let why = "it expires soon and cannot be renewed (the provider gave no \
+                               refresh token); log in again before it does";
+                    tracing::warn!(credential = %cred.name, "{why}");
+                    return Ok(Refreshed {
+                        token: token_of(&tokens),
+                        credential: cred,
+                        performed: false,
+                        failure: Some(why.to_string()),
+                    });
+                }
                 return Err(needs_login(
                     &cred,
                     "its access token has expired and the provider gave no refresh token",

@@ -271,12 +271,44 @@ impl Credential {
     /// The argument to give `mcp-auth login` to renew this credential.
     pub fn login_hint(&self) -> String {
         let target = self.origin.label();
-        if target == self.name {
+        let default = match &self.origin {
+            Origin::Provider { provider } => provider.clone(),
+            Origin::McpServer { server_url } => default_server_name(server_url),
+        };
+        if default == self.name {
             target.to_string()
         } else {
             format!("{target} --name {}", self.name)
         }
     }
+}
+
+/// The default credential name for an MCP server: its host, with the port
+/// when one is given (`mcp.linear.app`, `localhost-3000`), reduced to the
+/// characters credential names allow.
+pub fn default_server_name(server_url: &str) -> String {
+    let Ok(url) = url::Url::parse(server_url) else {
+        return "mcp-server".into();
+    };
+    let host = url
+        .host_str()
+        .unwrap_or("mcp-server")
+        .trim_matches(['[', ']']);
+    let name = match url.port() {
+        Some(p) => format!("{host}-{p}"),
+        None => host.to_string(),
+    };
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_start_matches(['.', '-'])
+        .to_string()
 }
 
 /// The secrets of one credential, stored as one keyring entry so that a

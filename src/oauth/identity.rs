@@ -107,10 +107,10 @@ pub async fn from_userinfo(url: &str, access_token: &Secret) -> Identity {
             .header("accept", "application/json")
             .send()
             .await
-            .map_err(|e| tracing::warn!(error = %e, "user endpoint unreachable"))
+            .map_err(|e| tracing::debug!(error = %e, "user endpoint unreachable"))
             .ok()?;
         if !resp.status().is_success() {
-            tracing::warn!(status = %resp.status(), "user endpoint refused");
+            tracing::debug!(status = %resp.status(), "user endpoint refused");
             return None;
         }
         let body = http::read_body(resp).await.ok()?;

@@ -88,32 +88,7 @@ pub async fn probe(server_url: &str) -> Result<Option<BearerChallenge>> {
     Ok(None)
 }
 
-/// The default credential name for a server: its host, with the port when
-/// one is given (`mcp.linear.app`, `localhost-3000`).
-pub fn default_name(server_url: &str) -> String {
-    let Ok(url) = url::Url::parse(server_url) else {
-        return "mcp-server".into();
-    };
-    let host = url
-        .host_str()
-        .unwrap_or("mcp-server")
-        .trim_matches(['[', ']']);
-    let mut name = match url.port() {
-        Some(p) => format!("{host}-{p}"),
-        None => host.to_string(),
-    };
-    name = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    name.trim_start_matches(['.', '-']).to_string()
-}
+pub use crate::model::default_server_name as default_name;
 
 /// Logs in to `server_url` and saves the credential.
 pub async fn login(
