@@ -93,3 +93,80 @@ fn login_token_refresh_twice_and_revoke_against_oidc_provider() {
     home.run(&["token", "oidc"])
         .fails_with(4, "no credential named 'oidc'");
 }
+
+#[test]
+fn device_grant_and_client_credentials_against_oidc_provider() {
+    let peer = peers::start(
+        "oidc-provider.mjs",
+        &[("ACCESS_TTL", "120"), ("CLIENT_SECRET", "m2m-secret")],
+    );
+    let issuer = peer.url.clone();
+    let home = Home::new();
+    home.write_config(&format!(
+        "{}device_authorization_url = \"{issuer}/device/auth\"\n",
+        provider_config(&issuer)
+    ));
+    // The device grant: the scripted browser plays the person on another
+    // device, entering the code on the provider's real pages.
+    let device = support::home::Run(
+        home.cmd()
+            .env("MCP_AUTH_BROWSER", peers::browser_command())
+            .args(["login", "oidc", "--device", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let saved = device.ok().json();
+    assert_eq!(saved["grant"], "device_code");
+    assert_eq!(saved["email"], "alice@example.com");
+    assert!(
+        device.stderr().contains("enter the code"),
+        "{}",
+        device.stderr()
+    );
+    let token = home
+        .run(&["token", "oidc"])
+        .ok()
+        .stdout()
+        .trim()
+        .to_string();
+    assert_eq!(userinfo_status(&issuer, &token), 200);
+    let refreshed = home
+        .run(&["token", "oidc", "--min-valid", "1h"])
+        .ok()
+        .stdout()
+        .trim()
+        .to_string();
+    assert_ne!(token, refreshed);
+
+    // Client credentials, re-minted when the token is not valid long enough.
+    let m2m = support::home::Run(
+        home.cmd()
+            .env("M2M_SECRET", "m2m-secret")
+            .args([
+                "login",
+                "oidc",
+                "--name",
+                "m2m",
+                "--grant",
+                "client-credentials",
+                "--client-id",
+                "mcp-auth-test-m2m",
+                "--client-secret-env",
+                "M2M_SECRET",
+                "--scope",
+                "api",
+                "--json",
+            ])
+            .output()
+            .unwrap(),
+    );
+    let saved = m2m.ok().json();
+    assert_eq!(saved["grant"], "client_credentials");
+    assert_eq!(saved["token_endpoint_auth_method"], "client_secret_basic");
+    let first = home.run(&["token", "m2m"]).ok().stdout();
+    let second = home
+        .run(&["token", "m2m", "--min-valid", "1h"])
+        .ok()
+        .stdout();
+    assert_ne!(first, second);
+}

@@ -15,6 +15,7 @@ const isCallback = (u) => /^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+\/callb
 
 let url = process.argv[2];
 let init = { method: 'GET' };
+let submitted = false;
 for (let step = 0; step < 30; step += 1) {
   const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers || {}), cookie: cookieHeader() } });
   keep(res);
@@ -29,9 +30,13 @@ for (let step = 0; step < 30; step += 1) {
   const html = await res.text();
   const form = html.match(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/i);
   if (!form) {
+    // The end of a device login is a page without a form; anywhere else
+    // a page without one means the login went wrong.
+    if (submitted && res.ok) process.exit(0);
     console.error(`no form and no redirect at ${url} (HTTP ${res.status})`);
     process.exit(1);
   }
+  submitted = true;
   const body = new URLSearchParams();
   for (const input of form[2].matchAll(/<input[^>]*>/gi)) {
     const name = input[0].match(/name="([^"]+)"/)?.[1];
