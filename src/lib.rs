@@ -2,7 +2,7 @@
 //! APIs. The binary is `main.rs -> run()`; everything else is this library.
 //!
 //! Layers, each using only the ones below it:
-//! `commands` → `credentials` → `oauth`, `store` → `config`, `providers`,
+//! `commands` → `mcp` → `credentials` → `oauth`, `store` → `config`, `providers`,
 //! `model`, `paths`, `error`; `output` is the only place that prints.
 
 pub mod cli;
@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod mcp;
 pub mod model;
 pub mod oauth;
 pub mod output;

@@ -249,7 +249,7 @@ pub async fn exchange_code(
         req = req.add_extra_param(k, v);
     }
     let resp = req
-        .request_async(&|r| http::send(&http, r))
+        .request_async(&http::Sender(http))
         .await
         .map_err(|e| token_error("the token exchange failed", e))?;
     Ok(Tokens::from_response(resp, now))
@@ -272,7 +272,7 @@ pub async fn refresh(
         req = req.add_extra_param(k, v);
     }
     let resp = req
-        .request_async(&|r| http::send(&http, r))
+        .request_async(&http::Sender(http))
         .await
         .map_err(|e| token_error("the refresh failed", e))?;
     Ok(Tokens::from_response(resp, now))
@@ -295,7 +295,7 @@ pub async fn client_credentials(
         req = req.add_extra_param(k, v);
     }
     let resp = req
-        .request_async(&|r| http::send(&http, r))
+        .request_async(&http::Sender(http))
         .await
         .map_err(|e| token_error("the client credentials grant failed", e))?;
     Ok(Tokens::from_response(resp, now))
