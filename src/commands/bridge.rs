@@ -81,10 +81,7 @@ pub fn login_hook(_ctx: &Context) -> Option<Arc<dyn LoginHook>> {
 /// Parses `--header 'Name: value'` arguments, expanding `${VAR}` from
 /// `env`. Values are marked sensitive; errors name the header and the
 /// variable, never a value.
-pub fn parse_headers(
-    raw: &[String],
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<HeaderMap> {
+pub fn parse_headers(raw: &[String], env: impl Fn(&str) -> Option<String>) -> Result<HeaderMap> {
     let mut map = HeaderMap::new();
     for h in raw {
         let Some((name, value)) = h.split_once(':') else {
@@ -96,10 +93,11 @@ pub fn parse_headers(
         let name = name.trim();
         let header = HeaderName::try_from(name)
             .map_err(|_| Error::Usage(format!("--header: {name:?} is not a valid header name")))?;
-        let value = expand_env(value.trim(), &env)
-            .map_err(|var| Error::Usage(format!(
+        let value = expand_env(value.trim(), &env).map_err(|var| {
+            Error::Usage(format!(
                 "--header {name}: the environment variable {var} is not set"
-            )))?;
+            ))
+        })?;
         let mut value = HeaderValue::try_from(value).map_err(|_| {
             Error::Usage(format!(
                 "--header {name}: the value contains characters not allowed in an HTTP header"
@@ -151,7 +149,10 @@ mod tests {
         assert_eq!(expand_env("Bearer ${KEY}", env).unwrap(), "Bearer s3cret");
         assert_eq!(expand_env("${KEY}-${KEY}", env).unwrap(), "s3cret-s3cret");
         assert_eq!(expand_env("a${EMPTY}b", env).unwrap(), "ab");
-        assert_eq!(expand_env("$KEY $5 ${unclosed", env).unwrap(), "$KEY $5 ${unclosed");
+        assert_eq!(
+            expand_env("$KEY $5 ${unclosed", env).unwrap(),
+            "$KEY $5 ${unclosed"
+        );
         assert_eq!(expand_env("${NOPE}", env).unwrap_err(), "NOPE");
     }
 

@@ -241,7 +241,12 @@ impl CredentialAuthorizer {
         }
     }
 
-    async fn login(&self, state: &mut State, challenge: &Challenge, reason: String) -> Result<Secret> {
+    async fn login(
+        &self,
+        state: &mut State,
+        challenge: &Challenge,
+        reason: String,
+    ) -> Result<Secret> {
         let Some(hook) = &self.login else {
             return Err(Error::NeedsLogin {
                 name: state
@@ -314,13 +319,18 @@ impl Authorizer for CredentialAuthorizer {
                 state.name = self.find(creds.clone()).await?;
             }
             let reason = if let Some(name) = state.name.clone() {
-                match self.renew(creds.clone(), name.clone(), challenge.rejected.clone()).await {
+                match self
+                    .renew(creds.clone(), name.clone(), challenge.rejected.clone())
+                    .await
+                {
                     Ok(Some(token)) => {
                         tracing::info!(credential = %name, "renewed the bearer after a 401");
                         state.current = Some(token.clone());
                         return Ok(token);
                     }
-                    Ok(None) => format!("the server refused the token of '{name}' and it cannot be refreshed"),
+                    Ok(None) => format!(
+                        "the server refused the token of '{name}' and it cannot be refreshed"
+                    ),
                     Err(e) if e.is_transient() => return Err(e),
                     Err(e) => format!("the token of '{name}' could not be renewed: {e}"),
                 }

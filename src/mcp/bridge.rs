@@ -119,7 +119,7 @@ fn dispatch(up: &Arc<Upstream>, out: &Output, inflight: &Arc<InFlight>, line: Ve
         name: None,
         expect: Vec::new(),
         is_initialize: false,
-        holds_gate: false,
+        hold: None,
     };
     let mut initialized = false;
     match &peeked {
@@ -170,8 +170,8 @@ fn dispatch(up: &Arc<Upstream>, out: &Output, inflight: &Arc<InFlight>, line: Ve
     }
     drop(peeked);
     msg.body = Bytes::from(line);
-    msg.holds_gate = msg.is_initialize || initialized;
-    let hold = msg.holds_gate.then(|| up.hold_gate(msg.is_initialize));
+    let hold = (msg.is_initialize || initialized).then(|| up.hold_gate(msg.is_initialize));
+    msg.hold = hold.clone();
     let up = up.clone();
     let busy = inflight.enter();
     tokio::spawn(async move {

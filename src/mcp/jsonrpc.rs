@@ -166,15 +166,23 @@ mod tests {
             Peeked::One(p) => p.kind(),
             Peeked::Batch(_) => panic!("batch"),
         };
-        assert_eq!(k(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#), Kind::Request);
+        assert_eq!(
+            k(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
+            Kind::Request
+        );
         assert_eq!(
             k(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
             Kind::Notification
         );
-        assert_eq!(k(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#), Kind::Response);
+        assert_eq!(
+            k(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#),
+            Kind::Response
+        );
         assert_eq!(k(r#"{"jsonrpc":"2.0"}"#), Kind::Invalid);
         assert!(peek(b"{nope").is_err());
-        assert!(matches!(peek(b" [{\"id\":1,\"method\":\"x\"}]"), Ok(Peeked::Batch(v)) if v.len() == 1));
+        assert!(
+            matches!(peek(b" [{\"id\":1,\"method\":\"x\"}]"), Ok(Peeked::Batch(v)) if v.len() == 1)
+        );
     }
 
     #[test]
@@ -211,7 +219,10 @@ mod tests {
         let p = RawValue::from_string(r#"{"name":"echo","arguments":{}}"#.into()).unwrap();
         assert_eq!(target_name("tools/call", Some(&p)).as_deref(), Some("echo"));
         let p = RawValue::from_string(r#"{"uri":"test://x"}"#.into()).unwrap();
-        assert_eq!(target_name("resources/read", Some(&p)).as_deref(), Some("test://x"));
+        assert_eq!(
+            target_name("resources/read", Some(&p)).as_deref(),
+            Some("test://x")
+        );
         assert_eq!(target_name("tools/list", Some(&p)), None);
     }
 }

@@ -56,12 +56,21 @@ mod tests {
     #[test]
     fn canonical_urls_drop_case_default_ports_fragments_and_a_lone_slash() {
         let c = |s: &str| canonical_server_url(s).unwrap();
-        assert_eq!(c("HTTPS://MCP.Example.COM:443/mcp"), "https://mcp.example.com/mcp");
+        assert_eq!(
+            c("HTTPS://MCP.Example.COM:443/mcp"),
+            "https://mcp.example.com/mcp"
+        );
         assert_eq!(c("http://localhost:80/mcp#x"), "http://localhost/mcp");
         assert_eq!(c("https://a.example/"), "https://a.example");
         assert_eq!(c("https://a.example"), "https://a.example");
-        assert_eq!(c("https://a.example:8443/Path/"), "https://a.example:8443/Path/");
-        assert_eq!(c(" https://a.example/mcp?x=1 "), "https://a.example/mcp?x=1");
+        assert_eq!(
+            c("https://a.example:8443/Path/"),
+            "https://a.example:8443/Path/"
+        );
+        assert_eq!(
+            c(" https://a.example/mcp?x=1 "),
+            "https://a.example/mcp?x=1"
+        );
     }
 
     #[test]

@@ -53,14 +53,21 @@ fn read_lines<R: Read>(input: R, tx: tmpsc::Sender<Input>) {
             Ok(LineRead::Line) => {
                 batch.push(line);
                 let more_buffered = reader.buffer().contains(&b'\n');
-                if !more_buffered || batch.len() >= MAX_BATCH {
-                    if tx.blocking_send(Input::Lines(std::mem::take(&mut batch))).is_err() {
-                        return;
-                    }
+                let flush = !more_buffered || batch.len() >= MAX_BATCH;
+                if flush
+                    && tx
+                        .blocking_send(Input::Lines(std::mem::take(&mut batch)))
+                        .is_err()
+                {
+                    return;
                 }
             }
             Ok(LineRead::TooLong) => {
-                if !batch.is_empty() && tx.blocking_send(Input::Lines(std::mem::take(&mut batch))).is_err() {
+                if !batch.is_empty()
+                    && tx
+                        .blocking_send(Input::Lines(std::mem::take(&mut batch)))
+                        .is_err()
+                {
                     return;
                 }
                 if tx.blocking_send(Input::TooLong).is_err() {
@@ -257,7 +264,9 @@ mod tests {
         let (out, _closed) = Output::spawn(sink.clone());
         out.send(b"{\"id\":1}".to_vec());
         out.send(b"{\"id\":2}".to_vec());
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         rt.block_on(out.flush());
         assert_eq!(&*sink.0.lock().unwrap(), b"{\"id\":1}\n{\"id\":2}\n");
 

@@ -103,9 +103,9 @@ pub struct Outgoing {
     /// Ids (raw JSON text) of the requests in it: they expect responses.
     pub expect: Vec<String>,
     pub is_initialize: bool,
-    /// It holds the gate itself (`initialize`, `notifications/initialized`),
-    /// so it must not wait for it.
-    pub holds_gate: bool,
+    /// Its hold on the gate (`initialize`, `notifications/initialized`):
+    /// it waits only for the hold before it, and is released by the caller.
+    pub hold: Option<Arc<GateHold>>,
 }
 
 /// Why a message could not be delivered; becomes a JSON-RPC error.
@@ -175,8 +175,12 @@ struct Bearer {
 
 impl Bearer {
     fn new(secret: Secret) -> Result<Arc<Bearer>, Failure> {
-        let mut header = HeaderValue::try_from(format!("Bearer {}", secret.expose()))
-            .map_err(|_| Failure::Upstream("the access token contains characters that cannot go in an HTTP header".into()))?;
+        let mut header =
+            HeaderValue::try_from(format!("Bearer {}", secret.expose())).map_err(|_| {
+                Failure::Upstream(
+                    "the access token contains characters that cannot go in an HTTP header".into(),
+                )
+            })?;
         header.set_sensitive(true);
         Ok(Arc::new(Bearer { secret, header }))
     }
@@ -239,6 +243,9 @@ pub struct Upstream {
     /// The gate hold of the client's `initialize`, released as soon as its
     /// response is seen (before its stream ends).
     init_hold: Mutex<Option<Arc<GateHold>>>,
+    /// The latest hold: the next holder waits for it, so `initialize` and
+    /// `notifications/initialized` reach the server in the client's order.
+    last_hold: Mutex<Option<Arc<GateHold>>>,
     /// Legacy transport: requests whose responses will come on the stream.
     legacy_pending: Mutex<HashSet<String>>,
     /// Legacy transport: the bridge's own requests (replayed initialize),
@@ -280,7 +287,11 @@ pub fn http_client(url: &Url, connect_timeout: Duration) -> Result<reqwest::Clie
 }
 
 impl Upstream {
-    pub fn new(cfg: Config, auth: Arc<dyn Authorizer>, out: Output) -> Result<Arc<Upstream>, Error> {
+    pub fn new(
+        cfg: Config,
+        auth: Arc<dyn Authorizer>,
+        out: Output,
+    ) -> Result<Arc<Upstream>, Error> {
         let client = http_client(&cfg.url, cfg.connect_timeout)?;
         let (gate, _) = watch::channel(0u32);
         Ok(Arc::new(Upstream {
@@ -294,6 +305,7 @@ impl Upstream {
             legacy_connect: tokio::sync::Mutex::new(()),
             gate,
             init_hold: Mutex::new(None),
+            last_hold: Mutex::new(None),
             legacy_pending: Mutex::new(HashSet::new()),
             internal: Mutex::new(HashMap::new()),
             legacy_init_id: Mutex::new(None),
@@ -343,10 +355,15 @@ impl Upstream {
     /// for `initialize`, as soon as its response is seen).
     pub fn hold_gate(self: &Arc<Self>, initialize: bool) -> Arc<GateHold> {
         self.gate.send_modify(|n| *n += 1);
+        let (done, _) = watch::channel(false);
         let hold = Arc::new(GateHold {
             up: self.clone(),
             released: AtomicBool::new(false),
+            done,
+            prev: Mutex::new(None),
         });
+        let prev = lock(&self.last_hold).replace(hold.clone());
+        *lock(&hold.prev) = prev.filter(|p| !p.released.load(Ordering::Acquire));
         if initialize {
             *lock(&self.init_hold) = Some(hold.clone());
         }
@@ -396,7 +413,9 @@ impl Upstream {
             .fetch_add(msg.expect.len() as u64, Ordering::Relaxed);
         // Responses to the server's own requests never wait: the server may
         // be waiting for them to finish what the gate waits for.
-        if !msg.holds_gate && (msg.method.is_some() || !msg.expect.is_empty()) {
+        if let Some(hold) = &msg.hold {
+            hold.wait_for_previous().await;
+        } else if msg.method.is_some() || !msg.expect.is_empty() {
             self.wait_gate().await;
         }
         let mut pending = msg.expect.clone();
@@ -414,7 +433,11 @@ impl Upstream {
         }
     }
 
-    async fn try_deliver(self: &Arc<Self>, msg: &Outgoing, pending: &mut Vec<String>) -> Result<(), Failure> {
+    async fn try_deliver(
+        self: &Arc<Self>,
+        msg: &Outgoing,
+        pending: &mut Vec<String>,
+    ) -> Result<(), Failure> {
         self.prepare_auth().await?;
         let mut auth_retried = false;
         let mut reinit_retried = false;
@@ -451,12 +474,17 @@ impl Upstream {
                     tracing::info!("the server no longer knows the session; starting a new one");
                     self.reinitialize(snap.epoch).await?;
                 }
-                StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+                StatusCode::BAD_REQUEST
+                | StatusCode::NOT_FOUND
+                | StatusCode::METHOD_NOT_ALLOWED
                     if msg.is_initialize && self.cfg.mode == Mode::Auto && !legacy_tried =>
                 {
                     legacy_tried = true;
                     let original = http_failure(resp).await;
-                    tracing::info!(status = status.as_u16(), "initialize refused; trying the older HTTP+SSE transport");
+                    tracing::info!(
+                        status = status.as_u16(),
+                        "initialize refused; trying the older HTTP+SSE transport"
+                    );
                     if let Err(e) = self.legacy_connect().await {
                         tracing::info!(error = ?e, "the HTTP+SSE transport is not offered either");
                         return Err(original);
@@ -502,7 +530,12 @@ impl Upstream {
         self.client.request(method, url.clone()).headers(h)
     }
 
-    async fn post(&self, url: &Url, snap: &Snap, msg: &Outgoing) -> Result<reqwest::Response, Failure> {
+    async fn post(
+        &self,
+        url: &Url,
+        snap: &Snap,
+        msg: &Outgoing,
+    ) -> Result<reqwest::Response, Failure> {
         let mut req = self
             .request(Method::POST, url, snap)
             .header(header::ACCEPT, ACCEPT_BOTH)
@@ -535,7 +568,9 @@ impl Upstream {
             self.auth.first_success().await;
         }
         if is_sse(resp.headers()) {
-            return self.read_stream(resp, msg.is_initialize, pending, snap).await;
+            return self
+                .read_stream(resp, msg.is_initialize, pending, snap)
+                .await;
         }
         let status = resp.status();
         let body = resp.bytes().await.map_err(|e| Failure::network(&e))?;
@@ -575,12 +610,11 @@ impl Upstream {
                 is_message = p.kind() != jsonrpc::Kind::Invalid;
                 if p.method.is_none()
                     && let Some(id) = p.id_text()
+                    && let Some(i) = pending.iter().position(|x| x == id)
                 {
-                    if let Some(i) = pending.iter().position(|x| x == id) {
-                        pending.swap_remove(i);
-                        if init {
-                            self.adopt_init_result(&data);
-                        }
+                    pending.swap_remove(i);
+                    if init {
+                        self.adopt_init_result(&data);
                     }
                 }
             }
@@ -625,7 +659,9 @@ impl Upstream {
                     tracing::debug!(version = %version, "protocol version negotiated");
                     lock(&self.state).version = Some((version, h));
                 }
-                Err(_) => tracing::warn!("the server's protocol version is not a valid header value"),
+                Err(_) => {
+                    tracing::warn!("the server's protocol version is not a valid header value")
+                }
             }
         }
         if let Some(hold) = lock(&self.init_hold).take() {
@@ -695,8 +731,9 @@ impl Upstream {
     /// GET with `Last-Event-ID`: the server replays what the dropped stream
     /// missed.
     async fn resume(&self, last: &str, snap: &Snap) -> Result<reqwest::Response, Failure> {
-        let last = HeaderValue::try_from(last)
-            .map_err(|_| Failure::Upstream("the server's event id is not a valid header value".into()))?;
+        let last = HeaderValue::try_from(last).map_err(|_| {
+            Failure::Upstream("the server's event id is not a valid header value".into())
+        })?;
         let resp = self
             .request(Method::GET, &self.cfg.url, snap)
             .header(header::ACCEPT, ACCEPT_SSE)
@@ -743,19 +780,23 @@ impl Upstream {
         })?;
         let n = self.reinit_counter.fetch_add(1, Ordering::Relaxed) + 1;
         let id = format!("\"mcp-auth-bridge-reinit-{n}\"");
-        let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"initialize","params":{params}}}"#);
-        lock(&self.state).session = None;
+        let body =
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"initialize","params":{params}}}"#);
         let msg = Outgoing {
             body: Bytes::from(body),
             method: Some("initialize".into()),
             name: None,
             expect: vec![id.clone()],
             is_initialize: true,
-            holds_gate: true,
+            hold: None,
         };
         let mut auth_retried = false;
         let resp = loop {
-            let snap = self.snapshot();
+            // A fresh start: no session, no version yet. Others keep using
+            // the old session meanwhile; its 404 brings them here to wait.
+            let mut snap = self.snapshot();
+            snap.session = None;
+            snap.version = None;
             let resp = self.post(&self.cfg.url, &snap, &msg).await?;
             if resp.status() == StatusCode::UNAUTHORIZED && !auth_retried {
                 auth_retried = true;
@@ -787,7 +828,10 @@ impl Upstream {
                 }
             }
         } else {
-            resp.bytes().await.map_err(|e| Failure::network(&e))?.to_vec()
+            resp.bytes()
+                .await
+                .map_err(|e| Failure::network(&e))?
+                .to_vec()
         };
         let version = protocol_version(&answer);
         let wants_get = {
@@ -819,7 +863,7 @@ impl Upstream {
             name: None,
             expect: Vec::new(),
             is_initialize: false,
-            holds_gate: true,
+            hold: None,
         };
         let snap = self.snapshot();
         let sent = match &snap.legacy {
@@ -958,11 +1002,9 @@ impl Upstream {
             .await
             .map_err(|_| Failure::Upstream("the server sent no endpoint event within 10 s".into()))?
             .map_err(Failure::Upstream)?;
-        let endpoint = self
-            .cfg
-            .url
-            .join(&endpoint)
-            .map_err(|e| Failure::Upstream(format!("the server's endpoint event is not a URL: {e}")))?;
+        let endpoint = self.cfg.url.join(&endpoint).map_err(|e| {
+            Failure::Upstream(format!("the server's endpoint event is not a URL: {e}"))
+        })?;
         if endpoint.origin() != self.cfg.url.origin() {
             return Err(Failure::Upstream(format!(
                 "the server's endpoint {} is on another origin; refusing to send the bearer there",
@@ -1030,14 +1072,19 @@ impl Upstream {
             }
         }
         let lost: Vec<String> = lock(&self.legacy_pending).drain().collect();
-        let failure = Failure::Upstream("the MCP server closed its event stream before answering".into());
+        let failure =
+            Failure::Upstream("the MCP server closed its event stream before answering".into());
         for id in lost {
             self.stats.failed.fetch_add(1, Ordering::Relaxed);
             self.out.send(failure.response(&id));
         }
     }
 
-    async fn legacy_deliver(self: &Arc<Self>, msg: &Outgoing, pending: &mut Vec<String>) -> Result<(), Failure> {
+    async fn legacy_deliver(
+        self: &Arc<Self>,
+        msg: &Outgoing,
+        pending: &mut Vec<String>,
+    ) -> Result<(), Failure> {
         let alive = lock(&self.state).legacy.as_ref().is_some_and(|l| l.alive);
         if !alive {
             let had_session = lock(&self.state).legacy.is_some();
@@ -1068,7 +1115,10 @@ impl Upstream {
                 }
                 Ok(r) if r.status() == StatusCode::UNAUTHORIZED && !auth_retried => {
                     auth_retried = true;
-                    match self.reauthorize(&snap, r.headers(), msg.method.as_deref()).await {
+                    match self
+                        .reauthorize(&snap, r.headers(), msg.method.as_deref())
+                        .await
+                    {
                         Ok(()) => continue,
                         Err(f) => f,
                     }
@@ -1094,7 +1144,8 @@ impl Upstream {
         let id = format!("\"mcp-auth-bridge-reinit-{n}\"");
         let (tx, rx) = oneshot::channel();
         lock(&self.internal).insert(id.clone(), tx);
-        let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"initialize","params":{params}}}"#);
+        let body =
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"initialize","params":{params}}}"#);
         let snap = self.snapshot();
         let Some(legacy) = &snap.legacy else {
             return Err(Failure::Upstream("the HTTP+SSE stream is not open".into()));
@@ -1105,7 +1156,7 @@ impl Upstream {
             name: None,
             expect: Vec::new(),
             is_initialize: true,
-            holds_gate: true,
+            hold: None,
         };
         let resp = self.post(&legacy.endpoint, &snap, &msg).await?;
         if !resp.status().is_success() {
@@ -1156,20 +1207,30 @@ impl Upstream {
     pub async fn finish(&self) {
         self.auth.session_ended(self.stats()).await;
     }
-
 }
 
 /// One hold on the gate (see [`Upstream::hold_gate`]).
 pub struct GateHold {
     up: Arc<Upstream>,
     released: AtomicBool,
+    done: watch::Sender<bool>,
+    prev: Mutex<Option<Arc<GateHold>>>,
 }
 
 impl GateHold {
     /// Releases the hold; only the first call counts.
     pub fn release(&self) {
         if !self.released.swap(true, Ordering::AcqRel) {
+            self.done.send_replace(true);
             self.up.gate.send_modify(|n| *n = n.saturating_sub(1));
+        }
+    }
+
+    async fn wait_for_previous(&self) {
+        let prev = lock(&self.prev).take();
+        if let Some(prev) = prev {
+            let mut rx = prev.done.subscribe();
+            let _ = rx.wait_for(|done| *done).await;
         }
     }
 }
@@ -1190,7 +1251,11 @@ fn is_sse(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/event-stream"))
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/event-stream")
+        })
 }
 
 /// A header value for `Mcp-Method`/`Mcp-Name`, when the text is plain
@@ -1312,10 +1377,15 @@ mod tests {
             ": Bad Request: No valid session ID provided"
         );
         assert_eq!(
-            describe_body(br#"{"error":"insufficient_scope","error_description":"needs files:read"}"#),
+            describe_body(
+                br#"{"error":"insufficient_scope","error_description":"needs files:read"}"#
+            ),
             ": insufficient_scope: needs files:read"
         );
-        assert_eq!(describe_body(b"<html>\n  Bad gateway\n</html>"), ": <html> Bad gateway </html>");
+        assert_eq!(
+            describe_body(b"<html>\n  Bad gateway\n</html>"),
+            ": <html> Bad gateway </html>"
+        );
         assert_eq!(describe_body(b""), "");
         assert!(describe_body(&[b'x'; 1000]).chars().count() < 210);
     }
@@ -1324,7 +1394,10 @@ mod tests {
     fn protocol_version_is_read_from_the_initialize_result() {
         let v = protocol_version(br#"{"jsonrpc":"2.0","id":0,"result":{"protocolVersion":"2025-06-18","capabilities":{}}}"#);
         assert_eq!(v.as_deref(), Some("2025-06-18"));
-        assert_eq!(protocol_version(br#"{"jsonrpc":"2.0","id":0,"error":{"code":1,"message":"x"}}"#), None);
+        assert_eq!(
+            protocol_version(br#"{"jsonrpc":"2.0","id":0,"error":{"code":1,"message":"x"}}"#),
+            None
+        );
         assert!("2026-07-28" >= REV_2026 && "2025-11-25" < REV_2026);
     }
 
@@ -1338,7 +1411,12 @@ mod tests {
         assert_eq!(v["id"], 7);
         assert_eq!(v["error"]["code"], jsonrpc::UPSTREAM_ERROR);
         assert_eq!(v["error"]["data"]["httpStatus"], 500);
-        assert!(v["error"]["message"].as_str().unwrap().contains("HTTP 500: boom"));
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("HTTP 500: boom")
+        );
         let f = Failure::Auth(Error::NeedsLogin {
             name: "x".into(),
             reason: "r".into(),
@@ -1346,7 +1424,10 @@ mod tests {
         });
         let v: serde_json::Value = serde_json::from_slice(&f.response("\"a\"")).unwrap();
         assert_eq!(v["error"]["code"], jsonrpc::AUTH_REQUIRED);
-        assert_eq!(v["error"]["data"]["hint"], "mcp-auth login https://a.example/mcp");
+        assert_eq!(
+            v["error"]["data"]["hint"],
+            "mcp-auth login https://a.example/mcp"
+        );
     }
 
     #[test]
