@@ -550,3 +550,49 @@ fn a_401_without_a_credential_and_no_login_is_a_clear_json_rpc_error() {
     let r = b.request("ping", json!({}));
     assert_eq!(r["error"]["code"], -32001);
 }
+
+#[test]
+fn protocol_2026_07_28_gets_method_and_name_headers_and_no_get_stream() {
+    let server = FakeServer::start(Behavior {
+        version: "2026-07-28",
+        ..Behavior::default()
+    });
+    let mut b = Bridge::start(&server.url);
+    let init = b.initialize(json!({}));
+    assert_eq!(init["protocolVersion"], "2026-07-28");
+    assert_eq!(text_of(&echo(&mut b, "new")), "new");
+    b.request("tools/list", json!({}));
+    std::thread::sleep(Duration::from_millis(200));
+    server.assert_no_violations();
+    assert_eq!(server.seen().gets, 0);
+}
+
+#[test]
+fn a_401_that_survives_the_refresh_is_an_authorization_error() {
+    let server = FakeServer::start(Behavior {
+        bearer: true,
+        ..Behavior::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    // No refresh token: the refused token cannot be renewed.
+    support::seed_credential(
+        home.path(),
+        "fake",
+        &server.url,
+        &format!("{}/token", server.base),
+        "at-x",
+        None,
+    );
+    let mut b = Bridge::start_with(&server.url, Options::default().home(home.path()));
+    let id = json!(0);
+    b.send(&json!({"jsonrpc": "2.0", "id": id, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}));
+    let r = b.response(&id);
+    assert_eq!(r["error"]["code"], -32001, "{r}");
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("'fake'") && msg.contains("mcp-auth login"),
+        "{msg}"
+    );
+    assert!(!b.stderr().contains("at-x"), "the token was logged");
+}

@@ -133,7 +133,11 @@ impl Failure {
             Failure::Upstream(m) => error_response(Some(id), UPSTREAM_ERROR, m, None),
             Failure::Http { status, detail } => error_response(
                 Some(id),
-                UPSTREAM_ERROR,
+                if *status == 401 {
+                    AUTH_REQUIRED
+                } else {
+                    UPSTREAM_ERROR
+                },
                 &format!("the MCP server answered HTTP {status}{detail}"),
                 Some(serde_json::json!({ "httpStatus": status })),
             ),
@@ -564,9 +568,7 @@ impl Upstream {
         if msg.is_initialize {
             self.adopt_session(resp.headers());
         }
-        if snap.bearer.is_some() && !self.succeeded.swap(true, Ordering::Relaxed) {
-            self.auth.first_success().await;
-        }
+        self.note_success(snap);
         if is_sse(resp.headers()) {
             return self
                 .read_stream(resp, msg.is_initialize, pending, snap)
@@ -583,13 +585,10 @@ impl Upstream {
                 status.as_u16()
             )));
         }
-        match jsonrpc::peek(&body) {
-            Ok(_) => self.forward(body.to_vec(), pending, msg.is_initialize),
-            Err(e) => {
-                return Err(Failure::Upstream(format!(
-                    "the MCP server's answer is not valid JSON ({e})"
-                )));
-            }
+        if let Err(e) = self.forward(body.to_vec(), pending, msg.is_initialize) {
+            return Err(Failure::Upstream(format!(
+                "the MCP server's answer is not valid JSON ({e})"
+            )));
         }
         if pending.is_empty() {
             Ok(())
@@ -600,13 +599,33 @@ impl Upstream {
         }
     }
 
+    /// The first success with a bearer is recorded (last used), off the
+    /// request's path.
+    fn note_success(&self, snap: &Snap) {
+        if snap.bearer.is_some() && !self.succeeded.swap(true, Ordering::Relaxed) {
+            let auth = self.auth.clone();
+            tokio::spawn(async move { auth.first_success().await });
+        }
+    }
+
     /// Writes one message from the server to the client and crosses off
     /// the responses in it. `init`: the message may answer `initialize`.
-    fn forward(&self, data: Vec<u8>, pending: &mut Vec<String>, init: bool) {
-        let peeked = jsonrpc::peek(&data);
+    fn forward(
+        &self,
+        data: Vec<u8>,
+        pending: &mut Vec<String>,
+        init: bool,
+    ) -> Result<(), serde_json::Error> {
+        let peeked = match jsonrpc::peek(&data) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "the server sent something that is not JSON; dropped");
+                return Err(e);
+            }
+        };
         let mut is_message = true;
         match &peeked {
-            Ok(Peeked::One(p)) => {
+            Peeked::One(p) => {
                 is_message = p.kind() != jsonrpc::Kind::Invalid;
                 if p.method.is_none()
                     && let Some(id) = p.id_text()
@@ -618,7 +637,7 @@ impl Upstream {
                     }
                 }
             }
-            Ok(Peeked::Batch(all)) => {
+            Peeked::Batch(all) => {
                 for p in all.iter().filter(|p| p.method.is_none()) {
                     if let Some(id) = p.id_text()
                         && let Some(i) = pending.iter().position(|x| x == id)
@@ -627,17 +646,14 @@ impl Upstream {
                     }
                 }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "the server sent something that is not JSON; dropped");
-                return;
-            }
         }
         if !is_message {
             tracing::debug!("the server sent JSON that is not a JSON-RPC message; dropped");
-            return;
+            return Ok(());
         }
         drop(peeked);
         self.out.send(jsonrpc::one_line(data));
+        Ok(())
     }
 
     fn adopt_session(&self, headers: &HeaderMap) {
@@ -685,7 +701,7 @@ impl Upstream {
             match events.next().await {
                 Item::Message(data) => {
                     reconnects = 0;
-                    self.forward(data.into_bytes(), pending, init);
+                    let _ = self.forward(data.into_bytes(), pending, init);
                     if expected && pending.is_empty() {
                         self.drain(&mut events).await;
                         return Ok(());
@@ -722,7 +738,7 @@ impl Upstream {
         let mut none = Vec::new();
         let _ = tokio::time::timeout(DRAIN, async {
             while let Item::Message(data) = events.next().await {
-                self.forward(data.into_bytes(), &mut none, false);
+                let _ = self.forward(data.into_bytes(), &mut none, false);
             }
         })
         .await;
@@ -935,7 +951,7 @@ impl Upstream {
                     let mut none = Vec::new();
                     while let Item::Message(data) = events.next().await {
                         got = true;
-                        self.forward(data.into_bytes(), &mut none, false);
+                        let _ = self.forward(data.into_bytes(), &mut none, false);
                     }
                     last = events.last_event_id;
                     retry = events.retry;
@@ -1057,7 +1073,7 @@ impl Upstream {
                 self.adopt_init_result(data.as_bytes());
             }
             let mut none = Vec::new();
-            self.forward(data.into_bytes(), &mut none, false);
+            let _ = self.forward(data.into_bytes(), &mut none, false);
         }
         tracing::info!("the server closed the HTTP+SSE stream");
         {
@@ -1108,9 +1124,7 @@ impl Upstream {
                 Ok(r) if r.status().is_success() => {
                     // The answers come on the stream; the reader owns them now.
                     pending.clear();
-                    if snap.bearer.is_some() && !self.succeeded.swap(true, Ordering::Relaxed) {
-                        self.auth.first_success().await;
-                    }
+                    self.note_success(&snap);
                     return Ok(());
                 }
                 Ok(r) if r.status() == StatusCode::UNAUTHORIZED && !auth_retried => {

@@ -39,6 +39,9 @@ pub struct Behavior {
     pub bearer: bool,
     /// Require this header (name, value).
     pub api_key: Option<(String, String)>,
+    /// The protocol version the server negotiates. From 2026-07-28 on it
+    /// checks `Mcp-Method`/`Mcp-Name` and expects no GET stream.
+    pub version: &'static str,
 }
 
 impl Default for Behavior {
@@ -49,6 +52,7 @@ impl Default for Behavior {
             legacy: false,
             bearer: false,
             api_key: None,
+            version: PROTOCOL_VERSION,
         }
     }
 }
@@ -354,7 +358,7 @@ async fn mcp_post(fake: Arc<Fake>, headers: HeaderMap, body: Bytes) -> Response 
                 }
                 Some(_) => {}
             }
-            if version.as_deref() != Some(PROTOCOL_VERSION) {
+            if version.as_deref() != Some(fake.behavior.version) {
                 s.violations.push(format!(
                     "{} carried MCP-Protocol-Version {version:?}",
                     msg["method"]
@@ -370,11 +374,30 @@ async fn mcp_post(fake: Arc<Fake>, headers: HeaderMap, body: Bytes) -> Response 
         s.initializes.push(msg.clone());
         drop(s);
         let resp = json!({"jsonrpc": "2.0", "id": msg["id"], "result": {
-            "protocolVersion": PROTOCOL_VERSION,
+            "protocolVersion": fake.behavior.version,
             "capabilities": {"tools": {}},
             "serverInfo": {"name": "fake", "version": "1"}
         }});
         return reply(&fake, resp, Some(&id));
+    }
+    if fake.behavior.version >= "2026-07-28" {
+        let mut s = fake.seen.lock().unwrap();
+        let method = msg["method"].as_str();
+        if header(&headers, "mcp-method").as_deref() != method {
+            s.violations.push(format!(
+                "Mcp-Method {:?} for {method:?}",
+                header(&headers, "mcp-method")
+            ));
+        }
+        let name = msg["params"]["name"]
+            .as_str()
+            .filter(|_| method == Some("tools/call"));
+        if header(&headers, "mcp-name").as_deref() != name {
+            s.violations.push(format!(
+                "Mcp-Name {:?} for {name:?}",
+                header(&headers, "mcp-name")
+            ));
+        }
     }
     if msg.get("method").is_none() || msg.get("id").is_none() {
         // A notification or a response to the server's request.
@@ -493,6 +516,13 @@ async fn mcp_get(fake: Arc<Fake>, headers: HeaderMap) -> Response {
     }
     if fake.behavior.legacy {
         return legacy_stream(&fake);
+    }
+    if fake.behavior.version >= "2026-07-28" {
+        fake.seen
+            .lock()
+            .unwrap()
+            .violations
+            .push("a GET stream was opened under 2026-07-28".into());
     }
     let session = header(&headers, "mcp-session-id");
     {
