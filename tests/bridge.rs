@@ -217,6 +217,12 @@ fn malformed_stdin_gets_parse_and_invalid_request_errors_and_the_bridge_goes_on(
     b.send_raw(r#"{"jsonrpc":"2.0","params":{}}"#);
     let r = b.recv_where("an invalid request error", |v| v.get("error").is_some());
     assert_eq!(r["error"]["code"], -32600);
+    b.send_raw(r#"{"jsonrpc":"2.0","id":3,"method":42}"#);
+    let r = b.recv_where("an invalid request error", |v| v.get("error").is_some());
+    assert_eq!(r["error"]["code"], -32600);
+    b.send_raw(r#""just a string""#);
+    let r = b.recv_where("an invalid request error", |v| v.get("error").is_some());
+    assert_eq!(r["error"]["code"], -32600);
     b.send_raw("");
     b.send_raw("   ");
     b.initialize(json!({}));
@@ -595,4 +601,42 @@ fn a_401_that_survives_the_refresh_is_an_authorization_error() {
         "{msg}"
     );
     assert!(!b.stderr().contains("at-x"), "the token was logged");
+}
+
+#[test]
+fn stdin_and_stdout_as_files_use_the_thread_path_and_a_piped_request_still_gets_its_answer() {
+    let server = FakeServer::start(Behavior::default());
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let output = dir.path().join("out.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"from a file"}}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let status = std::process::Command::new(support::bridge::BIN)
+        .args(["bridge", &server.url])
+        .env("MCP_AUTH_HOME", dir.path())
+        .env("MCP_AUTH_SECRET_STORE", "file")
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(std::fs::File::create(&output).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = std::fs::read_to_string(&output).unwrap();
+    let msgs: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(msgs.len(), 2, "{out}");
+    assert_eq!(msgs[0]["id"], 0);
+    assert_eq!(text_of(&msgs[1]), "from a file");
+    assert_eq!(server.seen().deletes.len(), 1);
 }

@@ -42,12 +42,13 @@ pub enum Stop {
 /// Runs the bridge on this process's stdin and stdout until the client
 /// goes away.
 pub async fn run(cfg: transport::Config, auth: Arc<dyn Authorizer>) -> Result<Stop> {
-    let (out, closed) = Output::spawn(std::io::stdout());
-    let input = stdio::spawn_reader(std::io::stdin());
+    let (out, closed) = Output::async_stdout().unwrap_or_else(|| Output::spawn(std::io::stdout()));
+    let input = stdio::async_stdin().unwrap_or_else(|| stdio::spawn_reader(std::io::stdin()));
     serve(cfg, auth, input, out, closed).await
 }
 
-/// The bridge over any input and output (tests drive it in-process).
+/// The bridge over any line source and [`Output`] (the reader and writer
+/// threads of [`run`], or a test's own).
 pub async fn serve(
     cfg: transport::Config,
     auth: Arc<dyn Authorizer>,
@@ -104,10 +105,17 @@ fn dispatch(up: &Arc<Upstream>, out: &Output, inflight: &Arc<InFlight>, line: Ve
     let peeked = match jsonrpc::peek(&line) {
         Ok(p) => p,
         Err(e) => {
+            // Valid JSON of the wrong shape (a numeric `method`, a bare
+            // string) is an invalid request, not a parse error.
+            let (code, what) = if serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok() {
+                (INVALID_REQUEST, "Invalid Request")
+            } else {
+                (PARSE_ERROR, "Parse error")
+            };
             out.send(jsonrpc::error_response(
                 None,
-                PARSE_ERROR,
-                &format!("Parse error: {e}"),
+                code,
+                &format!("{what}: {e}"),
                 None,
             ));
             return;

@@ -258,6 +258,9 @@ pub struct Upstream {
     /// Legacy transport: the id of the client's `initialize`, to adopt its
     /// result when it comes on the stream.
     legacy_init_id: Mutex<Option<String>>,
+    /// True while a refresh or login runs: new requests wait for its bearer
+    /// instead of spending a round trip on a 401.
+    renewing: watch::Sender<bool>,
     reinit_counter: AtomicU64,
     method_headers: AtomicBool,
     stats: Stats,
@@ -313,6 +316,7 @@ impl Upstream {
             legacy_pending: Mutex::new(HashSet::new()),
             internal: Mutex::new(HashMap::new()),
             legacy_init_id: Mutex::new(None),
+            renewing: watch::channel(false).0,
             reinit_counter: AtomicU64::new(0),
             method_headers: AtomicBool::new(false),
             stats: Stats::default(),
@@ -410,7 +414,7 @@ impl Upstream {
 
     /// Sends one client message and forwards what comes back. Requests that
     /// get no answer are answered with a JSON-RPC error.
-    pub async fn deliver(self: Arc<Self>, msg: Outgoing) {
+    pub async fn deliver(self: Arc<Self>, mut msg: Outgoing) {
         self.stats.messages.fetch_add(1, Ordering::Relaxed);
         self.stats
             .requests
@@ -422,7 +426,8 @@ impl Upstream {
         } else if msg.method.is_some() || !msg.expect.is_empty() {
             self.wait_gate().await;
         }
-        let mut pending = msg.expect.clone();
+        // What is still unanswered; crossed off as responses arrive.
+        let mut pending = std::mem::take(&mut msg.expect);
         let result = self.try_deliver(&msg, &mut pending).await;
         if let Err(failure) = result {
             if pending.is_empty() {
@@ -447,6 +452,10 @@ impl Upstream {
         let mut reinit_retried = false;
         let mut legacy_tried = false;
         loop {
+            if *self.renewing.borrow() {
+                let mut rx = self.renewing.subscribe();
+                let _ = rx.wait_for(|busy| !*busy).await;
+            }
             let snap = self.snapshot();
             if snap.legacy.is_some() || self.cfg.mode == Mode::Sse {
                 return self.legacy_deliver(msg, pending).await;
@@ -513,8 +522,13 @@ impl Upstream {
     ) -> Result<(), Failure> {
         let challenge = challenge(401, snap, headers, method);
         tracing::info!("the server answered 401; asking for a new bearer");
-        let secret = self.auth.unauthorized(&challenge).await?;
-        self.set_bearer(secret)
+        self.renewing.send_replace(true);
+        let result = self.auth.unauthorized(&challenge).await;
+        let result = result
+            .map_err(Failure::from)
+            .and_then(|s| self.set_bearer(s));
+        self.renewing.send_replace(false);
+        result
     }
 
     fn request(&self, method: Method, url: &Url, snap: &Snap) -> reqwest::RequestBuilder {
