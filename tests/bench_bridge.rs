@@ -1,15 +1,17 @@
 //! `cargo bench --bench bridge`: what the bridge costs.
 //!
 //! Against `@modelcontextprotocol/server-everything` (a real server, the
-//! ceiling at ~1k req/s here) the bridge is measured beside a direct HTTP
+//! ceiling at ~1-2k req/s here) the bridge is measured beside a direct HTTP
 //! client (reqwest, in this process, built like the bridge's) on the same
-//! server in the same run, in alternated rounds; medians are reported.
+//! server in the same run: latency with bridge and direct requests in turn,
+//! throughput and startup in alternated runs; medians over rounds are
+//! reported.
 //! Against a fast in-process mock (hyper), the bridge itself is the
 //! bottleneck. Every figure is checked against the target and the
 //! report ends with PASS/FAIL per target (the exit status is 1 on a FAIL).
 //!
-//! Environment knobs: BENCH_ROUNDS (default 5), BENCH_SEQ (sequential
-//! requests per round, 1000), BENCH_TPUT (requests per throughput run,
+//! Environment knobs: BENCH_ROUNDS (default 7), BENCH_SEQ (sequential
+//! requests per round and client, 2000), BENCH_TPUT (requests per throughput run,
 //! 3000), BENCH_FLAT (requests of the memory-flatness run, 20000).
 
 mod support;
@@ -46,8 +48,8 @@ fn main() {
     if args.iter().any(|a| a == "--list") {
         return; // `cargo bench -- --list` probes benches; nothing to list.
     }
-    let rounds = env_num("BENCH_ROUNDS", 5);
-    let seq = env_num("BENCH_SEQ", 1000);
+    let rounds = env_num("BENCH_ROUNDS", 7);
+    let seq = env_num("BENCH_SEQ", 2000);
     let tput = env_num("BENCH_TPUT", 3000);
     let flat = env_num("BENCH_FLAT", 20000);
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -289,14 +291,40 @@ fn measure(
     let mut peak = 0u64;
     for round in 0..rounds {
         let bridge_first = round % 2 == 1;
+        // Latency: one bridge and one direct request in turn, so both see
+        // the server in the same state (JIT, GC, sessions).
+        {
+            let mut b = Driven::start(url);
+            b.initialize();
+            b.run_concurrent(call, 200); // warm-up
+            let d = rt.block_on(Direct::connect(url));
+            rt.block_on(d.run_concurrent(call, 200));
+            let mut bl = Vec::with_capacity(seq);
+            let mut dl = Vec::with_capacity(seq);
+            for i in 0..seq {
+                if (i % 2 == 0) == bridge_first {
+                    bl.push(b.call_once(call));
+                    dl.push(rt.block_on(d.call(call)));
+                } else {
+                    dl.push(rt.block_on(d.call(call)));
+                    bl.push(b.call_once(call));
+                }
+            }
+            bl.sort();
+            dl.sort();
+            b50.push(percentile(&bl, 50));
+            b99.push(percentile(&bl, 99));
+            d50.push(percentile(&dl, 50));
+            d99.push(percentile(&dl, 99));
+            rt.block_on(d.close());
+            b.finish();
+        }
+        // Throughput: whole runs, alternated.
         for which in [bridge_first, !bridge_first] {
             if which {
                 let mut b = Driven::start(url);
                 b.initialize();
                 b.run_concurrent(call, 200); // warm-up
-                let lat = b.run_sequential(call, seq);
-                b50.push(percentile(&lat, 50));
-                b99.push(percentile(&lat, 99));
                 let before = proc_usage(b.pid()).map(|u| u.1).unwrap_or_default();
                 let took = b.run_concurrent(call, tput);
                 let after = proc_usage(b.pid()).map(|u| u.1).unwrap_or_default();
@@ -307,9 +335,6 @@ fn measure(
             } else {
                 let d = rt.block_on(Direct::connect(url));
                 rt.block_on(d.run_concurrent(call, 200));
-                let lat = rt.block_on(d.run_sequential(call, seq));
-                d50.push(percentile(&lat, 50));
-                d99.push(percentile(&lat, 99));
                 let took = rt.block_on(d.run_concurrent(call, tput));
                 drps.push(tput as f64 / took.as_secs_f64());
                 rt.block_on(d.close());
@@ -420,20 +445,17 @@ impl Driven {
         self.write(INITIALIZED);
     }
 
-    fn run_sequential(&mut self, call: Call, n: usize) -> Vec<Duration> {
-        let mut lat = Vec::with_capacity(n);
-        for _ in 0..n {
-            let id = self.next;
-            self.next += 1;
-            let body = call.body(id);
-            let t = Instant::now();
-            self.write(&body);
-            let got = self.read_response();
-            lat.push(t.elapsed());
-            assert_eq!(got, id);
-        }
-        lat.sort();
-        lat
+    /// One request, written and answered; its round-trip time.
+    fn call_once(&mut self, call: Call) -> Duration {
+        let id = self.next;
+        self.next += 1;
+        let body = call.body(id);
+        let t = Instant::now();
+        self.write(&body);
+        let got = self.read_response();
+        let took = t.elapsed();
+        assert_eq!(got, id);
+        took
     }
 
     fn run_concurrent(&mut self, call: Call, n: usize) -> Duration {
@@ -600,15 +622,6 @@ impl Direct {
             "{body}"
         );
         took
-    }
-
-    async fn run_sequential(&self, call: Call, n: usize) -> Vec<Duration> {
-        let mut lat = Vec::with_capacity(n);
-        for _ in 0..n {
-            lat.push(self.call(call).await);
-        }
-        lat.sort();
-        lat
     }
 
     async fn run_concurrent(&self, call: Call, n: usize) -> Duration {
