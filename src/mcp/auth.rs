@@ -280,8 +280,22 @@ impl Authorizer for CredentialAuthorizer {
     fn initial(&self) -> BoxFuture<'_, Result<Option<Secret>>> {
         Box::pin(async move {
             let mut state = self.state.lock().await;
-            let creds = self.credentials(&mut state).await?;
-            let Some(name) = self.find(creds.clone()).await? else {
+            let creds = match self.credentials(&mut state).await {
+                Ok(c) => c,
+                Err(e) if self.explicit_name.is_none() => {
+                    tracing::warn!(error = %e, "cannot open the credential store; starting without a bearer");
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            };
+            let found = match self.find(creds.clone()).await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot look up the credential for this server; starting without a bearer");
+                    return Ok(None);
+                }
+            };
+            let Some(name) = found else {
                 tracing::debug!(server = %self.server_url, "no credential saved for this server; starting without a bearer");
                 return Ok(None);
             };
@@ -300,7 +314,12 @@ impl Authorizer for CredentialAuthorizer {
                 Err(Error::CredentialNotFound(n)) if self.explicit_name.is_some() => {
                     Err(Error::CredentialNotFound(n))
                 }
-                Err(e) => Err(e),
+                // Anything else (a locked database, an unreachable keyring)
+                // may pass: start without a bearer; a 401 tries again.
+                Err(e) => {
+                    tracing::warn!(credential = %name, error = %e, "cannot read the stored credential; starting without a bearer");
+                    Ok(None)
+                }
             }
         })
     }

@@ -84,8 +84,20 @@ pub struct Config {
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A URL's query can carry a key (`?api_key=...`): only its origin
+        // and path are shown.
+        let query = if self.url.query().is_some() {
+            "?[redacted]"
+        } else {
+            ""
+        };
+        let url = format!(
+            "{}{}{query}",
+            self.url.origin().ascii_serialization(),
+            self.url.path()
+        );
         f.debug_struct("Config")
-            .field("url", &self.url.as_str())
+            .field("url", &url)
             .field("mode", &self.mode)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("connect_timeout", &self.connect_timeout)
@@ -1455,6 +1467,26 @@ mod tests {
         assert_eq!(
             v["error"]["data"]["hint"],
             "mcp-auth login https://a.example/mcp"
+        );
+    }
+
+    #[test]
+    fn config_debug_hides_header_values_and_url_queries() {
+        let mut headers = HeaderMap::new();
+        let mut v = HeaderValue::from_static("k-SECRET");
+        v.set_sensitive(true);
+        headers.insert("x-api-key", v);
+        let cfg = Config {
+            url: Url::parse("https://mcp.example.com/mcp?key=q-SECRET").unwrap(),
+            mode: Mode::Auto,
+            headers,
+            connect_timeout: Duration::from_secs(1),
+        };
+        let text = format!("{cfg:?}");
+        assert!(!text.contains("SECRET"), "{text}");
+        assert!(
+            text.contains("x-api-key") && text.contains("https://mcp.example.com/mcp"),
+            "{text}"
         );
     }
 
