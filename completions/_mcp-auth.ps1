@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid access token, refreshing it first when needed')
             [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'List, inspect, refresh, revoke and prune saved credentials')
             [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'Show the provider templates and the custom providers of the config')
+            [CompletionResult]::new('bridge', 'bridge', [CompletionResultType]::ParameterValue, 'Run a stdio MCP server that forwards everything to a remote MCP server')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Log out: revoke a credential at its provider and delete it here')
             [CompletionResult]::new('secrets', 'secrets', [CompletionResultType]::ParameterValue, 'Keep API keys and other static secrets in the keyring')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the installation and every credential, with a fix for each problem')
@@ -226,6 +227,21 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
         'mcp-auth;providers;help;help' {
             break
         }
+        'mcp-auth;bridge' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Use this saved credential [default: the one saved for URL, if any]')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add an HTTP header to every request, e.g. ''X-Api-Key: ${API_KEY}''; repeat for several. ${VAR} is replaced by the environment variable VAR, so keys stay out of config files and process listings. Values are never logged. An Authorization header here replaces the bearer')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add an HTTP header to every request, e.g. ''X-Api-Key: ${API_KEY}''; repeat for several. ${VAR} is replaced by the environment variable VAR, so keys stay out of config files and process listings. Values are never logged. An Authorization header here replaces the bearer')
+            [CompletionResult]::new('--transport', '--transport', [CompletionResultType]::ParameterName, 'Which HTTP transport to speak: auto tries Streamable HTTP and falls back to HTTP+SSE when the server refuses `initialize` with 400, 404 or 405')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting to the server after this long')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]')
+            [CompletionResult]::new('--no-login', '--no-login', [CompletionResultType]::ParameterName, 'Never start a login: answer requests the server refuses with a JSON-RPC error that says which `mcp-auth login` to run')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mcp-auth;logout' {
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]')
@@ -323,6 +339,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid access token, refreshing it first when needed')
             [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'List, inspect, refresh, revoke and prune saved credentials')
             [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'Show the provider templates and the custom providers of the config')
+            [CompletionResult]::new('bridge', 'bridge', [CompletionResultType]::ParameterValue, 'Run a stdio MCP server that forwards everything to a remote MCP server')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Log out: revoke a credential at its provider and delete it here')
             [CompletionResult]::new('secrets', 'secrets', [CompletionResultType]::ParameterValue, 'Keep API keys and other static secrets in the keyring')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the installation and every credential, with a fix for each problem')
@@ -368,6 +385,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             break
         }
         'mcp-auth;help;providers;show' {
+            break
+        }
+        'mcp-auth;help;bridge' {
             break
         }
         'mcp-auth;help;logout' {

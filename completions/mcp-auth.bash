@@ -16,6 +16,9 @@ _mcp__auth() {
             ",$1")
                 cmd="mcp__auth"
                 ;;
+            mcp__auth,bridge)
+                cmd="mcp__auth__subcmd__bridge"
+                ;;
             mcp__auth,completions)
                 cmd="mcp__auth__subcmd__completions"
                 ;;
@@ -42,6 +45,9 @@ _mcp__auth() {
                 ;;
             mcp__auth,tokens)
                 cmd="mcp__auth__subcmd__tokens"
+                ;;
+            mcp__auth__subcmd__help,bridge)
+                cmd="mcp__auth__subcmd__help__subcmd__bridge"
                 ;;
             mcp__auth__subcmd__help,completions)
                 cmd="mcp__auth__subcmd__help__subcmd__completions"
@@ -185,12 +191,54 @@ _mcp__auth() {
 
     case "${cmd}" in
         mcp__auth)
-            opts="-h -V --log-level --log-file --help --version login token tokens providers logout secrets doctor completions help"
+            opts="-h -V --log-level --log-file --help --version login token tokens providers bridge logout secrets doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__bridge)
+            opts="-H -h -V --name --header --no-login --transport --connect-timeout --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --transport)
+                    COMPREPLY=($(compgen -W "auto streamable-http sse" -- "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -251,8 +299,22 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help)
-            opts="login token tokens providers logout secrets doctor completions help"
+            opts="login token tokens providers bridge logout secrets doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__bridge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -28,6 +28,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand token 'Print a valid access token, refreshing it first when needed'
             cand tokens 'List, inspect, refresh, revoke and prune saved credentials'
             cand providers 'Show the provider templates and the custom providers of the config'
+            cand bridge 'Run a stdio MCP server that forwards everything to a remote MCP server'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
             cand secrets 'Keep API keys and other static secrets in the keyring'
             cand doctor 'Check the installation and every credential, with a fix for each problem'
@@ -200,6 +201,20 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         }
         &'mcp-auth;providers;help;help'= {
         }
+        &'mcp-auth;bridge'= {
+            cand --name 'Use this saved credential [default: the one saved for URL, if any]'
+            cand -H 'Add an HTTP header to every request, e.g. ''X-Api-Key: ${API_KEY}''; repeat for several. ${VAR} is replaced by the environment variable VAR, so keys stay out of config files and process listings. Values are never logged. An Authorization header here replaces the bearer'
+            cand --header 'Add an HTTP header to every request, e.g. ''X-Api-Key: ${API_KEY}''; repeat for several. ${VAR} is replaced by the environment variable VAR, so keys stay out of config files and process listings. Values are never logged. An Authorization header here replaces the bearer'
+            cand --transport 'Which HTTP transport to speak: auto tries Streamable HTTP and falls back to HTTP+SSE when the server refuses `initialize` with 400, 404 or 405'
+            cand --connect-timeout 'Give up connecting to the server after this long'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --no-login 'Never start a login: answer requests the server refuses with a JSON-RPC error that says which `mcp-auth login` to run'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcp-auth;logout'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
@@ -285,6 +300,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand token 'Print a valid access token, refreshing it first when needed'
             cand tokens 'List, inspect, refresh, revoke and prune saved credentials'
             cand providers 'Show the provider templates and the custom providers of the config'
+            cand bridge 'Run a stdio MCP server that forwards everything to a remote MCP server'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
             cand secrets 'Keep API keys and other static secrets in the keyring'
             cand doctor 'Check the installation and every credential, with a fix for each problem'
@@ -319,6 +335,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;help;providers;list'= {
         }
         &'mcp-auth;help;providers;show'= {
+        }
+        &'mcp-auth;help;bridge'= {
         }
         &'mcp-auth;help;logout'= {
         }

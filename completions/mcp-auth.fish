@@ -32,6 +32,7 @@ complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "login" -d 'Log in
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
+complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
@@ -141,6 +142,17 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the built-in templates and custom providers'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a provider\'s endpoints, scopes and settings'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l name -d 'Use this saved credential [default: the one saved for URL, if any]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -s H -l header -d 'Add an HTTP header to every request, e.g. \'X-Api-Key: ${API_KEY}\'; repeat for several. ${VAR} is replaced by the environment variable VAR, so keys stay out of config files and process listings. Values are never logged. An Authorization header here replaces the bearer' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l transport -d 'Which HTTP transport to speak: auto tries Streamable HTTP and falls back to HTTP+SSE when the server refuses `initialize` with 400, 404 or 405' -r -f -a "auto\t''
+streamable-http\t''
+sse\t''"
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l connect-timeout -d 'Give up connecting to the server after this long' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l no-login -d 'Never start a login: answer requests the server refuses with a JSON-RPC error that says which `mcp-auth login` to run'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l local-only -d 'Only delete here; do not call the provider\'s revocation endpoint'
@@ -183,15 +195,16 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-le
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets doctor completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets doctor completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets doctor completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets doctor completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets doctor completions help" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets doctor completions help" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets doctor completions help" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets doctor completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers logout secrets doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "list" -d 'List saved credentials with their user, scopes and health'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "show" -d 'Show everything known about one credential (never a token value)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'

@@ -64,6 +64,28 @@ pub enum Command {
     #[command(subcommand)]
     Providers(ProvidersCommand),
 
+    /// Run a stdio MCP server that forwards everything to a remote MCP server
+    ///
+    /// This is the command to give an MCP client (Claude Code, Claude
+    /// Desktop, Cursor, any MCP host) for a remote server: it reads
+    /// newline-delimited JSON-RPC on stdin, sends each message to URL over
+    /// Streamable HTTP (or the older HTTP+SSE transport) with the bearer
+    /// token attached, and writes every reply and server-initiated message
+    /// to stdout. Tools, resources, prompts, completion, sampling,
+    /// elicitation, notifications and cancellation all pass through
+    /// untouched, many requests at once.
+    ///
+    /// The bearer is the credential named by --name, else the one saved for
+    /// URL by `mcp-auth login URL`, else none. On a 401 the token is
+    /// refreshed once and the request retried; if it cannot be refreshed a
+    /// login runs (unless --no-login). stdout carries only JSON-RPC; logs go
+    /// to stderr or --log-file. The bridge exits 0 when stdin closes or on
+    /// SIGTERM/SIGINT, ending the server session first.
+    #[command(
+        after_help = "Examples:\n  claude mcp add linear -- mcp-auth bridge https://mcp.linear.app/mcp\n  mcp-auth bridge https://mcp.example.com/mcp --name work-example\n  mcp-auth bridge https://api.example.com/mcp --header 'X-Api-Key: ${EXAMPLE_API_KEY}'\n  mcp-auth bridge https://mcp.example.com/mcp --no-login --log-file /tmp/bridge.log\n  mcp-auth bridge https://old.example.com/sse --transport sse\n\nClaude Desktop / Cursor (mcpServers in their JSON config):\n  \"linear\": { \"command\": \"mcp-auth\", \"args\": [\"bridge\", \"https://mcp.linear.app/mcp\"] }"
+    )]
+    Bridge(BridgeArgs),
+
     /// Log out: revoke a credential at its provider and delete it here
     ///
     /// The same as `mcp-auth tokens revoke NAME`.
@@ -357,4 +379,63 @@ pub enum ProvidersCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Clone, Args)]
+pub struct BridgeArgs {
+    /// The remote MCP server's URL (its Streamable HTTP endpoint, or the SSE
+    /// endpoint of an older server)
+    pub url: String,
+
+    /// Use this saved credential [default: the one saved for URL, if any]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Add an HTTP header to every request, e.g. 'X-Api-Key: ${API_KEY}';
+    /// repeat for several. ${VAR} is replaced by the environment variable
+    /// VAR, so keys stay out of config files and process listings. Values
+    /// are never logged. An Authorization header here replaces the bearer.
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'")]
+    pub headers: Vec<String>,
+
+    /// Never start a login: answer requests the server refuses with a
+    /// JSON-RPC error that says which `mcp-auth login` to run
+    #[arg(long)]
+    pub no_login: bool,
+
+    /// Which HTTP transport to speak: auto tries Streamable HTTP and falls
+    /// back to HTTP+SSE when the server refuses `initialize` with 400, 404
+    /// or 405
+    #[arg(long, value_enum, value_name = "TRANSPORT", default_value_t = BridgeTransport::Auto)]
+    pub transport: BridgeTransport,
+
+    /// Give up connecting to the server after this long
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub connect_timeout: String,
+}
+
+/// `Debug` shows header names only: their values may be secrets.
+impl std::fmt::Debug for BridgeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self
+            .headers
+            .iter()
+            .map(|h| h.split_once(':').map_or("?", |(n, _)| n.trim()))
+            .collect();
+        f.debug_struct("BridgeArgs")
+            .field("url", &self.url)
+            .field("name", &self.name)
+            .field("headers", &names)
+            .field("no_login", &self.no_login)
+            .field("transport", &self.transport)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BridgeTransport {
+    Auto,
+    StreamableHttp,
+    Sse,
 }

@@ -64,14 +64,9 @@ impl Credentials {
     /// A token valid for at least `min_valid`, refreshing when needed.
     /// Records the use.
     pub async fn access_token(&self, name: &str, min_valid: Duration) -> Result<AccessToken> {
-        let (cred, tokens) = self.load(name).await?;
-        let token = if is_fresh(&tokens, min_valid, now()) {
-            token_of(&tokens)
-        } else {
-            self.renew(name, min_valid, false).await?.token
-        };
+        let token = self.valid_token(name, min_valid).await?;
         let store = self.store.clone();
-        let name = cred.name.clone();
+        let name = name.to_string();
         blocking(move || {
             let at = now();
             store.db().touch_used(&name, at)?;
@@ -79,6 +74,18 @@ impl Credentials {
         })
         .await?;
         Ok(token)
+    }
+
+    /// A token valid for at least `min_valid`, refreshing when needed,
+    /// without recording a use: for callers that audit a whole session at
+    /// once (the bridge).
+    pub async fn valid_token(&self, name: &str, min_valid: Duration) -> Result<AccessToken> {
+        let (_, tokens) = self.load(name).await?;
+        if is_fresh(&tokens, min_valid, now()) {
+            Ok(token_of(&tokens))
+        } else {
+            Ok(self.renew(name, min_valid, false).await?.token)
+        }
     }
 
     /// Refreshes now (`force`), or only when the token is not valid for
@@ -212,8 +219,9 @@ impl Credentials {
                 .await
             }
             (None, _) => {
-                // Nothing can renew it: the current token serves while it lasts.
-                if tokens.access_expires_at.is_some_and(|exp| exp > started) {
+                // Nothing can renew it: the current token serves while it
+                // lasts, unless the caller already knows it is refused.
+                if !force && tokens.access_expires_at.is_some_and(|exp| exp > started) {
                     let why = "it expires soon and cannot be renewed (the provider gave no \
                                refresh token); log in again before it does";
                     tracing::warn!(credential = %cred.name, "{why}");
@@ -469,6 +477,17 @@ mod tests {
         for bad in ["", "../x", "a/b", ".hidden", "sp ace", &"x".repeat(101)] {
             assert!(validate_name(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Regression guard: the bridge boxes these futures as `Send`; a
+    /// borrowed closure inside the token requests once made them `Send`
+    /// for one lifetime only. This only has to compile.
+    #[allow(dead_code)]
+    fn futures_are_send_for_every_lifetime(c: Credentials) {
+        fn is_send<T: Send>(_: T) {}
+        let c1 = c.clone();
+        is_send(async move { c1.refresh("x", true).await });
+        is_send(async move { c.valid_token("x", Duration::ZERO).await });
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! APIs. The binary is `main.rs -> run()`; everything else is this library.
 //!
 //! Layers, each using only the ones below it:
-//! `commands` → `credentials` → `oauth`, `store` → `config`, `providers`,
+//! `commands` → `mcp` → `credentials` → `oauth`, `store` → `config`, `providers`,
 //! `model`, `paths`, `error`; `output` is the only place that prints.
 
 pub mod cli;
@@ -105,7 +105,12 @@ fn init_logging(cli: &Cli, config: &Config) -> Result<(), Error> {
                 .with_writer(std::sync::Mutex::new(f))
                 .init();
         }
-        None => builder.with_writer(std::io::stderr).init(),
+        // Colour only for a person at a terminal: MCP clients keep the
+        // bridge's stderr in their log files.
+        None => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .init(),
     }
     Ok(())
 }

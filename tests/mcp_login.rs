@@ -290,7 +290,7 @@ fn bad_server_urls_are_usage_errors() {
     home.run(&["login", "http://mcp.example.com/mcp"])
         .fails_with(2, "must use https");
     home.run(&["login", "ftp://x/y"])
-        .fails_with(2, "not an http(s) URL");
+        .fails_with(2, "only http:// and https:// server URLs");
     home.run(&["login", "http://127.0.0.1:9/mcp", "--domain", "x"])
         .fails_with(2, "apply to provider templates");
     home.run(&["login", "http://127.0.0.1:9/mcp"])

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each command is a plain async function over a
 //! [`Context`] and its arguments, so it can be tested without clap.
 
+pub mod bridge;
 pub mod doctor;
 pub mod login;
 pub mod providers;
@@ -69,6 +70,7 @@ fn fallback_prompt() -> Option<FallbackPrompt> {
 
 pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
     match cli.command {
+        Command::Bridge(args) => bridge::run(&ctx, &args).await,
         Command::Login(args) => login::run(&ctx, &args).await,
         Command::Token(args) => token::run(&ctx, &args).await,
         Command::Tokens(cmd) => tokens::run(&ctx, cmd).await,

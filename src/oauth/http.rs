@@ -69,6 +69,23 @@ pub async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, Transport
     Ok(body)
 }
 
+/// The `oauth2` crate's HTTP client: a named type rather than a closure,
+/// so the futures that use it are `Send` for every lifetime (a closure
+/// borrowing the client makes them `Send` for one lifetime only, and such a
+/// future cannot be spawned or boxed as `Send`, e.g. by the bridge).
+pub struct Sender(pub reqwest::Client);
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Sender {
+    type Error = TransportError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + Send + 'c>,
+    >;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(send(&self.0, request))
+    }
+}
+
 /// Sends an `oauth2` request with reqwest, then normalises the answer so the
 /// crate's strict parser sees standard shapes:
 ///

@@ -322,7 +322,7 @@ pub async fn exchange_code(
         req = req.add_extra_param(k, v);
     }
     let resp = req
-        .request_async(&|r| http::send(&http, r))
+        .request_async(&http::Sender(http))
         .await
         .map_err(|e| token_error("the token exchange failed", e))?;
     Ok(Tokens::from_response(resp, now))
@@ -345,7 +345,7 @@ pub async fn refresh(
         req = req.add_extra_param(k, v);
     }
     let resp = req
-        .request_async(&|r| http::send(&http, r))
+        .request_async(&http::Sender(http))
         .await
         .map_err(|e| token_error("the refresh failed", e))?;
     Ok(Tokens::from_response(resp, now))
@@ -368,7 +368,7 @@ pub async fn client_credentials(
         req = req.add_extra_param(k, v);
     }
     let resp = req
-        .request_async(&|r| http::send(&http, r))
+        .request_async(&http::Sender(http))
         .await
         .map_err(|e| token_error("the client credentials grant failed", e))?;
     Ok(Tokens::from_response(resp, now))

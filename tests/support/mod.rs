@@ -1,7 +1,85 @@
-//! Shared test support: an in-process fake authorization server, a
-//! temporary mcp-auth home that runs the real binary, and real peers.
+//! Shared support for the integration tests and the benchmarks: a
+//! temporary mcp-auth home that runs the real binary ([`home`]), an
+//! in-process fake authorization server (with a protected MCP resource)
+//! that asserts the protocol it receives ([`fake_as`]), driving the real
+//! `mcp-auth bridge` over its stdio ([`bridge`]), an in-process fake MCP
+//! server ([`fake_server`]), and real peers installed from npm
+//! ([`peers`]).
+//!
+//! Each test crate uses a different part of this, hence `dead_code`.
 #![allow(dead_code)]
 
+pub mod bridge;
 pub mod fake_as;
+pub mod fake_server;
 pub mod home;
 pub mod peers;
+
+use std::path::Path;
+
+use mcp_auth::config::{Config, SecretStoreKind};
+use mcp_auth::model::{AuthMethod, Credential, GrantKind, Origin, Secret, Status, TokenSet, now};
+use mcp_auth::paths::Paths;
+use mcp_auth::store::Store;
+
+/// Opens the store of an `MCP_AUTH_HOME` the way the binary does under
+/// `MCP_AUTH_SECRET_STORE=file`.
+pub fn store(home: &Path) -> Store {
+    let config = Config {
+        secret_store: Some(SecretStoreKind::File),
+        ..Config::default()
+    };
+    Store::open(&Paths::under(home), &config, None).expect("open the test store")
+}
+
+/// Saves a credential for an MCP server, as a login would.
+pub fn seed_credential(
+    home: &Path,
+    name: &str,
+    server_url: &str,
+    token_url: &str,
+    access: &str,
+    refresh: Option<&str>,
+) {
+    let at = now();
+    let cred = Credential {
+        name: name.into(),
+        origin: Origin::McpServer {
+            server_url: mcp_auth::mcp::canonical_server_url(server_url).expect("server url"),
+        },
+        issuer: None,
+        resource: Some(server_url.into()),
+        token_url: token_url.into(),
+        revocation_url: None,
+        client_id: "test-client".into(),
+        auth_method: AuthMethod::None,
+        grant: GrantKind::AuthorizationCode,
+        subject: None,
+        username: Some("tester".into()),
+        email: None,
+        scopes: vec!["mcp".into()],
+        has_refresh_token: refresh.is_some(),
+        created_at: at,
+        last_used_at: None,
+        last_refreshed_at: None,
+        access_expires_at: Some(at + 3600),
+        refresh_expires_at: None,
+        status: Status::Active,
+        status_changed_at: at,
+        last_error: None,
+        generation: 1,
+    };
+    let tokens = TokenSet {
+        generation: 1,
+        access_token: Secret::new(access),
+        refresh_token: refresh.map(Secret::new),
+        id_token: None,
+        client_secret: None,
+        access_expires_at: Some(at + 3600),
+        client_assertion_alg: None,
+        token_params: Vec::new(),
+    };
+    store(home)
+        .save_login(&cred, &tokens)
+        .expect("save the test credential");
+}

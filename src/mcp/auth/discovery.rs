@@ -146,32 +146,24 @@ fn refuse(message: impl Into<String>) -> Error {
     Error::protocol("MCP authorization discovery", message)
 }
 
-/// The canonical form of an MCP server URL (RFC 8707 §2): lower-case scheme
-/// and host, no default port, no fragment, no trailing slash on an empty
-/// path. The query is kept: some servers put a tenant in it.
+/// The server's canonical URL ([`crate::mcp::canonical_server_url`]),
+/// refusing plain http beyond loopback: a login would send credentials
+/// over it.
 pub fn canonical_url(raw: &str) -> Result<Url> {
-    let mut url =
-        Url::parse(raw.trim()).map_err(|e| Error::Usage(format!("{raw:?} is not a URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(Error::Usage(format!("{raw:?} is not an http(s) URL")));
-    }
+    let canonical = crate::mcp::canonical_server_url(raw)?;
+    let url =
+        Url::parse(&canonical).map_err(|e| Error::Usage(format!("{raw:?} is not a URL: {e}")))?;
     if url.scheme() == "http" && !is_loopback(&url) {
         return Err(Error::Usage(format!(
             "{raw} uses plain http; MCP servers other than loopback must use https"
         )));
     }
-    url.set_fragment(None);
     Ok(url)
 }
 
-/// The canonical URL as a string, without a lone trailing slash.
+/// The canonical URL as a string (no lone trailing slash).
 pub fn canonical_string(url: &Url) -> String {
-    let s = url.as_str();
-    if url.path() == "/" && url.query().is_none() {
-        s.trim_end_matches('/').to_string()
-    } else {
-        s.to_string()
-    }
+    crate::mcp::canonical_server_url(url.as_str()).unwrap_or_else(|_| url.to_string())
 }
 
 /// Endpoints must be https, or plain http on a loopback host.
@@ -464,6 +456,7 @@ mod tests {
         assert!(canonical_url("http://mcp.example.com/mcp").is_err());
         assert!(canonical_url("http://localhost:3000/mcp").is_ok());
         assert!(canonical_url("ftp://x/").is_err());
+        assert!(canonical_url("https://x").is_ok());
         assert!(canonical_url("not a url").is_err());
     }
 

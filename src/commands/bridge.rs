@@ -1,0 +1,174 @@
+//! `mcp-auth bridge URL`: a stdio MCP server that forwards everything to a
+//! remote MCP server with the bearer attached (see [`crate::mcp::bridge`]).
+//!
+//! This file turns arguments into settings: the URL, `--header` values
+//! (with `${VAR}` expanded), the transport, and the [`Authorizer`] that
+//! supplies the bearer.
+
+use std::sync::Arc;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::cli::{BridgeArgs, BridgeTransport};
+use crate::commands::Context;
+use crate::config::parse_duration;
+use crate::credentials::validate_name;
+use crate::error::{Error, Result};
+use crate::mcp::authorizer::{Authorizer, CredentialAuthorizer, LoginHook, NoAuth, StoreSource};
+use crate::mcp::transport::{self, Mode};
+use crate::mcp::{bridge, canonical_server_url};
+
+pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
+    let server_url = canonical_server_url(&args.url)?;
+    let url = url::Url::parse(args.url.trim())
+        .map_err(|e| Error::Usage(format!("{:?} is not a valid URL: {e}", args.url)))?;
+    if let Some(name) = &args.name {
+        validate_name(name)?;
+    }
+    let headers = parse_headers(&args.headers, |v| std::env::var(v).ok())?;
+    let connect_timeout = parse_duration(&args.connect_timeout)
+        .map_err(|e| Error::Usage(format!("--connect-timeout {:?}: {e}", args.connect_timeout)))?;
+    let auth: Arc<dyn Authorizer> = if headers.contains_key(reqwest::header::AUTHORIZATION) {
+        tracing::debug!("an Authorization header was given; no stored credential is used");
+        Arc::new(NoAuth {
+            reason: "the server refused the Authorization header given with --header".into(),
+        })
+    } else {
+        let (login, no_login_reason) = if args.no_login {
+            (None, "--no-login is set".to_string())
+        } else {
+            (
+                login_hook(ctx),
+                format!("run `mcp-auth login {server_url}` and restart the bridge"),
+            )
+        };
+        Arc::new(CredentialAuthorizer::new(
+            StoreSource {
+                paths: ctx.paths.clone(),
+                config: ctx.config.clone(),
+            },
+            server_url,
+            args.name.clone(),
+            login,
+            no_login_reason,
+        ))
+    };
+    let cfg = transport::Config {
+        url,
+        mode: match args.transport {
+            BridgeTransport::Auto => Mode::Auto,
+            BridgeTransport::StreamableHttp => Mode::StreamableHttp,
+            BridgeTransport::Sse => Mode::Sse,
+        },
+        headers,
+        connect_timeout,
+    };
+    tracing::debug!(config = ?cfg, "bridge starting");
+    let stop = bridge::run(cfg, auth).await?;
+    tracing::debug!(reason = ?stop, "bridge stopped");
+    Ok(())
+}
+
+/// LOGIN HOOK (for the MCP-server login): the function the bridge calls when
+/// a 401 cannot be fixed by a refresh and no credential exists. It returns
+/// None until the MCP-server login (discovery, registration, browser) is
+/// wired in here; the bridge then answers such requests with a JSON-RPC
+/// error (-32001) naming the `mcp-auth login URL` to run.
+pub fn login_hook(_ctx: &Context) -> Option<Arc<dyn LoginHook>> {
+    None
+}
+
+/// Parses `--header 'Name: value'` arguments, expanding `${VAR}` from
+/// `env`. Values are marked sensitive; errors name the header and the
+/// variable, never a value.
+pub fn parse_headers(raw: &[String], env: impl Fn(&str) -> Option<String>) -> Result<HeaderMap> {
+    let mut map = HeaderMap::new();
+    for h in raw {
+        let Some((name, value)) = h.split_once(':') else {
+            return Err(Error::Usage(format!(
+                "--header {:?} is not of the form 'Name: value'",
+                h.split_once(' ').map_or(h.as_str(), |(n, _)| n)
+            )));
+        };
+        let name = name.trim();
+        let header = HeaderName::try_from(name)
+            .map_err(|_| Error::Usage(format!("--header: {name:?} is not a valid header name")))?;
+        let value = expand_env(value.trim(), &env).map_err(|var| {
+            Error::Usage(format!(
+                "--header {name}: the environment variable {var} is not set"
+            ))
+        })?;
+        let mut value = HeaderValue::try_from(value).map_err(|_| {
+            Error::Usage(format!(
+                "--header {name}: the value contains characters not allowed in an HTTP header"
+            ))
+        })?;
+        value.set_sensitive(true);
+        map.append(header, value);
+    }
+    Ok(map)
+}
+
+/// Replaces every `${VAR}` with the variable's value; `Err(VAR)` when one
+/// is not set. Text without `${` is left as it is (`$5`, `$HOME` included).
+pub fn expand_env(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let var = &after[..end];
+        match env(var) {
+            Some(v) => out.push_str(&v),
+            None => return Err(var.to_string()),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(var: &str) -> Option<String> {
+        match var {
+            "KEY" => Some("s3cret".into()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn env_vars_expand_and_missing_ones_are_named() {
+        assert_eq!(expand_env("Bearer ${KEY}", env).unwrap(), "Bearer s3cret");
+        assert_eq!(expand_env("${KEY}-${KEY}", env).unwrap(), "s3cret-s3cret");
+        assert_eq!(expand_env("a${EMPTY}b", env).unwrap(), "ab");
+        assert_eq!(
+            expand_env("$KEY $5 ${unclosed", env).unwrap(),
+            "$KEY $5 ${unclosed"
+        );
+        assert_eq!(expand_env("${NOPE}", env).unwrap_err(), "NOPE");
+    }
+
+    #[test]
+    fn headers_parse_and_errors_never_show_values() {
+        let h = parse_headers(&["X-Api-Key: ${KEY}".into(), "X-Two:  b ".into()], env).unwrap();
+        assert_eq!(h["x-api-key"], "s3cret");
+        assert!(h["x-api-key"].is_sensitive());
+        assert_eq!(h["x-two"], "b");
+        let e = parse_headers(&["X-Api-Key: ${NOPE}".into()], env).unwrap_err();
+        assert!(e.to_string().contains("NOPE"), "{e}");
+        let e = parse_headers(&["no colon s3cret".into()], env).unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        let e = parse_headers(&["Bad Name: x".into()], env).unwrap_err();
+        assert!(e.to_string().contains("Bad Name"), "{e}");
+        let e = parse_headers(&["X: a\u{7}b".into()], env).unwrap_err();
+        assert!(!e.to_string().contains("a\u{7}b"), "{e}");
+    }
+}

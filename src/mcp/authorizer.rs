@@ -1,0 +1,408 @@
+//! The bridge's authorization seam.
+//!
+//! The bridge knows nothing of OAuth: it asks an [`Authorizer`] for the
+//! bearer to start with, and, when the server answers 401 (or 403), hands it
+//! the challenge and retries once with whatever bearer comes back. The
+//! implementation here, [`CredentialAuthorizer`], takes tokens from the
+//! credential store through [`Credentials`] (memory, then a locked,
+//! rotation-safe refresh), and calls a [`LoginHook`] when a new login is the
+//! only way forward. The MCP-server login itself (WWW-Authenticate, RFC 9728
+//! and RFC 8414 discovery, registration, the browser) plugs in as that hook.
+//!
+//! Single flight: the authorizer's state sits behind one async mutex, so
+//! concurrent 401s queue up; the first refreshes (or logs in), the others
+//! find a bearer different from the one that was refused and use it without
+//! another round trip to the authorization server.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::credentials::{Credentials, blocking};
+use crate::error::{Error, Result};
+use crate::model::{EventKind, Secret, now};
+use crate::paths::Paths;
+use crate::store::Store;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A token must stay valid at least this long when the bridge starts with it.
+const MIN_VALID: Duration = Duration::from_secs(60);
+
+/// What the bridge tells the authorizer about a refused request.
+#[derive(Clone)]
+pub struct Challenge {
+    /// 401 or 403.
+    pub status: u16,
+    /// The response's `WWW-Authenticate` header, as sent.
+    pub www_authenticate: Option<String>,
+    /// The bearer the refused request carried (None: it carried none).
+    pub rejected: Option<Secret>,
+    /// The JSON-RPC method of the refused message, if it had one.
+    pub method: Option<String>,
+}
+
+impl std::fmt::Debug for Challenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Challenge")
+            .field("status", &self.status)
+            .field("www_authenticate", &self.www_authenticate)
+            .field("rejected", &self.rejected.as_ref().map(|_| "[redacted]"))
+            .field("method", &self.method)
+            .finish()
+    }
+}
+
+/// What a bridge session did, for the audit log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionStats {
+    /// Messages forwarded to the server.
+    pub messages: u64,
+    /// Of those, requests (messages that expect a response).
+    pub requests: u64,
+    /// Requests answered with an error by the bridge itself.
+    pub failed: u64,
+}
+
+/// Where the bridge gets its bearer.
+pub trait Authorizer: Send + Sync {
+    /// The bearer to start with; `None` sends requests without one (a 401
+    /// then comes to [`Authorizer::unauthorized`]). Called once, while the
+    /// bridge reads its first message.
+    fn initial(&self) -> BoxFuture<'_, Result<Option<Secret>>>;
+
+    /// The server answered 401. Returns the bearer to retry with (once), or
+    /// the error to answer the request with. Concurrent calls must not
+    /// trigger concurrent refreshes or logins.
+    fn unauthorized<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Secret>>;
+
+    /// The server answered 403 (e.g. `insufficient_scope`). `Some` retries
+    /// once with that bearer (step-up); `None` passes the refusal to the
+    /// client as a JSON-RPC error.
+    fn forbidden<'a>(&'a self, _challenge: &'a Challenge) -> BoxFuture<'a, Result<Option<Secret>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// A request carrying a bearer from this authorizer succeeded (called
+    /// once per session, at the first success).
+    fn first_success(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+
+    /// The session ended.
+    fn session_ended(&self, _stats: SessionStats) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// No bearer at all: `--header` only, or an explicit `Authorization` header.
+pub struct NoAuth {
+    pub reason: String,
+}
+
+impl Authorizer for NoAuth {
+    fn initial(&self) -> BoxFuture<'_, Result<Option<Secret>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn unauthorized<'a>(&'a self, _c: &'a Challenge) -> BoxFuture<'a, Result<Secret>> {
+        Box::pin(async move { Err(Error::Usage(self.reason.clone())) })
+    }
+}
+
+/// What the login hook is asked to do.
+#[derive(Debug, Clone)]
+pub struct LoginRequest {
+    /// The server's canonical URL ([`super::canonical_server_url`]).
+    pub server_url: String,
+    /// The credential name to save under (`--name`), if given.
+    pub name: Option<String>,
+    /// The 401's `WWW-Authenticate` header, if the login follows one.
+    pub www_authenticate: Option<String>,
+    /// Why a login is needed, for the person.
+    pub reason: String,
+}
+
+/// Logs in to an MCP server (discovery, registration, browser) and saves the
+/// credential; returns the name it was saved under.
+pub trait LoginHook: Send + Sync {
+    fn login<'a>(&'a self, request: &'a LoginRequest) -> BoxFuture<'a, Result<String>>;
+}
+
+/// How to open the credential store off the async thread.
+#[derive(Clone)]
+pub struct StoreSource {
+    pub paths: Paths,
+    pub config: Config,
+}
+
+/// Bearers from the credential store: `--name NAME`, else the newest
+/// credential saved for the server's URL, else none until a 401.
+pub struct CredentialAuthorizer {
+    source: StoreSource,
+    server_url: String,
+    explicit_name: Option<String>,
+    login: Option<Arc<dyn LoginHook>>,
+    /// Why no login is possible when `login` is None (e.g. `--no-login`).
+    no_login_reason: String,
+    state: tokio::sync::Mutex<State>,
+    used: AtomicBool,
+}
+
+#[derive(Default)]
+struct State {
+    credentials: Option<Credentials>,
+    /// The credential in use, once known.
+    name: Option<String>,
+    current: Option<Secret>,
+}
+
+impl CredentialAuthorizer {
+    pub fn new(
+        source: StoreSource,
+        server_url: String,
+        explicit_name: Option<String>,
+        login: Option<Arc<dyn LoginHook>>,
+        no_login_reason: String,
+    ) -> CredentialAuthorizer {
+        CredentialAuthorizer {
+            source,
+            server_url,
+            explicit_name,
+            login,
+            no_login_reason,
+            state: tokio::sync::Mutex::new(State::default()),
+            used: AtomicBool::new(false),
+        }
+    }
+
+    async fn credentials(&self, state: &mut State) -> Result<Credentials> {
+        if let Some(c) = &state.credentials {
+            return Ok(c.clone());
+        }
+        let src = self.source.clone();
+        let store = blocking(move || Store::open(&src.paths, &src.config, None)).await?;
+        let c = Credentials::new(store);
+        state.credentials = Some(c.clone());
+        Ok(c)
+    }
+
+    async fn find(&self, creds: Credentials) -> Result<Option<String>> {
+        if let Some(name) = &self.explicit_name {
+            return Ok(Some(name.clone()));
+        }
+        let store = creds.store().clone();
+        let url = self.server_url.clone();
+        let found = blocking(move || store.db().find_by_server(&url)).await?;
+        if found.len() > 1 {
+            tracing::info!(
+                count = found.len(),
+                using = %found[0].name,
+                "several credentials are saved for this server; using the newest (choose with --name)"
+            );
+        }
+        Ok(found.into_iter().next().map(|c| c.name))
+    }
+
+    /// A new bearer after `rejected` was refused: the stored one if another
+    /// process renewed it meanwhile, else a forced refresh. `Ok(None)` means
+    /// only a login can help.
+    async fn renew(
+        &self,
+        creds: Credentials,
+        name: String,
+        rejected: Option<Secret>,
+    ) -> Result<Option<Secret>> {
+        match creds.load(&name).await {
+            Ok((_, tokens)) if Some(&tokens.access_token) != rejected.as_ref() => {
+                return Ok(Some(tokens.access_token));
+            }
+            Ok(_) => {}
+            Err(Error::NeedsLogin { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        match creds.refresh(&name, true).await {
+            Ok(r) if r.performed => Ok(Some(r.token.token)),
+            Ok(r) => {
+                // The refresh failed transiently and handed back the token
+                // the server just refused: a login would not fix that.
+                Err(Error::Network {
+                    context: format!("cannot refresh '{name}'"),
+                    message: r
+                        .failure
+                        .unwrap_or_else(|| "the token was refused and not renewed".into()),
+                })
+            }
+            Err(Error::NeedsLogin { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn login(
+        &self,
+        state: &mut State,
+        challenge: &Challenge,
+        reason: String,
+    ) -> Result<Secret> {
+        let Some(hook) = &self.login else {
+            return Err(Error::NeedsLogin {
+                name: state
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| self.server_url.clone()),
+                reason: format!("{reason}; {}", self.no_login_reason),
+                login_hint: match &self.explicit_name {
+                    Some(n) => format!("{} --name {n}", self.server_url),
+                    None => self.server_url.clone(),
+                },
+            });
+        };
+        let request = LoginRequest {
+            server_url: self.server_url.clone(),
+            name: self.explicit_name.clone().or_else(|| state.name.clone()),
+            www_authenticate: challenge.www_authenticate.clone(),
+            reason,
+        };
+        tracing::info!(server = %self.server_url, "logging in to the server");
+        let name = hook.login(&request).await?;
+        let creds = self.credentials(state).await?;
+        let token = creds.valid_token(&name, MIN_VALID).await?;
+        state.name = Some(name);
+        state.current = Some(token.token.clone());
+        Ok(token.token)
+    }
+}
+
+impl Authorizer for CredentialAuthorizer {
+    fn initial(&self) -> BoxFuture<'_, Result<Option<Secret>>> {
+        Box::pin(async move {
+            let mut state = self.state.lock().await;
+            let creds = match self.credentials(&mut state).await {
+                Ok(c) => c,
+                Err(e) if self.explicit_name.is_none() => {
+                    tracing::warn!(error = %e, "cannot open the credential store; starting without a bearer");
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            };
+            let found = match self.find(creds.clone()).await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot look up the credential for this server; starting without a bearer");
+                    return Ok(None);
+                }
+            };
+            let Some(name) = found else {
+                tracing::debug!(server = %self.server_url, "no credential saved for this server; starting without a bearer");
+                return Ok(None);
+            };
+            state.name = Some(name.clone());
+            match creds.valid_token(&name, MIN_VALID).await {
+                Ok(t) => {
+                    tracing::debug!(credential = %name, "using the stored credential");
+                    state.current = Some(t.token.clone());
+                    Ok(Some(t.token))
+                }
+                // A credential that needs a login is the 401 path's business.
+                Err(Error::NeedsLogin { reason, .. }) => {
+                    tracing::warn!(credential = %name, %reason, "the stored credential needs a new login");
+                    Ok(None)
+                }
+                Err(Error::CredentialNotFound(n)) if self.explicit_name.is_some() => {
+                    Err(Error::CredentialNotFound(n))
+                }
+                // Anything else (a locked database, an unreachable keyring)
+                // may pass: start without a bearer; a 401 tries again.
+                Err(e) => {
+                    tracing::warn!(credential = %name, error = %e, "cannot read the stored credential; starting without a bearer");
+                    Ok(None)
+                }
+            }
+        })
+    }
+
+    fn unauthorized<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Secret>> {
+        Box::pin(async move {
+            let mut state = self.state.lock().await;
+            // Someone else renewed while this request waited: use theirs.
+            if let Some(current) = &state.current
+                && Some(current) != challenge.rejected.as_ref()
+            {
+                return Ok(current.clone());
+            }
+            let creds = self.credentials(&mut state).await?;
+            if state.name.is_none() {
+                state.name = self.find(creds.clone()).await?;
+            }
+            let reason = if let Some(name) = state.name.clone() {
+                match self
+                    .renew(creds.clone(), name.clone(), challenge.rejected.clone())
+                    .await
+                {
+                    Ok(Some(token)) => {
+                        tracing::info!(credential = %name, "renewed the bearer after a 401");
+                        state.current = Some(token.clone());
+                        return Ok(token);
+                    }
+                    Ok(None) => format!(
+                        "the server refused the token of '{name}' and it cannot be refreshed"
+                    ),
+                    Err(e) if e.is_transient() => return Err(e),
+                    Err(e) => format!("the token of '{name}' could not be renewed: {e}"),
+                }
+            } else {
+                "the server requires authorization and no credential is saved for it".to_string()
+            };
+            self.login(&mut state, challenge, reason).await
+        })
+    }
+
+    fn first_success(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if self.used.swap(true, Ordering::Relaxed) {
+                return;
+            }
+            let state = self.state.lock().await;
+            let (Some(creds), Some(name)) = (state.credentials.clone(), state.name.clone()) else {
+                return;
+            };
+            drop(state);
+            let store = creds.store().clone();
+            if let Err(e) = blocking(move || store.db().touch_used(&name, now())).await {
+                tracing::warn!(error = %e, "cannot record the credential's use");
+            }
+        })
+    }
+
+    fn session_ended(&self, stats: SessionStats) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if !self.used.load(Ordering::Relaxed) {
+                return;
+            }
+            let state = self.state.lock().await;
+            let (Some(creds), Some(name)) = (state.credentials.clone(), state.name.clone()) else {
+                return;
+            };
+            drop(state);
+            let store = creds.store().clone();
+            let detail = format!(
+                "bridge session: {} requests, {} messages, {} failed",
+                stats.requests, stats.messages, stats.failed
+            );
+            let result = blocking(move || {
+                let at = now();
+                store.db().touch_used(&name, at)?;
+                store
+                    .db()
+                    .add_event(Some(&name), EventKind::Use, Some(&detail), at)
+            })
+            .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "cannot record the bridge session in the audit log");
+            }
+        })
+    }
+}

@@ -1,0 +1,265 @@
+//! The bridge: newline-delimited JSON-RPC on stdio, Streamable HTTP (or
+//! HTTP+SSE) to the server, the bearer attached.
+//!
+//! One loop reads lines from the stdin thread and starts one task per
+//! message, so a slow `tools/call` never holds up a `ping` or a
+//! cancellation, and replies go out in whatever order they come back. The
+//! loop ends at stdin EOF, SIGTERM, SIGINT, or when stdout closes; then the
+//! session is DELETEd and the process exits 0 within a second.
+//!
+//! Invariants: stdout carries only JSON-RPC (everything goes through
+//! [`Output`]); a line that cannot be read is answered with a JSON-RPC
+//! error and the bridge keeps going; nothing the client sends can panic it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+
+use super::authorizer::Authorizer;
+use super::jsonrpc::{self, INVALID_REQUEST, Kind, PARSE_ERROR, Peeked};
+use super::stdio::{self, Input, Output};
+use super::transport::{self, Outgoing, Upstream};
+use crate::error::{Error, Result};
+
+/// After stdin closes, requests still in flight get this long to finish
+/// (a client that pipes a request and closes stdin still gets its answer);
+/// the DELETE and the audit fit in the rest of the second.
+const EOF_GRACE: Duration = Duration::from_millis(400);
+const AUDIT_TIMEOUT: Duration = Duration::from_millis(200);
+const FLUSH_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// Why the bridge stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Eof,
+    Signal,
+    StdoutClosed,
+}
+
+/// Runs the bridge on this process's stdin and stdout until the client
+/// goes away.
+pub async fn run(cfg: transport::Config, auth: Arc<dyn Authorizer>) -> Result<Stop> {
+    let (out, closed) = Output::async_stdout().unwrap_or_else(|| Output::spawn(std::io::stdout()));
+    let input = stdio::async_stdin().unwrap_or_else(|| stdio::spawn_reader(std::io::stdin()));
+    serve(cfg, auth, input, out, closed).await
+}
+
+/// The bridge over any line source and [`Output`] (the reader and writer
+/// threads of [`run`], or a test's own).
+pub async fn serve(
+    cfg: transport::Config,
+    auth: Arc<dyn Authorizer>,
+    mut input: tokio::sync::mpsc::Receiver<Input>,
+    out: Output,
+    mut closed: tokio::sync::oneshot::Receiver<()>,
+) -> Result<Stop> {
+    let upstream = Upstream::new(cfg, auth, out.clone())?;
+    // Look the bearer up while the client is still writing its first line.
+    {
+        let up = upstream.clone();
+        tokio::spawn(async move {
+            let _ = up.prepare_auth().await;
+        });
+    }
+    let inflight = Arc::new(InFlight::default());
+    let mut signals = Signals::new()?;
+    let stop = loop {
+        tokio::select! {
+            biased;
+            _ = signals.recv() => break Stop::Signal,
+            _ = &mut closed => break Stop::StdoutClosed,
+            next = input.recv() => match next {
+                Some(Input::Lines(lines)) => {
+                    for line in lines {
+                        dispatch(&upstream, &out, &inflight, line);
+                    }
+                }
+                Some(Input::TooLong) => out.send(jsonrpc::error_response(
+                    None,
+                    PARSE_ERROR,
+                    &format!("Parse error: message longer than {} bytes", stdio::MAX_LINE),
+                    None,
+                )),
+                Some(Input::Eof) | None => break Stop::Eof,
+            },
+        }
+    };
+    tracing::debug!(reason = ?stop, "bridge stopping");
+    if stop == Stop::Eof {
+        let _ = tokio::time::timeout(EOF_GRACE, inflight.idle()).await;
+    }
+    upstream.close().await;
+    let _ = tokio::time::timeout(AUDIT_TIMEOUT, upstream.finish()).await;
+    let _ = tokio::time::timeout(FLUSH_TIMEOUT, out.flush()).await;
+    Ok(stop)
+}
+
+/// Reads what is needed of one line and starts its delivery.
+fn dispatch(up: &Arc<Upstream>, out: &Output, inflight: &Arc<InFlight>, line: Vec<u8>) {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return;
+    }
+    let peeked = match jsonrpc::peek(&line) {
+        Ok(p) => p,
+        Err(e) => {
+            // Valid JSON of the wrong shape (a numeric `method`, a bare
+            // string) is an invalid request, not a parse error.
+            let (code, what) = if serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok() {
+                (INVALID_REQUEST, "Invalid Request")
+            } else {
+                (PARSE_ERROR, "Parse error")
+            };
+            out.send(jsonrpc::error_response(
+                None,
+                code,
+                &format!("{what}: {e}"),
+                None,
+            ));
+            return;
+        }
+    };
+    let mut msg = Outgoing {
+        body: Bytes::new(),
+        method: None,
+        name: None,
+        expect: Vec::new(),
+        is_initialize: false,
+        hold: None,
+    };
+    let mut initialized = false;
+    match &peeked {
+        Peeked::One(p) => {
+            let kind = p.kind();
+            if kind == Kind::Invalid {
+                out.send(jsonrpc::error_response(
+                    p.id_text(),
+                    INVALID_REQUEST,
+                    "Invalid Request: a JSON-RPC message needs a method (request, notification) or an id (response)",
+                    None,
+                ));
+                return;
+            }
+            if let Some(method) = p.method.as_deref() {
+                if up.wants_method_headers() {
+                    msg.name = jsonrpc::target_name(method, p.params);
+                }
+                msg.method = Some(method.to_string());
+                if kind == Kind::Request && method == "initialize" {
+                    msg.is_initialize = true;
+                    up.remember_initialize(p.params.map(|r| r.get()), p.id_text());
+                }
+                initialized = method == "notifications/initialized";
+            }
+            if kind == Kind::Request
+                && let Some(id) = p.id_text()
+            {
+                msg.expect.push(id.to_string());
+            }
+        }
+        Peeked::Batch(all) => {
+            if all.is_empty() {
+                out.send(jsonrpc::error_response(
+                    None,
+                    INVALID_REQUEST,
+                    "Invalid Request: empty batch",
+                    None,
+                ));
+                return;
+            }
+            msg.expect = all
+                .iter()
+                .filter(|p| p.kind() == Kind::Request)
+                .filter_map(|p| p.id_text().map(str::to_string))
+                .collect();
+        }
+    }
+    drop(peeked);
+    msg.body = Bytes::from(line);
+    let hold = (msg.is_initialize || initialized).then(|| up.hold_gate(msg.is_initialize));
+    msg.hold = hold.clone();
+    let up = up.clone();
+    let busy = inflight.enter();
+    tokio::spawn(async move {
+        let _busy = busy;
+        up.clone().deliver(msg).await;
+        if initialized {
+            up.client_initialized();
+        }
+        if let Some(hold) = hold {
+            hold.release();
+        }
+    });
+}
+
+/// Counts deliveries in flight, so stdin EOF can wait for them briefly.
+#[derive(Default)]
+struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+struct Busy(Arc<InFlight>);
+
+impl InFlight {
+    fn enter(self: &Arc<Self>) -> Busy {
+        self.count.fetch_add(1, Ordering::AcqRel);
+        Busy(self.clone())
+    }
+
+    async fn idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            if self.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// SIGTERM and SIGINT (Ctrl-C) as one stream.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let term = signal(SignalKind::terminate())
+                .map_err(|e| Error::io("cannot listen for SIGTERM", e))?;
+            let int = signal(SignalKind::interrupt())
+                .map_err(|e| Error::io("cannot listen for SIGINT", e))?;
+            Ok(Signals { term, int })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,642 @@
+//! `mcp-auth bridge` end to end: the real binary, driven over its stdio,
+//! against the in-process fake MCP server. Whole messages are checked, and
+//! the fake asserts the protocol it receives.
+
+mod support;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::bridge::{Bridge, Options};
+use support::fake_server::{Behavior, FakeServer};
+
+fn echo(b: &mut Bridge, text: &str) -> Value {
+    b.request(
+        "tools/call",
+        json!({"name": "echo", "arguments": {"text": text}}),
+    )
+}
+
+fn text_of(resp: &Value) -> &str {
+    resp["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no text in {resp}"))
+}
+
+#[test]
+fn forwards_requests_and_attaches_session_and_version_headers_json_and_sse() {
+    for sse in [false, true] {
+        let server = FakeServer::start(Behavior {
+            sse,
+            ..Behavior::default()
+        });
+        let mut b = Bridge::start(&server.url);
+        let init = b.initialize(json!({}));
+        assert_eq!(init["protocolVersion"], "2025-06-18");
+        let list = b.request("tools/list", json!({}));
+        assert_eq!(list["result"]["tools"][0]["name"], "echo", "{list}");
+        // Unicode, escapes and a big payload pass through untouched.
+        let text = format!("héllo \"quoted\" \\ line\nbreak {}", "x".repeat(100_000));
+        let r = echo(&mut b, &text);
+        assert_eq!(text_of(&r), text);
+        let ping = b.request("ping", json!({}));
+        assert_eq!(
+            ping,
+            json!({"jsonrpc": "2.0", "id": ping["id"], "result": {}})
+        );
+        b.close_stdin();
+        let (status, _) = b.wait_exit(Duration::from_secs(3));
+        assert!(status.success());
+        server.assert_no_violations();
+        let seen = server.seen();
+        assert_eq!(seen.initializes.len(), 1);
+        assert_eq!(seen.deletes, vec![(Some("sess-1".into()), None)]);
+        assert!(
+            seen.client_messages
+                .iter()
+                .any(|m| m["method"] == "notifications/initialized")
+        );
+    }
+}
+
+#[test]
+fn a_hundred_requests_in_flight_are_answered_once_each_matched_by_id() {
+    let server = FakeServer::start(Behavior::default());
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({}));
+    let msgs: Vec<Value> = (0..100)
+        .map(|i| {
+            // Mixed id types, and replies that finish in scrambled order.
+            let id = if i % 2 == 0 { json!(i) } else { json!(format!("req-{i}")) };
+            json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                   "params": {"name": "slow", "arguments": {"ms": (i * 37) % 200, "text": format!("t{i}")}}})
+        })
+        .collect();
+    let start = Instant::now();
+    b.send_many(&msgs);
+    let mut seen_ids = HashSet::new();
+    for _ in 0..100 {
+        let r = b.recv_where("a response", |v| v.get("id").is_some());
+        let id = r["id"].clone();
+        let i = match &id {
+            Value::Number(n) => n.as_u64().unwrap(),
+            Value::String(s) => s.trim_start_matches("req-").parse().unwrap(),
+            other => panic!("odd id {other}"),
+        };
+        assert_eq!(
+            text_of(&r),
+            format!("t{i}"),
+            "reply matched to the wrong request: {r}"
+        );
+        assert!(seen_ids.insert(id.to_string()), "duplicate reply {r}");
+    }
+    // Sequentially this would take ~10 s; in flight at once, ~0.2 s.
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        b.drain(Duration::from_millis(200)).is_empty(),
+        "extra messages"
+    );
+    server.assert_no_violations();
+}
+
+#[test]
+fn a_slow_request_does_not_block_a_ping_or_a_cancellation() {
+    let server = FakeServer::start(Behavior::default());
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({}));
+    b.send(
+        &json!({"jsonrpc": "2.0", "id": "slow", "method": "tools/call",
+                   "params": {"name": "slow", "arguments": {"ms": 3000, "text": "late"}}}),
+    );
+    std::thread::sleep(Duration::from_millis(50));
+    let start = Instant::now();
+    let ping = b.request("ping", json!({}));
+    assert!(ping.get("result").is_some());
+    b.send(
+        &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                   "params": {"requestId": "slow", "reason": "test"}}),
+    );
+    server.wait_for("the cancellation", |s| {
+        s.client_messages
+            .iter()
+            .any(|m| m["method"] == "notifications/cancelled")
+    });
+    assert!(
+        start.elapsed() < Duration::from_millis(1500),
+        "ping waited {:?}",
+        start.elapsed()
+    );
+    let slow = b.response(&json!("slow"));
+    assert_eq!(text_of(&slow), "late");
+}
+
+#[test]
+fn an_expired_session_is_reinitialized_invisibly_with_the_clients_initialize() {
+    for sse in [false, true] {
+        let server = FakeServer::start(Behavior {
+            sse,
+            ..Behavior::default()
+        });
+        let mut b = Bridge::start(&server.url);
+        b.initialize(json!({"roots": {}}));
+        assert_eq!(text_of(&echo(&mut b, "before")), "before");
+        server.expire_sessions();
+        // Several requests hit the 404 at once: one re-initialisation.
+        let ids: Vec<Value> = (0..5).map(|i| json!(format!("after-{i}"))).collect();
+        let msgs: Vec<Value> = ids
+            .iter()
+            .map(|id| {
+                json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                             "params": {"name": "echo", "arguments": {"text": id}}})
+            })
+            .collect();
+        b.send_many(&msgs);
+        for id in &ids {
+            let r = b.response(id);
+            assert_eq!(text_of(&r), id.as_str().unwrap(), "{r}");
+        }
+        assert!(
+            b.drain(Duration::from_millis(200)).is_empty(),
+            "the client saw the replayed initialize"
+        );
+        server.assert_no_violations();
+        let seen = server.seen();
+        assert_eq!(seen.initializes.len(), 2, "one replay for five 404s");
+        assert_eq!(seen.initializes[0]["params"], seen.initializes[1]["params"]);
+        assert_ne!(seen.initializes[0]["id"], seen.initializes[1]["id"]);
+        let inits = seen
+            .client_messages
+            .iter()
+            .filter(|m| m["method"] == "notifications/initialized")
+            .count();
+        assert_eq!(inits, 2, "the new session was told it is initialized");
+    }
+}
+
+#[test]
+fn an_http_500_or_a_malformed_body_becomes_a_json_rpc_error_and_the_bridge_goes_on() {
+    let server = FakeServer::start(Behavior::default());
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({}));
+    let r = b.request("tools/call", json!({"name": "fail500", "arguments": {}}));
+    assert_eq!(r["error"]["code"], -32000, "{r}");
+    assert_eq!(r["error"]["data"]["httpStatus"], 500);
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("HTTP 500") && msg.contains("internal kaboom"),
+        "{msg}"
+    );
+    let r = b.request("tools/call", json!({"name": "badjson", "arguments": {}}));
+    assert_eq!(r["error"]["code"], -32000, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"),
+        "{r}"
+    );
+    assert_eq!(text_of(&echo(&mut b, "still here")), "still here");
+}
+
+#[test]
+fn malformed_stdin_gets_parse_and_invalid_request_errors_and_the_bridge_goes_on() {
+    let server = FakeServer::start(Behavior::default());
+    let mut b = Bridge::start(&server.url);
+    b.send_raw("this is not json");
+    let r = b.recv_where("a parse error", |v| v.get("error").is_some());
+    assert_eq!(r["id"], Value::Null);
+    assert_eq!(r["error"]["code"], -32700);
+    b.send_raw(r#"{"jsonrpc":"2.0","id":5}"#.trim_end_matches('}'));
+    let r = b.recv_where("a parse error", |v| v.get("error").is_some());
+    assert_eq!(r["error"]["code"], -32700);
+    b.send_raw(r#"{"jsonrpc":"2.0","params":{}}"#);
+    let r = b.recv_where("an invalid request error", |v| v.get("error").is_some());
+    assert_eq!(r["error"]["code"], -32600);
+    b.send_raw(r#"{"jsonrpc":"2.0","id":3,"method":42}"#);
+    let r = b.recv_where("an invalid request error", |v| v.get("error").is_some());
+    assert_eq!(r["error"]["code"], -32600);
+    b.send_raw(r#""just a string""#);
+    let r = b.recv_where("an invalid request error", |v| v.get("error").is_some());
+    assert_eq!(r["error"]["code"], -32600);
+    b.send_raw("");
+    b.send_raw("   ");
+    b.initialize(json!({}));
+    assert_eq!(text_of(&echo(&mut b, "ok")), "ok");
+    server.assert_no_violations();
+}
+
+#[test]
+fn a_dropped_sse_stream_is_resumed_with_last_event_id_after_retry() {
+    let server = FakeServer::start(Behavior::default());
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({}));
+    b.send(&json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                   "params": {"name": "drop_resume", "arguments": {"text": "x"}, "_meta": {"progressToken": "p1"}}}));
+    let progress = b.method("notifications/progress");
+    assert_eq!(progress["params"]["progressToken"], "p1");
+    let r = b.response(&json!(7));
+    assert_eq!(text_of(&r), "resumed");
+    assert!(
+        b.drain(Duration::from_millis(200)).is_empty(),
+        "duplicates after resumption"
+    );
+    assert!(server.seen().gets >= 1, "resumed with a GET");
+    server.assert_no_violations();
+}
+
+#[test]
+fn server_killed_mid_stream_gives_errors_and_the_bridge_keeps_running() {
+    let mut server = FakeServer::start(Behavior::default());
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({}));
+    b.send(
+        &json!({"jsonrpc": "2.0", "id": "in-flight", "method": "tools/call",
+                   "params": {"name": "slow", "arguments": {"ms": 5000, "text": "never"}}}),
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    server.kill();
+    let r = b.response(&json!("in-flight"));
+    assert_eq!(r["error"]["code"], -32000, "{r}");
+    let r = b.request("ping", json!({}));
+    assert_eq!(r["error"]["code"], -32000, "{r}");
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("cannot reach the MCP server"), "{msg}");
+    // Still alive and answering.
+    let r = b.request("tools/list", json!({}));
+    assert_eq!(r["error"]["code"], -32000);
+    b.close_stdin();
+    let (status, took) = b.wait_exit(Duration::from_secs(3));
+    assert!(status.success());
+    assert!(took < Duration::from_secs(1), "exit took {took:?}");
+}
+
+#[test]
+fn stdin_closed_mid_request_deletes_the_session_and_exits_0_within_a_second() {
+    let server = FakeServer::start(Behavior::default());
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({}));
+    b.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                   "params": {"name": "hang", "arguments": {}}}));
+    std::thread::sleep(Duration::from_millis(100));
+    b.close_stdin();
+    let (status, took) = b.wait_exit(Duration::from_secs(5));
+    assert!(status.success(), "{status}");
+    assert!(took < Duration::from_secs(1), "exit took {took:?}");
+    assert_eq!(server.seen().deletes, vec![(Some("sess-1".into()), None)]);
+}
+
+#[test]
+fn sigterm_and_sigint_delete_the_session_and_exit_0() {
+    for sig in [libc::SIGTERM, libc::SIGINT] {
+        let server = FakeServer::start(Behavior::default());
+        let mut b = Bridge::start(&server.url);
+        b.initialize(json!({}));
+        b.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                       "params": {"name": "hang", "arguments": {}}}));
+        std::thread::sleep(Duration::from_millis(100));
+        b.signal(sig);
+        let (status, took) = b.wait_exit(Duration::from_secs(5));
+        assert!(status.success(), "signal {sig}: {status}");
+        assert!(took < Duration::from_secs(1), "exit took {took:?}");
+        assert_eq!(server.seen().deletes.len(), 1);
+    }
+}
+
+#[test]
+fn the_get_stream_carries_server_requests_and_the_clients_answers_go_back() {
+    let server = FakeServer::start(Behavior {
+        get_stream: true,
+        ..Behavior::default()
+    });
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({"sampling": {}}));
+    let note = b.method("notifications/message");
+    assert_eq!(note["params"]["data"], "from the GET stream");
+    let req = b.method("sampling/createMessage");
+    assert_eq!(req["id"], "srv-1");
+    b.send(&json!({"jsonrpc": "2.0", "id": "srv-1", "result": {
+        "role": "assistant", "content": {"type": "text", "text": "sampled"}, "model": "test"}}));
+    server.wait_for("the sampling answer", |s| {
+        s.client_messages
+            .iter()
+            .any(|m| m["id"] == "srv-1" && m["result"]["model"] == "test")
+    });
+    assert_eq!(text_of(&echo(&mut b, "and requests")), "and requests");
+    server.assert_no_violations();
+}
+
+#[test]
+fn a_405_get_stream_is_not_retried() {
+    let server = FakeServer::start(Behavior::default());
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({}));
+    echo(&mut b, "x");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.seen().gets, 1, "one GET, answered 405, then none");
+}
+
+#[test]
+fn falls_back_to_the_legacy_http_sse_transport() {
+    let server = FakeServer::start(Behavior {
+        legacy: true,
+        ..Behavior::default()
+    });
+    let mut b = Bridge::start(&server.url);
+    let init = b.initialize(json!({}));
+    assert_eq!(init["serverInfo"]["name"], "fake-legacy");
+    assert_eq!(text_of(&echo(&mut b, "over sse")), "over sse");
+    let ping = b.request("ping", json!({}));
+    assert!(ping.get("result").is_some());
+    let seen = server.seen();
+    assert_eq!(seen.initializes.len(), 1);
+    assert!(
+        seen.client_messages
+            .iter()
+            .any(|m| m["method"] == "notifications/initialized")
+    );
+    drop(seen);
+    server.assert_no_violations();
+}
+
+#[test]
+fn transport_sse_goes_straight_to_the_legacy_transport() {
+    let server = FakeServer::start(Behavior {
+        legacy: true,
+        ..Behavior::default()
+    });
+    let mut b = Bridge::start_with(
+        &server.url,
+        Options::default().arg("--transport").arg("sse"),
+    );
+    b.initialize(json!({}));
+    assert_eq!(text_of(&echo(&mut b, "direct")), "direct");
+    assert_eq!(server.seen().gets, 1);
+}
+
+#[test]
+fn header_values_expand_from_the_environment_and_are_never_logged() {
+    let server = FakeServer::start(Behavior {
+        api_key: Some(("x-api-key".into(), "k-SECRET-123".into())),
+        ..Behavior::default()
+    });
+    let mut b = Bridge::start_with(
+        &server.url,
+        Options::default()
+            .arg("--header")
+            .arg("X-Api-Key: ${TEST_BRIDGE_KEY}")
+            .env("TEST_BRIDGE_KEY", "k-SECRET-123")
+            .log("trace"),
+    );
+    b.initialize(json!({}));
+    assert_eq!(text_of(&echo(&mut b, "keyed")), "keyed");
+    b.close_stdin();
+    b.wait_exit(Duration::from_secs(3));
+    let stderr = b.stderr();
+    assert!(
+        !stderr.contains("k-SECRET-123"),
+        "a header value was logged:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("TRACE") || stderr.contains("DEBUG"),
+        "trace logging was on"
+    );
+}
+
+#[test]
+fn a_missing_header_variable_is_a_clear_usage_error() {
+    let out = std::process::Command::new(support::bridge::BIN)
+        .args([
+            "bridge",
+            "http://127.0.0.1:9/mcp",
+            "--header",
+            "X-Key: ${SURELY_NOT_SET_VAR}",
+        ])
+        .env("MCP_AUTH_HOME", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("SURELY_NOT_SET_VAR"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn the_stored_credential_is_attached_everywhere_and_the_session_is_audited() {
+    let server = FakeServer::start(Behavior {
+        bearer: true,
+        get_stream: true,
+        ..Behavior::default()
+    });
+    server.set_valid_tokens(&["at-stored-SECRET"]);
+    let home = tempfile::tempdir().unwrap();
+    support::seed_credential(
+        home.path(),
+        "fake",
+        &server.url,
+        &format!("{}/token", server.base),
+        "at-stored-SECRET",
+        None,
+    );
+    let mut b = Bridge::start_with(
+        &server.url,
+        Options::default().home(home.path()).log("trace"),
+    );
+    b.initialize(json!({}));
+    b.method("sampling/createMessage"); // the GET stream carried the bearer too
+    for i in 0..3 {
+        assert_eq!(text_of(&echo(&mut b, &format!("m{i}"))), format!("m{i}"));
+    }
+    b.close_stdin();
+    b.wait_exit(Duration::from_secs(3));
+    server.assert_no_violations();
+    {
+        let seen = server.seen();
+        assert!(
+            seen.bearers
+                .iter()
+                .all(|t| t.as_deref() == Some("at-stored-SECRET")),
+            "every request carried the bearer: {:?}",
+            seen.bearers
+        );
+        assert_eq!(
+            seen.deletes,
+            vec![(
+                Some("sess-1".into()),
+                Some("Bearer at-stored-SECRET".into())
+            )]
+        );
+    }
+    assert!(
+        !b.stderr().contains("at-stored-SECRET"),
+        "the token was logged"
+    );
+    let store = support::store(home.path());
+    let cred = store.db().get("fake").unwrap().unwrap();
+    assert!(cred.last_used_at.is_some());
+    let uses: Vec<_> = store
+        .db()
+        .events(Some("fake"), 10)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "use")
+        .collect();
+    assert_eq!(uses.len(), 1, "one audit row per session: {uses:?}");
+    let detail = uses[0].detail.clone().unwrap_or_default();
+    assert!(
+        detail.starts_with("bridge session: 4 requests, 5 messages"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_401_refreshes_once_for_many_requests_and_retries() {
+    let server = FakeServer::start(Behavior {
+        bearer: true,
+        ..Behavior::default()
+    });
+    server.set_valid_tokens(&[]); // the stored access token is refused
+    server.add_refresh_token("rt-1");
+    let home = tempfile::tempdir().unwrap();
+    support::seed_credential(
+        home.path(),
+        "fake",
+        &server.url,
+        &format!("{}/token", server.base),
+        "at-old",
+        Some("rt-1"),
+    );
+    let mut b = Bridge::start_with(&server.url, Options::default().home(home.path()));
+    b.initialize(json!({}));
+    assert_eq!(server.seen().refreshes, 1);
+    // The server stops accepting the refreshed token; 20 requests in flight
+    // all get 401 and share one refresh.
+    server.set_valid_tokens(&[]);
+    let msgs: Vec<Value> = (0..20)
+        .map(|i| {
+            json!({"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                        "params": {"name": "echo", "arguments": {"text": format!("r{i}")}}})
+        })
+        .collect();
+    b.send_many(&msgs);
+    for i in 0..20 {
+        let r = b.response(&json!(i));
+        assert_eq!(text_of(&r), format!("r{i}"), "{r}");
+    }
+    assert_eq!(server.seen().refreshes, 2, "one refresh for twenty 401s");
+    // The rotated refresh token was stored.
+    let tokens = support::store(home.path()).tokens("fake").unwrap().unwrap();
+    assert_eq!(tokens.refresh_token.unwrap().expose(), "rt-new-2");
+    server.assert_no_violations();
+}
+
+#[test]
+fn a_401_without_a_credential_and_no_login_is_a_clear_json_rpc_error() {
+    let server = FakeServer::start(Behavior {
+        bearer: true,
+        ..Behavior::default()
+    });
+    let mut b = Bridge::start_with(&server.url, Options::default().arg("--no-login"));
+    let id = json!(0);
+    b.send(&json!({"jsonrpc": "2.0", "id": id, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}));
+    let r = b.response(&id);
+    assert_eq!(r["error"]["code"], -32001, "{r}");
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("--no-login"), "{msg}");
+    assert_eq!(
+        r["error"]["data"]["hint"],
+        format!("mcp-auth login {}", server.url)
+    );
+    // The bridge keeps answering.
+    let r = b.request("ping", json!({}));
+    assert_eq!(r["error"]["code"], -32001);
+}
+
+#[test]
+fn protocol_2026_07_28_gets_method_and_name_headers_and_no_get_stream() {
+    let server = FakeServer::start(Behavior {
+        version: "2026-07-28",
+        ..Behavior::default()
+    });
+    let mut b = Bridge::start(&server.url);
+    let init = b.initialize(json!({}));
+    assert_eq!(init["protocolVersion"], "2026-07-28");
+    assert_eq!(text_of(&echo(&mut b, "new")), "new");
+    b.request("tools/list", json!({}));
+    std::thread::sleep(Duration::from_millis(200));
+    server.assert_no_violations();
+    assert_eq!(server.seen().gets, 0);
+}
+
+#[test]
+fn a_401_that_survives_the_refresh_is_an_authorization_error() {
+    let server = FakeServer::start(Behavior {
+        bearer: true,
+        ..Behavior::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    // No refresh token: the refused token cannot be renewed.
+    support::seed_credential(
+        home.path(),
+        "fake",
+        &server.url,
+        &format!("{}/token", server.base),
+        "at-x",
+        None,
+    );
+    let mut b = Bridge::start_with(&server.url, Options::default().home(home.path()));
+    let id = json!(0);
+    b.send(&json!({"jsonrpc": "2.0", "id": id, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}));
+    let r = b.response(&id);
+    assert_eq!(r["error"]["code"], -32001, "{r}");
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("'fake'") && msg.contains("mcp-auth login"),
+        "{msg}"
+    );
+    assert!(!b.stderr().contains("at-x"), "the token was logged");
+}
+
+#[test]
+fn stdin_and_stdout_as_files_use_the_thread_path_and_a_piped_request_still_gets_its_answer() {
+    let server = FakeServer::start(Behavior::default());
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let output = dir.path().join("out.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            "\n",
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"from a file"}}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let status = std::process::Command::new(support::bridge::BIN)
+        .args(["bridge", &server.url])
+        .env("MCP_AUTH_HOME", dir.path())
+        .env("MCP_AUTH_SECRET_STORE", "file")
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(std::fs::File::create(&output).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = std::fs::read_to_string(&output).unwrap();
+    let msgs: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(msgs.len(), 2, "{out}");
+    assert_eq!(msgs[0]["id"], 0);
+    assert_eq!(text_of(&msgs[1]), "from a file");
+    assert_eq!(server.seen().deletes.len(), 1);
+}
