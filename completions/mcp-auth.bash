@@ -213,7 +213,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__bridge)
-            opts="-H -h -V --name --header --no-login --transport --connect-timeout --log-level --log-file --help --version"
+            opts="-H -h -V --name --header --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --no-login --transport --connect-timeout --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,6 +228,34 @@ _mcp__auth() {
                     return 0
                     ;;
                 -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-secret-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-metadata-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grant)
+                    COMPREPLY=($(compgen -W "authorization-code client-credentials" -- "${cur}"))
+                    return 0
+                    ;;
+                --private-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signing-alg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -593,7 +621,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__login)
-            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --domain --tenant --device --paste --grant --private-key-file --signing-alg --port --no-browser --timeout --json --log-level --log-file --help --version"
+            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --domain --tenant --device --paste --port --no-browser --timeout --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,14 +647,6 @@ _mcp__auth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --domain)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --tenant)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --grant)
                     COMPREPLY=($(compgen -W "authorization-code client-credentials" -- "${cur}"))
                     return 0
@@ -636,6 +656,14 @@ _mcp__auth() {
                     return 0
                     ;;
                 --signing-alg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -43,12 +43,12 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l scope -d 'Sc
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-id -d 'OAuth client id (overrides the config)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-secret-env -d 'Read the client secret from this environment variable (secrets never go on the command line)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-metadata-url -d 'MCP servers: the URL of this client\'s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l domain -d 'Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l tenant -d 'Microsoft tenant: common, organizations, consumers or a tenant id [default: common]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l grant -d 'How to log in: authorization-code (a person, in a browser) or client-credentials (a machine: client id plus secret or private key, no browser)' -r -f -a "authorization-code\t''
 client-credentials\t''"
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l private-key-file -d 'private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the secret store for renewals' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l signing-alg -d 'Signing algorithm for --private-key-file: ES256, ES384, RS256, RS384, RS512 or PS256 [default: ES256/ES384 for EC keys, RS256 for RSA keys]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l domain -d 'Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l tenant -d 'Microsoft tenant: common, organizations, consumers or a tenant id [default: common]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l port -d 'Port for the 127.0.0.1 redirect listener [default: any free port]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l timeout -d 'How long to wait for the browser to come back [default: 5m]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
@@ -144,6 +144,14 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l name -d 'Use this saved credential [default: the one saved for URL, if any]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -s H -l header -d 'Add an HTTP header to every request, e.g. \'X-Api-Key: ${API_KEY}\'; repeat for several. ${VAR} is replaced by the environment variable VAR, so keys stay out of config files and process listings. Values are never logged. An Authorization header here replaces the bearer' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l scope -d 'Scope to request; repeat for several (replaces the provider\'s default scopes)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-id -d 'OAuth client id (overrides the config)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-secret-env -d 'Read the client secret from this environment variable (secrets never go on the command line)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-metadata-url -d 'MCP servers: the URL of this client\'s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l grant -d 'How to log in: authorization-code (a person, in a browser) or client-credentials (a machine: client id plus secret or private key, no browser)' -r -f -a "authorization-code\t''
+client-credentials\t''"
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l private-key-file -d 'private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the secret store for renewals' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l signing-alg -d 'Signing algorithm for --private-key-file: ES256, ES384, RS256, RS384, RS512 or PS256 [default: ES256/ES384 for EC keys, RS256 for RSA keys]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l transport -d 'Which HTTP transport to speak: auto tries Streamable HTTP and falls back to HTTP+SSE when the server refuses `initialize` with 400, 404 or 405' -r -f -a "auto\t''
 streamable-http\t''
 sse\t''"

@@ -140,22 +140,8 @@ pub struct LoginArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
-    /// Scope to request; repeat for several (replaces the provider's default scopes)
-    #[arg(long = "scope", value_name = "SCOPE")]
-    pub scopes: Vec<String>,
-
-    /// OAuth client id (overrides the config)
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
-
-    /// Read the client secret from this environment variable (secrets never go on the command line)
-    #[arg(long, value_name = "VAR")]
-    pub client_secret_env: Option<String>,
-
-    /// MCP servers: the URL of this client's Client ID Metadata Document, used as the client id
-    /// when the authorization server supports them [config: client_metadata_url]
-    #[arg(long, value_name = "URL")]
-    pub client_metadata_url: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
 
     /// Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)
     #[arg(long, value_name = "DOMAIN")]
@@ -174,21 +160,6 @@ pub struct LoginArgs {
     #[arg(long, conflicts_with = "no_browser")]
     pub paste: bool,
 
-    /// How to log in: authorization-code (a person, in a browser) or client-credentials (a
-    /// machine: client id plus secret or private key, no browser)
-    #[arg(long, value_enum, default_value_t = GrantArg::AuthorizationCode)]
-    pub grant: GrantArg,
-
-    /// private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the
-    /// secret store for renewals
-    #[arg(long, value_name = "PATH")]
-    pub private_key_file: Option<PathBuf>,
-
-    /// Signing algorithm for --private-key-file: ES256, ES384, RS256, RS384, RS512 or PS256
-    /// [default: ES256/ES384 for EC keys, RS256 for RSA keys]
-    #[arg(long, value_name = "ALG", requires = "private_key_file")]
-    pub signing_alg: Option<String>,
-
     /// Port for the 127.0.0.1 redirect listener [default: any free port]
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
@@ -206,8 +177,46 @@ pub struct LoginArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// How mcp-auth identifies itself to an authorization server and what it
+/// asks for; shared by `login` and by `bridge` (for its login on first use).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClientArgs {
+    /// Scope to request; repeat for several (replaces the provider's default scopes)
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+
+    /// OAuth client id (overrides the config)
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Read the client secret from this environment variable (secrets never go on the command line)
+    #[arg(long, value_name = "VAR")]
+    pub client_secret_env: Option<String>,
+
+    /// MCP servers: the URL of this client's Client ID Metadata Document, used as the client id
+    /// when the authorization server supports them [config: client_metadata_url]
+    #[arg(long, value_name = "URL")]
+    pub client_metadata_url: Option<String>,
+
+    /// How to log in: authorization-code (a person, in a browser) or client-credentials (a
+    /// machine: client id plus secret or private key, no browser)
+    #[arg(long, value_enum, default_value_t = GrantArg::AuthorizationCode)]
+    pub grant: GrantArg,
+
+    /// private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the
+    /// secret store for renewals
+    #[arg(long, value_name = "PATH")]
+    pub private_key_file: Option<PathBuf>,
+
+    /// Signing algorithm for --private-key-file: ES256, ES384, RS256, RS384, RS512 or PS256
+    /// [default: ES256/ES384 for EC keys, RS256 for RSA keys]
+    #[arg(long, value_name = "ALG", requires = "private_key_file")]
+    pub signing_alg: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum GrantArg {
+    #[default]
     AuthorizationCode,
     ClientCredentials,
 }
@@ -398,6 +407,10 @@ pub struct BridgeArgs {
     #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'")]
     pub headers: Vec<String>,
 
+    /// How the bridge identifies itself when it logs in on first use
+    #[command(flatten)]
+    pub client: ClientArgs,
+
     /// Never start a login: answer requests the server refuses with a
     /// JSON-RPC error that says which `mcp-auth login` to run
     #[arg(long)]
@@ -429,6 +442,7 @@ impl std::fmt::Debug for BridgeArgs {
             .field("no_login", &self.no_login)
             .field("transport", &self.transport)
             .field("connect_timeout", &self.connect_timeout)
+            .field("client", &self.client)
             .finish()
     }
 }

@@ -2,21 +2,29 @@
 //! remote MCP server with the bearer attached (see [`crate::mcp::bridge`]).
 //!
 //! This file turns arguments into settings: the URL, `--header` values
-//! (with `${VAR}` expanded), the transport, and the [`Authorizer`] that
-//! supplies the bearer.
+//! (with `${VAR}` and `{secret:NAME}` expanded), the transport, and the
+//! [`Authorizer`] that supplies the bearer and logs in on first use.
 
 use std::sync::Arc;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::cli::{BridgeArgs, BridgeTransport};
+use crate::cli::{BridgeArgs, BridgeTransport, GrantArg};
 use crate::commands::Context;
+use crate::commands::login::{mcp_options, private_key};
 use crate::config::parse_duration;
-use crate::credentials::validate_name;
+use crate::credentials::{Credentials, blocking, validate_name};
 use crate::error::{Error, Result};
-use crate::mcp::authorizer::{Authorizer, CredentialAuthorizer, LoginHook, NoAuth, StoreSource};
+use crate::mcp::auth::challenge;
+use crate::mcp::auth::login::{self as mcp_login, LoginOptions};
+use crate::mcp::authorizer::{
+    Authorizer, BoxFuture, CredentialAuthorizer, LoginHook, LoginRequest, NoAuth, StoreSource,
+};
 use crate::mcp::transport::{self, Mode};
 use crate::mcp::{bridge, canonical_server_url};
+use crate::model::Secret;
+use crate::output::Printer;
+use crate::store::Store;
 
 pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
     let server_url = canonical_server_url(&args.url)?;
@@ -25,7 +33,9 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
     if let Some(name) = &args.name {
         validate_name(name)?;
     }
-    let headers = parse_headers(&args.headers, |v| std::env::var(v).ok())?;
+    let headers = parse_headers(&expand_secrets(ctx, &args.headers)?, |v| {
+        std::env::var(v).ok()
+    })?;
     let connect_timeout = parse_duration(&args.connect_timeout)
         .map_err(|e| Error::Usage(format!("--connect-timeout {:?}: {e}", args.connect_timeout)))?;
     let auth: Arc<dyn Authorizer> = if headers.contains_key(reqwest::header::AUTHORIZATION) {
@@ -38,7 +48,7 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
             (None, "--no-login is set".to_string())
         } else {
             (
-                login_hook(ctx),
+                login_hook(ctx, args)?,
                 format!("run `mcp-auth login {server_url}` and restart the bridge"),
             )
         };
@@ -69,13 +79,94 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
     Ok(())
 }
 
-/// LOGIN HOOK (for the MCP-server login): the function the bridge calls when
-/// a 401 cannot be fixed by a refresh and no credential exists. It returns
-/// None until the MCP-server login (discovery, registration, browser) is
-/// wired in here; the bridge then answers such requests with a JSON-RPC
-/// error (-32001) naming the `mcp-auth login URL` to run.
-pub fn login_hook(_ctx: &Context) -> Option<Arc<dyn LoginHook>> {
-    None
+/// The bridge's login on first use: the same MCP authorization client as
+/// `mcp-auth login URL` (discovery, registration, browser, or the client
+/// credentials grant), printing only to stderr and never reading stdin,
+/// which belongs to the MCP client.
+struct BridgeLogin {
+    source: StoreSource,
+    options: LoginOptions,
+    grant: GrantArg,
+    private_key: Option<(Secret, Option<String>)>,
+}
+
+impl LoginHook for BridgeLogin {
+    fn login<'a>(&'a self, request: &'a LoginRequest) -> BoxFuture<'a, Result<String>> {
+        Box::pin(async move {
+            let src = self.source.clone();
+            let store = blocking(move || Store::open(&src.paths, &src.config, None)).await?;
+            let creds = Credentials::new(store);
+            let mut opts = self.options.clone();
+            opts.name = request.name.clone().or(opts.name);
+            if !request.scopes.is_empty() {
+                opts.scopes = request.scopes.clone();
+            }
+            let out = Printer::new();
+            out.info(&format!(
+                "mcp-auth: logging in to {} ({})",
+                request.server_url, request.reason
+            ));
+            let saved = match self.grant {
+                GrantArg::ClientCredentials => {
+                    mcp_login::client_credentials(
+                        &creds,
+                        &out,
+                        &request.server_url,
+                        &opts,
+                        self.private_key.clone(),
+                    )
+                    .await?
+                }
+                GrantArg::AuthorizationCode => {
+                    let challenge = challenge::bearer(request.www_authenticate.as_deref());
+                    mcp_login::login(&creds, &out, &request.server_url, challenge, &opts).await?
+                }
+            };
+            out.info(&format!("mcp-auth: logged in; saved as '{}'", saved.name));
+            Ok(saved.name)
+        })
+    }
+}
+
+pub fn login_hook(ctx: &Context, args: &BridgeArgs) -> Result<Option<Arc<dyn LoginHook>>> {
+    Ok(Some(Arc::new(BridgeLogin {
+        source: StoreSource {
+            paths: ctx.paths.clone(),
+            config: ctx.config.clone(),
+        },
+        options: mcp_options(ctx, &args.client)?,
+        grant: args.client.grant,
+        private_key: private_key(&args.client)?,
+    })))
+}
+
+/// Replaces every `{secret:NAME}` with the value stored by `mcp-auth
+/// secrets set NAME`; the store is opened only when a header asks.
+fn expand_secrets(ctx: &Context, raw: &[String]) -> Result<Vec<String>> {
+    if !raw.iter().any(|h| h.contains("{secret:")) {
+        return Ok(raw.to_vec());
+    }
+    let store = ctx.store()?;
+    raw.iter()
+        .map(|h| {
+            let mut out = String::with_capacity(h.len());
+            let mut rest = h.as_str();
+            while let Some(start) = rest.find("{secret:") {
+                out.push_str(&rest[..start]);
+                let after = &rest[start + "{secret:".len()..];
+                let Some(end) = after.find('}') else {
+                    return Err(Error::Usage(format!(
+                        "--header: `{{secret:` without a closing `}}` in {:?}",
+                        h.split_once(':').map_or(h.as_str(), |(n, _)| n)
+                    )));
+                };
+                out.push_str(store.user_secret(&after[..end])?.expose());
+                rest = &after[end + 1..];
+            }
+            out.push_str(rest);
+            Ok(out)
+        })
+        .collect()
 }
 
 /// Parses `--header 'Name: value'` arguments, expanding `${VAR}` from

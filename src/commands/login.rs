@@ -2,7 +2,7 @@
 //! redirect) or an MCP server (discovery, client registration, then the same
 //! flow), saved with the user's identity.
 
-use crate::cli::{GrantArg, LoginArgs};
+use crate::cli::{ClientArgs, GrantArg, LoginArgs};
 use crate::commands::Context;
 use crate::config::parse_duration;
 use crate::credentials::{NewCredential, blocking, validate_name};
@@ -19,7 +19,7 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
     if args.target.contains("://") {
         return mcp_server(ctx, args).await;
     }
-    if args.client_metadata_url.is_some() {
+    if args.client.client_metadata_url.is_some() {
         return Err(Error::Usage(
             "--client-metadata-url applies to MCP servers, not provider templates".into(),
         ));
@@ -28,9 +28,9 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
         &args.target,
         &ctx.config,
         &Overrides {
-            client_id: args.client_id.clone(),
-            client_secret_env: args.client_secret_env.clone(),
-            scopes: args.scopes.clone(),
+            client_id: args.client.client_id.clone(),
+            client_secret_env: args.client.client_secret_env.clone(),
+            scopes: args.client.scopes.clone(),
             domain: args.domain.clone(),
             tenant: args.tenant.clone(),
         },
@@ -51,7 +51,7 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
         ))
     })?;
     let client_secret = client_secret(ctx, &provider)?;
-    if args.grant == GrantArg::ClientCredentials {
+    if args.client.grant == GrantArg::ClientCredentials {
         if args.device || args.paste {
             return Err(Error::Usage(
                 "--device and --paste are for people; --grant client-credentials needs no login"
@@ -60,7 +60,7 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
         }
         return provider_machine(ctx, args, &provider, name, client_id, client_secret).await;
     }
-    if args.private_key_file.is_some() {
+    if args.client.private_key_file.is_some() {
         return Err(Error::Usage(
             "--private-key-file is for --grant client-credentials".into(),
         ));
@@ -169,7 +169,7 @@ async fn provider_machine(
     let auth = ClientAuth::machine(
         &client_id,
         client_secret,
-        private_key(args)?,
+        private_key(&args.client)?,
         &audience,
         None,
     )?;
@@ -219,13 +219,13 @@ async fn provider_machine(
 }
 
 /// The PEM key of `--private-key-file` (and `--signing-alg`), if given.
-fn private_key(args: &LoginArgs) -> Result<Option<(Secret, Option<String>)>> {
-    let Some(path) = &args.private_key_file else {
+pub fn private_key(client: &ClientArgs) -> Result<Option<(Secret, Option<String>)>> {
+    let Some(path) = &client.private_key_file else {
         return Ok(None);
     };
     let pem = std::fs::read_to_string(path)
         .map_err(|e| Error::io(format!("cannot read the private key {}", path.display()), e))?;
-    Ok(Some((Secret::new(pem), args.signing_alg.clone())))
+    Ok(Some((Secret::new(pem), client.signing_alg.clone())))
 }
 
 /// `login URL`: MCP authorization discovery, client registration, login.
@@ -237,32 +237,27 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
     }
     let opts = LoginOptions {
         name: args.name.clone(),
-        client_id: args.client_id.clone(),
-        client_secret: args
-            .client_secret_env
-            .as_deref()
-            .map(secret_from_env)
-            .transpose()?,
-        client_metadata_url: args
-            .client_metadata_url
-            .clone()
-            .or_else(|| ctx.config.client_metadata_url.clone()),
-        scopes: providers::split_scopes(&args.scopes),
         port: args.port,
         timeout: login_timeout(ctx, args)?,
-        browser: ctx.config.browser.clone(),
         no_browser: args.no_browser,
         paste: args.paste,
         device: args.device,
+        ..mcp_options(ctx, &args.client)?
     };
     check_secret_store(ctx).await?;
     let creds = ctx.credentials()?;
-    let saved = match args.grant {
+    let saved = match args.client.grant {
         GrantArg::ClientCredentials => {
-            mcp_login::client_credentials(&creds, &ctx.out, &args.target, &opts, private_key(args)?)
-                .await?
+            mcp_login::client_credentials(
+                &creds,
+                &ctx.out,
+                &args.target,
+                &opts,
+                private_key(&args.client)?,
+            )
+            .await?
         }
-        GrantArg::AuthorizationCode if args.private_key_file.is_some() => {
+        GrantArg::AuthorizationCode if args.client.private_key_file.is_some() => {
             return Err(Error::Usage(
                 "--private-key-file is for --grant client-credentials".into(),
             ));
@@ -273,6 +268,31 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
     };
     let title = saved.origin.label().to_string();
     report(ctx, &title, &saved, args.json)
+}
+
+/// What `--client-id`, `--scope` and friends mean for an MCP server login,
+/// with the config's defaults; shared with the bridge's login on first use.
+pub fn mcp_options(ctx: &Context, client: &ClientArgs) -> Result<LoginOptions> {
+    Ok(LoginOptions {
+        name: None,
+        client_id: client.client_id.clone(),
+        client_secret: client
+            .client_secret_env
+            .as_deref()
+            .map(secret_from_env)
+            .transpose()?,
+        client_metadata_url: client
+            .client_metadata_url
+            .clone()
+            .or_else(|| ctx.config.client_metadata_url.clone()),
+        scopes: providers::split_scopes(&client.scopes),
+        port: None,
+        timeout: ctx.config.login_timeout,
+        browser: ctx.config.browser.clone(),
+        no_browser: false,
+        paste: false,
+        device: false,
+    })
 }
 
 pub fn login_timeout(ctx: &Context, args: &LoginArgs) -> Result<std::time::Duration> {

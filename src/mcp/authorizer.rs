@@ -124,6 +124,9 @@ pub struct LoginRequest {
     pub www_authenticate: Option<String>,
     /// Why a login is needed, for the person.
     pub reason: String,
+    /// Scopes to ask for instead of the discovered ones (step-up: those
+    /// held plus those the server now requires).
+    pub scopes: Vec<String>,
 }
 
 /// Logs in to an MCP server (discovery, registration, browser) and saves the
@@ -246,6 +249,7 @@ impl CredentialAuthorizer {
         state: &mut State,
         challenge: &Challenge,
         reason: String,
+        scopes: Vec<String>,
     ) -> Result<Secret> {
         let Some(hook) = &self.login else {
             return Err(Error::NeedsLogin {
@@ -265,6 +269,7 @@ impl CredentialAuthorizer {
             name: self.explicit_name.clone().or_else(|| state.name.clone()),
             www_authenticate: challenge.www_authenticate.clone(),
             reason,
+            scopes,
         };
         tracing::info!(server = %self.server_url, "logging in to the server");
         let name = hook.login(&request).await?;
@@ -356,7 +361,66 @@ impl Authorizer for CredentialAuthorizer {
             } else {
                 "the server requires authorization and no credential is saved for it".to_string()
             };
-            self.login(&mut state, challenge, reason).await
+            self.login(&mut state, challenge, reason, Vec::new()).await
+        })
+    }
+
+    /// Step-up (MCP scope challenge handling): a 403 `insufficient_scope`
+    /// that asks for scopes the credential lacks leads to a new login for
+    /// the union of held and required scopes. A 403 for scopes the token
+    /// already has is passed through: asking again would not change it.
+    fn forbidden<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Option<Secret>>> {
+        Box::pin(async move {
+            let Some(bearer) =
+                super::auth::challenge::bearer(challenge.www_authenticate.as_deref())
+            else {
+                return Ok(None);
+            };
+            let required = bearer.scopes();
+            if !bearer.is_insufficient_scope() || required.is_empty() {
+                return Ok(None);
+            }
+            let mut state = self.state.lock().await;
+            // Another request stepped up meanwhile: try its token.
+            if let Some(current) = &state.current
+                && Some(current) != challenge.rejected.as_ref()
+            {
+                return Ok(Some(current.clone()));
+            }
+            let creds = self.credentials(&mut state).await?;
+            if state.name.is_none() {
+                state.name = self.find(creds.clone()).await?;
+            }
+            let held = match state.name.clone() {
+                Some(name) => {
+                    let store = creds.store().clone();
+                    blocking(move || store.db().get(&name))
+                        .await?
+                        .map(|c| c.scopes)
+                        .unwrap_or_default()
+                }
+                None => Vec::new(),
+            };
+            if required.iter().all(|r| held.contains(r)) {
+                tracing::info!(
+                    "the server refuses a token that has every scope it asks for; not asking again"
+                );
+                return Ok(None);
+            }
+            let mut union = held;
+            for r in required {
+                if !union.contains(&r) {
+                    union.push(r);
+                }
+            }
+            tracing::info!(scopes = %union.join(" "), "the server needs more scopes; logging in again");
+            let reason = format!(
+                "the server needs the scopes {}",
+                bearer.scope.as_deref().unwrap_or_default()
+            );
+            self.login(&mut state, challenge, reason, union)
+                .await
+                .map(Some)
         })
     }
 

@@ -74,6 +74,10 @@ pub enum Mode {
 }
 
 /// What the command decides; static for the session.
+/// Most authorization rounds one request may cause (MCP scope challenge
+/// handling: a bounded number of step-up attempts).
+const MAX_AUTH_ROUNDS: usize = 3;
+
 pub struct Config {
     pub url: Url,
     pub mode: Mode,
@@ -461,6 +465,9 @@ impl Upstream {
     ) -> Result<(), Failure> {
         self.prepare_auth().await?;
         let mut auth_retried = false;
+        // Authorization rounds (a 401's renewal, 403 step-ups) for this one
+        // request: a server that keeps asking for more is not asked forever.
+        let mut auth_rounds = 0;
         let mut reinit_retried = false;
         let mut legacy_tried = false;
         loop {
@@ -480,11 +487,12 @@ impl Upstream {
             match status {
                 StatusCode::UNAUTHORIZED if !auth_retried => {
                     auth_retried = true;
+                    auth_rounds += 1;
                     self.reauthorize(&snap, resp.headers(), msg.method.as_deref())
                         .await?;
                 }
-                StatusCode::FORBIDDEN if !auth_retried => {
-                    auth_retried = true;
+                StatusCode::FORBIDDEN if auth_rounds < MAX_AUTH_ROUNDS => {
+                    auth_rounds += 1;
                     let challenge = challenge(403, &snap, resp.headers(), msg.method.as_deref());
                     match self.auth.forbidden(&challenge).await? {
                         Some(secret) => self.set_bearer(secret)?,
