@@ -408,6 +408,57 @@ fn header_values_expand_from_the_environment_and_are_never_logged() {
 }
 
 #[test]
+fn header_values_come_from_stored_secrets() {
+    let server = FakeServer::start(Behavior {
+        api_key: Some(("x-api-key".into(), "k-STORED-456".into())),
+        ..Behavior::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let mut set = std::process::Command::new(support::bridge::BIN)
+        .args(["secrets", "set", "svc-key"])
+        .env("MCP_AUTH_HOME", home.path())
+        .env("MCP_AUTH_SECRET_STORE", "file")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    set.stdin
+        .take()
+        .unwrap()
+        .write_all(b"k-STORED-456\n")
+        .unwrap();
+    assert!(set.wait().unwrap().success());
+    let mut b = Bridge::start_with(
+        &server.url,
+        Options::default()
+            .home(home.path())
+            .arg("--header")
+            .arg("X-Api-Key: {secret:svc-key}")
+            .log("trace"),
+    );
+    b.initialize(json!({}));
+    assert_eq!(text_of(&echo(&mut b, "keyed")), "keyed");
+    b.close_stdin();
+    b.wait_exit(Duration::from_secs(3));
+    assert!(!b.stderr().contains("k-STORED-456"), "{}", b.stderr());
+
+    // An unknown secret is a usage error before anything is sent.
+    let out = std::process::Command::new(support::bridge::BIN)
+        .args([
+            "bridge",
+            &server.url,
+            "--header",
+            "X-Api-Key: {secret:nope}",
+        ])
+        .env("MCP_AUTH_HOME", home.path())
+        .env("MCP_AUTH_SECRET_STORE", "file")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no secret named 'nope'"));
+}
+
+#[test]
 fn a_missing_header_variable_is_a_clear_usage_error() {
     let out = std::process::Command::new(support::bridge::BIN)
         .args([

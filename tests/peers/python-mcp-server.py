@@ -44,7 +44,13 @@ class Introspection:
 server = MCPServer(
     "python-peer",
     token_verifier=Introspection(),
-    auth=AuthSettings(issuer_url=ISSUER, resource_server_url=RESOURCE, required_scopes=["api"]),
+    auth=AuthSettings(
+        issuer_url=ISSUER,
+        resource_server_url=RESOURCE,
+        required_scopes=["api"],
+        # Refuse tokens issued for any other resource (RFC 8707 audience).
+        validate_token_resource=True,
+    ),
 )
 
 

@@ -158,6 +158,10 @@ pub struct Peer {
 }
 
 impl Peer {
+    pub fn from_child(child: Child, port: u16, url: String) -> Peer {
+        Peer { child, port, url }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -170,11 +174,13 @@ impl Drop for Peer {
     }
 }
 
-/// Starts a process that prints `listening <url>` when ready.
+/// Starts a process that prints `listening <url>` when ready. Its stderr
+/// goes to a file that is shown if it fails to start.
 pub fn start_command(what: &str, mut cmd: Command) -> Peer {
+    let log = tempfile::tempfile().expect("a log file for the peer");
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::from(log.try_clone().expect("clone the log file")));
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
@@ -196,7 +202,7 @@ pub fn start_command(what: &str, mut cmd: Command) -> Peer {
             break url;
         }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited early with {status}");
+            panic!("{what} exited early with {status}: {}", read_log(&log));
         }
         assert!(
             Instant::now() < deadline,
@@ -210,10 +216,27 @@ pub fn start_command(what: &str, mut cmd: Command) -> Peer {
     let mut peer = Peer { child, port, url };
     if port != 0 {
         // "listening" may be printed just before the socket accepts.
-        wait_listening(port, &mut peer.child, Duration::from_secs(30), None)
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        wait_listening(
+            port,
+            &mut peer.child,
+            Duration::from_secs(30),
+            log.try_clone().ok(),
+        )
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
     }
     peer
+}
+
+fn read_log(log: &std::fs::File) -> String {
+    use std::io::Seek;
+    let mut f = match log.try_clone() {
+        Ok(f) => f,
+        Err(_) => return String::new(),
+    };
+    let mut text = String::new();
+    let _ = f.seek(std::io::SeekFrom::Start(0));
+    let _ = f.read_to_string(&mut text);
+    text
 }
 
 /// Starts a Node script from tests/peers (on Node 22) that prints
