@@ -12,7 +12,7 @@ use crate::model::{AuthMethod, Credential, GrantKind, Origin, Secret, now, relat
 use crate::oauth::device::{self, DeviceGrant};
 use crate::oauth::flow::{self, CodeFlow, Presenter};
 use crate::oauth::loopback::Loopback;
-use crate::oauth::{ClientAuth, Extras, identity, token};
+use crate::oauth::{ClientAuth, Extras, Tokens, identity, token};
 use crate::providers::{self, Overrides, Provider, SecretSource};
 
 pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
@@ -132,24 +132,45 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
     let who = identity::identify(&tokens, provider.userinfo_url.as_deref()).await;
     let saved = ctx
         .credentials()?
-        .save_login(NewCredential {
+        .save_login(provider_credential(
+            &provider,
             name,
-            origin: Origin::Provider {
-                provider: provider.name.clone(),
-            },
-            issuer: provider.issuer.clone(),
-            resource: None,
-            token_url: provider.token_url.clone(),
-            revocation_url: provider.revocation_url.clone(),
             auth,
             grant,
-            requested_scopes: provider.scopes.clone(),
-            identity: who,
+            who,
             tokens,
-            token_params: Vec::new(),
-        })
+            Vec::new(),
+        ))
         .await?;
     report(ctx, &title, &saved, args.json)
+}
+
+/// What a provider login saves.
+fn provider_credential(
+    provider: &Provider,
+    name: String,
+    auth: ClientAuth,
+    grant: GrantKind,
+    identity: identity::Identity,
+    tokens: Tokens,
+    token_params: Vec<(String, String)>,
+) -> NewCredential {
+    NewCredential {
+        name,
+        origin: Origin::Provider {
+            provider: provider.name.clone(),
+        },
+        issuer: provider.issuer.clone(),
+        resource: None,
+        token_url: provider.token_url.clone(),
+        revocation_url: provider.revocation_url.clone(),
+        auth,
+        grant,
+        requested_scopes: provider.scopes.clone(),
+        identity,
+        tokens,
+        token_params,
+    }
 }
 
 /// A provider's client credentials grant: no browser, a token for the
@@ -195,25 +216,18 @@ async fn provider_machine(
     spinner.finish();
     let saved = ctx
         .credentials()?
-        .save_login(NewCredential {
+        .save_login(provider_credential(
+            provider,
             name,
-            origin: Origin::Provider {
-                provider: provider.name.clone(),
-            },
-            issuer: provider.issuer.clone(),
-            resource: None,
-            token_url: provider.token_url.clone(),
-            revocation_url: provider.revocation_url.clone(),
-            identity: identity::Identity {
+            auth,
+            GrantKind::ClientCredentials,
+            identity::Identity {
                 username: Some(client_id),
                 ..Default::default()
             },
-            auth,
-            grant: GrantKind::ClientCredentials,
-            requested_scopes: provider.scopes.clone(),
             tokens,
-            token_params: params,
-        })
+            params,
+        ))
         .await?;
     report(ctx, &provider_title(provider), &saved, args.json)
 }

@@ -182,22 +182,15 @@ pub async fn login(
         };
         let who = identity::identify(&tokens, found.auth_server.userinfo_endpoint.as_deref()).await;
         return creds
-            .save_login(NewCredential {
+            .save_login(credential(
+                &found,
                 name,
-                origin: Origin::McpServer {
-                    server_url: found.server_url.clone(),
-                },
-                issuer: Some(found.issuer.clone()),
-                resource: Some(found.resource.clone()),
-                token_url: found.token_endpoint()?.to_string(),
-                revocation_url: found.auth_server.revocation_endpoint.clone(),
                 auth,
-                grant: GrantKind::AuthorizationCode,
-                requested_scopes: scopes,
-                identity: who,
+                GrantKind::AuthorizationCode,
+                scopes,
+                who,
                 tokens,
-                token_params: Vec::new(),
-            })
+            )?)
             .await;
     }
 }
@@ -273,22 +266,15 @@ async fn device_login(
     .await?;
     let who = identity::identify(&tokens, found.auth_server.userinfo_endpoint.as_deref()).await;
     creds
-        .save_login(NewCredential {
+        .save_login(credential(
+            &found,
             name,
-            origin: Origin::McpServer {
-                server_url: found.server_url.clone(),
-            },
-            issuer: Some(found.issuer.clone()),
-            resource: Some(found.resource.clone()),
-            token_url: found.token_endpoint()?.to_string(),
-            revocation_url: found.auth_server.revocation_endpoint.clone(),
             auth,
-            grant: GrantKind::DeviceCode,
-            requested_scopes: scopes,
-            identity: who,
+            GrantKind::DeviceCode,
+            scopes,
+            who,
             tokens,
-            token_params: Vec::new(),
-        })
+        )?)
         .await
 }
 
@@ -350,26 +336,48 @@ pub async fn client_credentials(
     .await?;
     spinner.finish();
     creds
-        .save_login(NewCredential {
+        .save_login(credential(
+            &found,
             name,
-            origin: Origin::McpServer {
-                server_url: found.server_url.clone(),
-            },
-            issuer: Some(found.issuer.clone()),
-            resource: Some(found.resource.clone()),
-            token_url: found.token_endpoint()?.to_string(),
-            revocation_url: found.auth_server.revocation_endpoint.clone(),
-            identity: crate::oauth::identity::Identity {
+            auth,
+            GrantKind::ClientCredentials,
+            scopes,
+            crate::oauth::identity::Identity {
                 username: Some(client_id),
                 ..Default::default()
             },
-            auth,
-            grant: GrantKind::ClientCredentials,
-            requested_scopes: scopes,
             tokens,
-            token_params: Vec::new(),
-        })
+        )?)
         .await
+}
+
+/// What a login to the server found saves: the credential is for the
+/// server (its canonical URL and resource), at its authorization server.
+fn credential(
+    found: &Discovery,
+    name: String,
+    auth: ClientAuth,
+    grant: GrantKind,
+    requested_scopes: Vec<String>,
+    identity: crate::oauth::identity::Identity,
+    tokens: crate::oauth::Tokens,
+) -> Result<NewCredential> {
+    Ok(NewCredential {
+        name,
+        origin: Origin::McpServer {
+            server_url: found.server_url.clone(),
+        },
+        issuer: Some(found.issuer.clone()),
+        resource: Some(found.resource.clone()),
+        token_url: found.token_endpoint()?.to_string(),
+        revocation_url: found.auth_server.revocation_endpoint.clone(),
+        auth,
+        grant,
+        requested_scopes,
+        identity,
+        tokens,
+        token_params: Vec::new(),
+    })
 }
 
 /// Picks the client identity in the specification's order and binds the
