@@ -244,6 +244,14 @@ impl CredentialAuthorizer {
         }
     }
 
+    /// The store and the name of the credential this session uses, once
+    /// both are known.
+    async fn in_use(&self) -> Option<(Store, String)> {
+        let state = self.state.lock().await;
+        let creds = state.credentials.as_ref()?;
+        Some((creds.store().clone(), state.name.clone()?))
+    }
+
     async fn login(
         &self,
         state: &mut State,
@@ -429,12 +437,9 @@ impl Authorizer for CredentialAuthorizer {
             if self.used.swap(true, Ordering::Relaxed) {
                 return;
             }
-            let state = self.state.lock().await;
-            let (Some(creds), Some(name)) = (state.credentials.clone(), state.name.clone()) else {
+            let Some((store, name)) = self.in_use().await else {
                 return;
             };
-            drop(state);
-            let store = creds.store().clone();
             if let Err(e) = blocking(move || store.db().touch_used(&name, now())).await {
                 tracing::warn!(error = %e, "cannot record the credential's use");
             }
@@ -446,12 +451,9 @@ impl Authorizer for CredentialAuthorizer {
             if !self.used.load(Ordering::Relaxed) {
                 return;
             }
-            let state = self.state.lock().await;
-            let (Some(creds), Some(name)) = (state.credentials.clone(), state.name.clone()) else {
+            let Some((store, name)) = self.in_use().await else {
                 return;
             };
-            drop(state);
-            let store = creds.store().clone();
             let detail = format!(
                 "bridge session: {} requests, {} messages, {} failed",
                 stats.requests, stats.messages, stats.failed

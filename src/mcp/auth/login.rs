@@ -267,7 +267,7 @@ async fn device_login(
     let who = identity::identify(&tokens, found.auth_server.userinfo_endpoint.as_deref()).await;
     creds
         .save_login(credential(
-            &found,
+            found,
             name,
             auth,
             GrantKind::DeviceCode,
