@@ -252,6 +252,18 @@ impl CredentialAuthorizer {
         Some((creds.store().clone(), state.name.clone()?))
     }
 
+    /// The error that tells the person which login to run.
+    fn needs_login(&self, name: Option<String>, reason: String) -> Error {
+        Error::NeedsLogin {
+            login_hint: match &name {
+                Some(n) => format!("{} --name {n}", self.server_url),
+                None => self.server_url.clone(),
+            },
+            name: name.unwrap_or_else(|| self.server_url.clone()),
+            reason,
+        }
+    }
+
     async fn login(
         &self,
         state: &mut State,
@@ -259,28 +271,27 @@ impl CredentialAuthorizer {
         reason: String,
         scopes: Vec<String>,
     ) -> Result<Secret> {
+        let name = self.explicit_name.clone().or_else(|| state.name.clone());
         let Some(hook) = &self.login else {
-            return Err(Error::NeedsLogin {
-                name: state
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| self.server_url.clone()),
-                reason: format!("{reason}; {}", self.no_login_reason),
-                login_hint: match &self.explicit_name {
-                    Some(n) => format!("{} --name {n}", self.server_url),
-                    None => self.server_url.clone(),
-                },
-            });
+            return Err(self.needs_login(name, format!("{reason}; {}", self.no_login_reason)));
         };
         let request = LoginRequest {
             server_url: self.server_url.clone(),
-            name: self.explicit_name.clone().or_else(|| state.name.clone()),
+            name,
             www_authenticate: challenge.www_authenticate.clone(),
             reason,
             scopes,
         };
         tracing::info!(server = %self.server_url, "logging in to the server");
-        let name = hook.login(&request).await?;
+        // A failed login leaves the request needing one: say so, with why.
+        let name = match hook.login(&request).await {
+            Ok(name) => name,
+            Err(e @ (Error::NeedsLogin { .. } | Error::Interrupted)) => return Err(e),
+            Err(e) => {
+                let reason = format!("{}; logging in failed: {e}", request.reason);
+                return Err(self.needs_login(request.name, reason));
+            }
+        };
         let creds = self.credentials(state).await?;
         let token = creds.valid_token(&name, MIN_VALID).await?;
         state.name = Some(name);
