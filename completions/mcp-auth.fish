@@ -44,9 +44,13 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-id -d
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-secret-env -d 'Read the client secret from this environment variable (secrets never go on the command line)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-metadata-url -d 'MCP servers: the URL of this client\'s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l grant -d 'How to log in: authorization-code (a person, in a browser) or client-credentials (a machine: client id plus secret or private key, no browser)' -r -f -a "authorization-code\t''
-client-credentials\t''"
+client-credentials\t''
+cross-app\t'Enterprise-managed cross-app access (SEP-990): an ID token from the organisation\'s IdP, exchanged for an ID-JAG, then the JWT bearer grant'"
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l private-key-file -d 'private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the secret store for renewals' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l signing-alg -d 'Signing algorithm for --private-key-file: ES256, ES384, RS256, RS384, RS512 or PS256 [default: ES256/ES384 for EC keys, RS256 for RSA keys]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l idp-token-url -d 'Cross-app access: the enterprise identity provider\'s token endpoint, where the person\'s ID token is exchanged for an ID-JAG (RFC 8693)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l idp-client-id -d 'Cross-app access: this client\'s id at the identity provider' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l id-token-env -d 'Cross-app access: read the person\'s ID token from this environment variable' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l domain -d 'Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l tenant -d 'Microsoft tenant: common, organizations, consumers or a tenant id [default: common]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l port -d 'Port for the 127.0.0.1 redirect listener [default: any free port]' -r
@@ -149,9 +153,13 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-id -
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-secret-env -d 'Read the client secret from this environment variable (secrets never go on the command line)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-metadata-url -d 'MCP servers: the URL of this client\'s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l grant -d 'How to log in: authorization-code (a person, in a browser) or client-credentials (a machine: client id plus secret or private key, no browser)' -r -f -a "authorization-code\t''
-client-credentials\t''"
+client-credentials\t''
+cross-app\t'Enterprise-managed cross-app access (SEP-990): an ID token from the organisation\'s IdP, exchanged for an ID-JAG, then the JWT bearer grant'"
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l private-key-file -d 'private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the secret store for renewals' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l signing-alg -d 'Signing algorithm for --private-key-file: ES256, ES384, RS256, RS384, RS512 or PS256 [default: ES256/ES384 for EC keys, RS256 for RSA keys]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l idp-token-url -d 'Cross-app access: the enterprise identity provider\'s token endpoint, where the person\'s ID token is exchanged for an ID-JAG (RFC 8693)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l idp-client-id -d 'Cross-app access: this client\'s id at the identity provider' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l id-token-env -d 'Cross-app access: read the person\'s ID token from this environment variable' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l transport -d 'Which HTTP transport to speak: auto tries Streamable HTTP and falls back to HTTP+SSE when the server refuses `initialize` with 400, 404 or 405' -r -f -a "auto\t''
 streamable-http\t''
 sse\t''"

@@ -212,6 +212,19 @@ pub struct ClientArgs {
     /// [default: ES256/ES384 for EC keys, RS256 for RSA keys]
     #[arg(long, value_name = "ALG", requires = "private_key_file")]
     pub signing_alg: Option<String>,
+
+    /// Cross-app access: the enterprise identity provider's token endpoint, where the
+    /// person's ID token is exchanged for an ID-JAG (RFC 8693)
+    #[arg(long, value_name = "URL")]
+    pub idp_token_url: Option<String>,
+
+    /// Cross-app access: this client's id at the identity provider
+    #[arg(long, value_name = "ID")]
+    pub idp_client_id: Option<String>,
+
+    /// Cross-app access: read the person's ID token from this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub id_token_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -219,6 +232,9 @@ pub enum GrantArg {
     #[default]
     AuthorizationCode,
     ClientCredentials,
+    /// Enterprise-managed cross-app access (SEP-990): an ID token from the organisation's
+    /// IdP, exchanged for an ID-JAG, then the JWT bearer grant
+    CrossApp,
 }
 
 #[derive(Debug, Clone, Args)]

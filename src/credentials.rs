@@ -137,6 +137,7 @@ impl Credentials {
                 client_secret: n.auth.client_secret,
                 access_expires_at: n.tokens.access_expires_at,
                 token_params: n.token_params,
+                idp: n.idp,
             };
             store.save_login(&cred, &set)?;
             let detail = format!("{} via {}", cred.origin.label(), cred.grant.as_str());
@@ -208,6 +209,9 @@ impl Credentials {
             (Some(rt), _) => {
                 oauth::token::refresh(&cred.token_url, &auth, rt, &extras, started).await
             }
+            (None, GrantKind::CrossApp) if tokens.idp.is_some() => {
+                cross_app(&cred, &tokens, &auth, &extras, started).await
+            }
             (None, GrantKind::ClientCredentials) => {
                 oauth::token::client_credentials(
                     &cred.token_url,
@@ -262,6 +266,7 @@ impl Credentials {
             access_expires_at: new.access_expires_at,
             client_assertion_alg: old.client_assertion_alg,
             token_params: old.token_params,
+            idp: old.idp,
         };
         let update = RefreshUpdate {
             access_expires_at: set.access_expires_at,
@@ -357,6 +362,38 @@ pub struct NewCredential {
     pub tokens: Tokens,
     /// Parameters every later token request must carry again.
     pub token_params: Vec<(String, String)>,
+    /// Cross-app access: what renews the grant.
+    pub idp: Option<crate::model::IdpExchange>,
+}
+
+/// Renews a cross-app access grant: a new ID-JAG from the IdP for the
+/// stored ID token, then the JWT bearer grant.
+async fn cross_app(
+    cred: &Credential,
+    tokens: &TokenSet,
+    auth: &ClientAuth,
+    extras: &Extras,
+    now: Timestamp,
+) -> Result<Tokens> {
+    let Some(idp) = &tokens.idp else {
+        return Err(Error::Other("no IdP exchange stored".into()));
+    };
+    let audience = cred
+        .issuer
+        .clone()
+        .unwrap_or_else(|| cred.token_url.clone());
+    let resource = cred.resource.clone().unwrap_or_default();
+    let jag = oauth::token::exchange_for_id_jag(
+        &idp.token_url,
+        &ClientAuth::public(idp.client_id.clone()),
+        &idp.id_token,
+        &audience,
+        &resource,
+        &cred.scopes,
+        now,
+    )
+    .await?;
+    oauth::token::jwt_bearer(&cred.token_url, auth, &jag, &cred.scopes, extras, now).await
 }
 
 /// How a stored credential authenticates its client at the token and
@@ -501,6 +538,7 @@ mod tests {
             access_expires_at: exp,
             client_assertion_alg: None,
             token_params: Vec::new(),
+            idp: None,
         };
         assert!(is_fresh(&t(None), Duration::from_secs(60), 0));
         assert!(is_fresh(&t(Some(100)), Duration::from_secs(60), 0));

@@ -50,6 +50,9 @@ pub enum GrantKind {
     AuthorizationCode,
     DeviceCode,
     ClientCredentials,
+    /// Enterprise-managed cross-app access: an ID token from the
+    /// organisation's IdP exchanged for an ID-JAG, then a JWT bearer grant.
+    CrossApp,
 }
 
 impl GrantKind {
@@ -58,6 +61,7 @@ impl GrantKind {
             GrantKind::AuthorizationCode => "authorization_code",
             GrantKind::DeviceCode => "device_code",
             GrantKind::ClientCredentials => "client_credentials",
+            GrantKind::CrossApp => "cross_app",
         }
     }
 
@@ -66,6 +70,7 @@ impl GrantKind {
             "authorization_code" => GrantKind::AuthorizationCode,
             "device_code" => GrantKind::DeviceCode,
             "client_credentials" => GrantKind::ClientCredentials,
+            "cross_app" => GrantKind::CrossApp,
             _ => return None,
         })
     }
@@ -229,7 +234,11 @@ impl Credential {
     /// True when the credential can get a new access token without a person:
     /// a refresh token, or a client credentials grant (re-minted).
     pub fn renewable(&self) -> bool {
-        self.has_refresh_token || self.grant == GrantKind::ClientCredentials
+        self.has_refresh_token
+            || matches!(
+                self.grant,
+                GrantKind::ClientCredentials | GrantKind::CrossApp
+            )
     }
 
     pub fn health(&self, now: Timestamp) -> Health {
@@ -336,6 +345,18 @@ pub struct TokenSet {
     /// carries (Auth0's `audience` for a machine client, say).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub token_params: Vec<(String, String)>,
+    /// Cross-app access: how to get a new ID-JAG from the IdP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<IdpExchange>,
+}
+
+/// What cross-app access needs to renew: the IdP's token endpoint, this
+/// client's id there, and the person's ID token (redacted in `Debug`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdpExchange {
+    pub token_url: String,
+    pub client_id: String,
+    pub id_token: Secret,
 }
 
 impl fmt::Debug for TokenSet {
@@ -354,6 +375,7 @@ impl fmt::Debug for TokenSet {
             )
             .field("access_expires_at", &self.access_expires_at)
             .field("client_assertion_alg", &self.client_assertion_alg)
+            .field("idp", &self.idp.as_ref().map(|i| &i.token_url))
             .finish()
     }
 }
@@ -501,6 +523,7 @@ mod tests {
             access_expires_at: None,
             client_assertion_alg: None,
             token_params: Vec::new(),
+            idp: None,
         };
         let s = format!("{t:?} {:?}", Secret::new("x-SECRET"));
         assert!(!s.contains("SECRET"), "{s}");

@@ -19,11 +19,7 @@ use support::home::BIN;
 use support::peers;
 
 /// Scenarios known not to pass, and why. Keep this empty.
-const EXPECTED_FAILURES: &[(&str, &str)] = &[(
-    "auth/cross-app-access-complete-flow",
-    "the enterprise-managed cross-app access flow (RFC 8693 token exchange for an ID-JAG, \
-     then the RFC 7523 JWT bearer grant) is not implemented; the issue lists it as a stretch goal",
-)];
+const EXPECTED_FAILURES: &[(&str, &str)] = &[];
 
 /// Runs the runner with `selector` (`--suite x` or `--scenario y`) and
 /// returns each scenario's failed or warned checks.

@@ -117,6 +117,9 @@ impl LoginHook for BridgeLogin {
                     )
                     .await?
                 }
+                GrantArg::CrossApp => {
+                    mcp_login::cross_app(&creds, &out, &request.server_url, &opts).await?
+                }
                 GrantArg::AuthorizationCode => {
                     let challenge = challenge::bearer(request.www_authenticate.as_deref());
                     mcp_login::login(&creds, &out, &request.server_url, challenge, &opts).await?

@@ -8,7 +8,7 @@ use crate::config::parse_duration;
 use crate::credentials::{NewCredential, blocking, validate_name};
 use crate::error::{Error, Result};
 use crate::mcp::auth::login::{self as mcp_login, LoginOptions};
-use crate::model::{AuthMethod, Credential, GrantKind, Origin, Secret, now, relative};
+use crate::model::{AuthMethod, Credential, GrantKind, IdpExchange, Origin, Secret, now, relative};
 use crate::oauth::device::{self, DeviceGrant};
 use crate::oauth::flow::{self, CodeFlow, Presenter};
 use crate::oauth::loopback::Loopback;
@@ -170,6 +170,7 @@ fn provider_credential(
         identity,
         tokens,
         token_params,
+        idp: None,
     }
 }
 
@@ -271,6 +272,7 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
             )
             .await?
         }
+        GrantArg::CrossApp => mcp_login::cross_app(&creds, &ctx.out, &args.target, &opts).await?,
         GrantArg::AuthorizationCode if args.client.private_key_file.is_some() => {
             return Err(Error::Usage(
                 "--private-key-file is for --grant client-credentials".into(),
@@ -306,6 +308,20 @@ pub fn mcp_options(ctx: &Context, client: &ClientArgs) -> Result<LoginOptions> {
         no_browser: false,
         paste: false,
         device: false,
+        idp: match client.grant {
+            GrantArg::CrossApp => Some(IdpExchange {
+                token_url: client.idp_token_url.clone().ok_or_else(|| {
+                    Error::Usage("--grant cross-app needs --idp-token-url".into())
+                })?,
+                client_id: client.idp_client_id.clone().ok_or_else(|| {
+                    Error::Usage("--grant cross-app needs --idp-client-id".into())
+                })?,
+                id_token: secret_from_env(client.id_token_env.as_deref().ok_or_else(|| {
+                    Error::Usage("--grant cross-app needs --id-token-env".into())
+                })?)?,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -358,7 +374,7 @@ pub fn secret_from_env(var: &str) -> Result<Secret> {
     match std::env::var(var) {
         Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
         _ => Err(Error::Usage(format!(
-            "the client secret should come from ${var}, which is not set"
+            "${var} should hold the secret, but it is not set"
         ))),
     }
 }

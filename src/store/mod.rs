@@ -338,6 +338,7 @@ mod tests {
             access_expires_at: Some(1000),
             client_assertion_alg: None,
             token_params: Vec::new(),
+            idp: None,
         }
     }
 

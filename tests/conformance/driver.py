@@ -57,6 +57,14 @@ def bridge_command(url, home):
             args += ["--signing-alg", context["signing_algorithm"]]
     if scenario.startswith("auth/client-credentials"):
         args += ["--grant", "client-credentials"]
+    if "idp_id_token" in context:
+        env["CONFORMANCE_ID_TOKEN"] = context["idp_id_token"]
+        args += [
+            "--grant", "cross-app",
+            "--idp-token-url", context["idp_token_endpoint"],
+            "--idp-client-id", context["idp_client_id"],
+            "--id-token-env", "CONFORMANCE_ID_TOKEN",
+        ]
     return args, env
 
 

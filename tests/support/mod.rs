@@ -78,6 +78,7 @@ pub fn seed_credential(
         access_expires_at: Some(at + 3600),
         client_assertion_alg: None,
         token_params: Vec::new(),
+        idp: None,
     };
     store(home)
         .save_login(&cred, &tokens)

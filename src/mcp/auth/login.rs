@@ -10,7 +10,7 @@ use super::challenge::{self, BearerChallenge};
 use super::discovery::{self, Discovery, PROTOCOL_VERSION, Source};
 use crate::credentials::{Credentials, NewCredential, blocking, validate_name};
 use crate::error::{Error, Result};
-use crate::model::{AuthMethod, Credential, GrantKind, Origin, Secret, now};
+use crate::model::{AuthMethod, Credential, GrantKind, IdpExchange, Origin, Secret, now};
 use crate::oauth::flow::{self, CodeFlow, Presenter};
 use crate::oauth::loopback::Loopback;
 use crate::oauth::{ClientAuth, identity, registration};
@@ -36,6 +36,8 @@ pub struct LoginOptions {
     pub paste: bool,
     /// The device authorization grant instead of a redirect.
     pub device: bool,
+    /// Cross-app access: the IdP exchange and the person's ID token.
+    pub idp: Option<IdpExchange>,
 }
 
 /// How many times a cached registration the server has forgotten is
@@ -193,6 +195,75 @@ pub async fn login(
             )?)
             .await;
     }
+}
+
+/// Enterprise-managed cross-app access (SEP-990): the person's ID token
+/// from the organisation's IdP becomes an ID-JAG for this server's
+/// authorization server (RFC 8693), which the pre-registered client then
+/// presents in a JWT bearer grant (RFC 7523). No browser.
+pub async fn cross_app(
+    creds: &Credentials,
+    out: &Printer,
+    server_url: &str,
+    opts: &LoginOptions,
+) -> Result<Credential> {
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(server_url));
+    validate_name(&name)?;
+    let idp = opts.idp.clone().ok_or_else(|| {
+        Error::Usage(
+            "cross-app access needs --idp-token-url, --idp-client-id and --id-token-env".into(),
+        )
+    })?;
+    let client_id = opts.client_id.clone().ok_or_else(|| {
+        Error::Usage("cross-app access needs this client's --client-id at the server".into())
+    })?;
+    let canonical = discovery::canonical_string(&discovery::canonical_url(server_url)?);
+    let spinner = out.spinner(&format!("Discovering how {canonical} authorizes"));
+    let challenge = probe(&canonical).await?;
+    let found = discovery::discover(&canonical, challenge).await?;
+    let store = creds.store().clone();
+    let auth = pre_registered(&store, &found, &client_id, opts).await?;
+    let scopes: Vec<String> = if opts.scopes.is_empty() {
+        found
+            .scopes()
+            .into_iter()
+            .filter(|s| s != "offline_access")
+            .collect()
+    } else {
+        opts.scopes.clone()
+    };
+    spinner.set_message("Exchanging the ID token at the identity provider");
+    let jag = crate::oauth::token::exchange_for_id_jag(
+        &idp.token_url,
+        &ClientAuth::public(idp.client_id.clone()),
+        &idp.id_token,
+        &found.issuer,
+        &found.resource,
+        &scopes,
+        now(),
+    )
+    .await?;
+    spinner.set_message("Requesting a token");
+    let tokens = crate::oauth::token::jwt_bearer(
+        found.token_endpoint()?,
+        &auth,
+        &jag,
+        &scopes,
+        &crate::oauth::Extras {
+            resource: Some(found.resource.clone()),
+            params: Vec::new(),
+        },
+        now(),
+    )
+    .await?;
+    spinner.finish();
+    let who = crate::oauth::identity::from_id_token(&idp.id_token);
+    let mut new = credential(&found, name, auth, GrantKind::CrossApp, scopes, who, tokens)?;
+    new.idp = Some(idp);
+    creds.save_login(new).await
 }
 
 /// Registrations for the device grant are cached under this pseudo
@@ -377,6 +448,7 @@ fn credential(
         identity,
         tokens,
         token_params: Vec::new(),
+        idp: None,
     })
 }
 
