@@ -120,6 +120,23 @@ pub enum Command {
         json: bool,
     },
 
+    /// Run, start, stop, inspect or install the background daemon
+    ///
+    /// The daemon keeps every credential usable without anyone running a
+    /// command: it refreshes each access token ahead of its expiry (the
+    /// lesser of refresh_ahead, default 5m, and 10% of the token's
+    /// lifetime), re-mints client credentials tokens, and deletes
+    /// credentials dead for longer than retention_days (checked at start and
+    /// every prune_interval). While it runs it is the only process that
+    /// refreshes: `mcp-auth token`, `tokens refresh` and every bridge ask it
+    /// over a Unix socket in the private runtime directory, and do the work
+    /// themselves when it does not run.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mcp-auth daemon install        # systemd user service (launchd agent on macOS)\n  mcp-auth daemon start          # or just run it in the background\n  mcp-auth daemon status --json\n  mcp-auth daemon run --log-level debug"
+    )]
+    Daemon(DaemonCommand),
+
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  mcp-auth completions bash > ~/.local/share/bash-completion/completions/mcp-auth\n  mcp-auth completions zsh > \"${fpath[1]}/_mcp-auth\"\n  mcp-auth completions fish > ~/.config/fish/completions/mcp-auth.fish"
@@ -468,4 +485,40 @@ pub enum BridgeTransport {
     Auto,
     StreamableHttp,
     Sse,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DaemonCommand {
+    /// Run the daemon in the foreground (for service managers and debugging)
+    ///
+    /// Logs go to stderr (the journal, under systemd) or to --log-file,
+    /// which is rotated at 5 MB keeping one old file. SIGTERM or SIGINT
+    /// stops it cleanly. Refuses to start while another daemon runs.
+    Run,
+
+    /// Start the daemon in the background and wait until it answers
+    ///
+    /// Its logs go to --log-file, else log_file from the config, else
+    /// daemon.log in the data directory.
+    Start,
+
+    /// Stop the running daemon
+    Stop,
+
+    /// Show whether the daemon runs, what it watches, its next refresh and
+    /// last prune
+    ///
+    /// Exits 0 when the daemon runs and 1 when it does not.
+    Status {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Install the daemon as a user service and start it: a systemd user
+    /// unit on Linux, a launchd agent on macOS
+    Install,
+
+    /// Stop the user service and remove it
+    Uninstall,
 }

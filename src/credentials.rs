@@ -1,5 +1,12 @@
-//! THE one place a valid access token comes from. Every command and the
-//! bridge ask here; nothing else refreshes.
+//! THE one place a valid access token comes from: the daemon's memory, the
+//! daemon, or a locked refresh in this process. Every command and the bridge
+//! ask here; nothing else refreshes.
+//!
+//! When the daemon runs, it is the only refresher: [`Credentials::access_token`]
+//! and [`Credentials::refresh`] ask it over its socket ([`crate::ipc`]) and
+//! only do the work themselves when no daemon answers. The daemon's own
+//! instance is built [`in_process`](Credentials::in_process), so it never
+//! asks itself, and keeps valid tokens in memory.
 //!
 //! A refresh runs under a cross-process lock for its credential and re-reads
 //! the stored state first, so two processes never spend one rotating refresh
@@ -8,18 +15,26 @@
 //! failure keeps the old refresh token; only a definite refusal
 //! (`invalid_grant`, `invalid_client`, `unauthorized_client`) marks the
 //! credential as needing a login, and its record is kept.
+//!
+//! A use is recorded (last used, audit event) once per token handed out, by
+//! the process that hands it out: here after a local answer, in the daemon
+//! after its answer has been written to the socket.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::ipc::{self, Op};
 use crate::model::{
     Credential, EventKind, GrantKind, Origin, Secret, Status, Timestamp, TokenSet, now,
 };
 use crate::oauth::identity::Identity;
 use crate::oauth::{self, ClientAuth, Extras, Tokens};
-use crate::store::{RefreshUpdate, Store};
+use crate::paths::Paths;
+use crate::store::{LazyStore, RefreshUpdate, Store};
 
 /// How long a process waits for another one's refresh of the same
 /// credential before giving up.
@@ -49,56 +64,254 @@ pub struct Refreshed {
 
 #[derive(Clone)]
 pub struct Credentials {
-    store: Store,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: LazyStore,
+    /// The daemon's socket, asked first; `None` in the daemon itself.
+    daemon: Option<PathBuf>,
+    lock_dir: PathBuf,
+    /// Valid tokens kept in memory (the daemon's), by credential name.
+    memory: Option<Mutex<HashMap<String, Remembered>>>,
+    /// One refresh per credential at a time within this process, queued
+    /// without polling; the file lock then orders processes.
+    renewing: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A token kept in memory and the row generation it belongs to: when the
+/// row's generation moves (a refresh elsewhere, a new login) or the row
+/// goes (revoke, logout), the memory is stale.
+#[derive(Clone)]
+struct Remembered {
+    generation: i64,
+    token: AccessToken,
 }
 
 impl Credentials {
+    /// Over an open store; asks the daemon first when one runs.
     pub fn new(store: Store) -> Credentials {
-        Credentials { store }
+        let paths = store.paths().clone();
+        Credentials::lazy(&paths, LazyStore::opened(store))
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// Over a store opened only if this process has to do the work itself;
+    /// asks the daemon first when one runs.
+    pub fn lazy(paths: &Paths, store: LazyStore) -> Credentials {
+        Credentials {
+            inner: Arc::new(Inner {
+                store,
+                daemon: Some(paths.socket()),
+                lock_dir: paths.lock_dir(),
+                memory: None,
+                renewing: Mutex::new(HashMap::new()),
+            }),
+        }
     }
 
-    /// A token valid for at least `min_valid`, refreshing when needed.
-    /// Records the use.
+    /// Never asks the daemon: for the daemon itself, which must not ask
+    /// itself.
+    pub fn in_process(self) -> Credentials {
+        self.rebuild(|i| i.daemon = None)
+    }
+
+    /// Keeps valid tokens in memory, so a long-lived process answers
+    /// without reading the secret store each time.
+    pub fn with_memory(self) -> Credentials {
+        self.rebuild(|i| i.memory = Some(Mutex::new(HashMap::new())))
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Credentials {
+        let mut inner = Inner {
+            store: self.inner.store.clone(),
+            daemon: self.inner.daemon.clone(),
+            lock_dir: self.inner.lock_dir.clone(),
+            memory: None,
+            renewing: Mutex::new(HashMap::new()),
+        };
+        change(&mut inner);
+        Credentials {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub fn store(&self) -> Result<&Store> {
+        self.inner.store.get()
+    }
+
+    fn store_owned(&self) -> Result<Store> {
+        self.store().cloned()
+    }
+
+    /// A token valid for at least `min_valid`, from the daemon when it runs,
+    /// else from this process (refreshing under the lock when needed).
+    /// Records the use once either way.
     pub async fn access_token(&self, name: &str, min_valid: Duration) -> Result<AccessToken> {
-        let token = self.valid_token(name, min_valid).await?;
-        let store = self.store.clone();
+        if let Some(token) = self.daemon_token(name, min_valid, true).await? {
+            return Ok(token);
+        }
+        let token = self.local_token(name, min_valid).await?;
+        self.record_use(name).await?;
+        Ok(token)
+    }
+
+    /// A token valid for at least `min_valid`, like
+    /// [`access_token`](Credentials::access_token) but without recording a
+    /// use: for callers that audit a whole session at once (the bridge).
+    pub async fn valid_token(&self, name: &str, min_valid: Duration) -> Result<AccessToken> {
+        if let Some(token) = self.daemon_token(name, min_valid, false).await? {
+            return Ok(token);
+        }
+        self.local_token(name, min_valid).await
+    }
+
+    /// The daemon's answer, if one runs.
+    async fn daemon_token(
+        &self,
+        name: &str,
+        min_valid: Duration,
+        record_use: bool,
+    ) -> Result<Option<AccessToken>> {
+        let op = Op::Token {
+            name: name.to_string(),
+            min_valid: min_valid.as_secs(),
+            record_use,
+        };
+        let Some(resp) = self.ask_daemon(op).await? else {
+            return Ok(None);
+        };
+        let token = resp
+            .into_result()?
+            .token
+            .ok_or_else(|| Error::Other("the daemon answered without a token".into()))?;
+        Ok(Some(AccessToken {
+            token: token.token,
+            expires_at: token.expires_at,
+        }))
+    }
+
+    /// Refreshes now (`force`), or only when the token is about to expire;
+    /// by the daemon when it runs.
+    pub async fn refresh(&self, name: &str, force: bool) -> Result<Refreshed> {
+        let op = Op::Refresh {
+            name: name.to_string(),
+            force,
+        };
+        if let Some(resp) = self.ask_daemon(op).await? {
+            let resp = resp.into_result()?;
+            let (Some(token), Some(r)) = (resp.token, resp.refresh) else {
+                return Err(Error::Other(
+                    "the daemon answered a refresh without its outcome".into(),
+                ));
+            };
+            return Ok(Refreshed {
+                credential: r.credential,
+                token: AccessToken {
+                    token: token.token,
+                    expires_at: token.expires_at,
+                },
+                performed: r.performed,
+                failure: r.failure,
+            });
+        }
+        self.renew(name, Duration::ZERO, force).await
+    }
+
+    async fn ask_daemon(&self, op: Op) -> Result<Option<ipc::Response>> {
+        match &self.inner.daemon {
+            Some(socket) => ipc::call(socket, op).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A token valid for at least `min_valid`, from memory, the store or a
+    /// refresh in this process, never the daemon: what the daemon itself
+    /// serves. Does not record the use: the caller does, once the token is
+    /// handed over ([`Credentials::record_use`]).
+    pub async fn local_token(&self, name: &str, min_valid: Duration) -> Result<AccessToken> {
+        if let Some(token) = self.remembered(name, min_valid).await? {
+            return Ok(token);
+        }
+        let (cred, tokens) = self.load(name).await?;
+        if is_fresh(tokens.access_expires_at, min_valid, now()) {
+            let token = token_of(&tokens);
+            self.remember(&cred, &token);
+            return Ok(token);
+        }
+        Ok(self.renew(name, min_valid, false).await?.token)
+    }
+
+    /// Refreshes in this process unless the token stays valid for `within`
+    /// (someone else refreshed meanwhile): the daemon's scheduled refresh.
+    pub async fn refresh_unless_valid_for(
+        &self,
+        name: &str,
+        within: Duration,
+    ) -> Result<Refreshed> {
+        self.renew(name, within, false).await
+    }
+
+    /// Records that a token of `name` was handed out: last used, audit event.
+    pub async fn record_use(&self, name: &str) -> Result<()> {
+        let store = self.store_owned()?;
         let name = name.to_string();
         blocking(move || {
             let at = now();
             store.db().touch_used(&name, at)?;
             store.db().add_event(Some(&name), EventKind::Use, None, at)
         })
-        .await?;
-        Ok(token)
+        .await
     }
 
-    /// A token valid for at least `min_valid`, refreshing when needed,
-    /// without recording a use: for callers that audit a whole session at
-    /// once (the bridge).
-    pub async fn valid_token(&self, name: &str, min_valid: Duration) -> Result<AccessToken> {
-        let (_, tokens) = self.load(name).await?;
-        if is_fresh(&tokens, min_valid, now()) {
-            Ok(token_of(&tokens))
-        } else {
-            Ok(self.renew(name, min_valid, false).await?.token)
+    /// The token in memory, if it is valid for `min_valid` and its row has
+    /// not changed since (checked in the database, never the keyring).
+    async fn remembered(&self, name: &str, min_valid: Duration) -> Result<Option<AccessToken>> {
+        let Some(memory) = &self.inner.memory else {
+            return Ok(None);
+        };
+        let kept = lock(memory).get(name).cloned();
+        let Some(kept) = kept.filter(|k| is_fresh(k.token.expires_at, min_valid, now())) else {
+            return Ok(None);
+        };
+        let store = self.store_owned()?;
+        let key = name.to_string();
+        let row = blocking(move || store.db().get(&key)).await?;
+        match row {
+            Some(c) if c.status == Status::Active && c.generation == kept.generation => {
+                Ok(Some(kept.token))
+            }
+            _ => {
+                // Changed or gone: the store says what is true now.
+                lock(memory).remove(name);
+                Ok(None)
+            }
         }
     }
 
-    /// Refreshes now (`force`), or only when the token is not valid for
-    /// `min_valid` once the lock is held.
-    pub async fn refresh(&self, name: &str, force: bool) -> Result<Refreshed> {
-        self.renew(name, Duration::ZERO, force).await
+    fn remember(&self, cred: &Credential, token: &AccessToken) {
+        if let Some(memory) = &self.inner.memory {
+            lock(memory).insert(
+                cred.name.clone(),
+                Remembered {
+                    generation: cred.generation,
+                    token: token.clone(),
+                },
+            );
+        }
+    }
+
+    /// Drops what memory holds for `name` (its row changed or went).
+    pub fn forget(&self, name: &str) {
+        if let Some(memory) = &self.inner.memory {
+            lock(memory).remove(name);
+        }
     }
 
     /// Saves a new login: the token set in the secret store, then the row.
     /// An earlier credential of the same name is replaced (keeping its
     /// creation time), its generation moving on.
     pub async fn save_login(&self, n: NewCredential) -> Result<Credential> {
-        let store = self.store.clone();
+        let store = self.store_owned()?;
         blocking(move || {
             let at = now();
             let previous = store.db().get(&n.name)?;
@@ -155,7 +368,7 @@ impl Credentials {
     /// Reads a credential's row and secrets. A row whose secrets are gone
     /// is marked as needing a login rather than shown as valid.
     pub async fn load(&self, name: &str) -> Result<(Credential, TokenSet)> {
-        let store = self.store.clone();
+        let store = self.store_owned()?;
         let name = name.to_string();
         blocking(move || {
             let mut cred = store
@@ -188,12 +401,19 @@ impl Credentials {
     }
 
     async fn renew(&self, name: &str, min_valid: Duration, force: bool) -> Result<Refreshed> {
-        let _lock = CredentialLock::acquire(self.store.paths().lock_dir(), name).await?;
+        let local = {
+            let mut renewing = lock(&self.inner.renewing);
+            renewing.entry(name.to_string()).or_default().clone()
+        };
+        let _local = local.lock().await;
+        let _lock = CredentialLock::acquire(self.inner.lock_dir.clone(), name).await?;
         // Re-read under the lock: another process may have refreshed.
         let (cred, tokens) = self.load(name).await?;
-        if !force && is_fresh(&tokens, min_valid, now()) {
+        if !force && is_fresh(tokens.access_expires_at, min_valid, now()) {
+            let token = token_of(&tokens);
+            self.remember(&cred, &token);
             return Ok(Refreshed {
-                token: token_of(&tokens),
+                token,
                 credential: cred,
                 performed: false,
                 failure: None,
@@ -276,7 +496,7 @@ impl Credentials {
             generation,
             at,
         };
-        let store = self.store.clone();
+        let store = self.store_owned()?;
         let name = cred.name.clone();
         let token = token_of(&set);
         let credential = blocking(move || {
@@ -294,6 +514,7 @@ impl Credentials {
         })
         .await?;
         tracing::info!(credential = %credential.name, generation, "refreshed");
+        self.remember(&credential, &token);
         Ok(Refreshed {
             credential,
             token,
@@ -311,7 +532,7 @@ impl Credentials {
         let permanent =
             matches!(&err, Error::OAuth { error, .. } if PERMANENT.contains(&error.as_str()));
         let message = err.to_string();
-        let store = self.store.clone();
+        let store = self.store_owned()?;
         let name = cred.name.clone();
         let detail = message.clone();
         blocking(move || {
@@ -329,6 +550,7 @@ impl Credentials {
         })
         .await?;
         if permanent {
+            self.forget(&cred.name);
             tracing::warn!(credential = %cred.name, "refresh refused; the credential needs a new login");
             return Err(needs_login(&cred, &message));
         }
@@ -424,10 +646,14 @@ fn needs_login(cred: &Credential, reason: &str) -> Error {
     }
 }
 
-fn is_fresh(tokens: &TokenSet, min_valid: Duration, at: Timestamp) -> bool {
-    tokens
-        .access_expires_at
-        .is_none_or(|exp| exp > at.saturating_add(min_valid.as_secs() as i64))
+fn is_fresh(expires_at: Option<Timestamp>, min_valid: Duration, at: Timestamp) -> bool {
+    expires_at.is_none_or(|exp| exp > at.saturating_add(min_valid.as_secs() as i64))
+}
+
+/// Locks a std mutex; a panic elsewhere while it was held leaves a map of
+/// plain values that is still usable.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn token_of(tokens: &TokenSet) -> AccessToken {
@@ -524,6 +750,8 @@ mod tests {
         fn is_send<T: Send>(_: T) {}
         let c1 = c.clone();
         is_send(async move { c1.refresh("x", true).await });
+        let c2 = c.clone();
+        is_send(async move { c2.access_token("x", Duration::ZERO).await });
         is_send(async move { c.valid_token("x", Duration::ZERO).await });
     }
 
@@ -540,9 +768,10 @@ mod tests {
             token_params: Vec::new(),
             idp: None,
         };
-        assert!(is_fresh(&t(None), Duration::from_secs(60), 0));
-        assert!(is_fresh(&t(Some(100)), Duration::from_secs(60), 0));
-        assert!(!is_fresh(&t(Some(100)), Duration::from_secs(60), 50));
+        let fresh = |exp, at| is_fresh(t(exp).access_expires_at, Duration::from_secs(60), at);
+        assert!(fresh(None, 0));
+        assert!(fresh(Some(100), 0));
+        assert!(!fresh(Some(100), 50));
     }
 
     #[tokio::test]

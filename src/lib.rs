@@ -2,14 +2,18 @@
 //! APIs. The binary is `main.rs -> run()`; everything else is this library.
 //!
 //! Layers, each using only the ones below it:
-//! `commands` → `mcp` → `credentials` → `oauth`, `store` → `config`, `providers`,
-//! `model`, `paths`, `error`; `output` is the only place that prints.
+//! `commands` → `mcp`, `daemon` → `credentials` → `ipc`, `oauth`, `store`
+//! → `config`, `providers`, `model`, `paths`, `error`; `output` is the
+//! only place that prints, `logging` the only place that sets up logs.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod credentials;
+pub mod daemon;
 pub mod error;
+pub mod ipc;
+pub mod logging;
 pub mod mcp;
 pub mod model;
 pub mod oauth;
@@ -68,51 +72,23 @@ fn run_cli(cli: Cli) -> Result<(), Error> {
 }
 
 fn init_logging(cli: &Cli, config: &Config) -> Result<(), Error> {
-    use tracing_subscriber::EnvFilter;
+    use crate::cli::{Command, DaemonCommand};
+    // The daemon reports what it does (refreshes, prunes) by default; the
+    // other commands only what went wrong.
+    let default = match cli.command {
+        Command::Daemon(DaemonCommand::Run) => "info",
+        _ => "warn",
+    };
     let level = cli
         .log_level
         .clone()
         .or_else(|| config.log.clone())
-        .unwrap_or_else(|| "warn".to_string());
-    // A bare level applies to mcp-auth itself; its libraries stay at warn
-    // (their debug output is noise). Full directives are used as given.
-    let directive = if level.contains(['=', ',']) || level == "off" {
-        level.clone()
-    } else {
-        format!("warn,mcp_auth={level}")
-    };
-    let filter = EnvFilter::try_new(&directive).map_err(|e| {
-        Error::Usage(format!(
-            "log level {level:?} is not valid ({e}); use error, warn, info, debug or trace"
-        ))
-    })?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+        .unwrap_or_else(|| default.to_string());
     let file = cli
         .log_file
         .clone()
         .or_else(|| config.log_file.clone().map(Into::into));
-    match file {
-        Some(path) => {
-            let f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| Error::io(format!("cannot open log file {}", path.display()), e))?;
-            builder
-                .with_ansi(false)
-                .with_writer(std::sync::Mutex::new(f))
-                .init();
-        }
-        // Colour only for a person at a terminal: MCP clients keep the
-        // bridge's stderr in their log files.
-        None => builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .with_writer(std::io::stderr)
-            .init(),
-    }
-    Ok(())
+    logging::init(&level, file.as_deref())
 }
 
 /// Files and directories this process creates are private to the user,

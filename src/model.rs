@@ -277,6 +277,15 @@ impl Credential {
         }
     }
 
+    /// When the current access token was issued, as far as the row can
+    /// tell: its last refresh, else its login. A login sets
+    /// `status_changed_at` (a re-login keeps the first `created_at`, so that
+    /// one would not do), and a refresh sets `last_refreshed_at`.
+    pub fn access_issued_at(&self) -> Timestamp {
+        self.last_refreshed_at
+            .map_or(self.status_changed_at, |r| r.max(self.status_changed_at))
+    }
+
     /// The argument to give `mcp-auth login` to renew this credential.
     pub fn login_hint(&self) -> String {
         let target = self.origin.label();

@@ -82,6 +82,18 @@ impl Paths {
     pub fn socket(&self) -> PathBuf {
         self.runtime_dir.join("daemon.sock")
     }
+
+    /// Held locked by the running daemon for its whole life, and holds its
+    /// PID: a second daemon cannot take the lock, `daemon stop` reads the PID.
+    pub fn daemon_pid_file(&self) -> PathBuf {
+        self.runtime_dir.join("daemon.pid")
+    }
+
+    /// Where `daemon start` sends the detached daemon's logs unless a log
+    /// file is configured.
+    pub fn daemon_log(&self) -> PathBuf {
+        self.data_dir.join("daemon.log")
+    }
 }
 
 /// Creates `dir` (and parents) as a private directory, or checks an existing
@@ -116,6 +128,50 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
                 )
             })?;
         }
+    }
+    Ok(())
+}
+
+/// Creates `dir` as a private directory, or checks an existing one without
+/// changing it: it must belong to this user and have mode 700 exactly. For
+/// the socket's directory, where a wrong mode means someone else may have
+/// put (or could replace) the socket, a clear refusal is safer than a fix.
+pub fn check_private_dir(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        return ensure_private_dir(dir);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::symlink_metadata(dir)
+            .map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?;
+        describe_private_dir(dir, meta.is_dir(), meta.uid(), meta.mode(), current_uid())?;
+    }
+    Ok(())
+}
+
+/// The rule [`check_private_dir`] applies, apart from the file system.
+#[cfg(unix)]
+fn describe_private_dir(dir: &Path, is_dir: bool, uid: u32, mode: u32, me: u32) -> Result<()> {
+    if !is_dir {
+        return Err(Error::Config(format!(
+            "{} is not a directory; move it aside",
+            dir.display()
+        )));
+    }
+    if uid != me {
+        return Err(Error::Config(format!(
+            "{} belongs to another user (uid {uid}, expected {me}); refusing to use it",
+            dir.display()
+        )));
+    }
+    let mode = mode & 0o777;
+    if mode != 0o700 {
+        return Err(Error::Config(format!(
+            "{} has incorrect permissions (expected 700, got {mode:o}); fix it with `chmod 700 {}`",
+            dir.display(),
+            dir.display()
+        )));
     }
     Ok(())
 }
@@ -184,6 +240,38 @@ mod tests {
         ensure_private_dir(&dir).unwrap();
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn checked_dir_must_be_ours_and_exactly_0700() {
+        let d = Path::new("/run/x");
+        describe_private_dir(d, true, 7, 0o40700, 7).unwrap();
+        let e = describe_private_dir(d, true, 7, 0o40755, 7).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("/run/x has incorrect permissions (expected 700, got 755)"),
+            "{e}"
+        );
+        let e = describe_private_dir(d, true, 8, 0o40700, 7).unwrap_err();
+        assert!(e.to_string().contains("belongs to another user"), "{e}");
+        let e = describe_private_dir(d, false, 7, 0o100600, 7).unwrap_err();
+        assert!(e.to_string().contains("not a directory"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn checked_dir_is_created_private_and_never_loosened_or_fixed() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("run");
+        check_private_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(check_private_dir(&dir).is_err());
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o755, "a check does not change the mode");
     }
 
     #[cfg(unix)]

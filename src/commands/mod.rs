@@ -2,6 +2,7 @@
 //! [`Context`] and its arguments, so it can be tested without clap.
 
 pub mod bridge;
+pub mod daemon;
 pub mod doctor;
 pub mod login;
 pub mod providers;
@@ -9,45 +10,46 @@ pub mod secrets;
 pub mod token;
 pub mod tokens;
 
-use std::sync::OnceLock;
-
 use crate::cli::{Cli, Command};
 use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::error::Result;
 use crate::output::Printer;
 use crate::paths::Paths;
-use crate::store::{FallbackPrompt, Store};
+use crate::store::{FallbackPrompt, LazyStore, Store};
 
 /// What every command runs on: paths, settings, the printer, and storage
-/// opened on first use (so `providers list` never touches the database).
+/// opened on first use (so `providers list` never touches the database, and
+/// `token` answered by the daemon never opens it either).
 pub struct Context {
     pub paths: Paths,
     pub config: Config,
     pub out: Printer,
-    store: OnceLock<Store>,
+    store: LazyStore,
 }
 
 impl Context {
     pub fn new(paths: Paths, config: Config) -> Context {
+        let store = {
+            let (paths, config) = (paths.clone(), config.clone());
+            LazyStore::new(move || Store::open(&paths, &config, fallback_prompt()))
+        };
         Context {
             paths,
             config,
             out: Printer::new(),
-            store: OnceLock::new(),
+            store,
         }
     }
 
     pub fn store(&self) -> Result<&Store> {
-        if let Some(s) = self.store.get() {
-            return Ok(s);
-        }
-        let store = Store::open(&self.paths, &self.config, fallback_prompt())?;
-        Ok(self.store.get_or_init(|| store))
+        self.store.get()
     }
 
+    /// Credentials that ask the daemon first and open the store only when
+    /// this process has to do the work itself.
     pub fn credentials(&self) -> Result<Credentials> {
-        Ok(Credentials::new(self.store()?.clone()))
+        Ok(Credentials::lazy(&self.paths, self.store.clone()))
     }
 }
 
@@ -91,6 +93,13 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
                 },
             )
             .await
+        }
+        Command::Daemon(cmd) => {
+            let log = daemon::LogFlags {
+                file: cli.log_file.as_deref(),
+                level: cli.log_level.as_deref(),
+            };
+            daemon::run(&ctx, cmd, log).await
         }
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -197,7 +197,7 @@ impl CredentialAuthorizer {
         if let Some(name) = &self.explicit_name {
             return Ok(Some(name.clone()));
         }
-        let store = creds.store().clone();
+        let store = creds.store()?.clone();
         let url = self.server_url.clone();
         let found = blocking(move || store.db().find_by_server(&url)).await?;
         if found.len() > 1 {
@@ -249,7 +249,7 @@ impl CredentialAuthorizer {
     async fn in_use(&self) -> Option<(Store, String)> {
         let state = self.state.lock().await;
         let creds = state.credentials.as_ref()?;
-        Some((creds.store().clone(), state.name.clone()?))
+        Some((creds.store().ok()?.clone(), state.name.clone()?))
     }
 
     /// The error that tells the person which login to run.
@@ -412,7 +412,7 @@ impl Authorizer for CredentialAuthorizer {
             }
             let held = match state.name.clone() {
                 Some(name) => {
-                    let store = creds.store().clone();
+                    let store = creds.store()?.clone();
                     blocking(move || store.db().get(&name))
                         .await?
                         .map(|c| c.scopes)

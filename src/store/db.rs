@@ -147,6 +147,15 @@ impl Db {
             .map_err(|e| self.err(e))
     }
 
+    /// A number that changes whenever another connection (another process)
+    /// commits to the database: the daemon's cheap "did the CLI change
+    /// anything?" check. Its own writes do not change it.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     /// `PRAGMA integrity_check`: "ok" or the list of problems.
     pub fn integrity_check(&self) -> Result<String> {
         self.conn()
@@ -881,6 +890,19 @@ pub(crate) mod tests {
         let err = Db::open(&path).err().unwrap();
         assert!(err.to_string().contains("not a valid database"), "{err}");
         assert_eq!(err.exit_code(), crate::error::exit::STORAGE);
+    }
+
+    #[test]
+    fn data_version_moves_only_for_other_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mine = Db::open(&path).unwrap();
+        let other = Db::open(&path).unwrap();
+        let v0 = mine.data_version().unwrap();
+        mine.upsert(&sample("a")).unwrap();
+        assert_eq!(mine.data_version().unwrap(), v0);
+        other.upsert(&sample("b")).unwrap();
+        assert_ne!(mine.data_version().unwrap(), v0);
     }
 
     #[test]

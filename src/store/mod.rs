@@ -11,7 +11,7 @@
 pub mod db;
 pub mod secrets;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::config::{Config, SecretStoreKind};
 use crate::error::{Error, Result};
@@ -67,6 +67,43 @@ pub mod keys {
     }
     pub fn user_secret(name: &str) -> String {
         format!("secret/{name}")
+    }
+}
+
+/// A store opened on first use and shared by its clones, so that a command
+/// answered without storage (`mcp-auth token` served by the daemon) never
+/// opens the database or the keyring.
+#[derive(Clone)]
+pub struct LazyStore {
+    cell: Arc<OnceLock<Store>>,
+    open: Arc<dyn Fn() -> Result<Store> + Send + Sync>,
+}
+
+impl LazyStore {
+    pub fn new(open: impl Fn() -> Result<Store> + Send + Sync + 'static) -> LazyStore {
+        LazyStore {
+            cell: Arc::new(OnceLock::new()),
+            open: Arc::new(open),
+        }
+    }
+
+    /// A store that is open already.
+    pub fn opened(store: Store) -> LazyStore {
+        let cell = OnceLock::new();
+        let _ = cell.set(store);
+        LazyStore {
+            cell: Arc::new(cell),
+            open: Arc::new(|| Err(Error::Other("the store was given open".into()))),
+        }
+    }
+
+    pub fn get(&self) -> Result<&Store> {
+        if let Some(s) = self.cell.get() {
+            return Ok(s);
+        }
+        let store = (self.open)()?;
+        // Two first users at once both open; the first one stored wins.
+        Ok(self.cell.get_or_init(|| store))
     }
 }
 

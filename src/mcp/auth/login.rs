@@ -137,7 +137,7 @@ pub async fn login(
     if opts.device {
         return device_login(creds, out, &found, name, scopes, opts).await;
     }
-    let store = creds.store().clone();
+    let store = creds.store()?.clone();
     let mut attempts_left = REREGISTER_ATTEMPTS;
     loop {
         let (listener, auth, cached) = client_identity(creds, &found, &scopes, opts).await?;
@@ -290,7 +290,7 @@ async fn device_login(
                 found.issuer
             ))
         })?;
-    let store = creds.store().clone();
+    let store = creds.store()?.clone();
     let auth = match &opts.client_id {
         Some(id) => pre_registered(&store, found, id, opts).await?,
         None => {
@@ -461,7 +461,7 @@ async fn client_identity(
     scopes: &[String],
     opts: &LoginOptions,
 ) -> Result<(Loopback, ClientAuth, Option<Registration>)> {
-    let store = creds.store().clone();
+    let store = creds.store()?.clone();
     // 1. Pre-registered.
     if let Some(client_id) = &opts.client_id {
         let auth = pre_registered(&store, found, client_id, opts).await?;
@@ -605,7 +605,7 @@ async fn register(
         registered_at: now(),
     };
     {
-        let store = creds.store().clone();
+        let store = creds.store()?.clone();
         let reg = reg.clone();
         let secret = registered.client_secret.clone();
         blocking(move || {

@@ -1,0 +1,411 @@
+//! `mcp-auth daemon run | start | stop | status | install | uninstall`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::cli::DaemonCommand;
+use crate::commands::Context;
+use crate::daemon::instance::Instance;
+use crate::daemon::service::{self, Outcome, ServiceSpec};
+use crate::daemon::{self, GRACE};
+use crate::error::{Error, Result};
+use crate::ipc::{self, DaemonStatus, Op};
+use crate::model::{now, relative, rfc3339};
+
+/// How long `start` waits for the new daemon to answer.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The global logging flags, which `start` passes on to the daemon.
+pub struct LogFlags<'a> {
+    pub file: Option<&'a Path>,
+    pub level: Option<&'a str>,
+}
+
+pub async fn run(ctx: &Context, cmd: DaemonCommand, log: LogFlags<'_>) -> Result<()> {
+    match cmd {
+        DaemonCommand::Run => {
+            let store = ctx.store()?.clone();
+            daemon::run(daemon::Options {
+                paths: ctx.paths.clone(),
+                config: ctx.config.clone(),
+                store,
+                log_file: configured_log_file(ctx, &log),
+            })
+            .await
+        }
+        DaemonCommand::Start => start(ctx, &log).await,
+        DaemonCommand::Stop => stop(ctx).await.map(|_| ()),
+        DaemonCommand::Status { json } => status(ctx, json).await,
+        DaemonCommand::Install => install(ctx, &log).await,
+        DaemonCommand::Uninstall => uninstall(ctx),
+    }
+}
+
+/// --log-file, else `log_file` from the config.
+fn configured_log_file(ctx: &Context, log: &LogFlags<'_>) -> Option<PathBuf> {
+    log.file
+        .map(Path::to_path_buf)
+        .or_else(|| ctx.config.log_file.clone().map(PathBuf::from))
+}
+
+/// Where a detached daemon logs: as configured, else daemon.log in the data
+/// directory.
+fn detached_log_file(ctx: &Context, log: &LogFlags<'_>) -> PathBuf {
+    configured_log_file(ctx, log).unwrap_or_else(|| ctx.paths.daemon_log())
+}
+
+async fn start(ctx: &Context, log: &LogFlags<'_>) -> Result<()> {
+    if let Some(pid) = Instance::running(&ctx.paths) {
+        ctx.out.line(&format!(
+            "The mcp-auth daemon is already running (pid {pid})."
+        ))?;
+        return Ok(());
+    }
+    crate::paths::ensure_private_dir(&ctx.paths.data_dir)?;
+    let log_file = detached_log_file(ctx, log);
+    let mut cmd = std::process::Command::new(current_exe()?);
+    cmd.args(["daemon", "run", "--log-file"]).arg(&log_file);
+    if let Some(level) = log.level {
+        cmd.args(["--log-level", level]);
+    }
+    // Anything the daemon says before its logging is up (a bad config)
+    // lands in the same file.
+    let early = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_file)
+        .map_err(|e| Error::io(format!("cannot open {}", log_file.display()), e))?;
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(early);
+    detach(&mut cmd);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::io("cannot start the daemon", e))?;
+    let socket = ctx.paths.socket();
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if let Some(exit) = child
+            .try_wait()
+            .map_err(|e| Error::io("cannot watch the daemon", e))?
+        {
+            return Err(Error::Other(format!(
+                "the daemon exited at once ({exit}); the end of {}:\n{}",
+                log_file.display(),
+                tail(&log_file, 10)
+            )));
+        }
+        if let Some(resp) = ipc::call(&socket, Op::Status).await?
+            && resp.ok
+        {
+            break;
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout(format!(
+                "the daemon (pid {}) did not answer on {} within {}s; see {}",
+                child.id(),
+                socket.display(),
+                START_TIMEOUT.as_secs(),
+                log_file.display()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    ctx.out.line(&format!(
+        "Started the mcp-auth daemon (pid {}).",
+        child.id()
+    ))?;
+    ctx.out.info(&format!(
+        "  logs: {}\n  check: mcp-auth daemon status\n  stop: mcp-auth daemon stop",
+        log_file.display()
+    ));
+    Ok(())
+}
+
+/// Makes the daemon its own session leader, so closing the terminal that
+/// started it does not hang it up.
+fn detach(cmd: &mut std::process::Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setsid is async-signal-safe and touches no memory of the
+        // parent; it is all that runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+fn current_exe() -> Result<PathBuf> {
+    std::env::current_exe().map_err(|e| Error::io("cannot find the mcp-auth executable", e))
+}
+
+/// The last `n` lines of a file, for error messages.
+fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Stops the running daemon: over the socket, else with SIGTERM to the PID
+/// in its PID file. Returns whether one was running.
+async fn stop(ctx: &Context) -> Result<bool> {
+    let pid = Instance::running(&ctx.paths);
+    let asked = match ipc::call(&ctx.paths.socket(), Op::Stop).await? {
+        Some(resp) => {
+            resp.into_result()?;
+            true
+        }
+        None => false,
+    };
+    if !asked {
+        match pid {
+            None => {
+                ctx.out.line("The mcp-auth daemon is not running.")?;
+                return Ok(false);
+            }
+            Some(pid) => terminate(pid)?,
+        }
+    }
+    let deadline = Instant::now() + GRACE + Duration::from_secs(5);
+    while Instance::running(&ctx.paths).is_some() {
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout(format!(
+                "the daemon{} did not stop within {}s",
+                pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+                (GRACE + Duration::from_secs(5)).as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let which = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+    ctx.out
+        .line(&format!("Stopped the mcp-auth daemon{which}."))?;
+    Ok(true)
+}
+
+/// SIGTERM to a daemon that holds its lock but does not answer.
+fn terminate(pid: u32) -> Result<()> {
+    // 0 (unreadable PID file) or 1 would signal far more than the daemon.
+    let pid = i32::try_from(pid).ok().filter(|p| *p > 1).ok_or_else(|| {
+        Error::Other(
+            "the daemon does not answer and its PID file is unreadable; stop it by hand".into(),
+        )
+    })?;
+    #[cfg(unix)]
+    // SAFETY: kill only sends a signal; the PID comes from the daemon's
+    // locked PID file, so it is the daemon's.
+    if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+        return Err(Error::io(
+            format!("cannot send SIGTERM to the daemon (pid {pid})"),
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}
+
+/// `daemon status --json` when no daemon answers.
+#[derive(Serialize)]
+struct NotRunning {
+    running: bool,
+    socket: String,
+    /// Set when a daemon holds its lock but does not answer.
+    pid: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Running<'a> {
+    running: bool,
+    #[serde(flatten)]
+    status: &'a DaemonStatus,
+}
+
+async fn status(ctx: &Context, json: bool) -> Result<()> {
+    let socket = ctx.paths.socket();
+    let answer = match ipc::call(&socket, Op::Status).await? {
+        Some(resp) => resp.into_result()?.status,
+        None => None,
+    };
+    let Some(s) = answer else {
+        let pid = Instance::running(&ctx.paths);
+        if json {
+            ctx.out.json(&NotRunning {
+                running: false,
+                socket: socket.display().to_string(),
+                pid,
+            })?;
+        }
+        return Err(match pid {
+            Some(pid) => Error::Other(format!(
+                "the mcp-auth daemon (pid {pid}) holds its lock but does not answer on {}\n  \
+                 hint: `mcp-auth daemon stop` stops it (with SIGTERM)",
+                socket.display()
+            )),
+            None => Error::Other(
+                "the mcp-auth daemon is not running\n  hint: start it with `mcp-auth daemon start`, \
+                 or install it as a user service with `mcp-auth daemon install`"
+                    .into(),
+            ),
+        });
+    };
+    if json {
+        return ctx.out.json(&Running {
+            running: true,
+            status: &s,
+        });
+    }
+    let at = now();
+    let when = |t: i64| format!("{} ({})", relative(t, at), rfc3339(t));
+    let uptime = humantime::format_duration(Duration::from_secs(s.uptime_secs));
+    let mut fields = vec![
+        ("status", format!("running (pid {}, up {uptime})", s.pid)),
+        (
+            "version",
+            format!("{} (protocol {})", s.version, s.protocol),
+        ),
+        ("socket", s.socket.clone()),
+        (
+            "logs",
+            s.log_file.clone().unwrap_or_else(|| "stderr".into()),
+        ),
+        (
+            "credentials",
+            format!(
+                "{} ({} kept valid, {} need a login, {} retrying after a failure)",
+                s.credentials, s.watched, s.needs_login, s.backing_off
+            ),
+        ),
+        (
+            "next refresh",
+            match &s.next_refresh {
+                Some(n) => format!("{} {}", n.name, when(n.at)),
+                None => "-".into(),
+            },
+        ),
+        (
+            "refreshes",
+            format!(
+                "{} done, {} failed since start (refresh ahead: at most {})",
+                s.refreshes,
+                s.refresh_failures,
+                humantime::format_duration(Duration::from_secs(s.refresh_ahead_secs))
+            ),
+        ),
+        (
+            "last prune",
+            match &s.last_prune {
+                Some(p) => format!(
+                    "{}: examined {}, deleted {}, {} old events, in {} ms",
+                    when(p.at),
+                    p.examined,
+                    p.deleted,
+                    p.events_deleted,
+                    p.duration_ms
+                ),
+                None => "not yet".into(),
+            },
+        ),
+        (
+            "next prune",
+            format!(
+                "{} (every {}, retention {} days)",
+                s.next_prune_at.map(when).unwrap_or_else(|| "-".into()),
+                humantime::format_duration(Duration::from_secs(s.prune_interval_secs)),
+                s.retention_days
+            ),
+        ),
+        ("requests", s.requests.to_string()),
+    ];
+    fields.retain(|(_, v)| !v.is_empty());
+    ctx.out.fields(&fields)
+}
+
+/// The environment a service needs to see this installation.
+fn service_env() -> Result<Vec<(String, String)>> {
+    let mut env = Vec::new();
+    for key in service::INHERITED_ENV {
+        let Some(value) = std::env::var_os(key).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let mut value = PathBuf::from(value);
+        if *key == crate::paths::HOME_ENV && value.is_relative() {
+            value = std::env::current_dir()
+                .map_err(|e| Error::io("cannot resolve MCP_AUTH_HOME", e))?
+                .join(value);
+        }
+        env.push((key.to_string(), value.display().to_string()));
+    }
+    Ok(env)
+}
+
+async fn install(ctx: &Context, log: &LogFlags<'_>) -> Result<()> {
+    if let Some(reason) = service::unavailable() {
+        return Err(Error::Other(format!(
+            "{reason}, so no user service was installed\n  hint: run the daemon with \
+             `mcp-auth daemon start` (for example from your shell's startup file)"
+        )));
+    }
+    let spec = ServiceSpec {
+        exe: current_exe()?,
+        env: service_env()?,
+        log_file: detached_log_file(ctx, log),
+    };
+    // A daemon started by hand would make the service's own refuse to
+    // start; the service replaces it.
+    if Instance::running(&ctx.paths).is_some() {
+        ctx.out
+            .info("Stopping the running daemon so that the service runs its own.");
+        stop(ctx).await?;
+    }
+    match service::install(&spec)? {
+        Outcome::Done { path } => {
+            ctx.out.line(&format!("Installed {}", path.display()))?;
+            ctx.out.info(&if cfg!(target_os = "macos") {
+                format!(
+                    "The daemon runs now and at every login. Check it with:\n  \
+                     launchctl list {}\n  mcp-auth daemon status\nLogs: {}",
+                    service::LAUNCHD_LABEL,
+                    spec.log_file.display()
+                )
+            } else {
+                "The daemon runs now and at every login. Check it with:\n  \
+                 systemctl --user status mcp-auth\n  journalctl --user -u mcp-auth\n  \
+                 mcp-auth daemon status"
+                    .to_string()
+            });
+            Ok(())
+        }
+        Outcome::ManagerFailed { path, reason } => Err(Error::Other(format!(
+            "wrote {}, but {reason}\n  hint: without a running user service manager (a login \
+             session with a user bus), start the daemon with `mcp-auth daemon start`",
+            path.display()
+        ))),
+        Outcome::NoManager { reason } => Err(Error::Other(format!(
+            "{reason}, so no user service was installed\n  hint: run the daemon with \
+             `mcp-auth daemon start`"
+        ))),
+    }
+}
+
+fn uninstall(ctx: &Context) -> Result<()> {
+    match service::uninstall()? {
+        Outcome::Done { path } => ctx.out.line(&format!(
+            "Stopped the user service and removed {}",
+            path.display()
+        )),
+        Outcome::ManagerFailed { path, reason } => {
+            ctx.out.warn(&reason);
+            ctx.out.line(&format!("Removed {}", path.display()))
+        }
+        Outcome::NoManager { reason } => ctx
+            .out
+            .line(&format!("No user service is installed ({reason}).")),
+    }
+}

@@ -1,0 +1,309 @@
+//! The daemon: one long-running process per user that keeps every
+//! credential usable and is the only one that refreshes while it runs.
+//!
+//! Three tasks share one [`Credentials`] (in-process, with tokens kept in
+//! memory) and one [`State`]:
+//!
+//! - the scheduler ([`scheduler`]) refreshes each watched credential ahead of
+//!   its stored expiry, retries transient failures with backoff and leaves
+//!   credentials that need a login alone;
+//! - the pruner ([`pruner`]) deletes long-dead credentials and old audit
+//!   events at start and every `prune_interval`;
+//! - the server ([`server`]) answers the [`crate::ipc`] protocol on the
+//!   socket.
+//!
+//! Changes made by other processes (a login, a revoke, a config edit) are
+//! noticed on the next wake, at most [`TICK`] later, without a restart.
+//! SIGTERM, SIGINT or a `stop` request end it: no new work starts, work in
+//! flight gets [`GRACE`] to finish, and whatever is abandoned loses nothing
+//! because `credentials` stores a new token set before it drops the old one.
+
+pub mod instance;
+pub mod plan;
+mod pruner;
+mod scheduler;
+mod server;
+pub mod service;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::ipc::{DaemonStatus, NextRefresh, PruneSummary};
+use crate::model::{Timestamp, now};
+use crate::paths::{self, Paths};
+use crate::store::Store;
+
+use instance::Instance;
+
+/// The longest the daemon sleeps between looks at the clock, the database
+/// and the config. Timers stop while a laptop sleeps; this bounds how late
+/// after waking a due refresh can be, and how soon a login or revoke by the
+/// CLI is seen.
+pub const TICK: Duration = Duration::from_secs(5);
+
+/// How long work in flight may take to finish at shutdown.
+pub const GRACE: Duration = Duration::from_secs(20);
+
+/// What the daemon needs from the command that starts it.
+pub struct Options {
+    pub paths: Paths,
+    pub config: Config,
+    pub store: Store,
+    /// Where logs go, for `status`; `None` is stderr.
+    pub log_file: Option<PathBuf>,
+}
+
+/// The settings the daemon re-reads when config.toml changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub refresh_ahead: Duration,
+    pub retention_days: u32,
+    pub prune_interval: Duration,
+}
+
+impl Settings {
+    pub fn of(c: &Config) -> Settings {
+        Settings {
+            refresh_ahead: c.refresh_ahead,
+            retention_days: c.retention_days,
+            // Zero would prune in a busy loop.
+            prune_interval: c.prune_interval.max(Duration::from_secs(1)),
+        }
+    }
+}
+
+/// What the tasks share, and what `status` reports.
+pub struct State {
+    started_at: Timestamp,
+    socket: PathBuf,
+    log_file: Option<PathBuf>,
+    settings: watch::Sender<Settings>,
+    shutdown: watch::Sender<bool>,
+    /// Set when this process changed rows itself (its own writes do not
+    /// move the database's data version): the scheduler re-reads them.
+    rows_changed: AtomicBool,
+    view: Mutex<ScheduleView>,
+    last_prune: Mutex<Option<PruneSummary>>,
+    next_prune_at: Mutex<Option<Timestamp>>,
+    refreshes: AtomicU64,
+    refresh_failures: AtomicU64,
+    requests: AtomicU64,
+}
+
+/// The scheduler's latest picture, published for `status`.
+#[derive(Debug, Clone, Default)]
+struct ScheduleView {
+    credentials: usize,
+    watched: usize,
+    needs_login: usize,
+    backing_off: usize,
+    next_refresh: Option<NextRefresh>,
+}
+
+impl State {
+    fn new(socket: PathBuf, log_file: Option<PathBuf>, settings: Settings) -> State {
+        State {
+            started_at: now(),
+            socket,
+            log_file,
+            settings: watch::Sender::new(settings),
+            shutdown: watch::Sender::new(false),
+            rows_changed: AtomicBool::new(true),
+            view: Mutex::new(ScheduleView::default()),
+            last_prune: Mutex::new(None),
+            next_prune_at: Mutex::new(None),
+            refreshes: AtomicU64::new(0),
+            refresh_failures: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    fn settings(&self) -> Settings {
+        self.settings.borrow().clone()
+    }
+
+    /// Asks every task to finish.
+    fn stop(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    fn mark_rows_changed(&self) {
+        self.rows_changed.store(true, Ordering::Release);
+    }
+
+    fn take_rows_changed(&self) -> bool {
+        self.rows_changed.swap(false, Ordering::AcqRel)
+    }
+
+    pub fn status(&self) -> DaemonStatus {
+        let view = lock(&self.view).clone();
+        let settings = self.settings();
+        DaemonStatus {
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            protocol: crate::ipc::VERSION,
+            started_at: self.started_at,
+            uptime_secs: (now() - self.started_at).max(0) as u64,
+            socket: self.socket.display().to_string(),
+            log_file: self.log_file.as_ref().map(|p| p.display().to_string()),
+            credentials: view.credentials,
+            watched: view.watched,
+            needs_login: view.needs_login,
+            backing_off: view.backing_off,
+            next_refresh: view.next_refresh,
+            last_prune: lock(&self.last_prune).clone(),
+            next_prune_at: *lock(&self.next_prune_at),
+            refreshes: self.refreshes.load(Ordering::Relaxed),
+            refresh_failures: self.refresh_failures.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+            retention_days: settings.retention_days,
+            refresh_ahead_secs: settings.refresh_ahead.as_secs(),
+            prune_interval_secs: settings.prune_interval.as_secs(),
+        }
+    }
+}
+
+/// Runs the daemon until it is told to stop. Refuses to start while another
+/// daemon runs or when the runtime directory is not private.
+pub async fn run(opts: Options) -> Result<()> {
+    let Options {
+        paths,
+        config,
+        store,
+        log_file,
+    } = opts;
+    paths::check_private_dir(&paths.runtime_dir)?;
+    let instance = Instance::acquire(&paths)?;
+    let listener = server::bind(&paths.socket())?;
+    let state = std::sync::Arc::new(State::new(paths.socket(), log_file, Settings::of(&config)));
+    let creds = Credentials::new(store.clone()).in_process().with_memory();
+    tracing::info!(
+        pid = std::process::id(),
+        socket = %paths.socket().display(),
+        pid_file = %instance.path().display(),
+        secret_store = %store.describe_secret_store(),
+        "daemon started"
+    );
+
+    let mut signals = Signals::new()?;
+    // Local tasks: the OAuth request futures borrow their HTTP client in a
+    // way that is not `Send` for every lifetime, and one thread is plenty.
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let server =
+                tokio::task::spawn_local(server::serve(listener, creds.clone(), state.clone()));
+            let scheduler = tokio::task::spawn_local(scheduler::run(
+                creds.clone(),
+                state.clone(),
+                paths.config_file(),
+            ));
+            let pruner = tokio::task::spawn_local(pruner::run(store.clone(), state.clone()));
+            supervise(
+                &paths,
+                &state,
+                &mut signals,
+                [
+                    ("server", server),
+                    ("scheduler", scheduler),
+                    ("pruner", pruner),
+                ],
+            )
+            .await;
+        })
+        .await;
+    drop(instance);
+    tracing::info!("daemon stopped");
+    Ok(())
+}
+
+/// Waits for a reason to stop, then stops the tasks and waits for them.
+async fn supervise(
+    paths: &Paths,
+    state: &State,
+    signals: &mut Signals,
+    tasks: [(&str, tokio::task::JoinHandle<()>); 3],
+) {
+    let mut stopped = state.shutdown.subscribe();
+    let why = tokio::select! {
+        s = signals.next() => s,
+        _ = stopped.wait_for(|s| *s) => "a stop request",
+    };
+    tracing::info!(reason = why, "daemon stopping");
+    state.stop();
+    // The socket goes first so that callers fall back at once.
+    let _ = std::fs::remove_file(paths.socket());
+    for (name, task) in tasks {
+        if let Err(e) = task.await {
+            tracing::error!(task = name, error = %e, "daemon task failed");
+        }
+    }
+}
+
+/// SIGTERM (service managers, `daemon stop`'s fallback) and SIGINT (a
+/// terminal's Ctrl-C).
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let err = |e| Error::io("cannot listen for signals", e);
+            Ok(Signals {
+                term: signal(SignalKind::terminate()).map_err(err)?,
+                int: signal(SignalKind::interrupt()).map_err(err)?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.int.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}
+
+/// Wall-clock milliseconds since the epoch: due times are absolute.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Sleeps until `at_ms` on the wall clock, but never longer than [`TICK`],
+/// so a clock change or a suspend is noticed soon.
+async fn sleep_until_ms(at_ms: i64) {
+    let wait = (at_ms - now_ms()).clamp(0, TICK.as_millis() as i64);
+    tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+}
+
+/// Locks a std mutex; the values behind these locks stay consistent even if
+/// a holder panicked.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,718 @@
+//! The daemon's socket protocol and its client.
+//!
+//! One JSON object per line each way, over a Unix socket in the private
+//! runtime directory (mode 700, checked; the socket itself 600; the daemon
+//! refuses peers of another uid). Every request carries the protocol version
+//! `v`. A daemon that cannot serve a request (another protocol version, or
+//! shutting down) answers with the error kind `unavailable`, and the client
+//! then does the work in its own process, exactly as when no daemon runs, so
+//! an upgrade or a restart never breaks a caller.
+//!
+//! Requests: `{"v":1,"op":"token","name":"x","min_valid":60}`,
+//! `{"v":1,"op":"refresh","name":"x","force":true}`, `{"v":1,"op":"status"}`,
+//! `{"v":1,"op":"stop"}`. Answers: `{"v":1,"ok":true,...}` or
+//! `{"v":1,"ok":false,"error":{"kind":"needs_login","message":...}}`, from
+//! which the client rebuilds the same [`Error`] (and so the same exit code)
+//! the daemon saw.
+//!
+//! Tokens cross the socket, which is its purpose, always inside [`Secret`]
+//! (redacted `Debug`); nothing here logs a value.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
+
+use crate::error::{Error, Result};
+use crate::model::{Credential, Secret, Timestamp};
+
+/// The protocol version this build speaks.
+pub const VERSION: u32 = 1;
+
+/// Longest line either side accepts: requests are tiny, and an answer holds
+/// at most one credential's metadata and one token.
+pub const MAX_LINE: usize = 256 * 1024;
+
+/// A connect to a live daemon's socket is immediate; anything slower means
+/// it is wedged, and the caller is better off doing the work itself.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// An access token valid for at least `min_valid` seconds. The daemon
+    /// records the use (last used, audit event) unless `record_use` is
+    /// false (the bridge audits a whole session once instead).
+    Token {
+        name: String,
+        #[serde(default)]
+        min_valid: u64,
+        #[serde(default = "yes", skip_serializing_if = "is_true")]
+        record_use: bool,
+    },
+    /// Refresh now (`force`), or only when the token is about to expire.
+    Refresh {
+        name: String,
+        #[serde(default)]
+        force: bool,
+    },
+    Status,
+    Stop,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+impl Op {
+    /// How long the client waits for the answer before doing the work
+    /// itself. A token or refresh may wait for the provider; giving up early
+    /// is safe because the fallback takes the same per-credential lock and
+    /// finds the daemon's result.
+    pub fn reply_timeout(&self) -> Duration {
+        match self {
+            Op::Token { .. } | Op::Refresh { .. } => Duration::from_secs(15),
+            Op::Status | Op::Stop => Duration::from_secs(3),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub v: u32,
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+/// An access token as it crosses the socket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireToken {
+    pub token: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+}
+
+/// What a refresh did, beside the token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireRefresh {
+    pub credential: Credential,
+    pub performed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+/// The daemon's own account of itself (`daemon status`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonStatus {
+    pub pid: u32,
+    pub version: String,
+    pub protocol: u32,
+    pub started_at: Timestamp,
+    pub uptime_secs: u64,
+    pub socket: String,
+    pub log_file: Option<String>,
+    /// Every credential in the database.
+    pub credentials: usize,
+    /// Credentials the daemon keeps valid (renewable, not needing a login,
+    /// with an expiry to refresh ahead of).
+    pub watched: usize,
+    pub needs_login: usize,
+    /// Watched credentials whose last refresh failed transiently and that
+    /// wait for a retry.
+    pub backing_off: usize,
+    pub next_refresh: Option<NextRefresh>,
+    pub last_prune: Option<PruneSummary>,
+    pub next_prune_at: Option<Timestamp>,
+    /// Refreshes the scheduler performed, and the ones that failed.
+    pub refreshes: u64,
+    pub refresh_failures: u64,
+    /// Requests answered on the socket.
+    pub requests: u64,
+    pub retention_days: u32,
+    pub refresh_ahead_secs: u64,
+    pub prune_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NextRefresh {
+    pub name: String,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PruneSummary {
+    pub at: Timestamp,
+    pub examined: usize,
+    pub deleted: usize,
+    pub events_deleted: usize,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub v: u32,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<WireToken>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<WireRefresh>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Box<DaemonStatus>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<WireError>,
+}
+
+impl Response {
+    pub fn ok() -> Response {
+        Response {
+            v: VERSION,
+            ok: true,
+            ..Response::default()
+        }
+    }
+
+    pub fn failed(error: WireError) -> Response {
+        Response {
+            v: VERSION,
+            ok: false,
+            error: Some(error),
+            ..Response::default()
+        }
+    }
+
+    /// The answer as a result: the daemon's error becomes the same error
+    /// here.
+    pub fn into_result(self) -> Result<Response> {
+        if self.ok {
+            return Ok(self);
+        }
+        Err(self
+            .error
+            .map(WireError::into_error)
+            .unwrap_or_else(|| Error::Other("the daemon failed without saying why".into())))
+    }
+}
+
+/// The kind of answer that makes the client do the work itself.
+pub const UNAVAILABLE: &str = "unavailable";
+
+/// An [`Error`] as it crosses the socket: its kind, its message, and the
+/// fields needed to rebuild it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WireError {
+    pub kind: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_hint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl WireError {
+    pub fn unavailable(message: impl Into<String>) -> WireError {
+        WireError {
+            kind: UNAVAILABLE.into(),
+            message: message.into(),
+            ..WireError::default()
+        }
+    }
+
+    /// A malformed request.
+    pub fn usage(message: impl Into<String>) -> WireError {
+        WireError {
+            kind: "usage".into(),
+            message: message.into(),
+            ..WireError::default()
+        }
+    }
+
+    pub fn of(e: &Error) -> WireError {
+        let mut w = WireError {
+            message: e.to_string(),
+            ..WireError::default()
+        };
+        w.kind = match e {
+            Error::Usage(_) => "usage",
+            Error::Config(_) => "config",
+            Error::CredentialNotFound(name) => {
+                w.name = Some(name.clone());
+                "not_found"
+            }
+            Error::UnknownProvider(name) => {
+                w.name = Some(name.clone());
+                "unknown_provider"
+            }
+            Error::NeedsLogin {
+                name,
+                reason,
+                login_hint,
+            } => {
+                w.name = Some(name.clone());
+                w.reason = Some(reason.clone());
+                w.login_hint = Some(login_hint.clone());
+                "needs_login"
+            }
+            Error::OAuth {
+                context,
+                error,
+                description,
+            } => {
+                w.context = Some(context.clone());
+                w.error = Some(error.clone());
+                w.description = description.clone();
+                "oauth"
+            }
+            Error::Protocol { context, message } => {
+                w.context = Some(context.clone());
+                w.reason = Some(message.clone());
+                "protocol"
+            }
+            Error::Network { context, message } => {
+                w.context = Some(context.clone());
+                w.reason = Some(message.clone());
+                "network"
+            }
+            Error::Timeout(_) => "timeout",
+            Error::SecretStore(_) => "secret_store",
+            Error::Database(_) => "database",
+            Error::Interrupted => "interrupted",
+            Error::Io { .. } | Error::BrokenPipe | Error::Other(_) => "other",
+        }
+        .to_string();
+        w
+    }
+
+    /// The error the daemon had, rebuilt; unknown kinds (a newer daemon)
+    /// keep their message.
+    pub fn into_error(self) -> Error {
+        let WireError {
+            kind,
+            message,
+            name,
+            reason,
+            login_hint,
+            context,
+            error,
+            description,
+        } = self;
+        let or_msg = |v: Option<String>| v.unwrap_or_else(|| message.clone());
+        match kind.as_str() {
+            "usage" => Error::Usage(message),
+            "config" => Error::Config(message),
+            "not_found" => Error::CredentialNotFound(or_msg(name)),
+            "unknown_provider" => Error::UnknownProvider(or_msg(name)),
+            "needs_login" => Error::NeedsLogin {
+                name: or_msg(name),
+                reason: or_msg(reason),
+                login_hint: login_hint.unwrap_or_default(),
+            },
+            "oauth" => Error::OAuth {
+                context: context.unwrap_or_default(),
+                error: error.unwrap_or_else(|| "unknown_error".into()),
+                description,
+            },
+            "protocol" => Error::Protocol {
+                context: context.unwrap_or_default(),
+                message: or_msg(reason),
+            },
+            "network" => Error::Network {
+                context: context.unwrap_or_default(),
+                message: or_msg(reason),
+            },
+            "timeout" => Error::Timeout(message),
+            "secret_store" => Error::SecretStore(message),
+            "database" => Error::Database(
+                message
+                    .strip_prefix("metadata database: ")
+                    .map(str::to_string)
+                    .unwrap_or(message),
+            ),
+            "interrupted" => Error::Interrupted,
+            _ => Error::Other(message),
+        }
+    }
+}
+
+/// Reads one line of at most [`MAX_LINE`] bytes; `None` at end of stream.
+pub async fn read_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+) -> std::io::Result<Option<Vec<u8>>> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let n = reader
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut buf)
+        .await?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() != Some(&b'\n') {
+        let why = if buf.len() > MAX_LINE {
+            "line too long"
+        } else {
+            "connection closed in the middle of a line"
+        };
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, why));
+    }
+    buf.pop();
+    Ok(Some(buf))
+}
+
+/// Writes `value` as one JSON line.
+pub async fn write_line<W: AsyncWrite + Unpin, T: Serialize>(
+    writer: &mut W,
+    value: &T,
+) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(value)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    line.push(b'\n');
+    writer.write_all(&line).await?;
+    writer.flush().await
+}
+
+/// True when a peer with this uid may talk to a daemon run by `me`: only
+/// the same user. A peer whose uid cannot be learnt is refused.
+pub fn peer_allowed(peer_uid: Option<u32>, me: u32) -> bool {
+    peer_uid == Some(me)
+}
+
+/// Asks the daemon listening on `socket`.
+///
+/// `Ok(None)` means no daemon could answer (none runs, a stale socket, a
+/// wedged or older daemon, one shutting down): the caller does the work
+/// itself. `Err` is for what must not be papered over: a socket or socket
+/// directory that is not private to this user. An answered request comes
+/// back as is, `ok` or not.
+pub async fn call(socket: &Path, op: Op) -> Result<Option<Response>> {
+    // The common case without a daemon: no socket, no further cost.
+    let meta = match std::fs::symlink_metadata(socket) {
+        Ok(m) => m,
+        Err(_) => return Ok(None),
+    };
+    check_socket(socket, &meta)?;
+    let timeout = op.reply_timeout();
+    let request = Request { v: VERSION, op };
+    let stream = match tokio::time::timeout(CONNECT_TIMEOUT, UnixStream::connect(socket)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            // Refused: the daemon that made the socket is gone.
+            tracing::debug!(socket = %socket.display(), error = %e, "no daemon answers; working in this process");
+            return Ok(None);
+        }
+        Err(_) => {
+            tracing::warn!(socket = %socket.display(), "the daemon did not accept within 1s; working in this process");
+            return Ok(None);
+        }
+    };
+    #[cfg(unix)]
+    if let Ok(cred) = stream.peer_cred()
+        && !peer_allowed(Some(cred.uid()), crate::paths::current_uid())
+    {
+        return Err(Error::Config(format!(
+            "the process listening on {} runs as uid {}, not as you; refusing to use it",
+            socket.display(),
+            cred.uid()
+        )));
+    }
+    match tokio::time::timeout(timeout, exchange(stream, &request)).await {
+        Ok(Ok(resp)) if resp.v != VERSION => {
+            tracing::debug!(
+                theirs = resp.v,
+                ours = VERSION,
+                "the daemon speaks another protocol version; working in this process"
+            );
+            Ok(None)
+        }
+        Ok(Ok(resp)) => match &resp.error {
+            Some(e) if e.kind == UNAVAILABLE => {
+                tracing::debug!(reason = %e.message, "the daemon cannot serve this; working in this process");
+                Ok(None)
+            }
+            _ => Ok(Some(resp)),
+        },
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "the daemon's answer was unusable; working in this process");
+            Ok(None)
+        }
+        Err(_) => {
+            tracing::warn!(
+                "the daemon did not answer within {}s; working in this process",
+                timeout.as_secs()
+            );
+            Ok(None)
+        }
+    }
+}
+
+async fn exchange(stream: UnixStream, request: &Request) -> std::io::Result<Response> {
+    let (read, mut write) = stream.into_split();
+    write_line(&mut write, request).await?;
+    let mut reader = BufReader::new(read);
+    let line = read_line(&mut reader).await?.ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the daemon closed the connection without answering",
+        )
+    })?;
+    serde_json::from_slice(&line).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not a protocol answer ({})", e.classify_name()),
+        )
+    })
+}
+
+/// serde_json's error category without the text around it, which could
+/// quote a token.
+trait Classify {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl Classify for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "read error",
+            serde_json::error::Category::Syntax => "not valid JSON",
+            serde_json::error::Category::Data => "unexpected content",
+            serde_json::error::Category::Eof => "truncated",
+        }
+    }
+}
+
+/// The socket must be this user's, in a directory only this user can use:
+/// otherwise someone else could stand in for the daemon.
+fn check_socket(socket: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = crate::paths::current_uid();
+        if meta.uid() != me {
+            return Err(Error::Config(format!(
+                "{} belongs to another user (uid {}, expected {me}); refusing to use it",
+                socket.display(),
+                meta.uid()
+            )));
+        }
+        if let Some(dir) = socket.parent() {
+            crate::paths::check_private_dir(dir)?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (socket, meta);
+    Ok(())
+}
+
+/// Parses a request line; the error is what to answer.
+pub fn parse_request(line: &[u8]) -> std::result::Result<Request, Box<WireError>> {
+    #[derive(Deserialize)]
+    struct Versioned {
+        v: Option<u32>,
+    }
+    match serde_json::from_slice::<Versioned>(line) {
+        Ok(Versioned { v: Some(VERSION) }) => {}
+        Ok(Versioned { v: Some(other) }) => {
+            return Err(Box::new(WireError::unavailable(format!(
+                "this daemon speaks protocol {VERSION}, not {other}"
+            ))));
+        }
+        Ok(Versioned { v: None }) => {
+            return Err(Box::new(WireError::usage(
+                "request without a protocol version \"v\"",
+            )));
+        }
+        Err(e) => {
+            return Err(Box::new(WireError::usage(format!(
+                "not a JSON request ({})",
+                e.classify_name()
+            ))));
+        }
+    }
+    serde_json::from_slice(line).map_err(|e| {
+        Box::new(WireError::usage(format!(
+            "unknown or malformed request ({})",
+            e.classify_name()
+        )))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_the_documented_lines() {
+        let r = Request {
+            v: 1,
+            op: Op::Token {
+                name: "x".into(),
+                min_valid: 60,
+                record_use: true,
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"v":1,"op":"token","name":"x","min_valid":60}"#
+        );
+        assert_eq!(
+            parse_request(br#"{"v":1,"op":"token","name":"x","min_valid":60}"#).unwrap(),
+            r
+        );
+        let quiet = parse_request(br#"{"v":1,"op":"token","name":"x","record_use":false}"#);
+        assert!(matches!(
+            quiet.unwrap().op,
+            Op::Token {
+                record_use: false,
+                min_valid: 0,
+                ..
+            }
+        ));
+        assert_eq!(
+            parse_request(br#"{"v":1,"op":"refresh","name":"x"}"#).unwrap(),
+            Request {
+                v: 1,
+                op: Op::Refresh {
+                    name: "x".into(),
+                    force: false
+                }
+            }
+        );
+        assert_eq!(
+            parse_request(br#"{"v":1,"op":"stop"}"#).unwrap().op,
+            Op::Stop
+        );
+    }
+
+    #[test]
+    fn bad_requests_get_a_reason_and_other_versions_are_unavailable() {
+        assert_eq!(
+            parse_request(br#"{"v":2,"op":"token"}"#).unwrap_err().kind,
+            UNAVAILABLE
+        );
+        assert_eq!(
+            parse_request(br#"{"op":"status"}"#).unwrap_err().kind,
+            "usage"
+        );
+        assert_eq!(parse_request(b"nonsense").unwrap_err().kind, "usage");
+        let e = parse_request(br#"{"v":1,"op":"fly","name":"tok-SECRET"}"#).unwrap_err();
+        assert_eq!(e.kind, "usage");
+        assert!(!e.message.contains("SECRET"), "{}", e.message);
+    }
+
+    #[test]
+    fn errors_cross_the_socket_with_their_exit_codes() {
+        let cases = [
+            Error::CredentialNotFound("gh".into()),
+            Error::NeedsLogin {
+                name: "gh".into(),
+                reason: "invalid_grant".into(),
+                login_hint: "github --name gh".into(),
+            },
+            Error::OAuth {
+                context: "the refresh failed".into(),
+                error: "temporarily_unavailable".into(),
+                description: Some("later".into()),
+            },
+            Error::Network {
+                context: "c".into(),
+                message: "could not connect".into(),
+            },
+            Error::Protocol {
+                context: "c".into(),
+                message: "m".into(),
+            },
+            Error::Timeout("slow".into()),
+            Error::SecretStore("locked".into()),
+            Error::Database("busy".into()),
+            Error::Usage("bad".into()),
+            Error::Config("cfg".into()),
+            Error::Other("x".into()),
+        ];
+        for e in cases {
+            let wire: WireError =
+                serde_json::from_str(&serde_json::to_string(&WireError::of(&e)).unwrap()).unwrap();
+            let back = wire.into_error();
+            assert_eq!(back.to_string(), e.to_string());
+            assert_eq!(back.exit_code(), e.exit_code(), "{e}");
+            assert_eq!(back.is_transient(), e.is_transient(), "{e}");
+        }
+    }
+
+    #[test]
+    fn answers_never_show_tokens_in_debug() {
+        let r = Response {
+            token: Some(WireToken {
+                token: Secret::new("at-SECRET"),
+                expires_at: Some(5),
+            }),
+            ..Response::ok()
+        };
+        assert!(!format!("{r:?}").contains("SECRET"));
+        let line = serde_json::to_string(&r).unwrap();
+        assert!(line.contains("at-SECRET"), "the socket carries the value");
+    }
+
+    #[test]
+    fn only_the_same_user_may_connect() {
+        assert!(peer_allowed(Some(1000), 1000));
+        assert!(!peer_allowed(Some(0), 1000));
+        assert!(!peer_allowed(Some(1001), 1000));
+        assert!(!peer_allowed(None, 1000));
+    }
+
+    #[tokio::test]
+    async fn lines_are_bounded() {
+        let long = vec![b'x'; MAX_LINE + 10];
+        let mut r = BufReader::new(&long[..]);
+        assert!(read_line(&mut r).await.is_err());
+        let mut r = BufReader::new(&b"{\"a\":1}\nrest"[..]);
+        assert_eq!(read_line(&mut r).await.unwrap().unwrap(), b"{\"a\":1}");
+        assert!(read_line(&mut r).await.is_err(), "half a line");
+        let mut r = BufReader::new(&b""[..]);
+        assert!(read_line(&mut r).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_missing_or_stale_socket_means_no_daemon() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        crate::paths::ensure_private_dir(&run).unwrap();
+        let sock = run.join("daemon.sock");
+        assert!(call(&sock, Op::Status).await.unwrap().is_none());
+        // A socket file nobody listens on, as a killed daemon leaves it.
+        drop(std::os::unix::net::UnixListener::bind(&sock).unwrap());
+        assert!(sock.exists());
+        assert!(call(&sock, Op::Status).await.unwrap().is_none());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_socket_in_a_loose_directory_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        crate::paths::ensure_private_dir(&run).unwrap();
+        let sock = run.join("daemon.sock");
+        let _l = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let e = call(&sock, Op::Status).await.unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("has incorrect permissions (expected 700, got 755)"),
+            "{e}"
+        );
+    }
+}
