@@ -7,7 +7,7 @@
 //! errors never hold token values (see `error.rs`).
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -45,7 +45,12 @@ pub fn init(level: &str, file: Option<&Path>) -> Result<()> {
                 .with_writer(Mutex::new(writer))
                 .init();
         }
-        None => builder.with_writer(std::io::stderr).init(),
+        // Colours only for a person at a terminal, never into the journal
+        // or a redirected file.
+        None => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .init(),
     }
     Ok(())
 }

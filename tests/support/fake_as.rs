@@ -162,6 +162,11 @@ pub struct Stats {
     pub mcp_requests: usize,
     /// When each device-code poll arrived (ms since the first).
     pub device_polls: Vec<u128>,
+    /// Every request to the token endpoint, answered or refused.
+    pub token_requests: usize,
+    /// Token requests that arrived while the server was holding them (see
+    /// [`FakeAs::set_hold`]).
+    pub held: usize,
 }
 
 struct Pending {
@@ -188,6 +193,7 @@ struct Inner {
     device_mode: DeviceMode,
     device_scope: Option<String>,
     first_poll: Option<std::time::Instant>,
+    hold: bool,
 }
 
 pub struct FakeAs {
@@ -224,6 +230,7 @@ impl FakeAs {
             device_mode: DeviceMode::ApproveAfter(2),
             device_scope: None,
             first_poll: None,
+            hold: false,
         }));
         let app = Router::new()
             .route("/authorize", get(authorize))
@@ -285,6 +292,18 @@ impl FakeAs {
 
     pub fn mcp_url(&self) -> String {
         format!("{}/mcp", self.url)
+    }
+
+    /// While holding, token requests wait without being looked at, and are
+    /// answered `temporarily_unavailable` once the hold ends: a refresh
+    /// request caught in flight that spends nothing.
+    pub fn set_hold(&self, hold: bool) {
+        self.inner.lock().unwrap().hold = hold;
+    }
+
+    /// Is this refresh token one the server issued and has not spent?
+    pub fn refresh_token_live(&self, token: &str) -> bool {
+        self.inner.lock().unwrap().refresh_tokens.get(token) == Some(&false)
     }
 
     pub fn stats(&self) -> Stats {
@@ -480,6 +499,24 @@ async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let held = {
+        let mut g = s.lock().unwrap();
+        g.stats.token_requests += 1;
+        if g.hold {
+            g.stats.held += 1;
+        }
+        g.hold
+    };
+    if held {
+        while s.lock().unwrap().hold {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        return oauth_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "held",
+        );
+    }
     let mut g = s.lock().unwrap();
     match g.token_mode {
         TokenMode::Garbage => {

@@ -2,14 +2,15 @@
 //! temporary mcp-auth home that runs the real binary ([`home`]), an
 //! in-process fake authorization server (with a protected MCP resource)
 //! that asserts the protocol it receives ([`fake_as`]), driving the real
-//! `mcp-auth bridge` over its stdio ([`bridge`]), an in-process fake MCP
-//! server ([`fake_server`]), and real peers installed from npm
-//! ([`peers`]).
+//! `mcp-auth bridge` over its stdio ([`bridge`]), running the daemon
+//! ([`daemon`]), an in-process fake MCP server ([`fake_server`]), and real
+//! peers installed from npm ([`peers`]).
 //!
 //! Each test crate uses a different part of this, hence `dead_code`.
 #![allow(dead_code)]
 
 pub mod bridge;
+pub mod daemon;
 pub mod fake_as;
 pub mod fake_server;
 pub mod home;

@@ -1,0 +1,180 @@
+//! A daemon for tests: `mcp-auth daemon run` in a [`Home`], waited for on
+//! its socket, stopped (or killed) by PID, with its log kept for failure
+//! messages. Also a reader for the file secret store, so tests can see what
+//! the daemon stored without going through it.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use super::home::Home;
+
+pub struct Daemon {
+    pub child: Child,
+    pub log: PathBuf,
+    socket: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `daemon run` with `extra` environment and waits until it
+    /// answers.
+    pub fn start(home: &Home, extra: &[(&str, &str)]) -> Daemon {
+        let log = home.path().join(format!(
+            "daemon-{}.log",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let mut cmd = home.cmd();
+        cmd.args(["daemon", "run", "--log-level", "debug"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        let mut d = Daemon {
+            child,
+            log,
+            socket: home.path().join("run/daemon.sock"),
+        };
+        d.wait_ready();
+        d
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the daemon exited with {status}:\n{}", self.log_text());
+            }
+            if self.status().is_some() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the daemon did not answer within 20 s:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The daemon's status straight from its socket, or `None`.
+    pub fn status(&self) -> Option<serde_json::Value> {
+        request(&self.socket, r#"{"v":1,"op":"status"}"#)
+            .filter(|r| r["ok"] == true)
+            .map(|r| r["status"].clone())
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        signal(self.pid(), libc::SIGTERM);
+        wait_with_deadline(&mut self.child, Duration::from_secs(30))
+    }
+
+    /// SIGKILL: no chance to clean up anything.
+    pub fn kill9(mut self) {
+        signal(self.pid(), libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            signal(self.pid(), libc::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+pub fn signal(pid: u32, sig: i32) {
+    // SAFETY: sending a signal to a child process we started.
+    unsafe {
+        libc::kill(pid as i32, sig);
+    }
+}
+
+pub fn wait_with_deadline(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "process did not exit in time");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One protocol request on the socket; `None` when nobody answers.
+pub fn request(socket: &std::path::Path, line: &str) -> Option<serde_json::Value> {
+    let mut s = UnixStream::connect(socket).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    s.write_all(format!("{line}\n").as_bytes()).ok()?;
+    let mut answer = String::new();
+    BufReader::new(s).read_line(&mut answer).ok()?;
+    serde_json::from_str(&answer).ok()
+}
+
+/// What the file secret store holds for one credential.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub generation: i64,
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+}
+
+/// Every credential's stored token set, read from the secrets file.
+pub fn stored_tokens(home: &Home) -> HashMap<String, Stored> {
+    let path = home.path().join("data/secrets.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    if text.is_empty() {
+        return HashMap::new();
+    }
+    let file: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("the secrets file is damaged: {e}"));
+    let mut out = HashMap::new();
+    for (key, value) in file["entries"].as_object().unwrap() {
+        let Some(name) = key.strip_prefix("credential/") else {
+            continue;
+        };
+        let set: serde_json::Value = serde_json::from_str(value.as_str().unwrap())
+            .unwrap_or_else(|e| panic!("the token set of {name} is damaged: {e}"));
+        out.insert(
+            name.to_string(),
+            Stored {
+                generation: set["generation"].as_i64().unwrap(),
+                access_token: set["access_token"].as_str().unwrap().to_string(),
+                refresh_token: set["refresh_token"].as_str().map(str::to_string),
+            },
+        );
+    }
+    out
+}
+
+/// Polls `check` every 50 ms until it holds or `limit` passes.
+pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
