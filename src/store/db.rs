@@ -101,9 +101,22 @@ impl Db {
         let conn = self.conn();
         conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| self.err(e))?;
         // journal_mode answers with a row; read it rather than execute.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
+        // Switching a new database to WAL needs a moment alone with it and
+        // SQLite answers "busy" at once, without the busy timeout, when
+        // another process opens it at the same instant (several first
+        // commands of a fresh install): retry within the same timeout.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let mode: String = loop {
+            match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                other => break other.map_err(|e| self.err(e))?,
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(mode, "database is not in WAL mode");
         }
@@ -890,6 +903,21 @@ pub(crate) mod tests {
         let err = Db::open(&path).err().unwrap();
         assert!(err.to_string().contains("not a valid database"), "{err}");
         assert_eq!(err.exit_code(), crate::error::exit::STORAGE);
+    }
+
+    #[test]
+    fn many_first_opens_of_a_new_database_at_once_all_succeed() {
+        // Regression: switching a new file to WAL answered "busy" at once
+        // to a second opener, failing the first commands of a fresh install.
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.db");
+            std::thread::scope(|s| {
+                for _ in 0..6 {
+                    s.spawn(|| Db::open(&path).unwrap().upsert(&sample("x")).unwrap());
+                }
+            });
+        }
     }
 
     #[test]
