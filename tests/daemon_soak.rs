@@ -1,5 +1,6 @@
-//! The daemon's proofs that take time, in one test binary so that they run
-//! side by side (tests of one binary run in parallel):
+//! The daemon's proofs that take time. They mostly wait, so one test runs
+//! them all side by side on threads (the test harness would run only as
+//! many at once as there are cores, two here, and take twice as long):
 //!
 //! - 20 credentials whose access tokens live 6 s, with rotating single-use
 //!   refresh tokens, kept valid by the daemon alone for a minute;
@@ -75,6 +76,46 @@ fn assert_intact(home: &Home, names: &[String]) {
 }
 
 #[test]
+fn the_daemon_under_load_side_by_side() {
+    let scenarios: [(&str, fn()); 5] = [
+        (
+            "twenty credentials stay valid for a minute with zero invalid_grant",
+            twenty_credentials_stay_valid_for_a_minute_with_zero_invalid_grant,
+        ),
+        (
+            "eight processes with the daemon never spend a refresh token twice",
+            || hammer(true),
+        ),
+        (
+            "eight processes without the daemon never spend a refresh token twice",
+            || hammer(false),
+        ),
+        (
+            "kill -9 in the middle of refreshes loses nothing",
+            kill_9_in_the_middle_of_refreshes_loses_nothing,
+        ),
+        (
+            "the daemon keeps an oidc-provider credential valid through several refreshes",
+            the_daemon_keeps_an_oidc_provider_credential_valid_through_several_refreshes,
+        ),
+    ];
+    let running: Vec<_> = scenarios
+        .into_iter()
+        .map(|(name, f)| {
+            let t = std::thread::Builder::new()
+                .name(name.to_string())
+                .spawn(f)
+                .unwrap();
+            (name, t)
+        })
+        .collect();
+    let failed: Vec<&str> = running
+        .into_iter()
+        .filter_map(|(name, t)| t.join().is_err().then_some(name))
+        .collect();
+    assert!(failed.is_empty(), "failed (see the panics above): {failed:?}");
+}
+
 fn twenty_credentials_stay_valid_for_a_minute_with_zero_invalid_grant() {
     let (server, home) = setup(AsConfig {
         access_ttl: 6,
@@ -203,16 +244,6 @@ fn hammer(with_daemon: bool) {
     );
 }
 
-#[test]
-fn eight_processes_with_the_daemon_never_spend_a_refresh_token_twice() {
-    hammer(true);
-}
-
-#[test]
-fn eight_processes_without_the_daemon_never_spend_a_refresh_token_twice() {
-    hammer(false);
-}
-
 /// SIGKILL lands while refresh requests are in flight: the server holds
 /// them (they spend nothing), the daemon dies waiting, and the held
 /// requests are then answered `temporarily_unavailable` to nobody.
@@ -221,7 +252,6 @@ fn eight_processes_without_the_daemon_never_spend_a_refresh_token_twice() {
 /// between the server spending a refresh token and the client storing the
 /// new one, a few milliseconds — is left out on purpose: the kill waits
 /// until every stored refresh token is live at the server.
-#[test]
 fn kill_9_in_the_middle_of_refreshes_loses_nothing() {
     let (server, home) = setup(AsConfig {
         access_ttl: 4,
@@ -315,7 +345,6 @@ fn userinfo_status(issuer: &str, token: &str) -> u16 {
 /// oidc-provider rotates refresh tokens and, on reuse of a spent one,
 /// revokes the whole grant: any slip would end the test with
 /// `invalid_grant`.
-#[test]
 fn the_daemon_keeps_an_oidc_provider_credential_valid_through_several_refreshes() {
     let peer = peers::start("oidc-provider.mjs", &[("ACCESS_TTL", "6")]);
     let issuer = peer.url.clone();
