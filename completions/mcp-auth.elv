@@ -32,6 +32,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand logout 'Log out: revoke a credential at its provider and delete it here'
             cand secrets 'Keep API keys and other static secrets in the keyring'
             cand doctor 'Check the installation and every credential, with a fix for each problem'
+            cand daemon 'Run, start, stop, inspect or install the background daemon'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -300,6 +301,93 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcp-auth;daemon'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Run the daemon in the foreground (for service managers and debugging)'
+            cand start 'Start the daemon in the background and wait until it answers'
+            cand stop 'Stop the running daemon'
+            cand status 'Show whether the daemon runs, what it watches, its next refresh and last prune'
+            cand install 'Install the daemon as a user service and start it: a systemd user unit on Linux, a launchd agent on macOS'
+            cand uninstall 'Stop the user service and remove it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;daemon;run'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;daemon;start'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;daemon;stop'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;daemon;status'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;daemon;install'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;daemon;uninstall'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;daemon;help'= {
+            cand run 'Run the daemon in the foreground (for service managers and debugging)'
+            cand start 'Start the daemon in the background and wait until it answers'
+            cand stop 'Stop the running daemon'
+            cand status 'Show whether the daemon runs, what it watches, its next refresh and last prune'
+            cand install 'Install the daemon as a user service and start it: a systemd user unit on Linux, a launchd agent on macOS'
+            cand uninstall 'Stop the user service and remove it'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;daemon;help;run'= {
+        }
+        &'mcp-auth;daemon;help;start'= {
+        }
+        &'mcp-auth;daemon;help;stop'= {
+        }
+        &'mcp-auth;daemon;help;status'= {
+        }
+        &'mcp-auth;daemon;help;install'= {
+        }
+        &'mcp-auth;daemon;help;uninstall'= {
+        }
+        &'mcp-auth;daemon;help;help'= {
+        }
         &'mcp-auth;completions'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
@@ -317,6 +405,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand logout 'Log out: revoke a credential at its provider and delete it here'
             cand secrets 'Keep API keys and other static secrets in the keyring'
             cand doctor 'Check the installation and every credential, with a fix for each problem'
+            cand daemon 'Run, start, stop, inspect or install the background daemon'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -365,6 +454,26 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;help;secrets;delete'= {
         }
         &'mcp-auth;help;doctor'= {
+        }
+        &'mcp-auth;help;daemon'= {
+            cand run 'Run the daemon in the foreground (for service managers and debugging)'
+            cand start 'Start the daemon in the background and wait until it answers'
+            cand stop 'Stop the running daemon'
+            cand status 'Show whether the daemon runs, what it watches, its next refresh and last prune'
+            cand install 'Install the daemon as a user service and start it: a systemd user unit on Linux, a launchd agent on macOS'
+            cand uninstall 'Stop the user service and remove it'
+        }
+        &'mcp-auth;help;daemon;run'= {
+        }
+        &'mcp-auth;help;daemon;start'= {
+        }
+        &'mcp-auth;help;daemon;stop'= {
+        }
+        &'mcp-auth;help;daemon;status'= {
+        }
+        &'mcp-auth;help;daemon;install'= {
+        }
+        &'mcp-auth;help;daemon;uninstall'= {
         }
         &'mcp-auth;help;completions'= {
         }

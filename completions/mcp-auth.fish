@@ -36,6 +36,7 @@ complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "bridge" -d 'Run a
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
+complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "daemon" -d 'Run, start, stop, inspect or install the background daemon'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l name -d 'Save the credential under this name [default: the provider name or the server\'s host]' -r
@@ -207,20 +208,64 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand doctor" -l online -d '
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand doctor" -l json -d 'Print JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status install uninstall help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status install uninstall help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status install uninstall help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status install uninstall help" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status install uninstall help" -f -a "run" -d 'Run the daemon in the foreground (for service managers and debugging)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status install uninstall help" -f -a "start" -d 'Start the daemon in the background and wait until it answers'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status install uninstall help" -f -a "stop" -d 'Stop the running daemon'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status install uninstall help" -f -a "status" -d 'Show whether the daemon runs, what it watches, its next refresh and last prune'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status install uninstall help" -f -a "install" -d 'Install the daemon as a user service and start it: a systemd user unit on Linux, a launchd agent on macOS'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status install uninstall help" -f -a "uninstall" -d 'Stop the user service and remove it'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and not __fish_seen_subcommand_from run start stop status install uninstall help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from run" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from run" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from start" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from start" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from status" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from status" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from status" -l json -d 'Print JSON'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from install" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from install" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from uninstall" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from uninstall" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the daemon in the foreground (for service managers and debugging)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start the daemon in the background and wait until it answers'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop the running daemon'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show whether the daemon runs, what it watches, its next refresh and last prune'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "install" -d 'Install the daemon as a user service and start it: a systemd user unit on Linux, a launchd agent on macOS'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "uninstall" -d 'Stop the user service and remove it'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "daemon" -d 'Run, start, stop, inspect or install the background daemon'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "list" -d 'List saved credentials with their user, scopes and health'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "show" -d 'Show everything known about one credential (never a token value)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'
@@ -231,3 +276,9 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "set" -d 'Store a secret, read from stdin or a hidden prompt (never an argument)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "list" -d 'List the stored secrets (names, expiry and last use; never values)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "delete" -d 'Delete stored secrets'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "run" -d 'Run the daemon in the foreground (for service managers and debugging)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "start" -d 'Start the daemon in the background and wait until it answers'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "stop" -d 'Stop the running daemon'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "status" -d 'Show whether the daemon runs, what it watches, its next refresh and last prune'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "install" -d 'Install the daemon as a user service and start it: a systemd user unit on Linux, a launchd agent on macOS'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "uninstall" -d 'Stop the user service and remove it'

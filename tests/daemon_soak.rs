@@ -113,7 +113,10 @@ fn the_daemon_under_load_side_by_side() {
         .into_iter()
         .filter_map(|(name, t)| t.join().is_err().then_some(name))
         .collect();
-    assert!(failed.is_empty(), "failed (see the panics above): {failed:?}");
+    assert!(
+        failed.is_empty(),
+        "failed (see the panics above): {failed:?}"
+    );
 }
 
 fn twenty_credentials_stay_valid_for_a_minute_with_zero_invalid_grant() {

@@ -178,3 +178,51 @@ pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Seeds `n` credentials dead for 45 days straight into the database and
+/// the secrets file, as a long-lived installation accumulates them.
+pub fn seed_dead(home: &Home, n: usize) {
+    home.run(&["tokens", "list"]).ok(); // creates the database
+    let mut conn = rusqlite::Connection::open(home.database()).unwrap();
+    let dead = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 45 * 86_400;
+    let tx = conn.transaction().unwrap();
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO credentials (name, origin_kind, origin, token_url, client_id, \
+                 auth_method, grant_kind, scopes, has_refresh_token, created_at, \
+                 access_expires_at, status, status_changed_at, generation) \
+                 VALUES (?1, 'provider', 'acme', 'https://as/token', 'c', 'none', \
+                 'authorization_code', 'read', 0, ?2, ?2, 'active', ?2, 1)",
+            )
+            .unwrap();
+        for i in 0..n {
+            insert
+                .execute(rusqlite::params![format!("dead-{i:07}"), dead])
+                .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    let mut entries = serde_json::Map::new();
+    for i in 0..n {
+        let set = serde_json::json!({
+            "generation": 1,
+            "access_token": format!("at-dead-{i}"),
+            "access_expires_at": dead,
+        });
+        entries.insert(
+            format!("credential/dead-{i:07}"),
+            serde_json::Value::String(set.to_string()),
+        );
+    }
+    let file = serde_json::json!({"version": 1, "entries": entries});
+    std::fs::write(
+        home.path().join("data/secrets.json"),
+        serde_json::to_vec(&file).unwrap(),
+    )
+    .unwrap();
+}

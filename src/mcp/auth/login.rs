@@ -224,7 +224,7 @@ pub async fn cross_app(
     let spinner = out.spinner(&format!("Discovering how {canonical} authorizes"));
     let challenge = probe(&canonical).await?;
     let found = discovery::discover(&canonical, challenge).await?;
-    let store = creds.store().clone();
+    let store = creds.store()?.clone();
     let auth = pre_registered(&store, &found, &client_id, opts).await?;
     let scopes: Vec<String> = if opts.scopes.is_empty() {
         found
