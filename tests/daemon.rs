@@ -230,6 +230,30 @@ fn tokens_come_from_the_daemons_memory_and_each_use_is_recorded_once() {
 }
 
 #[test]
+fn tokens_refresh_is_done_by_the_daemon_when_it_runs() {
+    let (server, home) = setup(AsConfig::default(), "");
+    home.run(&["login", "acme"]).ok();
+    let d = Daemon::start(&home, &[]);
+    let before = home.run(&["token", "acme"]).ok().stdout();
+    let out = home
+        .run(&["tokens", "refresh", "acme", "--json"])
+        .ok()
+        .json();
+    assert_eq!(out[0]["ok"], true, "{out}");
+    assert!(
+        d.log_text().contains("refreshed credential=acme"),
+        "{}",
+        d.log_text()
+    );
+    // The daemon's memory has the new token at once.
+    let after = home.run(&["token", "acme"]).ok().stdout();
+    assert_ne!(before, after);
+    assert!(server.access_token_valid(after.trim()));
+    assert_eq!(after.trim(), stored_tokens(&home)["acme"].access_token);
+    assert_eq!(server.stats().refreshes, 1);
+}
+
+#[test]
 fn logins_revokes_logouts_and_config_changes_are_seen_without_a_restart() {
     let (server, home) = setup(AsConfig::default(), "");
     home.run(&["login", "acme"]).ok();
