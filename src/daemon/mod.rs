@@ -193,32 +193,24 @@ pub async fn run(opts: Options) -> Result<()> {
     );
 
     let mut signals = Signals::new()?;
-    // Local tasks: the OAuth request futures borrow their HTTP client in a
-    // way that is not `Send` for every lifetime, and one thread is plenty.
-    let local = tokio::task::LocalSet::new();
-    local
-        .run_until(async {
-            let server =
-                tokio::task::spawn_local(server::serve(listener, creds.clone(), state.clone()));
-            let scheduler = tokio::task::spawn_local(scheduler::run(
-                creds.clone(),
-                state.clone(),
-                paths.config_file(),
-            ));
-            let pruner = tokio::task::spawn_local(pruner::run(store.clone(), state.clone()));
-            supervise(
-                &paths,
-                &state,
-                &mut signals,
-                [
-                    ("server", server),
-                    ("scheduler", scheduler),
-                    ("pruner", pruner),
-                ],
-            )
-            .await;
-        })
-        .await;
+    let server = tokio::spawn(server::serve(listener, creds.clone(), state.clone()));
+    let scheduler = tokio::spawn(scheduler::run(
+        creds.clone(),
+        state.clone(),
+        paths.config_file(),
+    ));
+    let pruner = tokio::spawn(pruner::run(store.clone(), state.clone()));
+    supervise(
+        &paths,
+        &state,
+        &mut signals,
+        [
+            ("server", server),
+            ("scheduler", scheduler),
+            ("pruner", pruner),
+        ],
+    )
+    .await;
     drop(instance);
     tracing::info!("daemon stopped");
     Ok(())
@@ -234,7 +226,7 @@ async fn supervise(
     let mut stopped = state.shutdown.subscribe();
     let why = tokio::select! {
         s = signals.next() => s,
-        _ = stopped.wait_for(|s| *s) => "a stop request",
+        _ = stopping(&mut stopped) => "a stop request",
     };
     tracing::info!(reason = why, "daemon stopping");
     state.stop();
@@ -285,6 +277,12 @@ impl Signals {
             "Ctrl-C"
         }
     }
+}
+
+/// Resolves once the daemon is asked to stop. (The guard `wait_for` returns
+/// is dropped here, so the futures that wait stay `Send`.)
+async fn stopping(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await.map(|_| ());
 }
 
 /// Wall-clock milliseconds since the epoch: due times are absolute.

@@ -237,7 +237,7 @@ impl Scheduler {
             let within = Duration::from_secs((planned - now_secs + 1).max(0) as u64);
             let creds = self.creds.clone();
             let task_name = name.clone();
-            let handle = tasks.spawn_local(async move {
+            let handle = tasks.spawn(async move {
                 let r = creds.refresh_unless_valid_for(&task_name, within).await;
                 (task_name, r)
             });

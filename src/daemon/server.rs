@@ -16,7 +16,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{GRACE, State};
+use super::{GRACE, State, stopping};
 use crate::credentials::{Credentials, validate_name};
 use crate::error::{Error, Result};
 use crate::ipc::{self, Op, Response, WireError, WireRefresh, WireToken};
@@ -71,7 +71,7 @@ pub(super) async fn serve(listener: UnixListener, creds: Credentials, state: Arc
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let (creds, state) = (creds.clone(), state.clone());
-                    connections.spawn_local(async move {
+                    connections.spawn(async move {
                         let _permit = permit;
                         connection(stream, creds, state).await;
                     });
@@ -81,7 +81,7 @@ pub(super) async fn serve(listener: UnixListener, creds: Credentials, state: Arc
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
-            _ = shutdown.wait_for(|s| *s) => break,
+            _ = stopping(&mut shutdown) => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
@@ -107,7 +107,7 @@ async fn connection(stream: UnixStream, creds: Credentials, state: Arc<State>) {
     loop {
         let line = tokio::select! {
             r = tokio::time::timeout(IDLE, ipc::read_line(&mut reader)) => r,
-            _ = shutdown.wait_for(|s| *s) => return,
+            _ = stopping(&mut shutdown) => return,
         };
         let line = match line {
             Ok(Ok(Some(line))) => line,
