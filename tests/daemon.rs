@@ -229,6 +229,32 @@ fn tokens_come_from_the_daemons_memory_and_each_use_is_recorded_once() {
     assert_eq!(uses(&home), before + 8, "one use per token handed out");
 }
 
+/// What the bridge does: `Credentials::valid_token` from the library, which
+/// asks the daemon and leaves the audit of the session to its caller.
+#[test]
+fn valid_token_asks_the_daemon_without_recording_a_use() {
+    let (server, home) = setup(AsConfig::default(), "");
+    home.run(&["login", "acme"]).ok();
+    let d = Daemon::start(&home, &[]);
+    let uses = || count(&home, "SELECT count(*) FROM events WHERE kind = 'use'");
+    let (uses_before, requests_before) =
+        (uses(), d.status().unwrap()["requests"].as_u64().unwrap());
+    let creds = mcp_auth::credentials::Credentials::new(support::store(home.path()));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let token = rt
+        .block_on(creds.valid_token("acme", Duration::from_secs(60)))
+        .unwrap();
+    assert!(server.access_token_valid(token.token.expose()));
+    // status itself is a request: two more than before.
+    let requests = d.status().unwrap()["requests"].as_u64().unwrap();
+    assert_eq!(requests, requests_before + 2, "the daemon answered");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(uses(), uses_before, "no use recorded per bridge request");
+}
+
 #[test]
 fn tokens_refresh_is_done_by_the_daemon_when_it_runs() {
     let (server, home) = setup(AsConfig::default(), "");
