@@ -65,6 +65,11 @@ impl GrantKind {
         }
     }
 
+    /// Grants whose tokens are minted anew instead of refreshed.
+    pub fn renewed_without_refresh_token(self) -> bool {
+        matches!(self, GrantKind::ClientCredentials | GrantKind::CrossApp)
+    }
+
     pub fn parse(s: &str) -> Option<GrantKind> {
         Some(match s {
             "authorization_code" => GrantKind::AuthorizationCode,
@@ -234,47 +239,28 @@ impl Credential {
     /// True when the credential can get a new access token without a person:
     /// a refresh token, or a client credentials grant (re-minted).
     pub fn renewable(&self) -> bool {
-        self.has_refresh_token
-            || matches!(
-                self.grant,
-                GrantKind::ClientCredentials | GrantKind::CrossApp
-            )
+        self.has_refresh_token || self.grant.renewed_without_refresh_token()
+    }
+
+    /// The part of the row that decides health and retention.
+    pub fn lifecycle(&self) -> Lifecycle {
+        Lifecycle {
+            status: self.status,
+            status_changed_at: self.status_changed_at,
+            access_expires_at: self.access_expires_at,
+            refresh_expires_at: self.refresh_expires_at,
+            renewable: self.renewable(),
+        }
     }
 
     pub fn health(&self, now: Timestamp) -> Health {
-        if self.status == Status::NeedsLogin {
-            return Health::NeedsLogin;
-        }
-        match self.access_expires_at {
-            None => Health::Valid,
-            Some(exp) if exp > now + EXPIRING_SOON_SECS => Health::Valid,
-            Some(exp) if exp > now => Health::ExpiringSoon,
-            Some(_) if self.renewable() && self.refresh_usable(now) => Health::Refreshable,
-            Some(_) => Health::Expired,
-        }
-    }
-
-    fn refresh_usable(&self, now: Timestamp) -> bool {
-        self.refresh_expires_at.is_none_or(|t| t > now)
+        self.lifecycle().health(now)
     }
 
     /// Since when the credential has been unusable without a login, if it is.
     /// Retention pruning counts from this moment.
     pub fn dead_since(&self, now: Timestamp) -> Option<Timestamp> {
-        match self.health(now) {
-            Health::NeedsLogin => Some(self.status_changed_at),
-            Health::Expired => {
-                let access = self.access_expires_at.unwrap_or(now);
-                // Dead from the moment the last thing that could renew it ran out.
-                let refresh = if self.renewable() {
-                    self.refresh_expires_at.unwrap_or(access)
-                } else {
-                    access
-                };
-                Some(access.max(refresh).min(now))
-            }
-            _ => None,
-        }
+        self.lifecycle().dead_since(now)
     }
 
     /// When the current access token was issued, as far as the row can
@@ -327,6 +313,55 @@ pub fn default_server_name(server_url: &str) -> String {
         .collect::<String>()
         .trim_start_matches(['.', '-'])
         .to_string()
+}
+
+/// What health and retention are derived from: a few columns of a
+/// credential's row, small enough to stream a million of them (prune).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub status: Status,
+    pub status_changed_at: Timestamp,
+    pub access_expires_at: Option<Timestamp>,
+    pub refresh_expires_at: Option<Timestamp>,
+    /// A refresh token, or a grant that is re-minted ([`Credential::renewable`]).
+    pub renewable: bool,
+}
+
+impl Lifecycle {
+    pub fn health(&self, now: Timestamp) -> Health {
+        if self.status == Status::NeedsLogin {
+            return Health::NeedsLogin;
+        }
+        match self.access_expires_at {
+            None => Health::Valid,
+            Some(exp) if exp > now + EXPIRING_SOON_SECS => Health::Valid,
+            Some(exp) if exp > now => Health::ExpiringSoon,
+            Some(_) if self.renewable && self.refresh_usable(now) => Health::Refreshable,
+            Some(_) => Health::Expired,
+        }
+    }
+
+    fn refresh_usable(&self, now: Timestamp) -> bool {
+        self.refresh_expires_at.is_none_or(|t| t > now)
+    }
+
+    /// Since when the credential has been unusable without a login, if it is.
+    pub fn dead_since(&self, now: Timestamp) -> Option<Timestamp> {
+        match self.health(now) {
+            Health::NeedsLogin => Some(self.status_changed_at),
+            Health::Expired => {
+                let access = self.access_expires_at.unwrap_or(now);
+                // Dead from the moment the last thing that could renew it ran out.
+                let refresh = if self.renewable {
+                    self.refresh_expires_at.unwrap_or(access)
+                } else {
+                    access
+                };
+                Some(access.max(refresh).min(now))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The secrets of one credential, stored as one keyring entry so that a

@@ -36,6 +36,25 @@ fn a_healthy_installation_passes() {
     // The plaintext file store works but is worth a warning.
     assert_eq!(status(&checks, "secret store"), "warn");
     assert_eq!(status(&checks, "credential acme"), "pass");
+    assert_eq!(
+        status(&checks, "daemon"),
+        "pass",
+        "not running is fine: {checks}"
+    );
+    // A running daemon is reported with what it does.
+    let daemon = support::daemon::Daemon::start(&home, &[]);
+    let checks = home.run(&["doctor", "--json"]).ok().json();
+    let line = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "daemon")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(line.contains(&format!("pid {}", daemon.pid())), "{line}");
+    daemon.terminate();
     // --online proves the refresh works.
     let checks = home.run(&["doctor", "--online", "--json"]).ok().json();
     assert_eq!(status(&checks, "credential acme"), "pass");

@@ -63,6 +63,7 @@ pub async fn run(ctx: &Context, json: bool, online: bool) -> Result<()> {
         checks.push(secret_store(store).await);
     }
     checks.push(browser(ctx));
+    checks.push(daemon(ctx).await);
     if let Some(store) = &store {
         checks.extend(credentials(ctx, store, online).await);
     }
@@ -228,6 +229,48 @@ fn browser(ctx: &Context) -> Check {
         Some(o) => Check::new("browser", Status::Pass, format!("opens URLs with {o}")),
         None => Check::new("browser", Status::Warn, "no URL opener found")
             .fix("install xdg-utils, or set MCP_AUTH_BROWSER to your browser's command"),
+    }
+}
+
+/// The daemon is optional; when it runs it must answer, and its socket
+/// must be private.
+async fn daemon(ctx: &Context) -> Check {
+    let socket = ctx.paths.socket();
+    match crate::ipc::call(&socket, crate::ipc::Op::Status).await {
+        Ok(Some(resp)) => match resp.into_result().map(|r| r.status) {
+            Ok(Some(s)) => Check::new(
+                "daemon",
+                if s.needs_login > 0 {
+                    Status::Warn
+                } else {
+                    Status::Pass
+                },
+                format!(
+                    "running (pid {}), keeping {} credential(s) valid, {} need a login",
+                    s.pid, s.watched, s.needs_login
+                ),
+            ),
+            Ok(None) => Check::new("daemon", Status::Fail, "answers, but without a status"),
+            Err(e) => Check::new("daemon", Status::Fail, e.to_string()),
+        },
+        Ok(None) => match crate::daemon::instance::Instance::running(&ctx.paths) {
+            Some(pid) => Check::new(
+                "daemon",
+                Status::Fail,
+                format!("pid {pid} holds the daemon lock but does not answer"),
+            )
+            .fix("mcp-auth daemon stop, then mcp-auth daemon start"),
+            None => Check::new(
+                "daemon",
+                Status::Pass,
+                "not running (each command refreshes by itself, under a lock)",
+            )
+            .fix(
+                "optional: mcp-auth daemon install keeps every credential fresh in the background",
+            ),
+        },
+        Err(e) => Check::new("daemon", Status::Fail, e.to_string())
+            .fix(format!("chmod 700 {}", ctx.paths.runtime_dir.display())),
     }
 }
 

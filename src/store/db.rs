@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::error::{Error, Result, describe_sqlite};
 use crate::model::{
-    AuthMethod, Credential, Event, EventKind, GrantKind, Origin, Status, Timestamp,
+    AuthMethod, Credential, Event, EventKind, GrantKind, Lifecycle, Origin, Status, Timestamp,
 };
 
 /// Migrations in order; `PRAGMA user_version` records how many ran.
@@ -195,6 +195,40 @@ impl Db {
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))
+    }
+
+    /// Streams every credential's lifecycle columns and returns the names
+    /// `keep` selects, with how many rows were read: retention pruning of
+    /// large stores without loading whole rows.
+    pub fn select_by_lifecycle(
+        &self,
+        keep: impl Fn(&Lifecycle) -> bool,
+    ) -> Result<(usize, Vec<String>)> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT name, status, status_changed_at, access_expires_at, refresh_expires_at, \
+                 has_refresh_token, grant_kind FROM credentials",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        let (mut examined, mut selected) = (0, Vec::new());
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            examined += 1;
+            let grant = parse_col(r, 6, GrantKind::parse).map_err(|e| self.err(e))?;
+            let has_refresh: bool = r.get(5).map_err(|e| self.err(e))?;
+            let lifecycle = Lifecycle {
+                status: parse_col(r, 1, Status::parse).map_err(|e| self.err(e))?,
+                status_changed_at: r.get(2).map_err(|e| self.err(e))?,
+                access_expires_at: r.get(3).map_err(|e| self.err(e))?,
+                refresh_expires_at: r.get(4).map_err(|e| self.err(e))?,
+                renewable: has_refresh || grant.renewed_without_refresh_token(),
+            };
+            if keep(&lifecycle) {
+                selected.push(r.get(0).map_err(|e| self.err(e))?);
+            }
+        }
+        Ok((examined, selected))
     }
 
     /// Credentials saved for an MCP server URL, newest first.

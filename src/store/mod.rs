@@ -266,13 +266,9 @@ impl Store {
     pub fn prune(&self, at: Timestamp, retention_days: u32, dry_run: bool) -> Result<PruneReport> {
         let started = std::time::Instant::now();
         let cutoff = at - i64::from(retention_days) * 86_400;
-        let all = self.db().list()?;
-        let examined = all.len();
-        let doomed: Vec<String> = all
-            .into_iter()
-            .filter(|c| c.dead_since(at).is_some_and(|since| since < cutoff))
-            .map(|c| c.name)
-            .collect();
+        let (examined, doomed) = self
+            .db()
+            .select_by_lifecycle(|l| l.dead_since(at).is_some_and(|since| since < cutoff))?;
         let mut report = PruneReport {
             examined,
             deleted: doomed.clone(),
