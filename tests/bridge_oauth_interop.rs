@@ -160,3 +160,68 @@ fn python_sdk_server_with_oidc_provider_logs_in_on_first_use() {
         .to_string();
     assert!(text.contains("x = 1"), "{text}");
 }
+
+/// The daemon keeps a short-lived, rotating credential fresh while a bridge
+/// uses it: oidc-provider issues 8-second access tokens and single-use
+/// refresh tokens; the Python SDK server checks every token by
+/// introspection. Every call through the bridge succeeds for half a minute,
+/// across several refreshes that only the daemon performs.
+#[test]
+fn the_daemon_refreshes_while_a_bridge_keeps_working() {
+    let python = peers::python();
+    let port = peers::free_port();
+    let resource = format!("http://localhost:{port}/mcp");
+    let idp = peers::start(
+        "oidc-provider.mjs",
+        &[
+            ("DCR", "1"),
+            ("RESOURCE", &resource),
+            ("CLIENT_SECRET", "introspect-secret"),
+            ("ACCESS_TTL", "8"),
+            ("REFRESH_ALWAYS", "1"),
+        ],
+    );
+    let mut cmd = Command::new(python);
+    cmd.arg(peers::peers_dir().join("python-mcp-server.py"))
+        .env("PORT", port.to_string())
+        .env("ISSUER", &idp.url)
+        .env("INTROSPECT_ID", "mcp-auth-test-m2m")
+        .env("INTROSPECT_SECRET", "introspect-secret");
+    let server = peers::start_command("the Python MCP server", cmd);
+
+    let home = support::home::Home::new();
+    let login = support::home::Run(
+        home.cmd()
+            .env("MCP_AUTH_BROWSER", peers::browser_command())
+            .args(["login", &server.url, "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(login.ok().json()["renewable"], true);
+    let daemon = support::daemon::Daemon::start(&home, &[]);
+    let mut b = Bridge::start_with(&server.url, Options::default().home(home.path()));
+    b.initialize(json!({}));
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    let mut calls = 0;
+    while std::time::Instant::now() < until {
+        let r = b.request(
+            "tools/call",
+            json!({"name": "echo", "arguments": {"text": calls.to_string()}}),
+        );
+        assert_eq!(
+            result(&r)["content"][0]["text"],
+            format!("python says: {calls}"),
+            "call {calls}"
+        );
+        calls += 1;
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let status = daemon.status().expect("the daemon answers");
+    assert!(status["refreshes"].as_u64().unwrap() >= 3, "{status}");
+    assert_eq!(status["refresh_failures"], 0, "{status}");
+    assert_eq!(status["needs_login"], 0, "{status}");
+    assert!(calls >= 40, "{calls}");
+    b.close_stdin();
+    b.wait_exit(Duration::from_secs(5));
+    daemon.terminate();
+}

@@ -7,6 +7,8 @@
 //   RESOURCE     enable resource indicators (RFC 8707) for this resource
 //   CLIENT_SECRET  also register a confidential client CLIENT_ID-m2m for
 //                the client credentials grant
+//   REFRESH_ALWAYS=1  issue refresh tokens to every client allowed the
+//                refresh_token grant, offline_access or not
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
@@ -56,7 +58,8 @@ const provider = new Provider(issuer, {
   },
   rotateRefreshToken: true,
   issueRefreshToken: async (ctx, client, code) =>
-    client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    client.grantTypeAllowed('refresh_token')
+    && (process.env.REFRESH_ALWAYS === '1' || code.scopes.has('offline_access')),
   findAccount: async (ctx, id) => ({
     accountId: id,
     claims: async () => accounts[id] || { sub: id, preferred_username: id },
