@@ -196,25 +196,34 @@ impl Credentials {
         let op = Op::Refresh {
             name: name.to_string(),
             force,
+            rejected: None,
         };
         if let Some(resp) = self.ask_daemon(op).await? {
-            let resp = resp.into_result()?;
-            let (Some(token), Some(r)) = (resp.token, resp.refresh) else {
-                return Err(Error::Other(
-                    "the daemon answered a refresh without its outcome".into(),
-                ));
-            };
-            return Ok(Refreshed {
-                credential: r.credential,
-                token: AccessToken {
-                    token: token.token,
-                    expires_at: token.expires_at,
-                },
-                performed: r.performed,
-                failure: r.failure,
-            });
+            return refreshed_from(resp.into_result()?);
         }
-        self.renew(name, Duration::ZERO, force).await
+        let when = if force {
+            Renewal::Force
+        } else {
+            Renewal::UnlessValidFor(Duration::ZERO)
+        };
+        self.renew(name, when).await
+    }
+
+    /// A new token because the server refused `rejected`: refreshes unless
+    /// the stored token is already another one (a process that got the
+    /// same refusal renewed it first), checked under the lock, so many
+    /// clients refused at once cause one refresh.
+    pub async fn replace_rejected(&self, name: &str, rejected: &Secret) -> Result<Refreshed> {
+        let op = Op::Refresh {
+            name: name.to_string(),
+            force: true,
+            rejected: Some(rejected.clone()),
+        };
+        if let Some(resp) = self.ask_daemon(op).await? {
+            return refreshed_from(resp.into_result()?);
+        }
+        self.renew(name, Renewal::UnlessReplaced(rejected.clone()))
+            .await
     }
 
     async fn ask_daemon(&self, op: Op) -> Result<Option<ipc::Response>> {
@@ -238,7 +247,10 @@ impl Credentials {
             self.remember(&cred, &token);
             return Ok(token);
         }
-        Ok(self.renew(name, min_valid, false).await?.token)
+        Ok(self
+            .renew(name, Renewal::UnlessValidFor(min_valid))
+            .await?
+            .token)
     }
 
     /// Refreshes in this process unless the token stays valid for `within`
@@ -248,7 +260,7 @@ impl Credentials {
         name: &str,
         within: Duration,
     ) -> Result<Refreshed> {
-        self.renew(name, within, false).await
+        self.renew(name, Renewal::UnlessValidFor(within)).await
     }
 
     /// Records that a token of `name` was handed out: last used, audit event.
@@ -400,7 +412,8 @@ impl Credentials {
         .await
     }
 
-    async fn renew(&self, name: &str, min_valid: Duration, force: bool) -> Result<Refreshed> {
+    async fn renew(&self, name: &str, when: Renewal) -> Result<Refreshed> {
+        let force = !matches!(when, Renewal::UnlessValidFor(_));
         let local = {
             let mut renewing = lock(&self.inner.renewing);
             renewing.entry(name.to_string()).or_default().clone()
@@ -409,7 +422,15 @@ impl Credentials {
         let _lock = CredentialLock::acquire(self.inner.lock_dir.clone(), name).await?;
         // Re-read under the lock: another process may have refreshed.
         let (cred, tokens) = self.load(name).await?;
-        if !force && is_fresh(tokens.access_expires_at, min_valid, now()) {
+        let already = match &when {
+            Renewal::UnlessValidFor(min_valid) => {
+                is_fresh(tokens.access_expires_at, *min_valid, now())
+            }
+            Renewal::Force => false,
+            // Someone replaced the refused token while we waited: use theirs.
+            Renewal::UnlessReplaced(rejected) => &tokens.access_token != rejected,
+        };
+        if already {
             let token = token_of(&tokens);
             self.remember(&cred, &token);
             return Ok(Refreshed {
@@ -566,6 +587,34 @@ impl Credentials {
         }
         Err(err)
     }
+}
+
+/// When a refresh in this process is skipped because it is not needed.
+enum Renewal {
+    /// The stored token stays valid this long: use it.
+    UnlessValidFor(Duration),
+    /// Refresh whatever is stored.
+    Force,
+    /// The stored token is no longer this refused one: use it.
+    UnlessReplaced(Secret),
+}
+
+/// A refresh the daemon did, as a [`Refreshed`].
+fn refreshed_from(resp: ipc::Response) -> Result<Refreshed> {
+    let (Some(token), Some(r)) = (resp.token, resp.refresh) else {
+        return Err(Error::Other(
+            "the daemon answered a refresh without its outcome".into(),
+        ));
+    };
+    Ok(Refreshed {
+        credential: r.credential,
+        token: AccessToken {
+            token: token.token,
+            expires_at: token.expires_at,
+        },
+        performed: r.performed,
+        failure: r.failure,
+    })
 }
 
 /// Everything a finished login knows, to be saved.

@@ -57,6 +57,10 @@ pub enum Op {
         name: String,
         #[serde(default)]
         force: bool,
+        /// The token a server refused: refresh only if it is still the
+        /// stored one (see `Credentials::replace_rejected`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rejected: Option<crate::model::Secret>,
     },
     Status,
     Stop,
@@ -586,7 +590,8 @@ mod tests {
                 v: 1,
                 op: Op::Refresh {
                     name: "x".into(),
-                    force: false
+                    force: false,
+                    rejected: None,
                 }
             }
         );

@@ -585,6 +585,51 @@ fn a_401_refreshes_once_for_many_requests_and_retries() {
     server.assert_no_violations();
 }
 
+/// Several bridges (processes) refused the same token at once renew it
+/// once: the first refreshes under the lock, the others find the token
+/// replaced and take it, instead of each rotating the refresh token again.
+#[test]
+fn bridges_refused_at_once_share_one_refresh() {
+    let server = FakeServer::start(Behavior {
+        bearer: true,
+        ..Behavior::default()
+    });
+    server.set_valid_tokens(&[]);
+    server.add_refresh_token("rt-1");
+    let home = tempfile::tempdir().unwrap();
+    support::seed_credential(
+        home.path(),
+        "fake",
+        &server.url,
+        &format!("{}/token", server.base),
+        "at-old",
+        Some("rt-1"),
+    );
+    let mut bridges: Vec<Bridge> = (0..4)
+        .map(|_| Bridge::start_with(&server.url, Options::default().home(home.path())))
+        .collect();
+    std::thread::scope(|s| {
+        for b in bridges.iter_mut() {
+            s.spawn(move || b.initialize(json!({})));
+        }
+    });
+    assert_eq!(server.seen().refreshes, 1, "four bridges, one refresh");
+    server.set_valid_tokens(&[]);
+    std::thread::scope(|s| {
+        for (i, b) in bridges.iter_mut().enumerate() {
+            s.spawn(move || {
+                assert_eq!(text_of(&echo(b, &format!("b{i}"))), format!("b{i}"));
+            });
+        }
+    });
+    assert_eq!(
+        server.seen().refreshes,
+        2,
+        "one more refresh for four refusals"
+    );
+    server.assert_no_violations();
+}
+
 #[test]
 fn a_401_without_a_credential_and_no_login_is_a_clear_json_rpc_error() {
     let server = FakeServer::start(Behavior {

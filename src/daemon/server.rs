@@ -189,10 +189,15 @@ async fn answer(creds: &Credentials, state: &State, op: Op) -> (Response, Option
                 Err(e) => (Response::failed(WireError::of(&e)), None),
             }
         }
-        Op::Refresh { name, force } => {
-            let result = match validate_name(&name) {
-                Ok(()) => creds.refresh(&name, force).await,
-                Err(e) => Err(e),
+        Op::Refresh {
+            name,
+            force,
+            rejected,
+        } => {
+            let result = match (validate_name(&name), rejected) {
+                (Err(e), _) => Err(e),
+                (Ok(()), Some(r)) => creds.replace_rejected(&name, &r).await,
+                (Ok(()), None) => creds.refresh(&name, force).await,
             };
             state.mark_rows_changed();
             match result {

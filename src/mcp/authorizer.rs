@@ -227,8 +227,14 @@ impl CredentialAuthorizer {
             Err(Error::NeedsLogin { .. }) => return Ok(None),
             Err(e) => return Err(e),
         }
-        match creds.refresh(&name, true).await {
-            Ok(r) if r.performed => Ok(Some(r.token.token)),
+        let renewed = match &rejected {
+            Some(r) => creds.replace_rejected(&name, r).await,
+            None => creds.refresh(&name, true).await,
+        };
+        match renewed {
+            Ok(r) if r.performed || Some(&r.token.token) != rejected.as_ref() => {
+                Ok(Some(r.token.token))
+            }
             Ok(r) => {
                 // The refresh failed transiently and handed back the token
                 // the server just refused: a login would not fix that.
