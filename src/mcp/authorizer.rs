@@ -29,8 +29,12 @@ use crate::store::Store;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A token must stay valid at least this long when the bridge starts with it.
-const MIN_VALID: Duration = Duration::from_secs(60);
+/// A token must stay valid at least this long when the bridge starts with
+/// it. The bridge renews on a 401 anyway, so this only covers clock skew
+/// between here and the server; asking for more would make every bridge
+/// refresh a short-lived token at start (a 10-second token is never valid
+/// for a minute), spending refresh tokens for nothing.
+const MIN_VALID: Duration = Duration::from_secs(5);
 
 /// What the bridge tells the authorizer about a refused request.
 #[derive(Clone)]
