@@ -20,6 +20,7 @@ pub mod oauth;
 pub mod output;
 pub mod paths;
 pub mod providers;
+pub mod secret_env;
 pub mod store;
 
 use std::process::ExitCode;

@@ -492,3 +492,35 @@ fn broken_pipe_is_not_an_error() {
     );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+/// A secret named by `--client-secret-env` must not reach child processes
+/// (the browser command would inherit it otherwise).
+#[test]
+fn the_browser_command_does_not_inherit_secret_variables() {
+    let server = FakeAs::start(AsConfig {
+        client_secret: Some("s3cret-value".into()),
+        ..AsConfig::default()
+    });
+    let home = Home::new();
+    home.write_config(&server.provider_toml("acme"));
+    let dump = home.path().join("browser-env");
+    let browser = format!(
+        "sh -c 'env > {} && curl -fsSL -o /dev/null \"$0\"'",
+        dump.display()
+    );
+    let run = Run::from(
+        home.cmd()
+            .args(["login", "acme", "--client-secret-env", "ACME_SECRET"])
+            .env("ACME_SECRET", "s3cret-value")
+            .env("MCP_AUTH_BROWSER", browser)
+            .output()
+            .unwrap(),
+    );
+    run.ok();
+    let env = std::fs::read_to_string(&dump).unwrap();
+    assert!(
+        env.contains("MCP_AUTH_HOME"),
+        "the dump is the browser's environment"
+    );
+    assert!(!env.contains("s3cret-value"), "{env}");
+}

@@ -34,7 +34,7 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
         validate_name(name)?;
     }
     let headers = parse_headers(&expand_secrets(ctx, &args.headers)?, |v| {
-        std::env::var(v).ok()
+        crate::secret_env::read_optional(v)
     })?;
     let connect_timeout = parse_duration(&args.connect_timeout)
         .map_err(|e| Error::Usage(format!("--connect-timeout {:?}: {e}", args.connect_timeout)))?;

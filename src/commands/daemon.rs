@@ -66,6 +66,7 @@ async fn start(ctx: &Context, log: &LogFlags<'_>) -> Result<()> {
     crate::paths::ensure_private_dir(&ctx.paths.data_dir)?;
     let log_file = detached_log_file(ctx, log);
     let mut cmd = std::process::Command::new(current_exe()?);
+    crate::secret_env::scrub(&mut cmd);
     cmd.args(["daemon", "run", "--log-file"]).arg(&log_file);
     if let Some(level) = log.level {
         cmd.args(["--log-level", level]);

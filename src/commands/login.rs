@@ -371,12 +371,7 @@ fn client_secret(ctx: &Context, p: &Provider) -> Result<Option<Secret>> {
 }
 
 pub fn secret_from_env(var: &str) -> Result<Secret> {
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
-        _ => Err(Error::Usage(format!(
-            "${var} should hold the secret, but it is not set"
-        ))),
-    }
+    crate::secret_env::read(var)
 }
 
 pub fn report(ctx: &Context, title: &str, c: &Credential, json: bool) -> Result<()> {

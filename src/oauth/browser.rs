@@ -25,7 +25,9 @@ pub fn open(url: &str, command: Option<&str>) -> Result<Opened> {
                 return Err(Error::Config("the browser command is empty".into()));
             }
             let program = words.remove(0);
-            let mut child = Command::new(&program)
+            let mut cmd = Command::new(&program);
+            crate::secret_env::scrub(&mut cmd);
+            let mut child = cmd
                 .args(&words)
                 .arg(url)
                 .stdin(Stdio::null())
@@ -46,11 +48,59 @@ pub fn open(url: &str, command: Option<&str>) -> Result<Opened> {
             Ok(Opened::Command(program))
         }
         None => {
-            open::that_detached(url)
-                .map_err(|e| Error::io("cannot open a browser (open the URL above yourself)", e))?;
+            open_with_system(url)?;
             Ok(Opened::System)
         }
     }
+}
+
+/// The system's opener (xdg-open, gio, open, ...), tried in the order the
+/// `open` crate gives, each without the secrets of our environment. One that
+/// fails within a second gives way to the next; one still running or done
+/// counts as opened.
+fn open_with_system(url: &str) -> Result<()> {
+    let mut last = None;
+    for mut cmd in open::commands(url) {
+        crate::secret_env::scrub(&mut cmd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                last = Some(e);
+                continue;
+            }
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) if status.success() => return Ok(()),
+                Ok(Some(status)) => {
+                    last = Some(std::io::Error::other(format!(
+                        "the opener failed: {status}"
+                    )));
+                    break;
+                }
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Ok(None) => {
+                    // Still running (a browser stays): reap it when it ends.
+                    std::thread::spawn(move || child.wait());
+                    return Ok(());
+                }
+                Err(e) => {
+                    last = Some(e);
+                    break;
+                }
+            }
+        }
+    }
+    Err(Error::io(
+        "cannot open a browser (open the URL above yourself)",
+        last.unwrap_or_else(|| std::io::Error::other("no URL opener is installed")),
+    ))
 }
 
 /// True when a browser on this machine is unlikely to be seen: Linux or
