@@ -188,6 +188,17 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+/// What kind of JSON problem `err` is, without the text around it (which
+/// could quote a token).
+pub fn json_problem(err: &serde_json::Error) -> &'static str {
+    match err.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "unexpected content",
+        serde_json::error::Category::Eof => "truncated",
+    }
+}
+
 /// Turns SQLite's terse codes into sentences a user can act on.
 pub fn describe_sqlite(err: &rusqlite::Error) -> String {
     use rusqlite::ErrorCode;

@@ -475,26 +475,9 @@ async fn exchange(stream: UnixStream, request: &Request) -> std::io::Result<Resp
     serde_json::from_slice(&line).map_err(|e| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!("not a protocol answer ({})", e.classify_name()),
+            format!("not a protocol answer ({})", crate::error::json_problem(&e)),
         )
     })
-}
-
-/// serde_json's error category without the text around it, which could
-/// quote a token.
-trait Classify {
-    fn classify_name(&self) -> &'static str;
-}
-
-impl Classify for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "read error",
-            serde_json::error::Category::Syntax => "not valid JSON",
-            serde_json::error::Category::Data => "unexpected content",
-            serde_json::error::Category::Eof => "truncated",
-        }
-    }
 }
 
 /// The socket must be this user's, in a directory only this user can use:
@@ -541,14 +524,14 @@ pub fn parse_request(line: &[u8]) -> std::result::Result<Request, Box<WireError>
         Err(e) => {
             return Err(Box::new(WireError::usage(format!(
                 "not a JSON request ({})",
-                e.classify_name()
+                crate::error::json_problem(&e)
             ))));
         }
     }
     serde_json::from_slice(line).map_err(|e| {
         Box::new(WireError::usage(format!(
             "unknown or malformed request ({})",
-            e.classify_name()
+            crate::error::json_problem(&e)
         )))
     })
 }

@@ -21,6 +21,7 @@ pub mod output;
 pub mod paths;
 pub mod providers;
 pub mod secret_env;
+pub mod signals;
 pub mod store;
 
 use std::process::ExitCode;

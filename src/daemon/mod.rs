@@ -34,10 +34,11 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ipc::{DaemonStatus, NextRefresh, PruneSummary};
 use crate::model::{Timestamp, now};
 use crate::paths::{self, Paths};
+use crate::signals::Signals;
 use crate::store::Store;
 
 use instance::Instance;
@@ -235,46 +236,6 @@ async fn supervise(
     for (name, task) in tasks {
         if let Err(e) = task.await {
             tracing::error!(task = name, error = %e, "daemon task failed");
-        }
-    }
-}
-
-/// SIGTERM (service managers, `daemon stop`'s fallback) and SIGINT (a
-/// terminal's Ctrl-C).
-struct Signals {
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn new() -> Result<Signals> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let err = |e| Error::io("cannot listen for signals", e);
-            Ok(Signals {
-                term: signal(SignalKind::terminate()).map_err(err)?,
-                int: signal(SignalKind::interrupt()).map_err(err)?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Signals {})
-    }
-
-    async fn next(&mut self) -> &'static str {
-        #[cfg(unix)]
-        {
-            tokio::select! {
-                _ = self.term.recv() => "SIGTERM",
-                _ = self.int.recv() => "SIGINT",
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-            "Ctrl-C"
         }
     }
 }

@@ -22,7 +22,8 @@ use super::authorizer::Authorizer;
 use super::jsonrpc::{self, INVALID_REQUEST, Kind, PARSE_ERROR, Peeked};
 use super::stdio::{self, Input, Output};
 use super::transport::{self, Outgoing, Upstream};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::signals::Signals;
 
 /// After stdin closes, requests still in flight get this long to finish
 /// (a client that pipes a request and closes stdin still gets its answer);
@@ -69,7 +70,7 @@ pub async fn serve(
     let stop = loop {
         tokio::select! {
             biased;
-            _ = signals.recv() => break Stop::Signal,
+            _ = signals.next() => break Stop::Signal,
             _ = &mut closed => break Stop::StdoutClosed,
             next = input.recv() => match next {
                 Some(Input::Lines(lines)) => {
@@ -224,42 +225,6 @@ impl Drop for Busy {
     fn drop(&mut self) {
         if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.0.idle.notify_waiters();
-        }
-    }
-}
-
-/// SIGTERM and SIGINT (Ctrl-C) as one stream.
-struct Signals {
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn new() -> Result<Signals> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let term = signal(SignalKind::terminate())
-                .map_err(|e| Error::io("cannot listen for SIGTERM", e))?;
-            let int = signal(SignalKind::interrupt())
-                .map_err(|e| Error::io("cannot listen for SIGINT", e))?;
-            Ok(Signals { term, int })
-        }
-        #[cfg(not(unix))]
-        Ok(Signals {})
-    }
-
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }

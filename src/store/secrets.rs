@@ -245,7 +245,7 @@ impl FileBackend {
                     "the secrets file {} is damaged ({}); restore it from a backup or move it \
                      aside and log in again",
                     self.path.display(),
-                    e.classify_name()
+                    crate::error::json_problem(&e)
                 ))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileContents::default()),
@@ -266,23 +266,6 @@ impl FileBackend {
         let out = f(&mut contents);
         self.write(&contents)?;
         Ok(out)
-    }
-}
-
-/// serde_json's error category without the text around the failure, which
-/// could quote a secret.
-trait Classify {
-    fn classify_name(&self) -> &'static str;
-}
-
-impl Classify for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "read error",
-            serde_json::error::Category::Syntax => "not valid JSON",
-            serde_json::error::Category::Data => "unexpected content",
-            serde_json::error::Category::Eof => "truncated",
-        }
     }
 }
 
