@@ -226,15 +226,7 @@ pub async fn cross_app(
     let found = discovery::discover(&canonical, challenge).await?;
     let store = creds.store()?.clone();
     let auth = pre_registered(&store, &found, &client_id, opts).await?;
-    let scopes: Vec<String> = if opts.scopes.is_empty() {
-        found
-            .scopes()
-            .into_iter()
-            .filter(|s| s != "offline_access")
-            .collect()
-    } else {
-        opts.scopes.clone()
-    };
+    let scopes = machine_scopes(&found, opts);
     spinner.set_message("Exchanging the ID token at the identity provider");
     let jag = crate::oauth::token::exchange_for_id_jag(
         &idp.token_url,
@@ -264,6 +256,20 @@ pub async fn cross_app(
     let mut new = credential(&found, name, auth, GrantKind::CrossApp, scopes, who, tokens)?;
     new.idp = Some(idp);
     creds.save_login(new).await
+}
+
+/// Scopes for a grant without a person (client credentials, cross-app):
+/// as asked, else the discovered ones without `offline_access`, which a
+/// machine has no use for: it mints a new token instead of refreshing.
+fn machine_scopes(found: &Discovery, opts: &LoginOptions) -> Vec<String> {
+    if !opts.scopes.is_empty() {
+        return opts.scopes.clone();
+    }
+    found
+        .scopes()
+        .into_iter()
+        .filter(|s| s != "offline_access")
+        .collect()
 }
 
 /// Registrations for the device grant are cached under this pseudo
@@ -383,16 +389,7 @@ pub async fn client_credentials(
             .token_endpoint_auth_methods_supported
             .as_deref(),
     )?;
-    // A machine has no use for offline access: it re-mints instead.
-    let scopes: Vec<String> = if opts.scopes.is_empty() {
-        found
-            .scopes()
-            .into_iter()
-            .filter(|s| s != "offline_access")
-            .collect()
-    } else {
-        opts.scopes.clone()
-    };
+    let scopes = machine_scopes(&found, opts);
     let extras = crate::oauth::Extras {
         resource: Some(found.resource.clone()),
         params: Vec::new(),
