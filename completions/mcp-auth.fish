@@ -44,7 +44,7 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l scope -d 'Sc
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-id -d 'OAuth client id (overrides the config)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-secret-env -d 'Read the client secret from this environment variable (secrets never go on the command line)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-metadata-url -d 'MCP servers: the URL of this client\'s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l grant -d 'How to log in: authorization-code (a person, in a browser) or client-credentials (a machine: client id plus secret or private key, no browser)' -r -f -a "authorization-code\t''
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l grant -d 'How to log in: authorization-code (a person, in a browser), client-credentials (a machine: client id plus secret or private key, no browser) or cross-app (an ID token from your organisation\'s identity provider, no browser)' -r -f -a "authorization-code\t''
 client-credentials\t''
 cross-app\t'Enterprise-managed cross-app access (SEP-990): an ID token from the organisation\'s IdP, exchanged for an ID-JAG, then the JWT bearer grant'"
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l private-key-file -d 'private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the secret store for renewals' -r -F
@@ -148,12 +148,12 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a provider\'s endpoints, scopes and settings'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l name -d 'Use this saved credential [default: the one saved for URL, if any]' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -s H -l header -d 'Add an HTTP header to every request, e.g. \'X-Api-Key: ${API_KEY}\'; repeat for several. ${VAR} is replaced by the environment variable VAR, so keys stay out of config files and process listings. Values are never logged. An Authorization header here replaces the bearer' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -s H -l header -d 'Add an HTTP header to every request, e.g. \'X-Api-Key: {secret:NAME}\'; repeat for several. {secret:NAME} is a secret stored with `mcp-auth secrets set NAME`, ${VAR} the environment variable VAR, so keys stay out of config files and process listings. Values are never logged. An Authorization header here replaces the bearer' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l scope -d 'Scope to request; repeat for several (replaces the provider\'s default scopes)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-id -d 'OAuth client id (overrides the config)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-secret-env -d 'Read the client secret from this environment variable (secrets never go on the command line)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-metadata-url -d 'MCP servers: the URL of this client\'s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l grant -d 'How to log in: authorization-code (a person, in a browser) or client-credentials (a machine: client id plus secret or private key, no browser)' -r -f -a "authorization-code\t''
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l grant -d 'How to log in: authorization-code (a person, in a browser), client-credentials (a machine: client id plus secret or private key, no browser) or cross-app (an ID token from your organisation\'s identity provider, no browser)' -r -f -a "authorization-code\t''
 client-credentials\t''
 cross-app\t'Enterprise-managed cross-app access (SEP-990): an ID token from the organisation\'s IdP, exchanged for an ID-JAG, then the JWT bearer grant'"
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l private-key-file -d 'private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the secret store for renewals' -r -F

@@ -82,7 +82,7 @@ pub enum Command {
     /// to stderr or --log-file. The bridge exits 0 when stdin closes or on
     /// SIGTERM/SIGINT, ending the server session first.
     #[command(
-        after_help = "Examples:\n  claude mcp add linear -- mcp-auth bridge https://mcp.linear.app/mcp\n  mcp-auth bridge https://mcp.example.com/mcp --name work-example\n  mcp-auth bridge https://api.example.com/mcp --header 'X-Api-Key: ${EXAMPLE_API_KEY}'\n  mcp-auth bridge https://mcp.example.com/mcp --no-login --log-file /tmp/bridge.log\n  mcp-auth bridge https://old.example.com/sse --transport sse\n\nClaude Desktop / Cursor (mcpServers in their JSON config):\n  \"linear\": { \"command\": \"mcp-auth\", \"args\": [\"bridge\", \"https://mcp.linear.app/mcp\"] }"
+        after_help = "Examples:\n  claude mcp add linear -- mcp-auth bridge https://mcp.linear.app/mcp\n  mcp-auth bridge https://mcp.example.com/mcp --name work-example\n  mcp-auth bridge https://api.example.com/mcp --header 'X-Api-Key: {secret:example-key}'\n  mcp-auth bridge https://api.example.com/mcp --header 'X-Api-Key: ${EXAMPLE_API_KEY}'\n  mcp-auth bridge https://mcp.example.com/mcp --no-login --log-file /tmp/bridge.log\n  mcp-auth bridge https://old.example.com/sse --transport sse\n\nClaude Desktop / Cursor (mcpServers in their JSON config):\n  \"linear\": { \"command\": \"mcp-auth\", \"args\": [\"bridge\", \"https://mcp.linear.app/mcp\"] }"
     )]
     Bridge(BridgeArgs),
 
@@ -215,8 +215,9 @@ pub struct ClientArgs {
     #[arg(long, value_name = "URL")]
     pub client_metadata_url: Option<String>,
 
-    /// How to log in: authorization-code (a person, in a browser) or client-credentials (a
-    /// machine: client id plus secret or private key, no browser)
+    /// How to log in: authorization-code (a person, in a browser), client-credentials (a
+    /// machine: client id plus secret or private key, no browser) or cross-app (an ID token
+    /// from your organisation's identity provider, no browser)
     #[arg(long, value_enum, default_value_t = GrantArg::AuthorizationCode)]
     pub grant: GrantArg,
 
@@ -433,10 +434,11 @@ pub struct BridgeArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
-    /// Add an HTTP header to every request, e.g. 'X-Api-Key: ${API_KEY}';
-    /// repeat for several. ${VAR} is replaced by the environment variable
-    /// VAR, so keys stay out of config files and process listings. Values
-    /// are never logged. An Authorization header here replaces the bearer.
+    /// Add an HTTP header to every request, e.g. 'X-Api-Key: {secret:NAME}';
+    /// repeat for several. {secret:NAME} is a secret stored with
+    /// `mcp-auth secrets set NAME`, ${VAR} the environment variable VAR, so
+    /// keys stay out of config files and process listings. Values are never
+    /// logged. An Authorization header here replaces the bearer.
     #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'")]
     pub headers: Vec<String>,
 
