@@ -60,6 +60,9 @@ pub struct Refreshed {
     /// returned (then `failure` says why).
     pub performed: bool,
     pub failure: Option<String>,
+    /// With a failure: the seconds the server asked to wait before the next
+    /// attempt (`Retry-After`), which the daemon's backoff honours.
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Clone)]
@@ -438,6 +441,7 @@ impl Credentials {
                 credential: cred,
                 performed: false,
                 failure: None,
+                retry_after: None,
             });
         }
         let auth = client_auth(&cred, &tokens);
@@ -475,6 +479,7 @@ impl Credentials {
                         credential: cred,
                         performed: false,
                         failure: Some(why.to_string()),
+                        retry_after: None,
                     });
                 }
                 return Err(needs_login(
@@ -541,6 +546,7 @@ impl Credentials {
             token,
             performed: true,
             failure: None,
+            retry_after: None,
         })
     }
 
@@ -583,6 +589,7 @@ impl Credentials {
                 credential: cred,
                 performed: false,
                 failure: Some(message),
+                retry_after: err.retry_after(),
             });
         }
         Err(err)
@@ -614,6 +621,9 @@ fn refreshed_from(resp: ipc::Response) -> Result<Refreshed> {
         },
         performed: r.performed,
         failure: r.failure,
+        // The daemon's own backoff honours the server's wait; a client
+        // asking it makes one attempt and reports the message.
+        retry_after: None,
     })
 }
 
