@@ -449,6 +449,17 @@ impl Credentials {
             resource: cred.resource.clone(),
             params: tokens.token_params.clone(),
         };
+        let renewable = tokens.refresh_token.is_some()
+            || (cred.grant == GrantKind::CrossApp && tokens.idp.is_some())
+            || cred.grant == GrantKind::ClientCredentials;
+        if renewable {
+            // A rotating server spends the old refresh token the moment it
+            // answers: an answer that cannot be stored (database read-only
+            // or locked, secrets file not writable, disk full) would be a
+            // lost credential. Fail before asking instead.
+            let store = self.store_owned()?;
+            blocking(move || store.check_can_store()).await?;
+        }
         let started = now();
         let result = match (&tokens.refresh_token, cred.grant) {
             (Some(rt), _) => {

@@ -243,7 +243,11 @@ pub fn describe_sqlite(err: &rusqlite::Error) -> String {
             ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => format!(
                 "the file is not a valid database or is corrupt ({detail}); move it aside and log in again"
             ),
-            ErrorCode::ReadOnly => "the database is read-only; check the file's permissions".into(),
+            ErrorCode::ReadOnly => {
+                "the database is read-only; check the permissions of the file and its directory \
+                 (and that neither is immutable)"
+                    .into()
+            }
             ErrorCode::DiskFull => "the disk is full".into(),
             ErrorCode::CannotOpen => "the database file cannot be opened".into(),
             _ => format!("{err}"),

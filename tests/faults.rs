@@ -390,3 +390,258 @@ fn the_daemon_waits_as_long_as_retry_after_asks_before_refreshing_again() {
             || d.log_text().contains("asked to retry in 5s")
     );
 }
+
+// ---- the metadata database --------------------------------------------------
+
+use support::fs_faults::{ReadOnly, in_mount_namespace};
+
+/// What a fault must not do: reach the server (a refresh spent, a grant
+/// revoked, a login made for nothing).
+#[track_caller]
+fn server_untouched(server: &FakeAs, before: &support::fake_as::Stats) {
+    let now = server.stats();
+    assert_eq!(
+        now.token_requests, before.token_requests,
+        "a token request was made"
+    );
+    assert_eq!(
+        now.authorize_requests, before.authorize_requests,
+        "a login was started"
+    );
+    assert_eq!(now.revoked, before.revoked, "something was revoked");
+}
+
+#[test]
+fn a_read_only_database_file_is_exit_9_before_anything_is_spent_and_loses_nothing() {
+    let (server, home) = setup(AsConfig::default());
+    let before = server.stats();
+    let guard = ReadOnly::file(&home.database());
+    // Reading works; every command that has to write fails, and those that
+    // would spend something at the server fail before they do.
+    home.run(&["tokens", "list"]).ok();
+    home.run(&["token", "acme"])
+        .fails_with(9, "the database is read-only");
+    drop(guard);
+    expire_access(home.path(), "acme");
+    let guard = ReadOnly::file(&home.database());
+    let before_refresh = server.stats();
+    for args in [
+        &["token", "acme"][..],
+        &["tokens", "refresh", "acme"],
+        &["login", "acme", "--name", "second"],
+        &["tokens", "revoke", "acme"],
+        &["tokens", "prune"],
+    ] {
+        let run = home.run(args);
+        eprintln!("{args:?}: {}", run.stderr());
+        let code = if args[1] == "refresh" || args[1] == "revoke" {
+            1
+        } else {
+            9
+        };
+        run.fails_with(code, "the database is read-only");
+    }
+    server_untouched(&server, &before_refresh);
+    assert_eq!(before.token_requests, before_refresh.token_requests);
+    drop(guard);
+    nothing_lost(&server, &home);
+}
+
+#[test]
+fn a_read_only_file_system_is_exit_9_and_loses_nothing() {
+    let (server, home) = setup(AsConfig::default());
+    expire_access(home.path(), "acme");
+    let before = server.stats();
+    let outcomes = in_mount_namespace(
+        &home,
+        r#"
+        mount --bind "$H/data" "$H/data" && mount -o remount,ro,bind "$H/data" || exit 99
+        run list tokens list
+        run token token acme
+        run login login acme --name second
+        run revoke tokens revoke acme
+        "#,
+    );
+    for name in ["list", "token", "login", "revoke"] {
+        let run = outcomes.get(name);
+        eprintln!("{name}: {}", run.stderr());
+        run.fails_with(9, "is mounted read-only");
+    }
+    server_untouched(&server, &before);
+    nothing_lost(&server, &home);
+}
+
+#[test]
+fn a_locked_database_is_exit_9_before_anything_is_spent() {
+    let (server, home) = setup(AsConfig::default());
+    expire_access(home.path(), "acme");
+    let before = server.stats();
+    // Another process holds the write lock for longer than the 5 s busy
+    // timeout: a refresh and a login both give up before reaching the
+    // server (run side by side to wait once).
+    let conn = rusqlite::Connection::open(home.database()).unwrap();
+    conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let (refresh, login) = std::thread::scope(|s| {
+        let r = s.spawn(|| home.run(&["token", "acme"]));
+        let l = s.spawn(|| home.run(&["login", "acme", "--name", "second"]));
+        (r.join().unwrap(), l.join().unwrap())
+    });
+    for run in [&refresh, &login] {
+        eprintln!("{}", run.stderr());
+        run.fails_with(9, "locked by another process");
+    }
+    server_untouched(&server, &before);
+    conn.execute_batch("ROLLBACK").unwrap();
+    drop(conn);
+    nothing_lost(&server, &home);
+}
+
+#[test]
+fn a_full_disk_is_exit_9_before_anything_is_spent_and_loses_nothing() {
+    let (server, home) = setup(AsConfig::default());
+    // A secrets file of ~400 KiB (one big static secret), so that rewriting
+    // it needs more room than the database's next transactions: the case
+    // where a refresh answer could be had but not stored.
+    {
+        let store = support::store(home.path());
+        let meta = mcp_auth::store::SecretMeta {
+            name: "padding".into(),
+            created_at: 1,
+            updated_at: 1,
+            expires_at: None,
+            last_used_at: None,
+            note: None,
+        };
+        let value = mcp_auth::model::Secret::new("x".repeat(400 * 1024));
+        store.save_user_secret(&meta, &value).unwrap();
+    }
+    expire_access(home.path(), "acme");
+    let before = server.stats();
+    let outcomes = in_mount_namespace(
+        &home,
+        r#"
+        D="$H/data"
+        mkdir "$H/keep" && cp -a "$D/." "$H/keep/" || exit 98
+        mount -t tmpfs -o size=2m,mode=0700 tmpfs "$D" || exit 99
+        cp -a "$H/keep/." "$D/" && rm -rf "$H/keep"
+        fill() { dd if=/dev/zero of="$D/filler" bs=4k 2>/dev/null; truncate -s "-$1" "$D/filler"; }
+        # Room for the database, not for a copy of the secrets file.
+        fill 300K
+        run some-list tokens list
+        run some-refresh token acme
+        run some-login login acme --name second
+        run some-revoke tokens revoke acme
+        # No room at all.
+        rm "$D/filler"; fill 0
+        run none-list tokens list
+        run none-token token acme
+        # Space again: everything works, with no new login.
+        rm "$D/filler"
+        run after token acme
+        mkdir "$H/keep" && cp -a "$D/." "$H/keep/" && umount "$D" && cp -a "$H/keep/." "$D/"
+        rm -rf "$H/keep"
+        "#,
+    );
+    outcomes.get("some-list").ok();
+    for (name, code, needle) in [
+        ("some-refresh", 9, "no room to store new tokens"),
+        ("some-login", 9, "no room to store new tokens"),
+        ("some-revoke", 1, "no room to store new tokens"),
+        ("none-list", 9, "the disk is full"),
+        ("none-token", 9, "the disk is full"),
+    ] {
+        let run = outcomes.get(name);
+        eprintln!("{name}: {}", run.stderr());
+        run.fails_with(code, needle);
+    }
+    let after = outcomes.get("after");
+    after.ok();
+    assert!(server.access_token_valid(after.stdout().trim()));
+    let stats = server.stats();
+    assert_eq!(
+        stats.token_requests,
+        before.token_requests + 1,
+        "only the last refresh"
+    );
+    assert_eq!(stats.authorize_requests, before.authorize_requests);
+    assert!(stats.revoked.is_empty());
+    nothing_lost(&server, &home);
+}
+
+// ---- the file secret store ----------------------------------------------------
+
+fn secrets_file(home: &Home) -> std::path::PathBuf {
+    home.path().join("data/secrets.json")
+}
+
+#[test]
+fn a_damaged_secrets_file_is_exit_8_before_anything_is_spent_and_is_never_overwritten() {
+    let (server, home) = setup(AsConfig::default());
+    let token = home
+        .run(&["token", "acme"])
+        .ok()
+        .stdout()
+        .trim()
+        .to_string();
+    let path = secrets_file(&home);
+    let good = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+    let damaged = std::fs::read(&path).unwrap();
+    let before = server.stats();
+    let cases: [(&[&str], i32); 4] = [
+        (&["token", "acme"], 8),
+        (&["login", "acme", "--name", "second"], 8),
+        (&["tokens", "refresh", "acme"], 1),
+        (&["tokens", "revoke", "acme"], 1),
+    ];
+    for (args, code) in cases {
+        let run = home.run(args);
+        eprintln!("{args:?}: {}", run.stderr());
+        run.fails_with(code, "is damaged (truncated); restore it from a backup");
+        assert!(!run.stderr().contains(&token), "the message quotes a token");
+    }
+    server_untouched(&server, &before);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        damaged,
+        "the damaged file was written"
+    );
+    std::fs::write(&path, good).unwrap();
+    nothing_lost(&server, &home);
+}
+
+#[test]
+fn an_unreadable_secrets_file_is_exit_8_and_loses_nothing() {
+    let (server, home) = setup(AsConfig::default());
+    let path = secrets_file(&home);
+    let aside = home.path().join("secrets.aside");
+    // Root reads any file whatever its mode; nobody reads a directory as
+    // a file.
+    std::fs::rename(&path, &aside).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    let run = home.run(&["token", "acme"]);
+    eprintln!("{}", run.stderr());
+    run.fails_with(8, "the secrets file store cannot read");
+    std::fs::remove_dir(&path).unwrap();
+    std::fs::rename(&aside, &path).unwrap();
+    nothing_lost(&server, &home);
+}
+
+#[test]
+fn a_secrets_file_that_cannot_be_written_stops_a_refresh_before_it_is_spent() {
+    let (server, home) = setup(AsConfig::default());
+    expire_access(home.path(), "acme");
+    let before = server.stats();
+    let guard = ReadOnly::file(&secrets_file(&home));
+    for args in [
+        &["token", "acme"][..],
+        &["login", "acme", "--name", "second"],
+    ] {
+        let run = home.run(args);
+        eprintln!("{args:?}: {}", run.stderr());
+        run.fails_with(8, "the secrets file store cannot write");
+    }
+    server_untouched(&server, &before);
+    drop(guard);
+    nothing_lost(&server, &home);
+}

@@ -343,6 +343,13 @@ pub async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
 /// revoked later; `--local-only` deletes it anyway.
 async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<String> {
     let store = ctx.store()?.clone();
+    {
+        // Revoked at the provider but kept here (the database read-only,
+        // locked or full) would leave a credential that looks valid and
+        // is dead: fail before anything is revoked.
+        let store = store.clone();
+        blocking(move || store.check_can_store()).await?;
+    }
     let mut remote = "deleted here only";
     if !local_only && let Some(url) = &c.revocation_url {
         let name = c.name.clone();

@@ -24,6 +24,11 @@ pub use db::{Db, RefreshUpdate, Registration, SecretMeta};
 /// another process, so recovery leaves it alone.
 pub const JOURNAL_GRACE_SECS: i64 = 600;
 
+/// Free space a write of new tokens needs besides a copy of the secrets
+/// file: SQLite's WAL grows by a few 4 KiB pages per transaction and its
+/// shared-memory file by 32 KiB steps; 256 KiB is many transactions' worth.
+pub const WRITE_HEADROOM: u64 = 256 * 1024;
+
 /// What a prune run did (or, dry, would do).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PruneReport {
@@ -189,6 +194,45 @@ impl Store {
     /// offering the file store at a terminal as any other failure would.
     pub fn check_writable(&self) -> Result<()> {
         self.with_backend(|b| b.probe())
+    }
+
+    /// Fails now if new tokens could not be stored: the database cannot be
+    /// written (read-only, locked), the secrets file cannot be replaced, or
+    /// the disk has no room for it. Run before anything is spent that cannot
+    /// be had again: a refresh (a rotating server spends the old refresh
+    /// token, so an answer that cannot be stored is a lost credential), a
+    /// revocation at the provider, a login.
+    pub fn check_can_store(&self) -> Result<()> {
+        self.db().check_writable()?;
+        let backend = self.backend();
+        // A keyring that cannot take the write fails when asked, before the
+        // answer is lost or not: reading the tokens just now needed it
+        // unlocked. The file store can be read and still not written.
+        backend.probe_replace()?;
+        let dir = &self.inner.paths.data_dir;
+        let Some(fs) = paths::fs_state(dir) else {
+            return Ok(());
+        };
+        // The keyring's own storage is not ours to measure; the file store
+        // is rewritten whole, so it needs room for a copy.
+        let copy = match backend.kind() {
+            SecretStoreKind::File => std::fs::metadata(self.inner.paths.secrets_file())
+                .map(|m| m.len())
+                .unwrap_or(0),
+            SecretStoreKind::Keyring => 0,
+        };
+        let need = WRITE_HEADROOM + copy;
+        if fs.free_bytes < need {
+            return Err(Error::Database(format!(
+                "no room to store new tokens: {} free on the disk holding {} and {} needed; \
+                 free some space and try again (nothing was sent to the server, so the stored \
+                 tokens still work)",
+                paths::human_bytes(fs.free_bytes),
+                dir.display(),
+                paths::human_bytes(need)
+            )));
+        }
+        Ok(())
     }
 
     pub fn tokens(&self, credential: &str) -> Result<Option<TokenSet>> {

@@ -13,6 +13,7 @@ pub mod bridge;
 pub mod daemon;
 pub mod fake_as;
 pub mod fake_server;
+pub mod fs_faults;
 pub mod home;
 pub mod peers;
 
