@@ -325,7 +325,13 @@ impl Credentials {
     /// Saves a new login: the token set in the secret store, then the row.
     /// An earlier credential of the same name is replaced (keeping its
     /// creation time), its generation moving on.
+    ///
+    /// Under the credential's lock, like a refresh: a refresh of the old
+    /// grant in flight meanwhile (another process, the daemon) would
+    /// otherwise store its answer over the new login's tokens.
     pub async fn save_login(&self, n: NewCredential) -> Result<Credential> {
+        let _lock = CredentialLock::acquire(self.inner.lock_dir.clone(), &n.name).await?;
+        self.forget(&n.name);
         let store = self.store_owned()?;
         blocking(move || {
             let at = now();
@@ -540,7 +546,14 @@ impl Credentials {
             // Secret first: if we die after this line, the next reader sees
             // the newer generation in the secret and trusts it.
             store.put_tokens(&name, &set)?;
-            store.db().record_refresh(&name, &update)?;
+            if !store.db().record_refresh(&name, &update)? && store.db().get(&name)?.is_none() {
+                // The credential was deleted while its refresh was in
+                // flight (a revoke or logout takes the lock, so a prune):
+                // the secret just written belongs to nothing. Delete it the
+                // journaled way a deletion would.
+                store.delete_credential(&name)?;
+                return Err(Error::CredentialNotFound(name));
+            }
             store
                 .db()
                 .add_event(Some(&name), EventKind::Refresh, None, update.at)?;

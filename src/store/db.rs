@@ -654,6 +654,56 @@ impl Db {
         Ok(())
     }
 
+    /// Caches a registration and drops its secret's journal entry in the
+    /// same transaction (see [`crate::store::Store::save_registration`]).
+    pub fn put_registration_journaled(&self, r: &Registration, journal_key: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&self.path, &e))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO registrations (issuer, redirect_uri, client_id, \
+             auth_method, has_secret, client_secret_expires_at, registered_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                r.issuer,
+                r.redirect_uri,
+                r.client_id,
+                r.auth_method.as_str(),
+                r.has_secret,
+                r.client_secret_expires_at,
+                r.registered_at
+            ],
+        )
+        .map_err(|e| db_error(&self.path, &e))?;
+        tx.execute("DELETE FROM secret_journal WHERE key = ?1", [journal_key])
+            .map_err(|e| db_error(&self.path, &e))?;
+        tx.commit().map_err(|e| db_error(&self.path, &e))
+    }
+
+    /// Deletes a cached registration and journals its secret's deletion in
+    /// one transaction.
+    pub fn delete_registration_journaled(
+        &self,
+        issuer: &str,
+        redirect_uri: &str,
+        journal_key: &str,
+        owner: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&self.path, &e))?;
+        tx.execute(
+            "DELETE FROM registrations WHERE issuer = ?1 AND redirect_uri = ?2",
+            [issuer, redirect_uri],
+        )
+        .map_err(|e| db_error(&self.path, &e))?;
+        journal_in(&tx, journal_key, owner, at).map_err(|e| db_error(&self.path, &e))?;
+        tx.commit().map_err(|e| db_error(&self.path, &e))
+    }
+
     pub fn delete_registration(&self, issuer: &str, redirect_uri: &str) -> Result<()> {
         self.conn()
             .execute(
