@@ -329,6 +329,7 @@ impl Store {
             report.events_deleted = self.db().prune_events(cutoff)?;
             // Entries younger than this may belong to a login in progress.
             report.orphans_cleaned = self.recover(at - JOURNAL_GRACE_SECS)?;
+            self.with_backend(|b| b.tidy())?;
             let detail = format!(
                 "examined {examined}, deleted {}, events deleted {}",
                 report.deleted.len(),

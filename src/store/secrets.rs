@@ -37,6 +37,10 @@ pub trait SecretBackend: Send + Sync {
     fn probe_replace(&self) -> Result<()> {
         Ok(())
     }
+    /// Removes what a writer killed midway left behind (prune calls this).
+    fn tidy(&self) -> Result<()> {
+        Ok(())
+    }
     /// Deletes many keys; backends that can do it in one write override this.
     fn delete_many(&self, keys: &[String]) -> Result<()> {
         for key in keys {
@@ -350,6 +354,12 @@ impl SecretBackend for FileBackend {
             let _ = std::fs::remove_file(&probe);
             made.map_err(|e| self.failed("write a new file in", dir, e))?;
         }
+        Ok(())
+    }
+
+    fn tidy(&self) -> Result<()> {
+        let _lock = self.lock(true)?;
+        self.remove_stale_copies();
         Ok(())
     }
 

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod bridge;
+pub mod crash;
 pub mod daemon;
 pub mod fake_as;
 pub mod fake_server;
