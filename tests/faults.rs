@@ -645,3 +645,144 @@ fn a_secrets_file_that_cannot_be_written_stops_a_refresh_before_it_is_spent() {
     drop(guard);
     nothing_lost(&server, &home);
 }
+
+// ---- the bridge ----------------------------------------------------------------
+
+use serde_json::{Value, json};
+use support::bridge::{Bridge, Options};
+use support::fake_server::{Behavior, FakeServer};
+
+fn call(b: &mut Bridge, tool: &str, arguments: Value) -> Value {
+    b.request("tools/call", json!({"name": tool, "arguments": arguments}))
+}
+
+#[track_caller]
+fn upstream_error(r: &Value, needle: &str) {
+    assert_eq!(r["error"]["code"], -32000, "{r}");
+    let message = r["error"]["message"].as_str().unwrap();
+    assert!(message.contains(needle), "{message}");
+}
+
+#[test]
+fn the_mcp_server_resetting_mid_answer_is_a_json_rpc_error_and_the_bridge_goes_on() {
+    let server = FakeServer::start(Behavior::default());
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({}));
+    let r = call(&mut b, "reset_sse", json!({}));
+    eprintln!("{r}");
+    upstream_error(
+        &r,
+        "the MCP server closed the response stream before answering",
+    );
+    let r = call(&mut b, "reset_json", json!({}));
+    eprintln!("{r}");
+    upstream_error(&r, "cannot reach the MCP server: the response was cut off");
+    // What the server sent before the reset was passed on.
+    let progress = b.method("notifications/progress");
+    assert_eq!(progress["params"]["progress"], 1);
+    let echoed = call(&mut b, "echo", json!({"text": "still here"}));
+    assert_eq!(echoed["result"]["content"][0]["text"], "still here");
+    assert!(!b.stderr().contains("panicked"));
+}
+
+#[test]
+fn http_503_from_the_mcp_server_passes_retry_after_on_to_the_client() {
+    let server = FakeServer::start(Behavior::default());
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({}));
+    let r = call(&mut b, "unavailable", json!({"retry_after": 7}));
+    eprintln!("{r}");
+    upstream_error(
+        &r,
+        "HTTP 503 (Service Unavailable); it asked to retry in 7s",
+    );
+    assert_eq!(
+        r["error"]["data"],
+        json!({"httpStatus": 503, "retryAfter": 7})
+    );
+    let r = call(&mut b, "unavailable", json!({}));
+    upstream_error(&r, "HTTP 503 (Service Unavailable)");
+    assert_eq!(r["error"]["data"], json!({"httpStatus": 503}));
+    // The bridge repeats nothing by itself: the request may have had an
+    // effect. One call each.
+    let calls = server.seen().calls.clone();
+    assert_eq!(calls.iter().filter(|c| *c == "unavailable").count(), 2);
+    let echoed = call(&mut b, "echo", json!({"text": "ok"}));
+    assert_eq!(echoed["result"]["content"][0]["text"], "ok");
+}
+
+#[test]
+fn the_authorization_server_failing_while_the_bridge_renews_is_a_json_rpc_error_and_loses_nothing()
+{
+    // The MCP server stops taking the stored token; the bridge's refresh
+    // at the authorization server then resets, answers 503 with
+    // Retry-After, or is slower than http_timeout. Each is an upstream
+    // error for that request; the bridge goes on, and once the
+    // authorization server is back the stored credential works with no
+    // new login.
+    let as_ = FakeAs::start(AsConfig::default());
+    let server = FakeServer::start(Behavior {
+        bearer: true,
+        ..Behavior::default()
+    });
+    server.set_valid_tokens(&["at-old"]);
+    let home = Home::new();
+    let rt = as_.mint_refresh_token();
+    support::seed_credential(
+        home.path(),
+        "fake",
+        &server.url,
+        &format!("{}/token", as_.url),
+        "at-old",
+        Some(&rt),
+    );
+    let mut b = Bridge::start_with(
+        &server.url,
+        Options::default()
+            .home(home.path())
+            .env("MCP_AUTH_HTTP_TIMEOUT", "1s"),
+    );
+    b.initialize(json!({}));
+    server.set_valid_tokens(&[]);
+    let faults: [(TokenMode, &str); 3] = [
+        (TokenMode::ResetMidResponse, "the response was cut off"),
+        (
+            TokenMode::Unavailable {
+                status: 503,
+                retry_after: Some(9),
+            },
+            "the server asked to retry in 9s",
+        ),
+        (
+            TokenMode::Slow(Duration::from_secs(3)),
+            "did not answer within 1s",
+        ),
+    ];
+    for (mode, needle) in faults {
+        as_.set_token_mode(mode);
+        let r = call(&mut b, "echo", json!({"text": "x"}));
+        eprintln!("{r}");
+        upstream_error(&r, "authorization: cannot refresh 'fake'");
+        upstream_error(&r, needle);
+    }
+    std::thread::sleep(Duration::from_secs(3)); // the slow request ends
+    assert!(
+        as_.refresh_token_live(&rt),
+        "a failed refresh spent the token"
+    );
+    // Back to normal: another process refreshes, and the bridge takes the
+    // stored token on its next 401 (no login, no second refresh).
+    as_.set_token_mode(TokenMode::Normal);
+    let token = Run(home
+        .cmd()
+        .args(["token", "fake", "--min-valid", "2h"])
+        .output()
+        .unwrap());
+    let token = token.ok().stdout().trim().to_string();
+    server.set_valid_tokens(&[token.as_str()]);
+    let echoed = call(&mut b, "echo", json!({"text": "back"}));
+    assert_eq!(echoed["result"]["content"][0]["text"], "back", "{echoed}");
+    assert_eq!(as_.stats().refreshes, 1);
+    assert_eq!(as_.stats().reused_refresh_tokens, 0);
+    assert!(!b.stderr().contains("panicked"));
+}

@@ -353,6 +353,16 @@ impl FakeAs {
         self.inner.lock().unwrap().hold_refreshes = hold;
     }
 
+    /// A new live refresh token, as if issued by an earlier login (for
+    /// credentials seeded straight into a store).
+    pub fn mint_refresh_token(&self) -> String {
+        let mut g = self.inner.lock().unwrap();
+        g.counter += 1;
+        let rt = format!("rt-minted-{}", g.counter);
+        g.refresh_tokens.insert(rt.clone(), false);
+        rt
+    }
+
     /// Is this refresh token one the server issued and has not spent?
     pub fn refresh_token_live(&self, token: &str) -> bool {
         self.inner.lock().unwrap().refresh_tokens.get(token) == Some(&false)
