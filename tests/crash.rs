@@ -453,6 +453,11 @@ fn kill_9_of_the_daemon_while_it_refreshes_and_prunes_loses_nothing() {
         replay_spent: true,
         ..AsConfig::default()
     });
+    // Credentials dead for 45 days go with the daemon's prune at start.
+    b.home.write_config(&format!(
+        "retention_days = 30\n{}",
+        b.server.provider_toml("acme")
+    ));
     let names: Vec<String> = (0..4).map(|i| format!("d{i}")).collect();
     for n in &names {
         b.home.run(&["login", "acme", "--name", n]).ok();
@@ -471,6 +476,11 @@ fn kill_9_of_the_daemon_while_it_refreshes_and_prunes_loses_nothing() {
         }
     }
     b.recover_all("daemon");
+    let left = b.home.run(&["tokens", "list", "--json"]).ok().json();
+    assert!(
+        left.as_array().unwrap().len() <= names.len() + 2,
+        "the daemon's prunes deleted the dead credentials: {left}"
+    );
     assert_eq!(b.server.stats().reused_refresh_tokens, 0);
     eprintln!("daemon: {} kills landed", b.kills);
 }
