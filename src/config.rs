@@ -56,6 +56,7 @@ struct RawConfig {
     secret_store: Option<SecretStoreKind>,
     browser: Option<String>,
     keyring_timeout: Option<String>,
+    http_timeout: Option<String>,
     login_timeout: Option<String>,
     retention_days: Option<u32>,
     prune_interval: Option<String>,
@@ -79,6 +80,7 @@ const KEYS: &[(&str, Kind, &[&str])] = &[
     ("secret_store", Kind::Str, &["MCP_AUTH_SECRET_STORE"]),
     ("browser", Kind::Str, &["MCP_AUTH_BROWSER"]),
     ("keyring_timeout", Kind::Str, &["MCP_AUTH_KEYRING_TIMEOUT"]),
+    ("http_timeout", Kind::Str, &["MCP_AUTH_HTTP_TIMEOUT"]),
     ("login_timeout", Kind::Str, &["MCP_AUTH_LOGIN_TIMEOUT"]),
     (
         "retention_days",
@@ -103,7 +105,14 @@ pub struct Config {
     /// unreachable the user is told how to choose.
     pub secret_store: Option<SecretStoreKind>,
     pub browser: Option<String>,
+    /// How long one keyring call may take before the keyring counts as
+    /// unreachable (a locked keyring can wait on an unlock prompt forever).
     pub keyring_timeout: Duration,
+    /// The deadline of one request to an authorization server (token,
+    /// refresh, revocation, registration, metadata): connecting, sending and
+    /// reading the whole answer. A server that is slower fails as a timeout
+    /// (exit code 10) and, for a refresh, keeps the stored tokens.
+    pub http_timeout: Duration,
     pub login_timeout: Duration,
     pub retention_days: u32,
     pub prune_interval: Duration,
@@ -122,6 +131,7 @@ impl Default for Config {
             secret_store: None,
             browser: None,
             keyring_timeout: Duration::from_secs(10),
+            http_timeout: crate::oauth::http::DEFAULT_TIMEOUT,
             login_timeout: Duration::from_secs(300),
             retention_days: 90,
             prune_interval: Duration::from_secs(24 * 3600),
@@ -167,6 +177,16 @@ impl Config {
 
     fn resolve(raw: RawConfig, origin: &str) -> Result<Config> {
         let d = Config::default();
+        // A zero deadline would fail every request at once.
+        let positive = |key: &str, d: Duration| -> Result<Duration> {
+            if d.is_zero() {
+                Err(Error::Config(format!(
+                    "{origin}: {key} must be longer than 0s"
+                )))
+            } else {
+                Ok(d)
+            }
+        };
         let dur = |key: &str, v: Option<String>, default: Duration| -> Result<Duration> {
             match v {
                 None => Ok(default),
@@ -190,6 +210,10 @@ impl Config {
             secret_store: raw.secret_store,
             browser: raw.browser.filter(|b| !b.trim().is_empty()),
             keyring_timeout: dur("keyring_timeout", raw.keyring_timeout, d.keyring_timeout)?,
+            http_timeout: positive(
+                "http_timeout",
+                dur("http_timeout", raw.http_timeout, d.http_timeout)?,
+            )?,
             login_timeout: dur("login_timeout", raw.login_timeout, d.login_timeout)?,
             retention_days: raw.retention_days.unwrap_or(d.retention_days),
             prune_interval: dur("prune_interval", raw.prune_interval, d.prune_interval)?,
@@ -304,7 +328,18 @@ mod tests {
         let c = Config::from_sources("", "t", env(&[])).unwrap();
         assert_eq!(c.retention_days, 90);
         assert_eq!(c.login_timeout, Duration::from_secs(300));
+        assert_eq!(c.http_timeout, Duration::from_secs(30));
         assert_eq!(c.secret_store, None);
+    }
+
+    #[test]
+    fn http_timeout_comes_from_the_file_or_the_environment_and_is_not_zero() {
+        let c = Config::from_sources("http_timeout = \"5s\"", "t", env(&[])).unwrap();
+        assert_eq!(c.http_timeout, Duration::from_secs(5));
+        let c = Config::from_sources("", "t", env(&[("MCP_AUTH_HTTP_TIMEOUT", "2")])).unwrap();
+        assert_eq!(c.http_timeout, Duration::from_secs(2));
+        let e = Config::from_sources("http_timeout = \"0s\"", "cfg", env(&[])).unwrap_err();
+        assert!(e.to_string().contains("http_timeout"), "{e}");
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub struct Refreshed {
     /// returned (then `failure` says why).
     pub performed: bool,
     pub failure: Option<String>,
+    /// With a failure: the seconds the server asked to wait before the next
+    /// attempt (`Retry-After`), which the daemon's backoff honours.
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Clone)]
@@ -322,7 +325,13 @@ impl Credentials {
     /// Saves a new login: the token set in the secret store, then the row.
     /// An earlier credential of the same name is replaced (keeping its
     /// creation time), its generation moving on.
+    ///
+    /// Under the credential's lock, like a refresh: a refresh of the old
+    /// grant in flight meanwhile (another process, the daemon) would
+    /// otherwise store its answer over the new login's tokens.
     pub async fn save_login(&self, n: NewCredential) -> Result<Credential> {
+        let _lock = CredentialLock::acquire(self.inner.lock_dir.clone(), &n.name).await?;
+        self.forget(&n.name);
         let store = self.store_owned()?;
         blocking(move || {
             let at = now();
@@ -438,6 +447,7 @@ impl Credentials {
                 credential: cred,
                 performed: false,
                 failure: None,
+                retry_after: None,
             });
         }
         let auth = client_auth(&cred, &tokens);
@@ -445,6 +455,17 @@ impl Credentials {
             resource: cred.resource.clone(),
             params: tokens.token_params.clone(),
         };
+        let renewable = tokens.refresh_token.is_some()
+            || (cred.grant == GrantKind::CrossApp && tokens.idp.is_some())
+            || cred.grant == GrantKind::ClientCredentials;
+        if renewable {
+            // A rotating server spends the old refresh token the moment it
+            // answers: an answer that cannot be stored (database read-only
+            // or locked, secrets file not writable, disk full) would be a
+            // lost credential. Fail before asking instead.
+            let store = self.store_owned()?;
+            blocking(move || store.check_can_store()).await?;
+        }
         let started = now();
         let result = match (&tokens.refresh_token, cred.grant) {
             (Some(rt), _) => {
@@ -475,6 +496,7 @@ impl Credentials {
                         credential: cred,
                         performed: false,
                         failure: Some(why.to_string()),
+                        retry_after: None,
                     });
                 }
                 return Err(needs_login(
@@ -524,7 +546,14 @@ impl Credentials {
             // Secret first: if we die after this line, the next reader sees
             // the newer generation in the secret and trusts it.
             store.put_tokens(&name, &set)?;
-            store.db().record_refresh(&name, &update)?;
+            if !store.db().record_refresh(&name, &update)? && store.db().get(&name)?.is_none() {
+                // The credential was deleted while its refresh was in
+                // flight (a revoke or logout takes the lock, so a prune):
+                // the secret just written belongs to nothing. Delete it the
+                // journaled way a deletion would.
+                store.delete_credential(&name)?;
+                return Err(Error::CredentialNotFound(name));
+            }
             store
                 .db()
                 .add_event(Some(&name), EventKind::Refresh, None, update.at)?;
@@ -541,6 +570,7 @@ impl Credentials {
             token,
             performed: true,
             failure: None,
+            retry_after: None,
         })
     }
 
@@ -583,6 +613,7 @@ impl Credentials {
                 credential: cred,
                 performed: false,
                 failure: Some(message),
+                retry_after: err.retry_after(),
             });
         }
         Err(err)
@@ -614,6 +645,9 @@ fn refreshed_from(resp: ipc::Response) -> Result<Refreshed> {
         },
         performed: r.performed,
         failure: r.failure,
+        // The daemon's own backoff honours the server's wait; a client
+        // asking it makes one attempt and reports the message.
+        retry_after: None,
     })
 }
 

@@ -55,11 +55,14 @@ pub enum Error {
     },
 
     /// The authorization server (or the user at it) refused.
-    #[error("{context}: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    #[error("{context}: {error}{}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default(), retry_note(*retry_after))]
     OAuth {
         context: String,
         error: String,
         description: Option<String>,
+        /// Seconds the server asked the client to wait (`Retry-After` on a
+        /// 429 or 5xx), if it said.
+        retry_after: Option<u64>,
     },
 
     /// A server answered, but not with anything usable.
@@ -167,19 +170,48 @@ impl Error {
     }
 
     /// True for failures that may go away by themselves (network, timeouts,
-    /// 5xx, `temporarily_unavailable`): a refresh that fails this way keeps
-    /// the old refresh token and is retried later.
+    /// 5xx, 429, `temporarily_unavailable`): a refresh that fails this way
+    /// keeps the old refresh token and is retried later.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Network { .. } | Error::Timeout(_) => true,
             Error::OAuth { error, .. } => {
-                matches!(error.as_str(), "temporarily_unavailable" | "server_error")
-                    || error.starts_with("http_5")
+                matches!(
+                    error.as_str(),
+                    "temporarily_unavailable" | "server_error" | "http_429"
+                ) || error.starts_with("http_5")
             }
             Error::Protocol { .. } => false,
             _ => false,
         }
     }
+}
+
+impl Error {
+    /// How long the server asked the client to wait before trying again.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::OAuth { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Adds the server's `Retry-After` to an OAuth error (other errors have
+    /// no server answer to carry it).
+    pub fn with_retry_after(mut self, secs: Option<u64>) -> Self {
+        if let Error::OAuth { retry_after, .. } = &mut self
+            && secs.is_some()
+        {
+            *retry_after = secs;
+        }
+        self
+    }
+}
+
+fn retry_note(retry_after: Option<u64>) -> String {
+    retry_after
+        .map(|s| format!("; the server asked to retry in {s}s"))
+        .unwrap_or_default()
 }
 
 impl From<rusqlite::Error> for Error {
@@ -211,7 +243,11 @@ pub fn describe_sqlite(err: &rusqlite::Error) -> String {
             ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => format!(
                 "the file is not a valid database or is corrupt ({detail}); move it aside and log in again"
             ),
-            ErrorCode::ReadOnly => "the database is read-only; check the file's permissions".into(),
+            ErrorCode::ReadOnly => {
+                "the database is read-only; check the permissions of the file and its directory \
+                 (and that neither is immutable)"
+                    .into()
+            }
             ErrorCode::DiskFull => "the disk is full".into(),
             ErrorCode::CannotOpen => "the database file cannot be opened".into(),
             _ => format!("{err}"),

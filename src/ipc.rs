@@ -224,6 +224,9 @@ pub struct WireError {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Seconds the authorization server asked to wait (`Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl WireError {
@@ -274,10 +277,12 @@ impl WireError {
                 context,
                 error,
                 description,
+                retry_after,
             } => {
                 w.context = Some(context.clone());
                 w.error = Some(error.clone());
                 w.description = description.clone();
+                w.retry_after = *retry_after;
                 "oauth"
             }
             Error::Protocol { context, message } => {
@@ -312,6 +317,7 @@ impl WireError {
             context,
             error,
             description,
+            retry_after,
         } = self;
         let or_msg = |v: Option<String>| v.unwrap_or_else(|| message.clone());
         match kind.as_str() {
@@ -328,6 +334,7 @@ impl WireError {
                 context: context.unwrap_or_default(),
                 error: error.unwrap_or_else(|| "unknown_error".into()),
                 description,
+                retry_after,
             },
             "protocol" => Error::Protocol {
                 context: context.unwrap_or_default(),
@@ -613,6 +620,7 @@ mod tests {
                 context: "the refresh failed".into(),
                 error: "temporarily_unavailable".into(),
                 description: Some("later".into()),
+                retry_after: Some(30),
             },
             Error::Network {
                 context: "c".into(),

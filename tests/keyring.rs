@@ -3,6 +3,12 @@
 //! Needs `dbus-run-session`, `gnome-keyring-daemon` and `secret-tool`
 //! (`.ci/run` installs them); fails with a clear message when they are
 //! missing rather than skipping.
+//!
+//! Faults: a keyring that never answers (the daemon stopped with SIGSTOP),
+//! a session bus where nothing owns `org.freedesktop.secrets`, and a
+//! keyring locked after the login. Each is exit code 8 with the way out,
+//! before anything reaches the server, and the credential is there again
+//! once the keyring is.
 
 mod support;
 
@@ -156,4 +162,182 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// The pid of whatever owns the Secret Service name on this session bus.
+const SECRET_SERVICE_PID: &str = "dbus-send --session --print-reply --dest=org.freedesktop.DBus \
+    / org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets \
+    | awk '/uint32/ {print $2}'";
+
+#[test]
+fn a_keyring_that_never_answers_is_exit_8_within_keyring_timeout_and_loses_nothing() {
+    // gnome-keyring-daemon stopped (SIGSTOP): the bus takes the calls and
+    // nobody answers them, as with a keyring stuck behind an unlock prompt.
+    let server = FakeAs::start(AsConfig::default());
+    let home = Home::new();
+    home.write_config(&server.provider_toml("acme"));
+    let out = home.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let script = format!(
+        r#"
+        O={out}
+        export MCP_AUTH_KEYRING_TIMEOUT=2s
+        r() {{ n=$1; shift; "$BIN" "$@" > $O/$n.out 2> $O/$n.err; echo $? > $O/$n.code; }}
+        r login login acme
+        r token token acme
+        GKD=$({pid})
+        kill -STOP "$GKD"
+        date +%s%N > $O/stopped
+        r hung token acme
+        r hung-refresh token acme --min-valid 2h
+        r hung-login login acme --name second
+        date +%s%N > $O/resumed
+        kill -CONT "$GKD"
+        r after token acme
+        "#,
+        out = out.display(),
+        pid = SECRET_SERVICE_PID,
+    );
+    let run = in_keyring_session(&home, &script, true);
+    let get = |n: &str, ext: &str| read(&out.join(format!("{n}.{ext}")));
+    let diag = format!(
+        "session: {}\nlogin: {}",
+        String::from_utf8_lossy(&run.stderr),
+        get("login", "err")
+    );
+    assert_eq!(get("login", "code").trim(), "0", "{diag}");
+    let token = get("token", "out").trim().to_string();
+    assert!(server.access_token_valid(&token), "{diag}");
+    let before = server.stats();
+    for n in ["hung", "hung-refresh", "hung-login"] {
+        let err = get(n, "err");
+        eprintln!("{n}: {err}");
+        assert_eq!(get(n, "code").trim(), "8", "{n}: {err}\n{diag}");
+        assert!(
+            err.contains("the keyring did not answer within 2s"),
+            "{n}: {err}"
+        );
+        assert!(err.contains("MCP_AUTH_SECRET_STORE=file"), "{n}: {err}");
+        assert!(!err.contains("panicked"), "{n}: {err}");
+    }
+    // Three commands, each giving up after one 2 s call.
+    let stopped: u128 = read(&out.join("stopped")).trim().parse().unwrap();
+    let resumed: u128 = read(&out.join("resumed")).trim().parse().unwrap();
+    let secs = (resumed - stopped) / 1_000_000_000;
+    assert!(
+        (5..=12).contains(&secs),
+        "{secs} s for three timed-out commands"
+    );
+    // Nothing reached the server while the keyring hung, and the same
+    // token comes back once it answers again.
+    let after = server.stats();
+    assert_eq!(after.token_requests, before.token_requests);
+    assert_eq!(after.authorize_requests, before.authorize_requests);
+    assert_eq!(get("after", "code").trim(), "0", "{}", get("after", "err"));
+    assert_eq!(get("after", "out").trim(), token);
+}
+
+#[test]
+fn a_session_bus_without_a_secret_service_is_exit_8_before_the_browser() {
+    require_tools();
+    let server = FakeAs::start(AsConfig::default());
+    let home = Home::new();
+    home.write_config(&server.provider_toml("acme"));
+    // A session bus with no service directories: nothing owns
+    // org.freedesktop.secrets and nothing can be started to own it.
+    let conf = home.path().join("bus.conf");
+    std::fs::write(
+        &conf,
+        r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+    )
+    .unwrap();
+    let mut cmd = Command::new("dbus-run-session");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MCP_AUTH_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .arg("--config-file")
+        .arg(&conf)
+        .args(["--", BIN, "login", "acme"])
+        .env("MCP_AUTH_HOME", home.path())
+        .env("MCP_AUTH_BROWSER", FOLLOW_REDIRECT)
+        .env("MCP_AUTH_KEYRING_TIMEOUT", "5s")
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{err}");
+    assert_eq!(out.status.code(), Some(8), "{err}");
+    assert!(err.contains("keyring"), "{err}");
+    assert!(err.contains("MCP_AUTH_SECRET_STORE=file"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(server.stats().authorize_requests, 0);
+    assert!(!home.path().join("data/secrets.json").exists());
+}
+
+#[test]
+fn a_keyring_locked_after_login_is_exit_8_and_unlocking_it_brings_the_credential_back() {
+    let server = FakeAs::start(AsConfig::default());
+    let home = Home::new();
+    home.write_config(&server.provider_toml("acme"));
+    let out = home.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let script = format!(
+        r#"
+        O={out}
+        r() {{ n=$1; shift; "$BIN" "$@" > $O/$n.out 2> $O/$n.err; echo $? > $O/$n.code; }}
+        r login login acme
+        r token token acme
+        # A keyring daemon started afresh loads the login keyring locked
+        # (a new desktop session before the password was typed).
+        gnome-keyring-daemon --replace --components=secrets > $O/lock.txt 2>&1
+        sleep 0.5
+        r locked token acme
+        r locked-refresh token acme --min-valid 2h
+        echo -n testpw | gnome-keyring-daemon --replace --unlock --components=secrets > /dev/null 2>&1
+        sleep 0.5
+        r after token acme
+        "#,
+        out = out.display(),
+    );
+    let run = in_keyring_session(&home, &script, true);
+    let get = |n: &str, ext: &str| read(&out.join(format!("{n}.{ext}")));
+    let diag = format!(
+        "session: {}\nlogin: {}\nrestart: {}",
+        String::from_utf8_lossy(&run.stderr),
+        get("login", "err"),
+        read(&out.join("lock.txt"))
+    );
+    assert_eq!(get("login", "code").trim(), "0", "{diag}");
+    let token = get("token", "out").trim().to_string();
+    let before = server.stats();
+    for n in ["locked", "locked-refresh"] {
+        let err = get(n, "err");
+        eprintln!("{n}: {err}");
+        assert_eq!(get(n, "code").trim(), "8", "{n}: {err}\n{diag}");
+        assert!(err.contains("keyring"), "{n}: {err}");
+        assert!(!err.contains("panicked"), "{n}: {err}");
+    }
+    assert_eq!(server.stats().token_requests, before.token_requests);
+    assert_eq!(
+        get("after", "code").trim(),
+        "0",
+        "{}\n{diag}",
+        get("after", "err")
+    );
+    assert_eq!(get("after", "out").trim(), token);
 }

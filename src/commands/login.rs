@@ -332,10 +332,16 @@ pub fn login_timeout(ctx: &Context, args: &LoginArgs) -> Result<std::time::Durat
     }
 }
 
-/// A locked keyring should fail now, not after the person has logged in.
+/// A locked keyring, a damaged secrets file, a read-only or locked
+/// database or a full disk should fail now, not after the person has
+/// logged in.
 pub async fn check_secret_store(ctx: &Context) -> Result<()> {
     let store = ctx.store()?.clone();
-    blocking(move || store.check_writable()).await
+    blocking(move || {
+        store.check_writable()?;
+        store.check_can_store()
+    })
+    .await
 }
 
 pub fn presenter<'a>(ctx: &'a Context, title: &'a str, no_browser: bool) -> Presenter<'a> {

@@ -342,7 +342,19 @@ pub async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
 /// provider cannot be reached the credential is kept, so it can still be
 /// revoked later; `--local-only` deletes it anyway.
 async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<String> {
+    // A refresh in flight (another process, the daemon) holds this lock
+    // until its answer is stored: waiting for it means the tokens read
+    // below are the newest, so they are the ones revoked, and nothing is
+    // stored after the deletion.
+    let _lock = crate::credentials::CredentialLock::acquire(ctx.paths.lock_dir(), &c.name).await?;
     let store = ctx.store()?.clone();
+    {
+        // Revoked at the provider but kept here (the database read-only,
+        // locked or full) would leave a credential that looks valid and
+        // is dead: fail before anything is revoked.
+        let store = store.clone();
+        blocking(move || store.check_can_store()).await?;
+    }
     let mut remote = "deleted here only";
     if !local_only && let Some(url) = &c.revocation_url {
         let name = c.name.clone();

@@ -75,6 +75,19 @@ pub fn backoff_ms(attempt: u32, jitter: f64) -> i64 {
     (base as f64 * spread) as i64
 }
 
+/// The wait before retry number `attempt` when the server said how long to
+/// wait (`Retry-After`, in seconds): never sooner than it asked, since an
+/// earlier attempt would only be refused again and adds to its load; and
+/// never sooner than the usual backoff. The server's wait is capped by
+/// [`crate::oauth::http::MAX_RETRY_AFTER`] where it is read.
+pub fn retry_wait_ms(attempt: u32, jitter: f64, retry_after_secs: Option<u64>) -> i64 {
+    let backoff = backoff_ms(attempt, jitter);
+    let asked = retry_after_secs
+        .map(|s| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    backoff.max(asked)
+}
+
 /// A number in 0..1 that stays the same for the same inputs in this
 /// process, and differs between credentials.
 pub fn jitter(hasher: &std::hash::RandomState, name: &str, generation: i64) -> f64 {
@@ -185,6 +198,15 @@ mod tests {
         assert_eq!(backoff_ms(30, 0.5), BACKOFF_CAP_MS);
         assert_eq!(backoff_ms(1, 0.0), 1_600);
         assert_eq!(backoff_ms(1, 1.0), 2_400);
+    }
+
+    #[test]
+    fn retry_after_lengthens_the_backoff_and_never_shortens_it() {
+        assert_eq!(retry_wait_ms(1, 0.5, None), 2_000);
+        assert_eq!(retry_wait_ms(1, 0.5, Some(30)), 30_000);
+        // A server asking for less than the backoff does not speed it up.
+        assert_eq!(retry_wait_ms(4, 0.5, Some(1)), 16_000);
+        assert_eq!(retry_wait_ms(1, 0.5, Some(0)), 2_000);
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //! A refresh is [`Credentials::refresh_unless_valid_for`]: under the
 //! credential's lock, re-read, and skipped when someone else refreshed
 //! meanwhile. Transient failures wait with backoff and keep the old refresh
-//! token; a refusal (`invalid_grant`, ...) marks the credential as needing a
-//! login in `credentials`, and the scheduler stops watching it.
+//! token; when the server said how long to wait (`Retry-After` on a 429 or
+//! 5xx), the next attempt waits at least that long. A refusal
+//! (`invalid_grant`, ...) marks the credential as needing a login in
+//! `credentials`, and the scheduler stops watching it.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::RandomState;
@@ -285,7 +287,13 @@ impl Scheduler {
                     Some(_) => {
                         // Logged by `credentials`; the old token still works.
                         counters.refresh_failures.fetch_add(1, Ordering::Relaxed);
-                        Self::back_off(&self.hasher, &name, entry);
+                        let wait = Self::back_off(&self.hasher, &name, entry, r.retry_after);
+                        tracing::info!(
+                            credential = %name,
+                            retry_in_secs = wait / 1000,
+                            server_asked_secs = r.retry_after,
+                            "refresh will be retried"
+                        );
                     }
                 }
             }
@@ -300,7 +308,7 @@ impl Scheduler {
             }
             Err(e) => {
                 counters.refresh_failures.fetch_add(1, Ordering::Relaxed);
-                let wait = Self::back_off(&self.hasher, &name, entry);
+                let wait = Self::back_off(&self.hasher, &name, entry, e.retry_after());
                 tracing::warn!(
                     credential = %name,
                     error = %e,
@@ -311,11 +319,17 @@ impl Scheduler {
         }
     }
 
-    /// Records one more failure; returns the wait before the next attempt.
-    fn back_off(hasher: &RandomState, name: &str, entry: &mut Entry) -> i64 {
+    /// Records one more failure; returns the wait before the next attempt
+    /// (at least what the server asked for with `Retry-After`).
+    fn back_off(
+        hasher: &RandomState,
+        name: &str,
+        entry: &mut Entry,
+        retry_after: Option<u64>,
+    ) -> i64 {
         entry.failures += 1;
         let j = plan::jitter(hasher, name, i64::from(entry.failures));
-        let wait = plan::backoff_ms(entry.failures, j);
+        let wait = plan::retry_wait_ms(entry.failures, j, retry_after);
         entry.retry_at_ms = Some(now_ms() + wait);
         wait
     }

@@ -13,7 +13,7 @@
 //! |--------|---------|
 //! | -32700 | a line on stdin is not JSON |
 //! | -32600 | a line on stdin is JSON but not a JSON-RPC message |
-//! | -32000 | the upstream server failed: unreachable, timeout, HTTP error, malformed body, stream closed before the response |
+//! | -32000 | the upstream server failed: unreachable, timeout, HTTP error (`data.httpStatus`, and `data.retryAfter` in seconds when it sent `Retry-After`), malformed body, stream closed before the response; or the authorization server failed transiently while renewing the token |
 //! | -32001 | authorization needed: no usable token and no login possible (`data.hint` says what to run) |
 //! | -32003 | the server refused the token for this request (HTTP 403) |
 

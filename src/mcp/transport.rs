@@ -129,8 +129,15 @@ pub struct Outgoing {
 pub enum Failure {
     /// Unreachable, timed out, malformed, cut off.
     Upstream(String),
-    /// An HTTP error status.
-    Http { status: u16, detail: String },
+    /// An HTTP error status, with the server's `Retry-After` (seconds) if
+    /// it sent one: passed on in the error's data for the client to honour
+    /// (the bridge does not repeat a request itself; it may have had an
+    /// effect).
+    Http {
+        status: u16,
+        detail: String,
+        retry_after: Option<u64>,
+    },
     /// No usable authorization.
     Auth(Error),
     /// HTTP 403.
@@ -147,16 +154,28 @@ impl Failure {
         use jsonrpc::{AUTH_REQUIRED, FORBIDDEN, UPSTREAM_ERROR, error_response};
         match self {
             Failure::Upstream(m) => error_response(Some(id), UPSTREAM_ERROR, m, None),
-            Failure::Http { status, detail } => error_response(
-                Some(id),
-                if *status == 401 {
-                    AUTH_REQUIRED
-                } else {
-                    UPSTREAM_ERROR
-                },
-                &format!("the MCP server answered HTTP {status}{detail}"),
-                Some(serde_json::json!({ "httpStatus": status })),
-            ),
+            Failure::Http {
+                status,
+                detail,
+                retry_after,
+            } => {
+                let mut data = serde_json::json!({ "httpStatus": status });
+                let mut message = format!("the MCP server answered HTTP {status}{detail}");
+                if let Some(secs) = retry_after {
+                    data["retryAfter"] = serde_json::json!(secs);
+                    message.push_str(&format!("; it asked to retry in {secs}s"));
+                }
+                error_response(
+                    Some(id),
+                    if *status == 401 {
+                        AUTH_REQUIRED
+                    } else {
+                        UPSTREAM_ERROR
+                    },
+                    &message,
+                    Some(data),
+                )
+            }
             Failure::Auth(e) => {
                 let data = match e {
                     Error::NeedsLogin { login_hint, .. } => {
@@ -801,7 +820,7 @@ impl Upstream {
         } else {
             let f = http_failure(resp).await;
             Err(match f {
-                Failure::Http { status, detail } => Failure::Upstream(format!(
+                Failure::Http { status, detail, .. } => Failure::Upstream(format!(
                     "the response stream dropped and resuming it failed with HTTP {status}{detail}"
                 )),
                 other => other,
@@ -1392,13 +1411,18 @@ fn truncate(s: &str, max: usize) -> String {
 async fn http_failure(resp: reqwest::Response) -> Failure {
     let status = resp.status().as_u16();
     let reason = resp.status().canonical_reason().unwrap_or("");
+    let retry_after = crate::oauth::http::retry_after(resp.headers());
     let detail = read_error_body(resp).await;
     let detail = if detail.is_empty() && !reason.is_empty() {
         format!(" ({reason})")
     } else {
         detail
     };
-    Failure::Http { status, detail }
+    Failure::Http {
+        status,
+        detail,
+        retry_after,
+    }
 }
 
 async fn forbidden(resp: reqwest::Response) -> Failure {
@@ -1454,6 +1478,7 @@ mod tests {
         let f = Failure::Http {
             status: 500,
             detail: ": boom".into(),
+            retry_after: None,
         };
         let v: serde_json::Value = serde_json::from_slice(&f.response("7")).unwrap();
         assert_eq!(v["id"], 7);

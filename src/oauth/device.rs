@@ -88,7 +88,7 @@ pub async fn device(g: &DeviceGrant<'_>, show: impl FnOnce(&Prompt)) -> Result<T
         req = req.add_extra_param(k, v);
     }
     let details: StandardDeviceAuthorizationResponse = req
-        .request_async(&http::Sender(http_client.clone()))
+        .request_async(&http::Sender::new(http_client.clone()))
         .await
         .map_err(|e| token_error("the device authorization request failed", e))?;
     show(&Prompt {
@@ -106,7 +106,7 @@ pub async fn device(g: &DeviceGrant<'_>, show: impl FnOnce(&Prompt)) -> Result<T
     }
     let response = poll
         .request_async(
-            &http::Sender(http_client.clone()),
+            &http::Sender::new(http_client.clone()),
             tokio::time::sleep,
             g.timeout.map(|t| t.min(details.expires_in())),
         )

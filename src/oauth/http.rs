@@ -4,9 +4,15 @@
 //! every OAuth request. Redirects are not followed: token, registration and
 //! metadata endpoints have no business redirecting, and following one could
 //! carry a request to another host. Bodies are capped so a hostile server
-//! cannot exhaust memory.
+//! cannot exhaust memory. Every request has a deadline (`http_timeout`,
+//! [`set_timeout`]), so a server that accepts and never answers, or
+//! answers a byte at a time, fails as a timeout rather than hanging.
+//!
+//! A `Retry-After` (seconds) on a 429 or 5xx answer is kept with the error
+//! ([`Error::retry_after`]): the daemon waits at least that long before it
+//! tries the refresh again, and messages say when to retry.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use oauth2::http::{HeaderValue, StatusCode, header};
@@ -30,6 +36,39 @@ pub enum TransportError {
     Build(String),
 }
 
+/// The deadline of one OAuth request when none is configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A `Retry-After` beyond this is not believed: it would park a refresh for
+/// longer than most access tokens live.
+pub const MAX_RETRY_AFTER: u64 = 3600;
+
+static TIMEOUT: OnceLock<Duration> = OnceLock::new();
+
+/// Sets the deadline of every OAuth request (the `http_timeout` setting).
+/// Called once at startup, before the first request; later calls (and calls
+/// after the client was built) change nothing.
+pub fn set_timeout(timeout: Duration) {
+    let _ = TIMEOUT.set(timeout);
+}
+
+/// The deadline in force (for messages).
+pub fn timeout() -> Duration {
+    *TIMEOUT.get_or_init(|| DEFAULT_TIMEOUT)
+}
+
+/// A request failure below HTTP, as the crate's error. A timeout names the
+/// setting that decides it, so a slow server can be given longer.
+pub fn request_error(context: &str, err: &reqwest::Error) -> Error {
+    if err.is_timeout() {
+        return Error::Timeout(format!(
+            "{context}: the server did not answer within {} (raise http_timeout if it is just slow)",
+            humantime::format_duration(timeout())
+        ));
+    }
+    Error::network(context, err)
+}
+
 /// Installs the process-wide TLS crypto provider once. reqwest is built
 /// without a provider of its own so that only ring is compiled in.
 pub fn install_crypto_provider() {
@@ -51,7 +90,7 @@ pub fn client() -> Result<reqwest::Client> {
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
+        .timeout(timeout())
         .build()
         .map_err(|e| Error::Other(format!("cannot set up the HTTP client: {e}")))?;
     Ok(CLIENT.get_or_init(|| built).clone())
@@ -73,7 +112,27 @@ pub async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, Transport
 /// so the futures that use it are `Send` for every lifetime (a closure
 /// borrowing the client makes them `Send` for one lifetime only, and such a
 /// future cannot be spawned or boxed as `Send`, e.g. by the bridge).
-pub struct Sender(pub reqwest::Client);
+///
+/// It also keeps the `Retry-After` of the last error answer, which the
+/// `oauth2` crate's parsed error response has no room for.
+pub struct Sender {
+    client: reqwest::Client,
+    retry_after: Mutex<Option<u64>>,
+}
+
+impl Sender {
+    pub fn new(client: reqwest::Client) -> Sender {
+        Sender {
+            client,
+            retry_after: Mutex::new(None),
+        }
+    }
+
+    /// The `Retry-After` of the last answer, if it was an error that had one.
+    pub fn retry_after(&self) -> Option<u64> {
+        *self.retry_after.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 impl<'c> oauth2::AsyncHttpClient<'c> for Sender {
     type Error = TransportError;
@@ -82,8 +141,23 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Sender {
     >;
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
-        Box::pin(send(&self.0, request))
+        Box::pin(async move {
+            let resp = send(&self.client, request).await?;
+            let wait = (!resp.status().is_success())
+                .then(|| retry_after(resp.headers()))
+                .flatten();
+            *self.retry_after.lock().unwrap_or_else(|p| p.into_inner()) = wait;
+            Ok(resp)
+        })
     }
+}
+
+/// Reads `Retry-After` as delay-seconds (the form token endpoints use; an
+/// HTTP date is ignored), capped at [`MAX_RETRY_AFTER`].
+pub fn retry_after(headers: &oauth2::http::HeaderMap) -> Option<u64> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let secs: u64 = value.parse().ok()?;
+    Some(secs.min(MAX_RETRY_AFTER))
 }
 
 /// Sends an `oauth2` request with reqwest, then normalises the answer so the
@@ -162,15 +236,23 @@ where
 {
     match err {
         oauth2::RequestTokenError::ServerResponse(resp) => oauth_error(context, &resp),
-        oauth2::RequestTokenError::Request(TransportError::Http(e)) => Error::network(context, &e),
+        oauth2::RequestTokenError::Request(TransportError::Http(e)) => request_error(context, &e),
         oauth2::RequestTokenError::Request(other) => Error::protocol(context, other.to_string()),
-        oauth2::RequestTokenError::Parse(e, _body) => Error::protocol(
-            context,
-            format!(
-                "the server's answer is not a valid token response (at `{}`)",
-                e.path()
-            ),
-        ),
+        oauth2::RequestTokenError::Parse(e, _body) => {
+            // The path names the field that failed; for JSON that is not
+            // even an object (cut off, HTML) it is `?` or `.`, which says
+            // nothing.
+            let path = e.path().to_string();
+            let at = if path == "?" || path == "." {
+                String::new()
+            } else {
+                format!(" (at `{path}`)")
+            };
+            Error::protocol(
+                context,
+                format!("the server's answer is not a valid token response{at}"),
+            )
+        }
         oauth2::RequestTokenError::Other(msg) => Error::protocol(context, msg),
     }
 }
@@ -192,6 +274,7 @@ pub fn oauth_error<TE: serde::Serialize>(context: &str, resp: &TE) -> Error {
         context: context.to_string(),
         error,
         description,
+        retry_after: None,
     }
 }
 
@@ -226,6 +309,21 @@ mod tests {
         let r = norm(400, r#"{"error":"invalid_grant","error_description":"x"}"#);
         let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
         assert_eq!(v["error"], "invalid_grant");
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_and_capped() {
+        let mut h = oauth2::http::HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static(" 30 "));
+        assert_eq!(retry_after(&h), Some(30));
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("999999"));
+        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
+        h.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), None);
     }
 
     #[test]

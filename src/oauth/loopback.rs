@@ -263,6 +263,7 @@ pub fn check(query: &str, expect: &Expect) -> Result<Callback> {
             context: context.into(),
             error: truncate(&error, 100),
             description: description.map(|d| truncate(&d, 300)),
+            retry_after: None,
         });
     }
     match code {

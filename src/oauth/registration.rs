@@ -98,10 +98,10 @@ pub async fn register(
         .json(&body)
         .send()
         .await
-        .map_err(|e| Error::network(context, &e))?;
+        .map_err(|e| http::request_error(context, &e))?;
     let status = resp.status();
     let bytes = http::read_body(resp).await.map_err(|e| match e {
-        http::TransportError::Http(e) => Error::network(context, &e),
+        http::TransportError::Http(e) => http::request_error(context, &e),
         other => Error::protocol(context, other.to_string()),
     })?;
     if !status.is_success() {
@@ -113,6 +113,7 @@ pub async fn register(
             context: context.into(),
             error: format!("http_{}", status.as_u16()),
             description: Some(format!("the server answered HTTP {status}")),
+            retry_after: None,
         });
     }
     let r: Response = serde_json::from_slice(&bytes).map_err(|_| {

@@ -46,7 +46,7 @@ pub async fn revoke(url: &str, auth: &ClientAuth, token: &Secret, hint: Hint) ->
         .body(body)
         .send()
         .await
-        .map_err(|e| Error::network(context, &e))?;
+        .map_err(|e| http::request_error(context, &e))?;
     let status = resp.status();
     if status.is_success() {
         return Ok(());
@@ -60,5 +60,6 @@ pub async fn revoke(url: &str, auth: &ClientAuth, token: &Secret, hint: Hint) ->
         context: context.into(),
         error: format!("http_{}", status.as_u16()),
         description: Some(format!("the server answered HTTP {status}")),
+        retry_after: None,
     })
 }

@@ -324,10 +324,10 @@ pub async fn exchange_code(
     for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
-    let resp = req
-        .request_async(&http::Sender(http))
-        .await
-        .map_err(|e| token_error("the token exchange failed", e))?;
+    let sender = http::Sender::new(http);
+    let resp = req.request_async(&sender).await.map_err(|e| {
+        token_error("the token exchange failed", e).with_retry_after(sender.retry_after())
+    })?;
     Ok(Tokens::from_response(resp, now))
 }
 
@@ -347,10 +347,11 @@ pub async fn refresh(
     for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
+    let sender = http::Sender::new(http);
     let resp = req
-        .request_async(&http::Sender(http))
+        .request_async(&sender)
         .await
-        .map_err(|e| token_error("the refresh failed", e))?;
+        .map_err(|e| token_error("the refresh failed", e).with_retry_after(sender.retry_after()))?;
     Ok(Tokens::from_response(resp, now))
 }
 
@@ -370,10 +371,10 @@ pub async fn client_credentials(
     for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
-    let resp = req
-        .request_async(&http::Sender(http))
-        .await
-        .map_err(|e| token_error("the client credentials grant failed", e))?;
+    let sender = http::Sender::new(http);
+    let resp = req.request_async(&sender).await.map_err(|e| {
+        token_error("the client credentials grant failed", e).with_retry_after(sender.retry_after())
+    })?;
     Ok(Tokens::from_response(resp, now))
 }
 
@@ -428,7 +429,7 @@ async fn form_grant(
     let response = http::send(&http::client()?, request)
         .await
         .map_err(|e| match e {
-            http::TransportError::Http(e) => Error::network(context, &e),
+            http::TransportError::Http(e) => http::request_error(context, &e),
             other => Error::protocol(context, other.to_string()),
         })?;
     if response.status().is_success() {
@@ -437,7 +438,7 @@ async fn form_grant(
         });
     }
     let value: serde_json::Value = serde_json::from_slice(response.body()).unwrap_or_default();
-    Err(http::oauth_error(context, &value))
+    Err(http::oauth_error(context, &value).with_retry_after(http::retry_after(response.headers())))
 }
 
 /// Enterprise-managed authorization (SEP-990), step 1: exchanges the

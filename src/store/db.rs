@@ -169,6 +169,25 @@ impl Db {
             .map_err(|e| self.err(e))
     }
 
+    /// Fails now, rather than halfway through a refresh or after a login,
+    /// when a write would fail: a read-only file or file system, or another
+    /// process holding the write lock for longer than the busy timeout.
+    pub fn check_writable(&self) -> Result<()> {
+        let conn = self.conn();
+        // SQLite opens a file it may not write read-only without a word,
+        // and in WAL mode even takes the write lock on it; only the first
+        // page written fails. Ask it instead.
+        let read_only = conn
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(|e| self.err(e))?;
+        if read_only {
+            let e = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY);
+            return Err(self.err(rusqlite::Error::SqliteFailure(e, None)));
+        }
+        conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+            .map_err(|e| self.err(e))
+    }
+
     /// `PRAGMA integrity_check`: "ok" or the list of problems.
     pub fn integrity_check(&self) -> Result<String> {
         self.conn()
@@ -635,6 +654,56 @@ impl Db {
         Ok(())
     }
 
+    /// Caches a registration and drops its secret's journal entry in the
+    /// same transaction (see [`crate::store::Store::save_registration`]).
+    pub fn put_registration_journaled(&self, r: &Registration, journal_key: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&self.path, &e))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO registrations (issuer, redirect_uri, client_id, \
+             auth_method, has_secret, client_secret_expires_at, registered_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                r.issuer,
+                r.redirect_uri,
+                r.client_id,
+                r.auth_method.as_str(),
+                r.has_secret,
+                r.client_secret_expires_at,
+                r.registered_at
+            ],
+        )
+        .map_err(|e| db_error(&self.path, &e))?;
+        tx.execute("DELETE FROM secret_journal WHERE key = ?1", [journal_key])
+            .map_err(|e| db_error(&self.path, &e))?;
+        tx.commit().map_err(|e| db_error(&self.path, &e))
+    }
+
+    /// Deletes a cached registration and journals its secret's deletion in
+    /// one transaction.
+    pub fn delete_registration_journaled(
+        &self,
+        issuer: &str,
+        redirect_uri: &str,
+        journal_key: &str,
+        owner: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&self.path, &e))?;
+        tx.execute(
+            "DELETE FROM registrations WHERE issuer = ?1 AND redirect_uri = ?2",
+            [issuer, redirect_uri],
+        )
+        .map_err(|e| db_error(&self.path, &e))?;
+        journal_in(&tx, journal_key, owner, at).map_err(|e| db_error(&self.path, &e))?;
+        tx.commit().map_err(|e| db_error(&self.path, &e))
+    }
+
     pub fn delete_registration(&self, issuer: &str, redirect_uri: &str) -> Result<()> {
         self.conn()
             .execute(
@@ -653,7 +722,49 @@ impl Db {
 }
 
 fn db_error(path: &Path, e: &rusqlite::Error) -> Error {
-    Error::Database(format!("{}: {}", path.display(), describe_sqlite(e)))
+    let text = storage_cause(path, e).unwrap_or_else(|| describe_sqlite(e));
+    Error::Database(format!("{}: {text}", path.display()))
+}
+
+/// Below this much free space a failed write is taken to be a full disk.
+const NEARLY_FULL: u64 = 64 * 1024;
+
+/// What really went wrong when SQLite reports a vague I/O, open or
+/// read-only failure: a full disk shows up as "disk I/O error" (the shared
+/// memory file cannot grow) and a read-only directory as "unable to open",
+/// so look at the file system.
+fn storage_cause(path: &Path, e: &rusqlite::Error) -> Option<String> {
+    use rusqlite::ErrorCode;
+    let rusqlite::Error::SqliteFailure(f, _) = e else {
+        return None;
+    };
+    let dir = path.parent()?;
+    let fs = crate::paths::fs_state(dir)?;
+    match f.code {
+        ErrorCode::DiskFull | ErrorCode::SystemIoFailure | ErrorCode::CannotOpen
+            if fs.free_bytes < NEARLY_FULL =>
+        {
+            Some(format!(
+                "the disk is full ({} free in {}); free some space and try again",
+                crate::paths::human_bytes(fs.free_bytes),
+                dir.display()
+            ))
+        }
+        ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::SystemIoFailure
+            if fs.read_only =>
+        {
+            Some(format!(
+                "the file system holding {} is mounted read-only",
+                dir.display()
+            ))
+        }
+        ErrorCode::CannotOpen => Some(format!(
+            "the database file cannot be opened; check that it and its directory {} are \
+             readable and writable by you",
+            dir.display()
+        )),
+        _ => None,
+    }
 }
 
 fn journal_in(

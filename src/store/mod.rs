@@ -24,6 +24,11 @@ pub use db::{Db, RefreshUpdate, Registration, SecretMeta};
 /// another process, so recovery leaves it alone.
 pub const JOURNAL_GRACE_SECS: i64 = 600;
 
+/// Free space a write of new tokens needs besides a copy of the secrets
+/// file: SQLite's WAL grows by a few 4 KiB pages per transaction and its
+/// shared-memory file by 32 KiB steps; 256 KiB is many transactions' worth.
+pub const WRITE_HEADROOM: u64 = 256 * 1024;
+
 /// What a prune run did (or, dry, would do).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PruneReport {
@@ -191,6 +196,45 @@ impl Store {
         self.with_backend(|b| b.probe())
     }
 
+    /// Fails now if new tokens could not be stored: the database cannot be
+    /// written (read-only, locked), the secrets file cannot be replaced, or
+    /// the disk has no room for it. Run before anything is spent that cannot
+    /// be had again: a refresh (a rotating server spends the old refresh
+    /// token, so an answer that cannot be stored is a lost credential), a
+    /// revocation at the provider, a login.
+    pub fn check_can_store(&self) -> Result<()> {
+        self.db().check_writable()?;
+        let backend = self.backend();
+        // A keyring that cannot take the write fails when asked, before the
+        // answer is lost or not: reading the tokens just now needed it
+        // unlocked. The file store can be read and still not written.
+        backend.probe_replace()?;
+        let dir = &self.inner.paths.data_dir;
+        let Some(fs) = paths::fs_state(dir) else {
+            return Ok(());
+        };
+        // The keyring's own storage is not ours to measure; the file store
+        // is rewritten whole, so it needs room for a copy.
+        let copy = match backend.kind() {
+            SecretStoreKind::File => std::fs::metadata(self.inner.paths.secrets_file())
+                .map(|m| m.len())
+                .unwrap_or(0),
+            SecretStoreKind::Keyring => 0,
+        };
+        let need = WRITE_HEADROOM + copy;
+        if fs.free_bytes < need {
+            return Err(Error::Database(format!(
+                "no room to store new tokens: {} free on the disk holding {} and {} needed; \
+                 free some space and try again (nothing was sent to the server, so the stored \
+                 tokens still work)",
+                paths::human_bytes(fs.free_bytes),
+                dir.display(),
+                paths::human_bytes(need)
+            )));
+        }
+        Ok(())
+    }
+
     pub fn tokens(&self, credential: &str) -> Result<Option<TokenSet>> {
         let key = keys::tokens(credential);
         let Some(raw) = self.with_backend(|b| b.get(&key))? else {
@@ -285,6 +329,7 @@ impl Store {
             report.events_deleted = self.db().prune_events(cutoff)?;
             // Entries younger than this may belong to a login in progress.
             report.orphans_cleaned = self.recover(at - JOURNAL_GRACE_SECS)?;
+            self.with_backend(|b| b.tidy())?;
             let detail = format!(
                 "examined {examined}, deleted {}, events deleted {}",
                 report.deleted.len(),
@@ -295,6 +340,61 @@ impl Store {
         }
         report.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
+    }
+
+    /// Caches a client registration (RFC 7591) with its secret, journaled
+    /// like a login: journal, secret, then the row (which drops the journal
+    /// entry in the same transaction), so a crash in between leaves a
+    /// secret that [`Store::recover`] deletes rather than one nothing
+    /// owns. A registration it replaces (same issuer and redirect URI,
+    /// another client) has its secret deleted the same way.
+    pub fn save_registration(&self, reg: &Registration, secret: Option<&Secret>) -> Result<()> {
+        let at = now();
+        let key = keys::client_secret(&reg.issuer, &reg.client_id);
+        let replaced = self
+            .db()
+            .registration(&reg.issuer, &reg.redirect_uri)?
+            .filter(|old| old.client_id != reg.client_id && old.has_secret)
+            .map(|old| {
+                (
+                    keys::client_secret(&old.issuer, &old.client_id),
+                    old.client_id,
+                )
+            });
+        if let Some((old_key, old_client)) = &replaced {
+            // Journaled before the row goes: owned until then, so recovery
+            // keeps it if we die first.
+            self.db().journal_add(old_key, old_client, at)?;
+        }
+        if let Some(secret) = secret {
+            self.db().journal_add(&key, &reg.client_id, at)?;
+            self.put_secret(&key, secret)?;
+        }
+        self.db().put_registration_journaled(reg, &key)?;
+        if let Some((old_key, _)) = replaced {
+            if !self.db().owns(&old_key)? {
+                self.delete_secret(&old_key)?;
+            }
+            self.db().journal_remove(&old_key)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets a cached registration: the row (journaled), then its secret.
+    pub fn forget_registration(&self, reg: &Registration) -> Result<()> {
+        let key = keys::client_secret(&reg.issuer, &reg.client_id);
+        self.db().delete_registration_journaled(
+            &reg.issuer,
+            &reg.redirect_uri,
+            &key,
+            &reg.client_id,
+            now(),
+        )?;
+        // Another cached registration may share the client (and so the key).
+        if !self.db().owns(&key)? {
+            self.delete_secret(&key)?;
+        }
+        self.db().journal_remove(&key)
     }
 
     /// Stores a static secret: journal, value, then metadata.
@@ -503,6 +603,62 @@ mod tests {
         assert!(s.secret(&keys::user_secret("ghost")).unwrap().is_none());
         // The expired one still has a row: recover leaves it be.
         assert!(s.secret(&keys::user_secret("old")).unwrap().is_some());
+    }
+
+    fn registration(client_id: &str) -> Registration {
+        Registration {
+            issuer: "https://as".into(),
+            redirect_uri: "http://127.0.0.1/callback".into(),
+            client_id: client_id.into(),
+            auth_method: crate::model::AuthMethod::ClientSecretPost,
+            has_secret: true,
+            client_secret_expires_at: None,
+            registered_at: 1,
+        }
+    }
+
+    #[test]
+    fn a_client_secret_orphaned_by_a_crash_during_registration_is_cleaned_by_recover() {
+        // Regression: the secret was stored before its registration row
+        // with no journal entry, so a crash between the two left a secret
+        // that nothing owned and no prune could find.
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let reg = registration("dyn-1");
+        let key = keys::client_secret(&reg.issuer, &reg.client_id);
+        // What save_registration does up to the crash:
+        s.db().journal_add(&key, &reg.client_id, 10).unwrap();
+        s.put_secret(&key, &Secret::new("sec-1")).unwrap();
+        assert_eq!(s.recover(20).unwrap(), 1);
+        assert!(s.secret(&key).unwrap().is_none());
+        // And the whole of it leaves no journal entry behind.
+        s.save_registration(&reg, Some(&Secret::new("sec-1")))
+            .unwrap();
+        assert!(s.db().journal_older_than(i64::MAX).unwrap().is_empty());
+        assert_eq!(s.secret(&key).unwrap(), Some(Secret::new("sec-1")));
+    }
+
+    #[test]
+    fn replacing_or_forgetting_a_registration_deletes_its_client_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let old = registration("dyn-1");
+        let old_key = keys::client_secret(&old.issuer, &old.client_id);
+        s.save_registration(&old, Some(&Secret::new("sec-1")))
+            .unwrap();
+        let new = registration("dyn-2");
+        let new_key = keys::client_secret(&new.issuer, &new.client_id);
+        s.save_registration(&new, Some(&Secret::new("sec-2")))
+            .unwrap();
+        assert!(
+            s.secret(&old_key).unwrap().is_none(),
+            "the replaced secret stayed"
+        );
+        assert_eq!(s.secret(&new_key).unwrap(), Some(Secret::new("sec-2")));
+        s.forget_registration(&new).unwrap();
+        assert!(s.secret(&new_key).unwrap().is_none());
+        assert!(s.db().registrations("https://as").unwrap().is_empty());
+        assert!(s.db().journal_older_than(i64::MAX).unwrap().is_empty());
     }
 
     #[test]

@@ -32,6 +32,15 @@ pub trait SecretBackend: Send + Sync {
     fn probe(&self) -> Result<()> {
         Ok(())
     }
+    /// Checks that a stored secret could be replaced now, cheaply (no
+    /// read of every secret): run before a refresh.
+    fn probe_replace(&self) -> Result<()> {
+        Ok(())
+    }
+    /// Removes what a writer killed midway left behind (prune calls this).
+    fn tidy(&self) -> Result<()> {
+        Ok(())
+    }
     /// Deletes many keys; backends that can do it in one write override this.
     fn delete_many(&self, keys: &[String]) -> Result<()> {
         for key in keys {
@@ -214,6 +223,15 @@ impl FileBackend {
         }
     }
 
+    /// The file store failed: a secret-store error (exit code 8), like a
+    /// keyring that cannot be used, with the OS's reason.
+    fn failed(&self, what: &str, path: &Path, e: std::io::Error) -> Error {
+        Error::SecretStore(format!(
+            "the secrets file store cannot {what} {}: {e}",
+            path.display()
+        ))
+    }
+
     fn lock(&self, exclusive: bool) -> Result<File> {
         if let Some(dir) = self.path.parent() {
             crate::paths::ensure_private_dir(dir)?;
@@ -227,13 +245,13 @@ impl FileBackend {
         }
         let file = opts
             .open(&self.lock_path)
-            .map_err(|e| Error::io(format!("cannot open {}", self.lock_path.display()), e))?;
+            .map_err(|e| self.failed("open", &self.lock_path, e))?;
         let locked = if exclusive {
             file.lock()
         } else {
             file.lock_shared()
         };
-        locked.map_err(|e| Error::io(format!("cannot lock {}", self.lock_path.display()), e))?;
+        locked.map_err(|e| self.failed("lock", &self.lock_path, e))?;
         Ok(file)
     }
 
@@ -249,14 +267,17 @@ impl FileBackend {
                 ))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileContents::default()),
-            Err(e) => Err(Error::io(format!("cannot read {}", self.path.display()), e)),
+            Err(e) => Err(self.failed("read", &self.path, e)),
         }
     }
 
     fn write(&self, contents: &FileContents) -> Result<()> {
         let bytes = serde_json::to_vec_pretty(contents)
             .map_err(|e| Error::Other(format!("cannot encode secrets: {e}")))?;
-        crate::paths::write_private_file(&self.path, &bytes)
+        crate::paths::write_private_file(&self.path, &bytes).map_err(|e| match e {
+            Error::Io { source, .. } => self.failed("write", &self.path, source),
+            other => other,
+        })
     }
 
     fn modify<T>(&self, f: impl FnOnce(&mut FileContents) -> T) -> Result<T> {
@@ -264,8 +285,29 @@ impl FileBackend {
         let mut contents = self.read()?;
         contents.version = 1;
         let out = f(&mut contents);
+        self.remove_stale_copies();
         self.write(&contents)?;
         Ok(out)
+    }
+
+    /// Deletes copies of the secrets file that a writer killed between
+    /// writing its temporary copy and renaming it left behind: plaintext
+    /// secrets (some maybe revoked since) that nothing would ever remove.
+    /// Every writer holds the exclusive lock while its copy exists, and so
+    /// does the caller, so any copy found now is stale.
+    fn remove_stale_copies(&self) {
+        let (Some(dir), Some(name)) = (self.path.parent(), self.path.file_name()) else {
+            return;
+        };
+        let prefix = format!(".{}.tmp-", name.to_string_lossy());
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }
 
@@ -278,8 +320,47 @@ impl SecretBackend for FileBackend {
         format!("plaintext file {}", self.path.display())
     }
 
+    /// The file can be locked and read (a damaged file fails here, before
+    /// a login, not after it), and replaced (see `probe_replace`).
     fn probe(&self) -> Result<()> {
-        self.lock(true).map(|_| ())
+        {
+            let _lock = self.lock(false)?;
+            self.read()?;
+        }
+        self.probe_replace()
+    }
+
+    /// The directory takes a new file (the copy that is renamed over the
+    /// old one) and the file itself may be written (not read-only, not
+    /// immutable).
+    fn probe_replace(&self) -> Result<()> {
+        let _lock = self.lock(true)?;
+        if self.path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&self.path)
+                .map_err(|e| self.failed("write", &self.path, e))?;
+        }
+        if let Some(dir) = self.path.parent() {
+            // Named like a temporary copy, so a probe cut short by a crash
+            // is removed with them (it is empty anyway).
+            let name = self.path.file_name().unwrap_or_default().to_string_lossy();
+            let probe = dir.join(format!(".{name}.tmp-probe-{}", std::process::id()));
+            let made = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&probe);
+            let _ = std::fs::remove_file(&probe);
+            made.map_err(|e| self.failed("write a new file in", dir, e))?;
+        }
+        Ok(())
+    }
+
+    fn tidy(&self) -> Result<()> {
+        let _lock = self.lock(true)?;
+        self.remove_stale_copies();
+        Ok(())
     }
 
     fn get(&self, key: &str) -> Result<Option<Secret>> {
@@ -351,6 +432,33 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("damaged"), "{text}");
         assert!(!text.contains("SECRET"), "{text}");
+    }
+
+    #[test]
+    fn stale_copies_left_by_a_killed_writer_are_removed_on_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let store = FileBackend::new(&path);
+        store.set("a", &Secret::new("one")).unwrap();
+        // A writer killed between writing its copy and renaming it.
+        let stale = dir.path().join(".secrets.json.tmp-4242");
+        std::fs::write(&stale, br#"{"entries": {"old": "revoked-SECRET"}}"#).unwrap();
+        let other = dir.path().join("unrelated.tmp-1");
+        std::fs::write(&other, b"x").unwrap();
+        store.set("b", &Secret::new("two")).unwrap();
+        assert!(!stale.exists(), "the stale copy was left");
+        assert!(other.exists(), "an unrelated file was removed");
+        assert_eq!(store.get("a").unwrap(), Some(Secret::new("one")));
+    }
+
+    #[test]
+    fn io_failures_are_secret_store_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        std::fs::create_dir(&path).unwrap();
+        let err = FileBackend::new(&path).get("a").unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::SECRET_STORE, "{err}");
+        assert!(err.to_string().contains("cannot read"), "{err}");
     }
 
     #[test]

@@ -2,7 +2,16 @@
 //! protocol it receives: PKCE S256 verifier against the stored challenge,
 //! redirect URI, client id, state round trip, `resource`. Refresh tokens are
 //! single-use and rotate; a reused one is counted and refused with
-//! `invalid_grant`, as real rotating servers do.
+//! `invalid_grant`, as real rotating servers do (or, with
+//! [`AsConfig::replay_spent`], answered again with the same tokens, as
+//! servers with a reuse interval do).
+//!
+//! Faults, one knob each: [`TokenMode`] says how the token endpoint
+//! answers (garbage, 500/503 with or without `Retry-After`, a connection
+//! reset halfway through the answer before or after the request took
+//! effect, a slow answer, no `expires_in`); [`FakeAs::set_hold`] and
+//! [`FakeAs::set_hold_refreshes`] keep requests waiting so a test can act
+//! while they are in flight.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +37,10 @@ pub struct AsConfig {
     pub expected_resource: Option<String>,
     /// The P-256 public key `private_key_jwt` assertions must verify with.
     pub jwt_public_key: Option<Vec<u8>>,
+    /// A spent refresh token presented again gets the very answer it got
+    /// the first time (same tokens), instead of `invalid_grant`: the reuse
+    /// interval of real servers, and a refresh answered twice.
+    pub replay_spent: bool,
 }
 
 impl Default for AsConfig {
@@ -41,6 +54,7 @@ impl Default for AsConfig {
             iss_param: false,
             expected_resource: None,
             jwt_public_key: None,
+            replay_spent: false,
         }
     }
 }
@@ -57,12 +71,32 @@ pub enum AuthorizeMode {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum TokenMode {
     Normal,
+    /// HTTP 200 with JSON cut off in the middle (a truncated answer).
     Garbage,
+    /// HTTP 500 with an HTML page.
     ServerError,
     InvalidGrant,
     /// `expires_in` as a string and `token_type` left out, as some real
     /// providers do.
     Sloppy,
+    /// This HTTP status with an empty body and, if given, `Retry-After`
+    /// in seconds; nothing is spent.
+    Unavailable {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+    /// The status line, headers and half of the body of an answer, then
+    /// the connection is dropped, before the request took effect.
+    ResetMidResponse,
+    /// Like `ResetMidResponse`, but after the request took effect: a
+    /// refresh token was spent and new tokens issued, and the answer is
+    /// lost on the way.
+    ResetAfterIssue,
+    /// The request waits this long in the server's queue, then is
+    /// processed normally (past the client's deadline, nothing is spent).
+    Slow(std::time::Duration),
+    /// A normal answer without `expires_in`.
+    NoExpiresIn,
 }
 
 /// Where the protected resource metadata of `/mcp` is published.
@@ -167,6 +201,10 @@ pub struct Stats {
     /// Token requests that arrived while the server was holding them (see
     /// [`FakeAs::set_hold`]).
     pub held: usize,
+    /// When each token request arrived, in ms since the server started.
+    pub token_request_ms: Vec<u128>,
+    /// Spent refresh tokens answered again (see [`AsConfig::replay_spent`]).
+    pub replays: usize,
 }
 
 struct Pending {
@@ -194,6 +232,10 @@ struct Inner {
     device_scope: Option<String>,
     first_poll: Option<std::time::Instant>,
     hold: bool,
+    hold_refreshes: bool,
+    /// The answer each spent refresh token got, for `replay_spent`.
+    answers: HashMap<String, serde_json::Value>,
+    started: std::time::Instant,
 }
 
 pub struct FakeAs {
@@ -231,6 +273,9 @@ impl FakeAs {
             device_scope: None,
             first_poll: None,
             hold: false,
+            hold_refreshes: false,
+            answers: HashMap::new(),
+            started: std::time::Instant::now(),
         }));
         let app = Router::new()
             .route("/authorize", get(authorize))
@@ -299,6 +344,23 @@ impl FakeAs {
     /// request caught in flight that spends nothing.
     pub fn set_hold(&self, hold: bool) {
         self.inner.lock().unwrap().hold = hold;
+    }
+
+    /// While holding, refresh requests (only) wait; once the hold ends they
+    /// are processed normally: a refresh in flight for as long as a test
+    /// needs.
+    pub fn set_hold_refreshes(&self, hold: bool) {
+        self.inner.lock().unwrap().hold_refreshes = hold;
+    }
+
+    /// A new live refresh token, as if issued by an earlier login (for
+    /// credentials seeded straight into a store).
+    pub fn mint_refresh_token(&self) -> String {
+        let mut g = self.inner.lock().unwrap();
+        g.counter += 1;
+        let rt = format!("rt-minted-{}", g.counter);
+        g.refresh_tokens.insert(rt.clone(), false);
+        rt
     }
 
     /// Is this refresh token one the server issued and has not spent?
@@ -494,18 +556,47 @@ fn issue(g: &mut Inner, scope: Option<String>) -> serde_json::Value {
     body
 }
 
+/// Half of `body` with a 200 status, then the connection is dropped (the
+/// stream body fails, so hyper aborts it mid-answer).
+fn reset_mid_response(body: serde_json::Value) -> Response {
+    let text = body.to_string();
+    let half = text[..text.len() / 2].to_string();
+    // The failure comes a moment later, so the half really goes out first.
+    let chunks = futures_util::stream::unfold(Some(half), |half| async move {
+        match half {
+            Some(h) => Some((Ok::<_, std::io::Error>(h), None)),
+            None => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Some((Err(std::io::Error::other("reset on purpose")), None))
+            }
+        }
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from_stream(chunks))
+        .unwrap()
+}
+
 async fn token(
     State(s): Shared,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let held = {
+    let is_refresh = form.get("grant_type").map(String::as_str) == Some("refresh_token");
+    let (held, slow) = {
         let mut g = s.lock().unwrap();
         g.stats.token_requests += 1;
+        let at = g.started.elapsed().as_millis();
+        g.stats.token_request_ms.push(at);
         if g.hold {
             g.stats.held += 1;
         }
-        g.hold
+        let slow = match g.token_mode {
+            TokenMode::Slow(d) => Some(d),
+            _ => None,
+        };
+        (g.hold, slow)
     };
     if held {
         while s.lock().unwrap().hold {
@@ -517,7 +608,37 @@ async fn token(
             "held",
         );
     }
+    if is_refresh {
+        while s.lock().unwrap().hold_refreshes {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+    if let Some(d) = slow {
+        tokio::time::sleep(d).await;
+    }
     let mut g = s.lock().unwrap();
+    match g.token_mode {
+        TokenMode::Unavailable {
+            status,
+            retry_after,
+        } => {
+            let mut r = StatusCode::from_u16(status).unwrap().into_response();
+            if let Some(secs) = retry_after {
+                r.headers_mut()
+                    .insert("retry-after", secs.to_string().parse().unwrap());
+            }
+            return r;
+        }
+        TokenMode::ResetMidResponse => {
+            return reset_mid_response(json!({
+                "access_token": "at-never-issued",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "refresh_token": "rt-never-issued",
+            }));
+        }
+        _ => {}
+    }
     match g.token_mode {
         TokenMode::Garbage => {
             return (
@@ -533,7 +654,7 @@ async fn token(
         TokenMode::InvalidGrant => {
             return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "grant revoked");
         }
-        TokenMode::Normal | TokenMode::Sloppy => {}
+        _ => {}
     }
     if let Err(e) = client_auth(&g, &headers, &form) {
         g.stats.errors.push(format!("token: {e}"));
@@ -591,6 +712,12 @@ async fn token(
                     );
                 }
                 Some(true) => {
+                    if g.config.replay_spent
+                        && let Some(answer) = g.answers.get(&rt).cloned()
+                    {
+                        g.stats.replays += 1;
+                        return (StatusCode::OK, axum::Json(answer)).into_response();
+                    }
                     g.stats.reused_refresh_tokens += 1;
                     return oauth_error(
                         StatusCode::BAD_REQUEST,
@@ -602,8 +729,10 @@ async fn token(
             }
             g.stats.refreshes += 1;
             if g.config.rotate_refresh {
-                g.refresh_tokens.insert(rt, true);
-                issue(&mut g, None)
+                g.refresh_tokens.insert(rt.clone(), true);
+                let answer = issue(&mut g, None);
+                g.answers.insert(rt, answer.clone());
+                answer
             } else {
                 let issue_refresh = g.config.issue_refresh;
                 g.config.issue_refresh = false;
@@ -666,10 +795,17 @@ async fn token(
         .get("resource")
         .cloned()
         .or(g.stats.last_resource.clone());
-    if g.token_mode == TokenMode::Sloppy {
-        let ttl = body["expires_in"].to_string();
-        body["expires_in"] = json!(ttl);
-        body.as_object_mut().unwrap().remove("token_type");
+    match g.token_mode {
+        TokenMode::Sloppy => {
+            let ttl = body["expires_in"].to_string();
+            body["expires_in"] = json!(ttl);
+            body.as_object_mut().unwrap().remove("token_type");
+        }
+        TokenMode::NoExpiresIn => {
+            body.as_object_mut().unwrap().remove("expires_in");
+        }
+        TokenMode::ResetAfterIssue => return reset_mid_response(body),
+        _ => {}
     }
     (StatusCode::OK, axum::Json(body)).into_response()
 }

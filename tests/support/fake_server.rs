@@ -9,7 +9,11 @@
 //!
 //! Tools (`tools/call` by name): `echo {text}`, `slow {ms, text}`,
 //! `fail500`, `badjson`, `hang`, `drop_resume` (SSE: a progress event, the
-//! connection dropped, the response only on resumption).
+//! connection dropped, the response only on resumption), and faults:
+//! `reset_sse` (a progress event without an id, then the connection
+//! dropped: nothing to resume), `reset_json` (half a JSON answer, then the
+//! connection dropped), `unavailable {retry_after?}` (HTTP 503, with
+//! `Retry-After` when given).
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -421,6 +425,39 @@ async fn mcp_post(fake: Arc<Fake>, headers: HeaderMap, body: Bytes) -> Response 
                 tokio::time::sleep(Duration::from_secs(3600)).await;
             }
             "drop_resume" => return drop_resume(&fake, msg),
+            "reset_sse" => {
+                let (tx, body) = channel_body();
+                let progress = json!({"jsonrpc": "2.0", "method": "notifications/progress",
+                    "params": {"progressToken": "p", "progress": 1}});
+                let _ = tx.send(Ok(format!("data: {progress}\n\n")));
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    let _ = tx.send(Err(std::io::Error::other("reset on purpose")));
+                });
+                return sse_response(body, None);
+            }
+            "reset_json" => {
+                let (tx, body) = channel_body();
+                let text = answer(&msg).to_string();
+                let _ = tx.send(Ok(text[..text.len() / 2].to_string()));
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    let _ = tx.send(Err(std::io::Error::other("reset on purpose")));
+                });
+                return Response::builder()
+                    .status(200)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .expect("response");
+            }
+            "unavailable" => {
+                let mut r = status(StatusCode::SERVICE_UNAVAILABLE, "");
+                if let Some(secs) = msg["params"]["arguments"]["retry_after"].as_u64() {
+                    r.headers_mut()
+                        .insert("retry-after", secs.to_string().parse().expect("header"));
+                }
+                return r;
+            }
             "slow" => {
                 let ms = msg["params"]["arguments"]["ms"].as_u64().unwrap_or(100);
                 tokio::time::sleep(Duration::from_millis(ms)).await;

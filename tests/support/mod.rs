@@ -10,9 +10,11 @@
 #![allow(dead_code)]
 
 pub mod bridge;
+pub mod crash;
 pub mod daemon;
 pub mod fake_as;
 pub mod fake_server;
+pub mod fs_faults;
 pub mod home;
 pub mod peers;
 
@@ -84,4 +86,23 @@ pub fn seed_credential(
     store(home)
         .save_login(&cred, &tokens)
         .expect("save the test credential");
+}
+
+/// Makes a saved credential's access token expired, in its secrets and its
+/// row, as if an hour had passed: the next `token` has to refresh.
+pub fn expire_access(home: &Path, name: &str) {
+    let store = store(home);
+    let mut set = store
+        .tokens(name)
+        .unwrap()
+        .expect("the credential's tokens");
+    let past = now() - 10;
+    set.access_expires_at = Some(past);
+    store.put_tokens(name, &set).unwrap();
+    let conn = rusqlite::Connection::open(home.join("data/mcp-auth.db")).unwrap();
+    conn.execute(
+        "UPDATE credentials SET access_expires_at = ?2 WHERE name = ?1",
+        rusqlite::params![name, past],
+    )
+    .unwrap();
 }

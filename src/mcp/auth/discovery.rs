@@ -213,7 +213,7 @@ async fn get_json<T: serde::de::DeserializeOwned>(url: &Url, what: &str) -> Resu
         .header("mcp-protocol-version", PROTOCOL_VERSION)
         .send()
         .await
-        .map_err(|e| Error::network(format!("cannot fetch the {what} at {url}"), &e))?;
+        .map_err(|e| http::request_error(&format!("cannot fetch the {what} at {url}"), &e))?;
     let status = resp.status();
     if status.is_redirection() {
         return Ok(Fetched::Absent(format!(
@@ -230,7 +230,7 @@ async fn get_json<T: serde::de::DeserializeOwned>(url: &Url, what: &str) -> Resu
         return Ok(Fetched::Absent(format!("{url}: HTTP {status}")));
     }
     let body = http::read_body(resp).await.map_err(|e| match e {
-        http::TransportError::Http(e) => Error::network(format!("reading {url}"), &e),
+        http::TransportError::Http(e) => http::request_error(&format!("reading {url}"), &e),
         other => refuse(format!("the {what} at {url}: {other}")),
     })?;
     match serde_json::from_slice::<T>(&body) {

@@ -605,13 +605,7 @@ async fn register(
         let store = creds.store()?.clone();
         let reg = reg.clone();
         let secret = registered.client_secret.clone();
-        blocking(move || {
-            if let Some(s) = &secret {
-                store.put_secret(&keys::client_secret(&reg.issuer, &reg.client_id), s)?;
-            }
-            store.db().put_registration(&reg)
-        })
-        .await?;
+        blocking(move || store.save_registration(&reg, secret.as_ref())).await?;
     }
     let auth = ClientAuth {
         client_id: registered.client_id,
@@ -624,14 +618,7 @@ async fn register(
 
 async fn forget_registration(store: &crate::store::Store, reg: Registration) -> Result<()> {
     let store = store.clone();
-    blocking(move || {
-        store
-            .db()
-            .delete_registration(&reg.issuer, &reg.redirect_uri)?;
-        store.delete_secret(&keys::client_secret(&reg.issuer, &reg.client_id))?;
-        Ok(())
-    })
-    .await
+    blocking(move || store.forget_registration(&reg)).await
 }
 
 #[cfg(test)]
