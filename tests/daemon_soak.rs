@@ -165,9 +165,15 @@ fn twenty_credentials_stay_valid_for_a_minute_with_zero_invalid_grant() {
     // refreshes per credential in a minute.
     let refreshes = status["refreshes"].as_u64().unwrap();
     assert!(refreshes >= 20 * 12, "only {refreshes} refreshes: {status}");
-    assert_eq!(
-        stats.refreshes as u64, refreshes,
-        "every refresh was the daemon's"
+    // Every refresh was the daemon's. The daemon counts a refresh once it
+    // has stored the answer, the server once it has sent it, and the two
+    // were read one after the other while refreshes go on: the server may be
+    // ahead by the ones in flight, at most one per credential. A poll that
+    // refreshed by itself would put it far ahead.
+    let served = stats.refreshes as u64;
+    assert!(
+        (refreshes..=refreshes + 20).contains(&served),
+        "the server served {served} refreshes, the daemon made {refreshes}"
     );
     let list = home.run(&["tokens", "list", "--json"]).ok().json();
     for c in list.as_array().unwrap() {
