@@ -117,25 +117,7 @@ fn ts_sdk_demo_server_logs_in_on_first_use_then_works_for_every_family() {
 
 #[test]
 fn python_sdk_server_with_oidc_provider_logs_in_on_first_use() {
-    let python = peers::python();
-    let port = peers::free_port();
-    let resource = format!("http://localhost:{port}/mcp");
-    let idp = peers::start(
-        "oidc-provider.mjs",
-        &[
-            ("DCR", "1"),
-            ("RESOURCE", &resource),
-            ("CLIENT_SECRET", "introspect-secret"),
-        ],
-    );
-    let mut cmd = Command::new(python);
-    cmd.arg(peers::peers_dir().join("python-mcp-server.py"))
-        .env("PORT", port.to_string())
-        .env("ISSUER", &idp.url)
-        .env("INTROSPECT_ID", "mcp-auth-test-m2m")
-        .env("INTROSPECT_SECRET", "introspect-secret");
-    let server = peers::start_command("the Python MCP server", cmd);
-    assert_eq!(server.url, resource);
+    let (_idp, server) = peers::python_server_with_oidc(&[]);
 
     let mut b = Bridge::start_with(
         &server.url,
@@ -168,26 +150,8 @@ fn python_sdk_server_with_oidc_provider_logs_in_on_first_use() {
 /// across several refreshes that only the daemon performs.
 #[test]
 fn the_daemon_refreshes_while_a_bridge_keeps_working() {
-    let python = peers::python();
-    let port = peers::free_port();
-    let resource = format!("http://localhost:{port}/mcp");
-    let idp = peers::start(
-        "oidc-provider.mjs",
-        &[
-            ("DCR", "1"),
-            ("RESOURCE", &resource),
-            ("CLIENT_SECRET", "introspect-secret"),
-            ("ACCESS_TTL", "8"),
-            ("REFRESH_ALWAYS", "1"),
-        ],
-    );
-    let mut cmd = Command::new(python);
-    cmd.arg(peers::peers_dir().join("python-mcp-server.py"))
-        .env("PORT", port.to_string())
-        .env("ISSUER", &idp.url)
-        .env("INTROSPECT_ID", "mcp-auth-test-m2m")
-        .env("INTROSPECT_SECRET", "introspect-secret");
-    let server = peers::start_command("the Python MCP server", cmd);
+    let (_idp, server) =
+        peers::python_server_with_oidc(&[("ACCESS_TTL", "8"), ("REFRESH_ALWAYS", "1")]);
 
     let home = support::home::Home::new();
     let login = support::home::Run(

@@ -17,7 +17,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -36,26 +35,8 @@ struct Outcome {
 }
 
 fn soak(duration: Duration, with_daemon: bool) -> Outcome {
-    let python = peers::python();
-    let port = peers::free_port();
-    let resource = format!("http://localhost:{port}/mcp");
-    let idp = peers::start(
-        "oidc-provider.mjs",
-        &[
-            ("DCR", "1"),
-            ("RESOURCE", &resource),
-            ("CLIENT_SECRET", "introspect-secret"),
-            ("ACCESS_TTL", ACCESS_TTL),
-            ("REFRESH_ALWAYS", "1"),
-        ],
-    );
-    let mut cmd = Command::new(python);
-    cmd.arg(peers::peers_dir().join("python-mcp-server.py"))
-        .env("PORT", port.to_string())
-        .env("ISSUER", &idp.url)
-        .env("INTROSPECT_ID", "mcp-auth-test-m2m")
-        .env("INTROSPECT_SECRET", "introspect-secret");
-    let server = peers::start_command("the Python MCP server", cmd);
+    let (_idp, server) =
+        peers::python_server_with_oidc(&[("ACCESS_TTL", ACCESS_TTL), ("REFRESH_ALWAYS", "1")]);
 
     let home = Home::new();
     let login = Run(home

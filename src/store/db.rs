@@ -634,26 +634,6 @@ impl Db {
             .map_err(|e| self.err(e))
     }
 
-    pub fn put_registration(&self, r: &Registration) -> Result<()> {
-        self.conn()
-            .execute(
-                "INSERT OR REPLACE INTO registrations (issuer, redirect_uri, client_id, \
-                 auth_method, has_secret, client_secret_expires_at, registered_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    r.issuer,
-                    r.redirect_uri,
-                    r.client_id,
-                    r.auth_method.as_str(),
-                    r.has_secret,
-                    r.client_secret_expires_at,
-                    r.registered_at
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
     /// Caches a registration and drops its secret's journal entry in the
     /// same transaction (see [`crate::store::Store::save_registration`]).
     pub fn put_registration_journaled(&self, r: &Registration, journal_key: &str) -> Result<()> {
@@ -1090,7 +1070,8 @@ pub(crate) mod tests {
             client_secret_expires_at: None,
             registered_at: 5,
         };
-        db.put_registration(&r).unwrap();
+        db.put_registration_journaled(&r, "client/https://as/dyn-1")
+            .unwrap();
         assert_eq!(
             db.registration("https://as", "http://127.0.0.1/callback")
                 .unwrap(),

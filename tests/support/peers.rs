@@ -254,6 +254,32 @@ pub fn start(script: &str, env: &[(&str, &str)]) -> Peer {
     start_command(script, cmd)
 }
 
+/// A Python SDK MCP server (tests/peers/python-mcp-server.py) on a free
+/// port, trusting an oidc-provider that registers clients dynamically and
+/// issues tokens for that server's resource; `idp_env` adds settings to the
+/// provider (ACCESS_TTL, REFRESH_ALWAYS, ...). Returns (provider, server).
+pub fn python_server_with_oidc(idp_env: &[(&str, &str)]) -> (Peer, Peer) {
+    let python = python();
+    let port = free_port();
+    let resource = format!("http://localhost:{port}/mcp");
+    let mut env = vec![
+        ("DCR", "1"),
+        ("RESOURCE", resource.as_str()),
+        ("CLIENT_SECRET", "introspect-secret"),
+    ];
+    env.extend_from_slice(idp_env);
+    let idp = start("oidc-provider.mjs", &env);
+    let mut cmd = Command::new(python);
+    cmd.arg(peers_dir().join("python-mcp-server.py"))
+        .env("PORT", port.to_string())
+        .env("ISSUER", &idp.url)
+        .env("INTROSPECT_ID", "mcp-auth-test-m2m")
+        .env("INTROSPECT_SECRET", "introspect-secret");
+    let server = start_command("the Python MCP server", cmd);
+    assert_eq!(server.url, resource);
+    (idp, server)
+}
+
 /// `@modelcontextprotocol/server-everything` over Streamable HTTP.
 pub fn server_everything() -> Peer {
     ensure_installed();
