@@ -14,6 +14,7 @@ use mcp_auth::mcp::jsonrpc::{self, Peeked};
 use mcp_auth::mcp::stdio::{Input, Splitter};
 use serde::de::IgnoredAny;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The lines a reader must see: split at `\n`, a `\r` before it dropped,
 /// a last line without newline kept.
@@ -58,31 +59,48 @@ fn parses(bytes: &[u8]) -> bool {
     serde_json::from_slice::<IgnoredAny>(bytes).is_ok()
 }
 
-/// An answer the bridge writes itself: one line of JSON-RPC 2.0 error.
-fn check_reply(reply: &[u8]) {
+/// An answer the bridge writes itself, read without loss (ids stay raw
+/// JSON text: `-1e400` is valid JSON that `Value` cannot hold).
+#[derive(serde::Deserialize)]
+struct Reply<'a> {
+    jsonrpc: &'a str,
+    #[serde(borrow)]
+    id: &'a RawValue,
+    error: ErrorObject<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorObject<'a> {
+    code: i64,
+    #[serde(borrow)]
+    message: std::borrow::Cow<'a, str>,
+}
+
+/// One line of JSON-RPC 2.0 error; returns its id as raw JSON text.
+fn check_reply(reply: &[u8]) -> String {
     assert!(!reply.contains(&b'\n') && !reply.contains(&b'\r'));
-    let v: Value = serde_json::from_slice(reply).expect("the bridge's own replies are JSON");
-    assert_eq!(v["jsonrpc"], "2.0");
-    assert!(v["error"]["code"].is_i64());
-    assert!(v["error"]["message"].is_string());
-    assert!(v.get("id").is_some());
+    let r: Reply = serde_json::from_slice(reply).expect("the bridge's own replies are JSON-RPC");
+    assert_eq!(r.jsonrpc, "2.0");
+    assert!(r.error.code < 0);
+    let _ = r.error.message;
+    r.id.get().to_string()
 }
 
 fn check_line(line: &[u8], method_headers: bool) {
     match classify(line, method_headers) {
         LineAction::Skip => assert!(line.iter().all(u8::is_ascii_whitespace)),
-        LineAction::Reply(reply) => check_reply(&reply),
+        LineAction::Reply(reply) => {
+            check_reply(&reply);
+        }
         LineAction::Forward(c) => {
             // Only JSON is ever sent upstream.
             assert!(parses(line), "forwarded a line that is not JSON");
             for id in &c.expect {
-                let v: Value = serde_json::from_str(id).expect("ids are raw JSON");
-                assert!(!v.is_null());
+                assert!(parses(id.as_bytes()), "ids are raw JSON");
+                assert_ne!(id, "null");
                 // An error for that id carries exactly that id.
                 let e = jsonrpc::error_response(Some(id), jsonrpc::UPSTREAM_ERROR, "x", None);
-                check_reply(&e);
-                let ev: Value = serde_json::from_slice(&e).expect("reply is JSON");
-                assert_eq!(ev["id"], v);
+                assert_eq!(&check_reply(&e), id);
             }
             if c.name.is_some() {
                 assert!(method_headers, "Mcp-Name only with the 2026-07-28 headers");
@@ -117,7 +135,7 @@ fuzz_target!(|data: &[u8]| {
     }
     for id in &ids {
         assert_ne!(id, "null");
-        serde_json::from_str::<Value>(id).expect("ids are raw JSON");
+        assert!(parses(id.as_bytes()), "ids are raw JSON");
     }
     if let Ok(peeked) = jsonrpc::peek(input) {
         assert!(parses(input), "peek accepted what is not JSON");
