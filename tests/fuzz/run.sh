@@ -6,7 +6,9 @@
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]
 # FUZZ_SANITIZER picks the sanitizer (default none: the targets run safe
 # Rust, and the build is much faster without ASan; debug assertions and
-# overflow checks stay on). FUZZ_WORK keeps the learnt corpus there.
+# overflow checks stay on). FUZZ_PROFILE=dev builds without optimisation
+# (a much shorter build, for smoke runs). FUZZ_WORK keeps the learnt corpus
+# there instead of in a temporary directory.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-5}"
@@ -14,6 +16,10 @@ shift || true
 # cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets stable build them.
 export RUSTC_BOOTSTRAP=1
 sanitizer="${FUZZ_SANITIZER:-none}"
+flags=(--fuzz-dir tests/fuzz --sanitizer "$sanitizer")
+if [ "${FUZZ_PROFILE:-release}" = dev ]; then
+  flags+=(--dev)
+fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo fuzz list --fuzz-dir tests/fuzz)
@@ -23,12 +29,12 @@ if [ -z "$work" ]; then
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
 fi
-cargo fuzz build --fuzz-dir tests/fuzz --sanitizer "$sanitizer"
+cargo fuzz build "${flags[@]}"
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t"
   log="$work/$t.log"
   echo "fuzz: $t for ${seconds}s"
-  if ! cargo fuzz run --fuzz-dir tests/fuzz --sanitizer "$sanitizer" "$t" \
+  if ! cargo fuzz run "${flags[@]}" "$t" \
       "$work/$t" "tests/fuzz/corpus/$t" -- \
       -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
       -print_final_stats=1 >"$log" 2>&1; then
