@@ -491,7 +491,7 @@ impl World {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 24,
+        cases: 40,
         max_shrink_iters: 200,
         ..ProptestConfig::default()
     })]

@@ -191,7 +191,7 @@ async fn run_case(callers: Vec<Caller>, delays: Vec<u64>, starts: Vec<u64>) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 12,
+        cases: 20,
         max_shrink_iters: 50,
         ..ProptestConfig::default()
     })]
