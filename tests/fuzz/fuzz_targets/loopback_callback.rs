@@ -52,7 +52,10 @@ fuzz_target!(|data: &[u8]| {
             if expect.iss_required && expect.issuer.is_some() {
                 assert!(cb.iss.is_some(), "accepted without the promised iss");
             }
-            assert!(!format!("{cb:?}").contains("code: \"") , "Debug shows the code");
+            assert!(
+                !format!("{cb:?}").contains("code: \""),
+                "Debug shows the code"
+            );
         }
         Err(e) => {
             let _ = e.to_string();

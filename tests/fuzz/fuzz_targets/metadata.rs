@@ -20,7 +20,11 @@ use url::Url;
 fn check_canonical(raw: &str) {
     if let Ok(c) = canonical_server_url(raw) {
         // Canonical means canonical: a second pass changes nothing.
-        assert_eq!(canonical_server_url(&c).ok(), Some(c.clone()), "from {raw:?}");
+        assert_eq!(
+            canonical_server_url(&c).ok(),
+            Some(c.clone()),
+            "from {raw:?}"
+        );
         let u = Url::parse(&c).expect("the canonical form is a URL");
         assert!(matches!(u.scheme(), "http" | "https"));
         assert!(u.fragment().is_none());
@@ -48,7 +52,10 @@ fn check_matches(resource: &str, server: &Url) {
         );
         assert_eq!(r.port_or_known_default(), server.port_or_known_default());
         let rp = r.path().trim_end_matches('/');
-        assert!(server.path().starts_with(rp), "{resource} is not a parent of {server}");
+        assert!(
+            server.path().starts_with(rp),
+            "{resource} is not a parent of {server}"
+        );
     }
 }
 
@@ -96,7 +103,11 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let Some(auth_server) = asm else { return };
-    for source in [Source::Metadata, Source::LegacyMetadata, Source::LegacyDefaults] {
+    for source in [
+        Source::Metadata,
+        Source::LegacyMetadata,
+        Source::LegacyDefaults,
+    ] {
         for challenge in [
             None,
             Some(BearerChallenge {

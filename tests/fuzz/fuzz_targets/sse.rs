@@ -28,7 +28,11 @@ fn read(chunks: Vec<Bytes>) -> Seen {
     let mut events = Events::from_bytes(stream, None, DEFAULT_RETRY);
     let mut messages = Vec::new();
     let error = loop {
-        match events.next().now_or_never().expect("ready input never pends") {
+        match events
+            .next()
+            .now_or_never()
+            .expect("ready input never pends")
+        {
             Item::Message(m) => {
                 assert!(!m.trim().is_empty(), "blank data is not a message");
                 messages.push(m);
@@ -47,7 +51,10 @@ fn read(chunks: Vec<Bytes>) -> Seen {
 fn endpoint(chunks: Vec<Bytes>) -> Result<String, String> {
     let stream = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, reqwest::Error>));
     let mut events = Events::from_bytes(stream, None, DEFAULT_RETRY);
-    events.endpoint().now_or_never().expect("ready input never pends")
+    events
+        .endpoint()
+        .now_or_never()
+        .expect("ready input never pends")
 }
 
 /// Cuts `data` into chunks of 1..=8 bytes chosen by a tiny LCG.

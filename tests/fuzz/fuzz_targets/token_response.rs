@@ -42,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
         let t = Tokens::from_response(r, now);
         // Expiry is absolute and never before the moment it was issued,
         // however large or odd `expires_in` was.
-        for at in [t.access_expires_at, t.refresh_expires_at].into_iter().flatten() {
+        for at in [t.access_expires_at, t.refresh_expires_at]
+            .into_iter()
+            .flatten()
+        {
             assert!(at >= now, "expiry {at} before now {now}");
         }
         assert_eq!(t.token_type, t.token_type.to_ascii_lowercase());
@@ -51,7 +54,11 @@ fuzz_target!(|data: &[u8]| {
                 .ok()
                 .is_some_and(|v| v["scope"].is_array());
             if !from_list {
-                assert!(scopes.iter().all(|s| !s.is_empty() && !s.contains([' ', ','])));
+                assert!(
+                    scopes
+                        .iter()
+                        .all(|s| !s.is_empty() && !s.contains([' ', ',']))
+                );
             }
         }
     }
@@ -79,7 +86,11 @@ fuzz_target!(|data: &[u8]| {
             assert!(error_object, "an error answer without an error object");
             let e = oauth_error("t", json.as_ref().expect("error objects are JSON"));
             if let mcp_auth::error::Error::OAuth { description, .. } = &e {
-                assert!(description.as_ref().is_none_or(|d| d.chars().count() <= 300));
+                assert!(
+                    description
+                        .as_ref()
+                        .is_none_or(|d| d.chars().count() <= 300)
+                );
             }
             let _ = e.to_string();
         }

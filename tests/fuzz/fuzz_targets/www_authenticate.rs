@@ -38,7 +38,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(all, challenge::parse(v));
     }
     let b = challenge::bearer(values.iter().copied());
-    assert_eq!(b.is_some(), any_bearer, "bearer() finds exactly the parsed Bearer");
+    assert_eq!(
+        b.is_some(),
+        any_bearer,
+        "bearer() finds exactly the parsed Bearer"
+    );
     if let Some(b) = b {
         let scopes = b.scopes();
         for (i, s) in scopes.iter().enumerate() {
