@@ -2,7 +2,9 @@
 //! (tasks in this process and separate `mcp-auth token` processes) want a
 //! token for the same credential at once; its access token has expired and
 //! its refresh token rotates (single use) at a server that answers after
-//! random delays.
+//! random delays. Some cases run with the daemon (then the only refresher,
+//! and its scheduler a caller of its own), some without (then the file
+//! lock orders the refreshing processes).
 //!
 //! Whatever the counts, delays and mix of callers:
 //! - every caller gets an access token the server issued by a refresh (the
@@ -14,23 +16,19 @@
 //!   refresh token is the server's newest, and the row agrees with the
 //!   secret.
 
-#[path = "support/fake_token.rs"]
-mod fake_token;
+mod support;
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use fake_token::FakeToken;
-use mcp_auth::config::{Config, SecretStoreKind};
 use mcp_auth::credentials::{Credentials, NewCredential};
 use mcp_auth::model::{GrantKind, Origin, Secret, now};
 use mcp_auth::oauth::identity::Identity;
 use mcp_auth::oauth::{ClientAuth, Tokens};
-use mcp_auth::paths::Paths;
-use mcp_auth::store::Store;
 use proptest::prelude::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_mcp-auth");
+use support::daemon::Daemon;
+use support::fake_token::FakeToken;
+use support::home::Home;
 
 #[derive(Clone, Copy, Debug)]
 enum Caller {
@@ -63,14 +61,9 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-async fn run_case(callers: Vec<Caller>, delays: Vec<u64>, starts: Vec<u64>) {
-    let dir = tempfile::tempdir().unwrap();
-    let paths = Paths::under(dir.path());
-    let config = Config {
-        secret_store: Some(SecretStoreKind::File),
-        ..Config::default()
-    };
-    let store = Store::open(&paths, &config, None).unwrap();
+async fn run_case(daemon: bool, callers: Vec<Caller>, delays: Vec<u64>, starts: Vec<u64>) {
+    let home = Home::new();
+    let store = support::store(home.path());
     let creds = Credentials::new(store.clone());
     let fake = FakeToken::start();
     fake.delays(delays.iter().map(|&ms| Duration::from_millis(ms)));
@@ -105,11 +98,14 @@ async fn run_case(callers: Vec<Caller>, delays: Vec<u64>, starts: Vec<u64>) {
         })
         .await
         .unwrap();
+    // Started after the login, so its scheduler finds the expired token at
+    // once and races the callers for it.
+    let _daemon = daemon.then(|| Daemon::start(&home, &[]));
 
     let mut handles = Vec::new();
     for (i, c) in callers.iter().copied().enumerate() {
         let creds = creds.clone();
-        let home = dir.path().to_path_buf();
+        let mut cmd = tokio::process::Command::from(home.cmd());
         let start = Duration::from_millis(starts.get(i).copied().unwrap_or(0));
         handles.push(tokio::spawn(async move {
             tokio::time::sleep(start).await;
@@ -125,17 +121,8 @@ async fn run_case(callers: Vec<Caller>, delays: Vec<u64>, starts: Vec<u64>) {
                     .map(|r| r.token.token.expose().to_string())
                     .map_err(|e| e.to_string()),
                 Caller::Process => {
-                    let mut cmd = tokio::process::Command::new(BIN);
-                    for (k, _) in std::env::vars() {
-                        if k.starts_with("MCP_AUTH_") {
-                            cmd.env_remove(k);
-                        }
-                    }
                     let out = cmd
                         .args(["token", "shared"])
-                        .env("MCP_AUTH_HOME", &home)
-                        .env("MCP_AUTH_SECRET_STORE", "file")
-                        .stdin(std::process::Stdio::null())
                         .output()
                         .await
                         .map_err(|e| e.to_string())?;
@@ -168,7 +155,7 @@ async fn run_case(callers: Vec<Caller>, delays: Vec<u64>, starts: Vec<u64>) {
         .count();
     let refreshes = fake.refreshes();
     // Forced refreshes each spend one; whoever only needs a valid token
-    // refreshes only if nobody has yet.
+    // (the daemon's scheduler too) refreshes only if nobody has yet.
     assert!(
         refreshes == forced || refreshes == forced + 1,
         "{refreshes} refreshes for {forced} forced callers"
@@ -198,10 +185,11 @@ proptest! {
 
     #[test]
     fn concurrent_refreshes_never_spend_a_token_twice(
+        daemon in any::<bool>(),
         callers in prop::collection::vec(caller(), 2..7),
         delays in prop::collection::vec(0u64..80, 0..8),
         starts in prop::collection::vec(0u64..40, 0..7),
     ) {
-        runtime().block_on(run_case(callers, delays, starts));
+        runtime().block_on(run_case(daemon, callers, delays, starts));
     }
 }

@@ -5,8 +5,8 @@
 //! definite `invalid_grant`) and delayed. Runs on its own thread and
 //! runtime on 127.0.0.1:0, so the test's runtime can be anything.
 //!
-//! Included with `#[path]` by the tests that use it, not through
-//! `support/mod.rs`, so they do not compile the whole support tree.
+//! Also included alone with `#[path]` by tests that need nothing else
+//! from `support`.
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet, VecDeque};
