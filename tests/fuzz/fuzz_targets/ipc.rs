@@ -20,17 +20,6 @@ const TEMPLATES: &[&str] = &[
     "unknown or malformed request (",
 ];
 
-/// String values of at least 8 characters anywhere in a JSON document: the
-/// ones that must not be quoted back (shorter ones match by chance).
-fn long_strings(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::String(s) if s.chars().count() >= 8 => out.push(s.clone()),
-        Value::Array(a) => a.iter().for_each(|v| long_strings(v, out)),
-        Value::Object(o) => o.values().for_each(|v| long_strings(v, out)),
-        _ => {}
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
     match parse_request(data) {
         Ok(r) => {
@@ -60,22 +49,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(resp) = serde_json::from_slice::<Response>(data) else {
         return;
     };
-    let mut secrets = Vec::new();
-    if let Some(t) = &resp.token {
-        secrets.push(t.token.expose().to_string());
-    }
-    let debug = format!("{resp:?}");
-    for s in secrets.iter().filter(|s| s.len() >= 8) {
-        // Only a leak if the value shows nowhere else in the answer.
-        let mut others = Vec::new();
-        let mut v: Value = serde_json::from_slice(data).expect("it parsed once");
-        if let Some(t) = v.get_mut("token") {
-            t["token"] = Value::Null;
-        }
-        long_strings(&v, &mut others);
-        if !others.iter().any(|o| o.contains(s.as_str())) {
-            assert!(!debug.contains(s.as_str()), "a token in Debug");
-        }
+    // The same answer with its token replaced must print the same: if
+    // not, `Debug` shows the token. (Compared after a round trip through
+    // `Value`: the line itself may hold bytes serde skipped unchecked.)
+    if resp.token.is_some() {
+        let v = serde_json::to_value(&resp).expect("answers serialise");
+        let mut replaced = v.clone();
+        replaced["token"]["token"] = Value::String("REPLACED".into());
+        let a: Response = serde_json::from_value(v).expect("and parse back");
+        let b: Response = serde_json::from_value(replaced).expect("and parse back");
+        assert_eq!(format!("{a:?}"), format!("{b:?}"), "a token in Debug");
     }
     match resp.into_result() {
         Ok(r) => assert!(r.ok),

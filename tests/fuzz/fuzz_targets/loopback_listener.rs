@@ -69,7 +69,11 @@ fuzz_target!(|data: &[u8]| {
         // A code only from a request that reached /callback with our
         // state, through a loopback Host for our port.
         assert!(!cb.code.expose().is_empty());
-        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        // (HTTP/1.0 requests get HTTP/1.0 answers.)
+        assert!(
+            text.starts_with("HTTP/1.1 200") || text.starts_with("HTTP/1.0 200"),
+            "{text}"
+        );
         let lower = String::from_utf8_lossy(data).to_ascii_lowercase();
         assert!(
             String::from_utf8_lossy(&percent_decode(data)).contains(STATE),
@@ -81,10 +85,7 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     if result.is_some() {
-        assert!(
-            text.starts_with("HTTP/1.1 "),
-            "a callback without an answer"
-        );
+        assert!(text.starts_with("HTTP/1."), "a callback without an answer");
     }
     // Reflected text is escaped: the page's only markup is its own.
     if let Some(start) = text.find("<p>") {
