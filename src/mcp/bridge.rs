@@ -98,87 +98,130 @@ pub async fn serve(
     Ok(stop)
 }
 
-/// Reads what is needed of one line and starts its delivery.
-fn dispatch(up: &Arc<Upstream>, out: &Output, inflight: &Arc<InFlight>, line: Vec<u8>) {
+/// What the bridge does with one line from stdin, decided from the line
+/// alone (no I/O), so the stdin fuzz target can drive it.
+#[derive(Debug)]
+pub enum LineAction {
+    /// Blank: nothing to do.
+    Skip,
+    /// Unreadable: answer the client with this JSON-RPC error, send nothing.
+    Reply(Vec<u8>),
+    /// Forward the line upstream.
+    Forward(Classified),
+}
+
+/// What [`classify`] read of a line that is forwarded.
+#[derive(Debug, Default)]
+pub struct Classified {
+    /// The method of a single request or notification.
+    pub method: Option<String>,
+    /// The 2026-07-28 `Mcp-Name` target (only with `method_headers`).
+    pub name: Option<String>,
+    /// Ids (raw JSON text) of the requests whose responses are awaited.
+    pub expect: Vec<String>,
+    /// An `initialize` request: its params (raw JSON) and id (raw JSON).
+    pub initialize: Option<(Option<String>, Option<String>)>,
+    /// A `notifications/initialized`.
+    pub initialized: bool,
+}
+
+/// Reads what is needed of one line: the error to answer with, or what to
+/// forward it as.
+pub fn classify(line: &[u8], method_headers: bool) -> LineAction {
     if line.iter().all(u8::is_ascii_whitespace) {
-        return;
+        return LineAction::Skip;
     }
-    let peeked = match jsonrpc::peek(&line) {
+    let peeked = match jsonrpc::peek(line) {
         Ok(p) => p,
         Err(e) => {
             // Valid JSON of the wrong shape (a numeric `method`, a bare
             // string) is an invalid request, not a parse error.
-            let (code, what) = if serde_json::from_slice::<serde::de::IgnoredAny>(&line).is_ok() {
+            let (code, what) = if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok() {
                 (INVALID_REQUEST, "Invalid Request")
             } else {
                 (PARSE_ERROR, "Parse error")
             };
-            out.send(jsonrpc::error_response(
+            return LineAction::Reply(jsonrpc::error_response(
                 None,
                 code,
                 &format!("{what}: {e}"),
                 None,
             ));
-            return;
         }
     };
-    let mut msg = Outgoing {
-        body: Bytes::new(),
-        method: None,
-        name: None,
-        expect: Vec::new(),
-        is_initialize: false,
-        hold: None,
-    };
-    let mut initialized = false;
+    let mut c = Classified::default();
     match &peeked {
         Peeked::One(p) => {
             let kind = p.kind();
             if kind == Kind::Invalid {
-                out.send(jsonrpc::error_response(
+                return LineAction::Reply(jsonrpc::error_response(
                     p.id_text(),
                     INVALID_REQUEST,
                     "Invalid Request: a JSON-RPC message needs a method (request, notification) or an id (response)",
                     None,
                 ));
-                return;
             }
             if let Some(method) = p.method.as_deref() {
-                if up.wants_method_headers() {
-                    msg.name = jsonrpc::target_name(method, p.params);
+                if method_headers {
+                    c.name = jsonrpc::target_name(method, p.params);
                 }
-                msg.method = Some(method.to_string());
+                c.method = Some(method.to_string());
                 if kind == Kind::Request && method == "initialize" {
-                    msg.is_initialize = true;
-                    up.remember_initialize(p.params.map(|r| r.get()), p.id_text());
+                    c.initialize = Some((
+                        p.params.map(|r| r.get().to_string()),
+                        p.id_text().map(str::to_string),
+                    ));
                 }
-                initialized = method == "notifications/initialized";
+                c.initialized = method == "notifications/initialized";
             }
             if kind == Kind::Request
                 && let Some(id) = p.id_text()
             {
-                msg.expect.push(id.to_string());
+                c.expect.push(id.to_string());
             }
         }
         Peeked::Batch(all) => {
             if all.is_empty() {
-                out.send(jsonrpc::error_response(
+                return LineAction::Reply(jsonrpc::error_response(
                     None,
                     INVALID_REQUEST,
                     "Invalid Request: empty batch",
                     None,
                 ));
-                return;
             }
-            msg.expect = all
+            c.expect = all
                 .iter()
                 .filter(|p| p.kind() == Kind::Request)
                 .filter_map(|p| p.id_text().map(str::to_string))
                 .collect();
         }
     }
-    drop(peeked);
-    msg.body = Bytes::from(line);
+    LineAction::Forward(c)
+}
+
+/// Reads what is needed of one line and starts its delivery.
+fn dispatch(up: &Arc<Upstream>, out: &Output, inflight: &Arc<InFlight>, line: Vec<u8>) {
+    let c = match classify(&line, up.wants_method_headers()) {
+        LineAction::Skip => return,
+        LineAction::Reply(error) => {
+            out.send(error);
+            return;
+        }
+        LineAction::Forward(c) => c,
+    };
+    let is_initialize = c.initialize.is_some();
+    if let Some((params, id)) = &c.initialize {
+        up.remember_initialize(params.as_deref(), id.as_deref());
+    }
+    let initialized = c.initialized;
+    let mut msg = Outgoing {
+        body: Bytes::from(line),
+        method: c.method,
+        name: c.name,
+        expect: c.expect,
+        is_initialize,
+        hold: None,
+    };
     let hold = (msg.is_initialize || initialized).then(|| up.hold_gate(msg.is_initialize));
     msg.hold = hold.clone();
     let up = up.clone();

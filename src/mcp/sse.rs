@@ -16,8 +16,8 @@ pub const DEFAULT_RETRY: Duration = Duration::from_millis(1000);
 
 /// Bounds on a server's `retry:` so a hostile or buggy value neither spins
 /// the bridge nor stalls a request for hours.
-const MIN_RETRY: Duration = Duration::from_millis(10);
-const MAX_RETRY: Duration = Duration::from_secs(60);
+pub const MIN_RETRY: Duration = Duration::from_millis(10);
+pub const MAX_RETRY: Duration = Duration::from_secs(60);
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
@@ -45,7 +45,18 @@ impl Events {
 
     /// A reconnected stream that keeps the earlier stream's resumption state.
     pub fn with_state(resp: reqwest::Response, last: Option<String>, retry: Duration) -> Events {
-        let bytes: ByteStream = Box::pin(resp.bytes_stream());
+        Events::from_bytes(resp.bytes_stream(), last, retry)
+    }
+
+    /// The same parsing over any byte stream: what [`Events::with_state`]
+    /// does with a response's body. Public so the SSE fuzz target feeds the
+    /// bridge's real event handling with arbitrary, arbitrarily split bytes.
+    pub fn from_bytes(
+        bytes: impl Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
+        last: Option<String>,
+        retry: Duration,
+    ) -> Events {
+        let bytes: ByteStream = Box::pin(bytes);
         Events {
             inner: SseByteStream::new(bytes),
             last_event_id: last,

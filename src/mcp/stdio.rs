@@ -346,15 +346,17 @@ pub fn async_stdin() -> Option<tmpsc::Receiver<Input>> {
 }
 
 /// Cuts a byte stream into lines, as [`read_line`] does for a reader.
+/// Public so the stdin fuzz target can feed it arbitrarily split bytes.
 #[derive(Default)]
-struct Splitter {
+pub struct Splitter {
     partial: Vec<u8>,
     /// Inside a line longer than [`MAX_LINE`], skipping to its end.
     skipping: bool,
 }
 
 impl Splitter {
-    fn push(&mut self, mut data: &[u8]) -> Vec<Input> {
+    /// Takes the next bytes read; returns the lines they complete.
+    pub fn push(&mut self, mut data: &[u8]) -> Vec<Input> {
         let mut out = Vec::new();
         let mut lines = Vec::new();
         while let Some(i) = data.iter().position(|&b| b == b'\n') {
@@ -390,7 +392,8 @@ impl Splitter {
         out
     }
 
-    fn finish(&mut self) -> Vec<Input> {
+    /// At EOF: the last line if it had no newline.
+    pub fn finish(&mut self) -> Vec<Input> {
         if self.skipping {
             return vec![Input::TooLong];
         }

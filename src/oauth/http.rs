@@ -186,7 +186,9 @@ pub async fn send(
     Ok(normalise(status, headers, body))
 }
 
-fn normalise(
+/// The normalisation [`send`] applies to every answer (see there). Public
+/// so the fuzz target can feed it arbitrary statuses and bodies.
+pub fn normalise(
     status: StatusCode,
     mut headers: oauth2::http::HeaderMap,
     body: Vec<u8>,

@@ -110,18 +110,7 @@ impl Loopback {
                             continue;
                         }
                     };
-                    let state = state.clone();
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |req| {
-                            let state = state.clone();
-                            async move { Ok::<_, Infallible>(state.handle(req)) }
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .max_buf_size(MAX_HEADER_BYTES.max(8192))
-                            .keep_alive(false)
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
+                    tokio::spawn(serve(stream, state.clone()));
                 }
             }));
         }
@@ -141,6 +130,46 @@ impl Loopback {
             ))),
         }
     }
+}
+
+/// Answers the requests of one connection (one, as keep-alive is off).
+async fn serve<I>(io: I, state: Arc<Handler>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(state.handle(req)) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .max_buf_size(MAX_HEADER_BYTES.max(8192))
+        .keep_alive(false)
+        // A client that shuts its sending side after the request (scripts
+        // do; so does the fuzz target's pipe) still gets its page; a
+        // request cut short by the shutdown is still dropped at once.
+        .half_close(true)
+        .serve_connection(TokioIo::new(io), service)
+        .await;
+}
+
+/// Serves one connection on any byte stream exactly as the listener serves
+/// a browser's (hyper's request parsing, then the `Host`, path and query
+/// checks), for a login expecting `expect` on `port`; returns what the
+/// callback yielded, if the connection carried one. Public so the fuzz
+/// target can drive the whole listener with raw bytes over a pipe.
+pub async fn serve_one<I>(io: I, expect: Expect, port: u16) -> Option<Result<Callback>>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (tx, mut rx) = mpsc::channel::<Result<Callback>>(1);
+    let state = Arc::new(Handler {
+        expect,
+        port,
+        tx,
+        done: Mutex::new(false),
+    });
+    serve(io, state).await;
+    rx.try_recv().ok()
 }
 
 struct Handler {
@@ -192,22 +221,25 @@ impl Handler {
     }
 
     fn host_ok(&self, req: &Request<Incoming>) -> bool {
-        let Some(host) = req
-            .headers()
+        req.headers()
             .get(hyper::header::HOST)
             .and_then(|h| h.to_str().ok())
-        else {
-            return false;
-        };
-        let port = self.port;
-        [
-            format!("127.0.0.1:{port}"),
-            format!("localhost:{port}"),
-            format!("[::1]:{port}"),
-        ]
-        .iter()
-        .any(|ok| host.eq_ignore_ascii_case(ok))
+            .is_some_and(|host| host_allowed(host, self.port))
     }
+}
+
+/// Is `host` (a request's `Host` header) a loopback name for the
+/// listener's own `port`? Anything else (another port, a DNS name that
+/// merely resolves to 127.0.0.1) is a DNS-rebinding attempt. Pure, so the
+/// fuzz target can drive it directly.
+pub fn host_allowed(host: &str, port: u16) -> bool {
+    [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ]
+    .iter()
+    .any(|ok| host.eq_ignore_ascii_case(ok))
 }
 
 /// Checks a callback query against what the login expects. Also used by the
@@ -440,6 +472,33 @@ mod tests {
         assert_eq!(r.status(), 200);
         let cb = wait.await.unwrap().unwrap();
         assert_eq!(cb.code.expose(), "good");
+    }
+
+    #[tokio::test]
+    async fn one_connection_is_served_over_any_stream() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let serve = |request: &'static [u8]| async move {
+            let (mut client, server) = tokio::io::duplex(64 * 1024);
+            let serving = tokio::spawn(serve_one(server, expect(), 8765));
+            client.write_all(request).await.unwrap();
+            client.shutdown().await.unwrap();
+            let mut response = Vec::new();
+            client.read_to_end(&mut response).await.unwrap();
+            (serving.await.unwrap(), String::from_utf8(response).unwrap())
+        };
+        let (result, response) =
+            serve(b"GET /callback?code=good&state=s1 HTTP/1.1\r\nHost: localhost:8765\r\n\r\n")
+                .await;
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert_eq!(result.unwrap().unwrap().code.expose(), "good");
+        let (result, response) =
+            serve(b"GET /callback?code=good&state=s1 HTTP/1.1\r\nHost: localhost:8766\r\n\r\n")
+                .await;
+        assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+        assert!(result.is_none());
+        // A request cut short is dropped without an answer and no wait.
+        let (result, _) = serve(b"GET /callback?code=good&state=s1 HTTP/1.1\r\nHo").await;
+        assert!(result.is_none());
     }
 
     #[tokio::test]

@@ -3,8 +3,9 @@
 //! in-process fake authorization server (with a protected MCP resource)
 //! that asserts the protocol it receives ([`fake_as`]), driving the real
 //! `mcp-auth bridge` over its stdio ([`bridge`]), running the daemon
-//! ([`daemon`]), an in-process fake MCP server ([`fake_server`]), and real
-//! peers installed from npm ([`peers`]).
+//! ([`daemon`]), an in-process fake MCP server ([`fake_server`]), a
+//! scripted rotating token endpoint for the property tests
+//! ([`fake_token`]), and real peers installed from npm ([`peers`]).
 //!
 //! Each test crate uses a different part of this, hence `dead_code`.
 #![allow(dead_code)]
@@ -14,6 +15,7 @@ pub mod crash;
 pub mod daemon;
 pub mod fake_as;
 pub mod fake_server;
+pub mod fake_token;
 pub mod fs_faults;
 pub mod home;
 pub mod peers;

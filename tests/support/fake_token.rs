@@ -1,0 +1,252 @@
+//! A minimal rotating token endpoint for the property tests: refresh tokens
+//! are single-use when rotation is on, a spent or revoked one is refused
+//! with `invalid_grant` and counted, and each answer can be scripted
+//! (success with or without a new refresh token, a transient 503, a
+//! definite `invalid_grant`) and delayed. Runs on its own thread and
+//! runtime on 127.0.0.1:0, so the test's runtime can be anything.
+//!
+//! Also included alone with `#[path]` by tests that need nothing else
+//! from `support`.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::json;
+
+/// How the next refresh is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// New access token (expiring in `ttl` seconds, or no `expires_in`);
+    /// with `rotate`, a new refresh token and the old one spent; with
+    /// `refresh_ttl`, a `refresh_token_expires_in`.
+    Ok {
+        rotate: bool,
+        ttl: Option<u32>,
+        refresh_ttl: Option<u32>,
+    },
+    /// HTTP 503 with an HTML body: a transient failure.
+    Unavailable,
+    /// `invalid_grant`: the grant is gone for good.
+    InvalidGrant,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Answers for the next refreshes, in order; `default` when empty.
+    script: VecDeque<Answer>,
+    default: Option<Answer>,
+    /// Delays for the next requests, in order; none when empty.
+    delays: VecDeque<Duration>,
+    /// refresh token -> still usable?
+    refresh: HashMap<String, bool>,
+    /// Access tokens issued, and those issued by a refresh.
+    access: HashSet<String>,
+    counter: u64,
+    pub refreshes: usize,
+    pub reused: usize,
+    pub requests: usize,
+}
+
+pub struct FakeToken {
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeToken {
+    pub fn start() -> FakeToken {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/token",
+            listener.local_addr().unwrap().port()
+        );
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let app = Router::new()
+            .route("/token", post(token))
+            .with_state(inner.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        FakeToken {
+            url,
+            inner,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap()
+    }
+
+    /// Tokens for a new login: an access token and, if asked, a usable
+    /// refresh token.
+    pub fn mint(&self, with_refresh: bool) -> (String, Option<String>) {
+        let mut s = self.lock();
+        s.counter += 1;
+        let at = format!("at-login-{}", s.counter);
+        s.access.insert(at.clone());
+        let rt = with_refresh.then(|| format!("rt-login-{}", s.counter));
+        if let Some(rt) = &rt {
+            s.refresh.insert(rt.clone(), true);
+        }
+        (at, rt)
+    }
+
+    /// Answers the next refresh with `a` (then falls back to the default).
+    pub fn script(&self, a: Answer) {
+        self.lock().script.push_back(a);
+    }
+
+    /// Drops scripted answers no request used.
+    pub fn clear_script(&self) {
+        self.lock().script.clear();
+    }
+
+    pub fn set_default(&self, a: Answer) {
+        self.lock().default = Some(a);
+    }
+
+    pub fn delays(&self, d: impl IntoIterator<Item = Duration>) {
+        self.lock().delays.extend(d);
+    }
+
+    /// RFC 7009 as the server sees it: the refresh token is dead.
+    pub fn revoke(&self, rt: &str) {
+        if let Some(usable) = self.lock().refresh.get_mut(rt) {
+            *usable = false;
+        }
+    }
+
+    /// Is this refresh token usable (issued, not spent, not revoked)?
+    pub fn refresh_usable(&self, rt: &str) -> bool {
+        self.lock().refresh.get(rt).copied().unwrap_or(false)
+    }
+
+    /// Was this access token issued by this server?
+    pub fn issued(&self, at: &str) -> bool {
+        self.lock().access.contains(at)
+    }
+
+    pub fn refreshes(&self) -> usize {
+        self.lock().refreshes
+    }
+
+    /// Spent or revoked refresh tokens presented: must stay 0.
+    pub fn reused(&self) -> usize {
+        self.lock().reused
+    }
+
+    pub fn requests(&self) -> usize {
+        self.lock().requests
+    }
+}
+
+impl Drop for FakeToken {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn error(status: StatusCode, code: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({ "error": code, "error_description": code })),
+    )
+        .into_response()
+}
+
+async fn token(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let delay = {
+        let mut s = inner.lock().unwrap();
+        s.requests += 1;
+        s.delays.pop_front()
+    };
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
+    let mut s = inner.lock().unwrap();
+    if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
+        return error(StatusCode::BAD_REQUEST, "unsupported_grant_type");
+    }
+    let Some(rt) = form.get("refresh_token").cloned() else {
+        return error(StatusCode::BAD_REQUEST, "invalid_request");
+    };
+    let answer = s.script.pop_front().or(s.default).unwrap_or(Answer::Ok {
+        rotate: true,
+        ttl: Some(3600),
+        refresh_ttl: None,
+    });
+    match s.refresh.get(&rt).copied() {
+        Some(true) => {}
+        Some(false) => {
+            // The client spent a token twice: the bug this server exists
+            // to catch.
+            s.reused += 1;
+            return error(StatusCode::BAD_REQUEST, "invalid_grant");
+        }
+        None => return error(StatusCode::BAD_REQUEST, "invalid_grant"),
+    }
+    match answer {
+        Answer::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "<html><body>try later</body></html>",
+        )
+            .into_response(),
+        Answer::InvalidGrant => error(StatusCode::BAD_REQUEST, "invalid_grant"),
+        Answer::Ok {
+            rotate,
+            ttl,
+            refresh_ttl,
+        } => {
+            s.counter += 1;
+            s.refreshes += 1;
+            let at = format!("at-{}", s.counter);
+            s.access.insert(at.clone());
+            let mut body = json!({ "access_token": at, "token_type": "Bearer" });
+            if let Some(ttl) = ttl {
+                body["expires_in"] = json!(ttl);
+            }
+            if rotate {
+                s.refresh.insert(rt, false);
+                let new = format!("rt-{}", s.counter);
+                s.refresh.insert(new.clone(), true);
+                body["refresh_token"] = json!(new);
+            }
+            if let Some(r) = refresh_ttl {
+                body["refresh_token_expires_in"] = json!(r);
+            }
+            axum::Json(body).into_response()
+        }
+    }
+}
