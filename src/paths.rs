@@ -99,9 +99,15 @@ impl Paths {
 /// Creates `dir` (and parents) as a private directory, or checks an existing
 /// one: it must belong to this user; group and other permission bits are
 /// removed, because a readable data dir would expose metadata and the file
-/// store.
+/// store. Parents it creates are 0700 too: the lock dir's parent is the
+/// socket's directory, which the daemon refuses unless it is exactly 0700.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
         .map_err(|e| Error::io(format!("cannot create directory {}", dir.display()), e))?;
     #[cfg(unix)]
     {
@@ -285,6 +291,22 @@ mod tests {
         ensure_private_dir(&dir).unwrap();
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn parents_created_on_the_way_are_private_too() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let paths = Paths::under(tmp.path());
+        // A refresh lock taken before the daemon ever ran creates the
+        // runtime dir on the way to the lock dir; the daemon must accept it.
+        ensure_private_dir(&paths.lock_dir()).unwrap();
+        for d in [tmp.path().join("run"), paths.lock_dir()] {
+            let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", d.display());
+        }
+        check_private_dir(&paths.runtime_dir).unwrap();
     }
 
     #[cfg(unix)]
