@@ -25,13 +25,10 @@
 //! own clock reads stay real. Durations are multiples of a minute and a
 //! case takes well under one, so "is it fresh now" has one answer.
 
-#[path = "support/fake_token.rs"]
-mod fake_token;
+mod support;
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use fake_token::{Answer, FakeToken};
 use mcp_auth::config::{Config, SecretStoreKind};
 use mcp_auth::credentials::{Credentials, NewCredential};
 use mcp_auth::error::Error;
@@ -43,6 +40,7 @@ use mcp_auth::oauth::{ClientAuth, Tokens};
 use mcp_auth::paths::Paths;
 use mcp_auth::store::{Store, keys};
 use proptest::prelude::*;
+use support::fake_token::{Answer, FakeToken};
 
 const NAMES: [&str; 3] = ["c0", "c1", "c2"];
 
@@ -175,19 +173,6 @@ struct World {
     models: [Option<M>; 3],
     /// The last generation seen of each live row.
     seen_generation: [Option<i64>; 3],
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    // One runtime for every case: the OAuth HTTP client is process-wide,
-    // and its pooled connections belong to the runtime that made them.
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    })
 }
 
 impl World {
@@ -500,7 +485,7 @@ proptest! {
     fn credential_lifecycle_matches_the_model(
         events in prop::collection::vec(event(), 1..40)
     ) {
-        runtime().block_on(async {
+        support::shared_runtime().block_on(async {
             let mut w = World::new();
             for (who, ttl) in [(0, Some(3600)), (1, Some(60)), (2, None)] {
                 let ev = Ev::Login { who, refresh: who != 2, ttl };

@@ -18,7 +18,6 @@
 
 mod support;
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use mcp_auth::credentials::{Credentials, NewCredential};
@@ -46,19 +45,6 @@ fn caller() -> impl Strategy<Value = Caller> {
         1 => Just(Caller::ForcedTask),
         2 => Just(Caller::Process),
     ]
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    // One runtime for every case: the OAuth HTTP client is process-wide,
-    // and its pooled connections belong to the runtime that made them.
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    })
 }
 
 async fn run_case(daemon: bool, callers: Vec<Caller>, delays: Vec<u64>, starts: Vec<u64>) {
@@ -190,6 +176,6 @@ proptest! {
         delays in prop::collection::vec(0u64..80, 0..8),
         starts in prop::collection::vec(0u64..40, 0..7),
     ) {
-        runtime().block_on(run_case(daemon, callers, delays, starts));
+        support::shared_runtime().block_on(run_case(daemon, callers, delays, starts));
     }
 }

@@ -241,8 +241,7 @@ struct Inner {
 pub struct FakeAs {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _served: super::Served,
 }
 
 fn now() -> u64 {
@@ -255,7 +254,6 @@ fn now() -> u64 {
 impl FakeAs {
     pub fn start(config: AsConfig) -> FakeAs {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
         let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let inner = Arc::new(Mutex::new(Inner {
             config,
@@ -289,27 +287,10 @@ impl FakeAs {
             .route("/.well-known/oauth-protected-resource", get(prm_root))
             .route("/.well-known/oauth-authorization-server", get(as_metadata))
             .with_state(inner.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
         FakeAs {
             url,
             inner,
-            shutdown: Some(tx),
-            thread: Some(thread),
+            _served: super::Served::start(listener, app),
         }
     }
 
@@ -389,17 +370,6 @@ impl FakeAs {
             u = self.url,
             id = c.client_id
         )
-    }
-}
-
-impl Drop for FakeAs {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

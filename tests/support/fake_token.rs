@@ -57,14 +57,12 @@ struct Inner {
 pub struct FakeToken {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _served: super::Served,
 }
 
 impl FakeToken {
     pub fn start() -> FakeToken {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
         let url = format!(
             "http://127.0.0.1:{}/token",
             listener.local_addr().unwrap().port()
@@ -73,27 +71,10 @@ impl FakeToken {
         let app = Router::new()
             .route("/token", post(token))
             .with_state(inner.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
         FakeToken {
             url,
             inner,
-            shutdown: Some(tx),
-            thread: Some(thread),
+            _served: super::Served::start(listener, app),
         }
     }
 
@@ -161,17 +142,6 @@ impl FakeToken {
 
     pub fn requests(&self) -> usize {
         self.lock().requests
-    }
-}
-
-impl Drop for FakeToken {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
