@@ -8,9 +8,9 @@
 //! [`set_timeout`]), so a server that accepts and never answers, or
 //! answers a byte at a time, fails as a timeout rather than hanging.
 //!
-//! A `Retry-After` (seconds) on a 429 or 5xx answer is kept with the error
-//! ([`Error::retry_after`]): the daemon waits at least that long before it
-//! tries the refresh again, and messages say when to retry.
+//! A `Retry-After` (seconds or an HTTP date) on a 429 or 5xx answer is kept
+//! with the error ([`Error::retry_after`]): the daemon waits at least that
+//! long before it tries the refresh again, and messages say when to retry.
 
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -152,11 +152,23 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Sender {
     }
 }
 
-/// Reads `Retry-After` as delay-seconds (the form token endpoints use; an
-/// HTTP date is ignored), capped at [`MAX_RETRY_AFTER`].
+/// Reads `Retry-After` (RFC 9110 §10.2.3) as the seconds to wait, capped
+/// at [`MAX_RETRY_AFTER`]: delay-seconds, or an HTTP date (a date already
+/// past means "now", 0). Anything else is no advice.
 pub fn retry_after(headers: &oauth2::http::HeaderMap) -> Option<u64> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    let secs: u64 = value.parse().ok()?;
+    retry_after_at(value, std::time::SystemTime::now())
+}
+
+/// [`retry_after`] of one header value, read at `now`.
+fn retry_after_at(value: &str, now: std::time::SystemTime) -> Option<u64> {
+    let secs = match value.parse::<u64>() {
+        Ok(secs) => secs,
+        Err(_) => {
+            let at = httpdate::parse_http_date(value).ok()?;
+            at.duration_since(now).map_or(0, |d| d.as_secs())
+        }
+    };
     Some(secs.min(MAX_RETRY_AFTER))
 }
 
@@ -321,11 +333,24 @@ mod tests {
         assert_eq!(retry_after(&h), Some(30));
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("999999"));
         assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
-        h.insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h), None);
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("-5"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date_is_the_time_until_it() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        let at = |v: &str| retry_after_at(v, now);
+        assert_eq!(at("Wed, 21 Oct 2015 07:30:00 GMT"), Some(120));
+        // The obsolete forms RFC 9110 still asks recipients to accept.
+        assert_eq!(at("Wednesday, 21-Oct-15 07:29:00 GMT"), Some(60));
+        assert_eq!(at("Wed Oct 21 07:28:30 2015"), Some(30));
+        // Already past: retry now. Far ahead: capped.
+        assert_eq!(at("Wed, 21 Oct 2015 07:00:00 GMT"), Some(0));
+        assert_eq!(at("Thu, 22 Oct 2015 07:28:00 GMT"), Some(MAX_RETRY_AFTER));
+        assert_eq!(at("Wed, 32 Oct 2015 07:28:00 GMT"), None);
     }
 
     #[test]
