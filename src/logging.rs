@@ -11,48 +11,62 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
 
 use crate::error::{Error, Result};
 
 /// Size at which a log file is rotated.
 pub const MAX_LOG_BYTES: u64 = 5 * 1024 * 1024;
 
-/// Installs the global subscriber: `level` is a level (`info`) or full
-/// `EnvFilter` directives (`mcp_auth=debug,hyper=info`); `file` replaces
+/// Installs the global subscriber: `level` is a level (`info`) or
+/// per-target directives (`mcp_auth=debug,hyper=info`); `file` replaces
 /// stderr.
 pub fn init(level: &str, file: Option<&Path>) -> Result<()> {
-    // A bare level applies to mcp-auth itself; its libraries stay at warn
-    // (their debug output is noise). Full directives are used as given.
+    let filter = parse_level(level)?;
+    let layer = tracing_subscriber::fmt::layer().with_target(false);
+    match file {
+        Some(path) => {
+            let writer = RotatingFile::open(path, MAX_LOG_BYTES)?;
+            tracing_subscriber::registry()
+                .with(
+                    layer
+                        .with_ansi(false)
+                        .with_writer(Mutex::new(writer))
+                        .with_filter(filter),
+                )
+                .init();
+        }
+        // Colours only for a person at a terminal, never into the journal
+        // or a redirected file.
+        None => tracing_subscriber::registry()
+            .with(
+                layer
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr)
+                    .with_filter(filter),
+            )
+            .init(),
+    }
+    Ok(())
+}
+
+/// Reads a log level or directives. A bare level applies to mcp-auth
+/// itself; its libraries stay at warn (their debug output is noise). Full
+/// directives are used as given. (`Targets` rather than `EnvFilter`: the
+/// same syntax for what is needed here, without a regex engine in the
+/// binary.)
+fn parse_level(level: &str) -> Result<Targets> {
     let directive = if level.contains(['=', ',']) || level == "off" {
         level.to_string()
     } else {
         format!("warn,mcp_auth={level}")
     };
-    let filter = EnvFilter::try_new(&directive).map_err(|e| {
+    directive.parse::<Targets>().map_err(|e| {
         Error::Usage(format!(
             "log level {level:?} is not valid ({e}); use error, warn, info, debug or trace"
         ))
-    })?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
-    match file {
-        Some(path) => {
-            let writer = RotatingFile::open(path, MAX_LOG_BYTES)?;
-            builder
-                .with_ansi(false)
-                .with_writer(Mutex::new(writer))
-                .init();
-        }
-        // Colours only for a person at a terminal, never into the journal
-        // or a redirected file.
-        None => builder
-            .with_ansi(std::io::stderr().is_terminal())
-            .with_writer(std::io::stderr)
-            .init(),
-    }
-    Ok(())
+    })
 }
 
 /// An append-only file that rotates itself to `NAME.1` at `max_bytes`.
@@ -119,6 +133,25 @@ impl Write for RotatingFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn a_bare_level_is_for_mcp_auth_and_libraries_stay_at_warn() {
+        let t = parse_level("debug").unwrap();
+        assert!(t.would_enable("mcp_auth::bridge", &Level::DEBUG));
+        assert!(!t.would_enable("mcp_auth::bridge", &Level::TRACE));
+        assert!(!t.would_enable("hyper::proto", &Level::INFO));
+        assert!(t.would_enable("hyper::proto", &Level::WARN));
+        let t = parse_level("mcp_auth=trace,hyper=info").unwrap();
+        assert!(t.would_enable("mcp_auth::daemon", &Level::TRACE));
+        assert!(t.would_enable("hyper::proto", &Level::INFO));
+        assert!(!t.would_enable("reqwest", &Level::ERROR));
+        let t = parse_level("off").unwrap();
+        assert!(!t.would_enable("mcp_auth", &Level::ERROR));
+        let e = parse_level("loud").unwrap_err().to_string();
+        assert!(e.contains("log level \"loud\" is not valid"), "{e}");
+        assert!(parse_level("mcp_auth=loud").is_err());
+    }
 
     #[test]
     fn the_file_rotates_and_keeps_one_old_copy() {
