@@ -237,6 +237,15 @@ pub fn human_bytes(n: u64) -> String {
 /// the same directory, fsynced, then renamed over the target, so a crash
 /// leaves either the old or the new file, never half of one.
 pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
+    write_private_file_with(path, |w| w.write_all(contents))
+}
+
+/// [`write_private_file`] with the contents written by `fill` into a
+/// buffered writer, so a large file is never held whole in memory.
+pub fn write_private_file_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
     use std::io::Write;
     let dir = path
         .parent()
@@ -256,8 +265,10 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut file = opts.open(&tmp)?;
-        file.write_all(contents)?;
+        let mut out = std::io::BufWriter::new(opts.open(&tmp)?);
+        fill(&mut out)?;
+        out.flush()?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
         Ok(())

@@ -272,9 +272,11 @@ impl FileBackend {
     }
 
     fn write(&self, contents: &FileContents) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(contents)
-            .map_err(|e| Error::Other(format!("cannot encode secrets: {e}")))?;
-        crate::paths::write_private_file(&self.path, &bytes).map_err(|e| match e {
+        // Streamed: a store with a million entries is never held twice.
+        crate::paths::write_private_file_with(&self.path, |w| {
+            serde_json::to_writer_pretty(w, contents).map_err(std::io::Error::from)
+        })
+        .map_err(|e| match e {
             Error::Io { source, .. } => self.failed("write", &self.path, source),
             other => other,
         })
