@@ -483,7 +483,7 @@ fn prune(ctx: &Context, retention_days: Option<u32>, dry_run: bool, json: bool) 
         report.examined
     );
     if !report.deleted.is_empty() {
-        text.push_str(&format!(": {}", report.deleted.join(", ")));
+        text.push_str(&format!(": {}", name_list(&report.deleted)));
     }
     if !dry_run {
         text.push_str(&format!(
@@ -492,4 +492,37 @@ fn prune(ctx: &Context, retention_days: Option<u32>, dry_run: bool, json: bool) 
         ));
     }
     ctx.out.line(&format!("{text}."))
+}
+
+/// How many names a sentence lists before it summarises the rest.
+const LISTED_NAMES: usize = 10;
+
+/// `a, b, c`, or the first [`LISTED_NAMES`] and how many more (`--json`
+/// has them all): a prune of a million credentials is one readable line.
+fn name_list(names: &[String]) -> String {
+    if names.len() <= LISTED_NAMES {
+        return names.join(", ");
+    }
+    format!(
+        "{} and {} more (--json lists them all)",
+        names[..LISTED_NAMES].join(", "),
+        names.len() - LISTED_NAMES
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_name_lists_are_summarised() {
+        let names = |n: usize| (0..n).map(|i| format!("c{i}")).collect::<Vec<_>>();
+        assert_eq!(name_list(&names(1)), "c0");
+        assert_eq!(name_list(&names(10)), names(10).join(", "));
+        let long = name_list(&names(1_000_000));
+        assert_eq!(
+            long,
+            "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9 and 999990 more (--json lists them all)"
+        );
+    }
 }
