@@ -500,31 +500,10 @@ mod tests {
 
     fn cred() -> Credential {
         Credential {
-            name: "gh".into(),
-            origin: Origin::Provider {
-                provider: "github".into(),
-            },
-            issuer: None,
-            resource: None,
-            token_url: "https://t".into(),
-            revocation_url: None,
-            client_id: "c".into(),
-            auth_method: AuthMethod::None,
-            grant: GrantKind::AuthorizationCode,
-            subject: None,
-            username: None,
-            email: None,
-            scopes: vec![],
             has_refresh_token: false,
             created_at: 0,
-            last_used_at: None,
-            last_refreshed_at: None,
-            access_expires_at: Some(1000),
-            refresh_expires_at: None,
-            status: Status::Active,
             status_changed_at: 0,
-            last_error: None,
-            generation: 1,
+            ..crate::store::db::tests::sample("gh")
         }
     }
 

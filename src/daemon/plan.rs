@@ -99,35 +99,15 @@ pub fn jitter(hasher: &std::hash::RandomState, name: &str, generation: i64) -> f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AuthMethod, GrantKind, Origin};
+    use crate::model::GrantKind;
 
     fn cred(issued: Timestamp, expires: Timestamp) -> Credential {
         Credential {
-            name: "c".into(),
-            origin: Origin::Provider {
-                provider: "p".into(),
-            },
-            issuer: None,
-            resource: None,
-            token_url: "https://t".into(),
-            revocation_url: None,
-            client_id: "id".into(),
-            auth_method: AuthMethod::None,
-            grant: GrantKind::AuthorizationCode,
-            subject: None,
-            username: None,
-            email: None,
-            scopes: vec![],
-            has_refresh_token: true,
             created_at: 0,
-            last_used_at: None,
+            status_changed_at: 0,
             last_refreshed_at: Some(issued),
             access_expires_at: Some(expires),
-            refresh_expires_at: None,
-            status: Status::Active,
-            status_changed_at: 0,
-            last_error: None,
-            generation: 1,
+            ..crate::store::db::tests::sample("c")
         }
     }
 
