@@ -322,35 +322,6 @@ fn kill_9_in_the_middle_of_refreshes_loses_nothing() {
     );
 }
 
-fn oidc_config(issuer: &str) -> String {
-    format!(
-        r#"[providers.oidc]
-authorize_url = "{issuer}/auth"
-token_url = "{issuer}/token"
-revocation_url = "{issuer}/token/revocation"
-userinfo_url = "{issuer}/me"
-issuer = "{issuer}"
-client_id = "mcp-auth-test"
-scopes = ["openid", "offline_access", "email", "profile"]
-extra_params = {{ prompt = "consent" }}
-"#
-    )
-}
-
-/// Asks the provider who the token belongs to: 200 for a live token.
-fn userinfo_status(issuer: &str, token: &str) -> u16 {
-    let out = std::process::Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
-        .arg(format!("Authorization: Bearer {token}"))
-        .arg(format!("{issuer}/me"))
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0)
-}
-
 /// oidc-provider rotates refresh tokens and, on reuse of a spent one,
 /// revokes the whole grant: any slip would end the test with
 /// `invalid_grant`.
@@ -358,7 +329,7 @@ fn the_daemon_keeps_an_oidc_provider_credential_valid_through_several_refreshes(
     let peer = peers::start("oidc-provider.mjs", &[("ACCESS_TTL", "6")]);
     let issuer = peer.url.clone();
     let home = Home::new();
-    home.write_config(&oidc_config(&issuer));
+    home.write_config(&peers::oidc_provider_config(&issuer));
     let login = home
         .cmd()
         .env("MCP_AUTH_BROWSER", peers::browser_command())
@@ -377,7 +348,7 @@ fn the_daemon_keeps_an_oidc_provider_credential_valid_through_several_refreshes(
             .trim()
             .to_string();
         assert_eq!(
-            userinfo_status(&issuer, &token),
+            peers::userinfo_status(&issuer, &token),
             200,
             "at {:?}\n{}",
             started.elapsed(),

@@ -8,41 +8,12 @@ mod support;
 use support::home::Home;
 use support::peers;
 
-fn provider_config(issuer: &str) -> String {
-    format!(
-        r#"[providers.oidc]
-authorize_url = "{issuer}/auth"
-token_url = "{issuer}/token"
-revocation_url = "{issuer}/token/revocation"
-userinfo_url = "{issuer}/me"
-issuer = "{issuer}"
-client_id = "mcp-auth-test"
-scopes = ["openid", "offline_access", "email", "profile"]
-extra_params = {{ prompt = "consent" }}
-"#
-    )
-}
-
-/// Asks the provider who the token belongs to: 200 for a live token.
-fn userinfo_status(issuer: &str, token: &str) -> u16 {
-    let out = std::process::Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
-        .arg(format!("Authorization: Bearer {token}"))
-        .arg(format!("{issuer}/me"))
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0)
-}
-
 #[test]
 fn login_token_refresh_twice_and_revoke_against_oidc_provider() {
     let peer = peers::start("oidc-provider.mjs", &[("ACCESS_TTL", "120")]);
     let issuer = peer.url.clone();
     let home = Home::new();
-    home.write_config(&provider_config(&issuer));
+    home.write_config(&peers::oidc_provider_config(&issuer));
     let browser = peers::browser_command();
 
     let login = home
@@ -64,7 +35,7 @@ fn login_token_refresh_twice_and_revoke_against_oidc_provider() {
         .stdout()
         .trim()
         .to_string();
-    assert_eq!(userinfo_status(&issuer, &first), 200);
+    assert_eq!(peers::userinfo_status(&issuer, &first), 200);
 
     // The access token lives 2 min, so wanting an hour refreshes, each time
     // with the refresh token the previous refresh rotated in. Reusing a
@@ -83,13 +54,13 @@ fn login_token_refresh_twice_and_revoke_against_oidc_provider() {
         .to_string();
     assert_ne!(first, second);
     assert_ne!(second, third);
-    assert_eq!(userinfo_status(&issuer, &third), 200);
+    assert_eq!(peers::userinfo_status(&issuer, &third), 200);
     let shown = home.run(&["tokens", "show", "oidc", "--json"]).ok().json();
     assert_eq!(shown["health"], "expiring_soon");
     assert_eq!(shown["generation"], 3);
 
     home.run(&["tokens", "revoke", "oidc"]).ok();
-    assert_eq!(userinfo_status(&issuer, &third), 401);
+    assert_eq!(peers::userinfo_status(&issuer, &third), 401);
     home.run(&["token", "oidc"])
         .fails_with(4, "no credential named 'oidc'");
 }
@@ -104,7 +75,7 @@ fn device_grant_and_client_credentials_against_oidc_provider() {
     let home = Home::new();
     home.write_config(&format!(
         "{}device_authorization_url = \"{issuer}/device/auth\"\n",
-        provider_config(&issuer)
+        peers::oidc_provider_config(&issuer)
     ));
     // The device grant: the scripted browser plays the person on another
     // device, entering the code on the provider's real pages.
@@ -129,7 +100,7 @@ fn device_grant_and_client_credentials_against_oidc_provider() {
         .stdout()
         .trim()
         .to_string();
-    assert_eq!(userinfo_status(&issuer, &token), 200);
+    assert_eq!(peers::userinfo_status(&issuer, &token), 200);
     let refreshed = home
         .run(&["token", "oidc", "--min-valid", "1h"])
         .ok()

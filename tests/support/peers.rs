@@ -254,6 +254,38 @@ pub fn start(script: &str, env: &[(&str, &str)]) -> Peer {
     start_command(script, cmd)
 }
 
+/// Config for the `oidc` provider: the oidc-provider peer at `issuer`, with
+/// its pre-registered test client.
+pub fn oidc_provider_config(issuer: &str) -> String {
+    format!(
+        r#"[providers.oidc]
+authorize_url = "{issuer}/auth"
+token_url = "{issuer}/token"
+revocation_url = "{issuer}/token/revocation"
+userinfo_url = "{issuer}/me"
+issuer = "{issuer}"
+client_id = "mcp-auth-test"
+scopes = ["openid", "offline_access", "email", "profile"]
+extra_params = {{ prompt = "consent" }}
+"#
+    )
+}
+
+/// Asks the oidc-provider peer who the token belongs to: 200 for a live
+/// token.
+pub fn userinfo_status(issuer: &str, token: &str) -> u16 {
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {token}"))
+        .arg(format!("{issuer}/me"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
 /// A Python SDK MCP server (tests/peers/python-mcp-server.py) on a free
 /// port, trusting an oidc-provider that registers clients dynamically and
 /// issues tokens for that server's resource; `idp_env` adds settings to the
