@@ -23,6 +23,7 @@ pub mod providers;
 pub mod secret_env;
 pub mod signals;
 pub mod store;
+pub mod text;
 
 use std::process::ExitCode;
 

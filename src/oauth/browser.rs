@@ -15,7 +15,30 @@ pub enum Opened {
 
 /// Starts the browser on `url` without waiting for it. The URL holds no
 /// secret (only the PKCE challenge and the state), so it may be an argument.
+///
+/// Only https URLs, and http on loopback, are opened: the URL may come from
+/// a server (a device grant's `verification_uri_complete`, an authorization
+/// endpoint in metadata), and handing the system's opener `smb://`,
+/// `file://` or a custom scheme would let that server start other programs
+/// or leak credentials to a share.
 pub fn open(url: &str, command: Option<&str>) -> Result<Opened> {
+    let parsed = url::Url::parse(url).map_err(|e| {
+        Error::protocol("the login page", format!("its address is not a URL ({e})"))
+    })?;
+    let openable = match parsed.scheme() {
+        "https" => true,
+        "http" => crate::providers::is_loopback(&parsed),
+        _ => false,
+    };
+    if !openable {
+        return Err(Error::protocol(
+            "the login page",
+            format!(
+                "refusing to open a {}: address in the browser (only https, or http on this machine, is opened)",
+                crate::text::printable(parsed.scheme(), 20)
+            ),
+        ));
+    }
     match command {
         Some(cmd) => {
             let mut words = shell_words::split(cmd).map_err(|e| {

@@ -19,6 +19,7 @@ use super::token::{TokenResponse, parse_url};
 use super::{ClientAuth, Tokens};
 use crate::error::Result;
 use crate::model::{AuthMethod, Secret, now};
+use crate::text::printable;
 
 type DeviceClient = oauth2::Client<
     BasicErrorResponse,
@@ -91,12 +92,15 @@ pub async fn device(g: &DeviceGrant<'_>, show: impl FnOnce(&Prompt)) -> Result<T
         .request_async(&http::Sender::new(http_client.clone()))
         .await
         .map_err(|e| token_error("the device authorization request failed", e))?;
+    // Everything here is the server's text on its way to a terminal: no
+    // control characters (a user code of escape sequences could rewrite
+    // the screen). Which of the URIs may be opened is the browser's check.
     show(&Prompt {
-        verification_uri: details.verification_uri().to_string(),
+        verification_uri: printable(details.verification_uri(), 2048),
         verification_uri_complete: details
             .verification_uri_complete()
-            .map(|u| Secret::new(u.secret().to_string())),
-        user_code: Secret::new(details.user_code().secret().to_string()),
+            .map(|u| Secret::new(printable(u.secret(), 2048))),
+        user_code: Secret::new(printable(details.user_code().secret(), 64)),
         expires_in: details.expires_in(),
     });
     let started = now();

@@ -76,7 +76,9 @@ impl Presenter<'_> {
                 .as_ref()
                 .map(|u| u.expose().to_string())
                 .unwrap_or_else(|| p.verification_uri.clone());
-            let _ = super::browser::open(&url, self.browser);
+            if let Err(e) = super::browser::open(&url, self.browser) {
+                self.out.warn(&format!("{e}; enter the code above yourself"));
+            }
         }
     }
 

@@ -19,6 +19,7 @@ use oauth2::http::{HeaderValue, StatusCode, header};
 use oauth2::{HttpRequest, HttpResponse};
 
 use crate::error::{Error, Result};
+use crate::text::printable;
 
 /// Largest response body read from an OAuth endpoint.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -278,12 +279,11 @@ pub fn oauth_error<TE: serde::Serialize>(context: &str, resp: &TE) -> Error {
     let error = value
         .get("error")
         .and_then(|v| v.as_str())
-        .unwrap_or("unknown_error")
-        .to_string();
+        .map_or_else(|| "unknown_error".to_string(), |e| printable(e, 100));
     let description = value
         .get("error_description")
         .and_then(|v| v.as_str())
-        .map(|s| s.chars().take(300).collect::<String>());
+        .map(|s| printable(s, 300));
     Error::OAuth {
         context: context.to_string(),
         error,

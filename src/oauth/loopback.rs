@@ -2,10 +2,16 @@
 //!
 //! It binds 127.0.0.1 only (and ::1 on the same port when it can), on an
 //! ephemeral port unless one is configured. It ignores requests whose `Host`
-//! is not a loopback name for its own port (DNS rebinding) and paths other
-//! than `/callback`; the first request to `/callback` ends the wait, with
-//! the code when `state` (and `iss`, where expected) match, with an error
-//! otherwise. Reflected values in the pages are HTML-escaped.
+//! is not a loopback name for its own port (DNS rebinding), paths other than
+//! its callback path, and callbacks without this login's `state`: any local
+//! process or web page can reach the port, so none of them may end or
+//! cancel the login (they get a 400 and a log line). The first callback
+//! with our `state` ends the wait, with the code when `iss` (where
+//! expected) matches too, with the server's error otherwise. Reflected
+//! values in the pages are HTML-escaped.
+//!
+//! Connections are bounded in number and in how long their headers may
+//! take, and all of them end with the login.
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -21,15 +27,40 @@ use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::model::Secret;
+use crate::text::printable;
 
 pub const CALLBACK_PATH: &str = "/callback";
 
 /// Requests larger than this (URL and headers) are refused by hyper.
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 
+/// Connections served at once; more are closed as they arrive. A browser
+/// opens a handful; a local process flooding the port must not exhaust
+/// descriptors or memory while the user is at the consent page.
+const MAX_CONNECTIONS: usize = 32;
+
+/// How long a connection may take to send its request line and headers
+/// (slowloris).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub struct Loopback {
     listeners: Vec<TcpListener>,
     port: u16,
+    path: String,
+}
+
+/// The callback path of a login at the authorization server `issuer`:
+/// `/callback/` and the first 12 hex digits of SHA-256(issuer). A redirect
+/// URI that names its issuer keeps an answer meant for one authorization
+/// server from completing another's login, even where the server sends no
+/// `iss` (RFC 9700 §4.4.2, "distinct redirect URIs" defence against mix-up).
+pub fn callback_path_for(issuer: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, issuer.as_bytes());
+    let hex: String = digest.as_ref()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{CALLBACK_PATH}/{hex}")
 }
 
 /// What a good callback carries.
@@ -51,7 +82,13 @@ pub struct Expect {
 }
 
 impl Loopback {
+    /// Listens for `/callback`, the path provider templates document.
     pub async fn bind(port: Option<u16>) -> Result<Loopback> {
+        Loopback::bind_at(port, CALLBACK_PATH).await
+    }
+
+    /// Listens for `path` (see [`callback_path_for`]).
+    pub async fn bind_at(port: Option<u16>, path: &str) -> Result<Loopback> {
         let v4 = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0))))
             .await
             .map_err(|e| {
@@ -75,7 +112,11 @@ impl Loopback {
         if let Ok(v6) = TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
             listeners.push(v6);
         }
-        Ok(Loopback { listeners, port })
+        Ok(Loopback {
+            listeners,
+            port,
+            path: path.to_string(),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -85,7 +126,7 @@ impl Loopback {
     /// The redirect URI to register and send: the 127.0.0.1 literal, as
     /// RFC 8252 §7.3 recommends over "localhost".
     pub fn redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
+        format!("http://127.0.0.1:{}{}", self.port, self.path)
     }
 
     /// Serves until one callback arrives or `timeout` passes.
@@ -94,13 +135,17 @@ impl Loopback {
         let state = Arc::new(Handler {
             expect,
             port: self.port,
+            path: self.path,
             tx,
             done: Mutex::new(false),
         });
-        let mut accepts = Vec::new();
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+        // Every task, acceptors and connections, lives in this set, so that
+        // dropping it at the end of the login closes them all.
+        let tasks = Arc::new(Mutex::new(tokio::task::JoinSet::new()));
         for listener in self.listeners {
-            let state = state.clone();
-            accepts.push(tokio::spawn(async move {
+            let (state, slots, set) = (state.clone(), slots.clone(), tasks.clone());
+            lock(&tasks).spawn(async move {
                 loop {
                     let stream = match listener.accept().await {
                         Ok((stream, _)) => stream,
@@ -110,17 +155,23 @@ impl Loopback {
                             continue;
                         }
                     };
-                    tokio::spawn(serve(stream, state.clone()));
+                    let Ok(slot) = slots.clone().try_acquire_owned() else {
+                        tracing::warn!("too many connections to the login listener; closing one");
+                        continue;
+                    };
+                    let state = state.clone();
+                    lock(&set).spawn(async move {
+                        serve(stream, state).await;
+                        drop(slot);
+                    });
                 }
-            }));
+            });
         }
         let outcome = tokio::time::timeout(timeout, rx.recv()).await;
-        // Give the browser a moment to receive the page before the runtime
-        // tears the connection tasks down with the process.
+        // Give the browser a moment to receive the page, then end every
+        // connection: none outlives the login.
         tokio::time::sleep(Duration::from_millis(50)).await;
-        for a in accepts {
-            a.abort();
-        }
+        lock(&tasks).abort_all();
         match outcome {
             Ok(Some(result)) => result,
             Ok(None) => Err(Error::Other("the redirect listener stopped".into())),
@@ -142,6 +193,8 @@ where
         async move { Ok::<_, Infallible>(state.handle(req)) }
     });
     let _ = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(MAX_HEADER_BYTES.max(8192))
         .keep_alive(false)
         // A client that shuts its sending side after the request (scripts
@@ -165,6 +218,7 @@ where
     let state = Arc::new(Handler {
         expect,
         port,
+        path: CALLBACK_PATH.to_string(),
         tx,
         done: Mutex::new(false),
     });
@@ -175,6 +229,7 @@ where
 struct Handler {
     expect: Expect,
     port: u16,
+    path: String,
     tx: mpsc::Sender<Result<Callback>>,
     /// Set once a callback has been answered: later requests get a 410.
     done: Mutex<bool>,
@@ -189,8 +244,20 @@ impl Handler {
                 "Unexpected Host header.",
             );
         }
-        if req.uri().path() != CALLBACK_PATH {
+        if req.uri().path() != self.path {
             return page(StatusCode::NOT_FOUND, "Not found", "");
+        }
+        let query = req.uri().query().unwrap_or("");
+        if !carries_state(query, &self.expect.state) {
+            // Not an answer to this login: a stale tab, another login's
+            // redirect, or someone trying to cancel ours. The login waits on.
+            tracing::warn!("a request to the login listener without this login's state was ignored");
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Not this login",
+                "This address does not belong to the login in progress. If you started a new \
+                 login, use the browser tab it opened.",
+            );
         }
         {
             let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
@@ -203,7 +270,7 @@ impl Handler {
             }
             *done = true;
         }
-        let result = check(req.uri().query().unwrap_or(""), &self.expect);
+        let result = check(query, &self.expect);
         let response = match &result {
             Ok(_) => page(
                 StatusCode::OK,
@@ -240,6 +307,19 @@ pub fn host_allowed(host: &str, port: u16) -> bool {
     ]
     .iter()
     .any(|ok| host.eq_ignore_ascii_case(ok))
+}
+
+/// True when `query` has exactly one `state` and it is `state`.
+fn carries_state(query: &str, state: &str) -> bool {
+    let mut found = url::form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k == "state");
+    matches!(
+        (found.next(), found.next()),
+        (Some((_, v)), None) if constant_time_eq(v.as_bytes(), state.as_bytes())
+    )
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Checks a callback query against what the login expects. Also used by the
@@ -293,8 +373,8 @@ pub fn check(query: &str, expect: &Expect) -> Result<Callback> {
         };
         return Err(Error::OAuth {
             context: context.into(),
-            error: truncate(&error, 100),
-            description: description.map(|d| truncate(&d, 300)),
+            error: printable(&error, 100),
+            description: description.map(|d| printable(&d, 300)),
             retry_after: None,
         });
     }
@@ -318,7 +398,7 @@ fn check_iss(iss: Option<&str>, expect: &Expect) -> Result<()> {
             "the login callback",
             format!(
                 "it comes from issuer {:?}, not {want:?} (possible mix-up attack); refusing it",
-                truncate(got, 200)
+                printable(got, 200)
             ),
         )),
         (None, Some(_)) if expect.iss_required => Err(Error::protocol(
@@ -327,10 +407,6 @@ fn check_iss(iss: Option<&str>, expect: &Expect) -> Result<()> {
         )),
         _ => Ok(()),
     }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -499,6 +575,144 @@ mod tests {
         // A request cut short is dropped without an answer and no wait.
         let (result, _) = serve(b"GET /callback?code=good&state=s1 HTTP/1.1\r\nHo").await;
         assert!(result.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_callback_without_our_state_is_refused_and_the_login_waits_on() {
+        let lb = Loopback::bind(None).await.unwrap();
+        let uri = lb.redirect_uri();
+        let wait = tokio::spawn(lb.wait(expect(), Duration::from_secs(10)));
+        let http = crate::oauth::http::client().unwrap();
+        for query in [
+            "code=x&state=evil",
+            "error=access_denied",
+            "code=x&state=s1&state=evil",
+            "error=access_denied&state=",
+        ] {
+            let r = http.get(format!("{uri}?{query}")).send().await.unwrap();
+            assert_eq!(r.status(), 400, "{query}");
+            assert!(!wait.is_finished(), "{query} ended the login");
+        }
+        let r = http
+            .get(format!("{uri}?code=good&state=s1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(wait.await.unwrap().unwrap().code.expose(), "good");
+    }
+
+    #[tokio::test]
+    async fn an_issuer_path_listener_answers_only_on_its_path() {
+        let path = callback_path_for("https://as.example");
+        assert_eq!(path, callback_path_for("https://as.example"));
+        assert_ne!(path, callback_path_for("https://other.example"));
+        assert!(path.starts_with("/callback/") && path.len() == "/callback/".len() + 12);
+        let lb = Loopback::bind_at(None, &path).await.unwrap();
+        let port = lb.port();
+        assert_eq!(lb.redirect_uri(), format!("http://127.0.0.1:{port}{path}"));
+        let wait = tokio::spawn(lb.wait(expect(), Duration::from_secs(10)));
+        let http = crate::oauth::http::client().unwrap();
+        // The answer meant for another issuer's login (same state even)
+        // does not complete this one.
+        let other = callback_path_for("https://other.example");
+        let r = http
+            .get(format!("http://127.0.0.1:{port}{other}?code=x&state=s1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        let r = http
+            .get(format!("http://127.0.0.1:{port}/callback?code=x&state=s1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        assert!(!wait.is_finished());
+        let r = http
+            .get(format!("http://127.0.0.1:{port}{path}?code=good&state=s1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(wait.await.unwrap().unwrap().code.expose(), "good");
+    }
+
+    /// Reads until the peer closes; true when it did within `within`.
+    async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 4096];
+        tokio::time::timeout(within, async {
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await
+        .is_ok()
+    }
+
+    #[tokio::test]
+    async fn connections_are_capped_and_all_end_with_the_login() {
+        use tokio::io::AsyncWriteExt;
+        let lb = Loopback::bind(None).await.unwrap();
+        let port = lb.port();
+        let wait = tokio::spawn(lb.wait(expect(), Duration::from_secs(30)));
+        // Half-sent requests hold their slots.
+        let mut held = Vec::new();
+        for _ in 0..MAX_CONNECTIONS {
+            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
+            s.write_all(b"GET /callback HTTP/1.1\r\nHo").await.unwrap();
+            held.push(s);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // One more is closed at once.
+        let mut extra = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        assert!(closed_within(&mut extra, Duration::from_secs(2)).await);
+        // The held ones are still open while the login runs...
+        assert!(!closed_within(&mut held[0], Duration::from_millis(100)).await);
+        // ...and every one is closed once the login has ended.
+        let _ = held.pop();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        s.write_all(
+            format!("GET /callback?code=good&state=s1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(wait.await.unwrap().unwrap().code.expose(), "good");
+        for s in &mut held {
+            assert!(closed_within(s, Duration::from_secs(2)).await);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_never_finishes_its_headers_is_closed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        let serving = tokio::spawn(serve_one(server, expect(), 8765));
+        client
+            .write_all(b"GET /callback?code=good&state=s1 HTTP/1.1\r\nHo")
+            .await
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        let mut response = Vec::new();
+        let _ = client.read_to_end(&mut response).await;
+        assert!(serving.await.unwrap().is_none());
+        let waited = started.elapsed();
+        assert!(
+            waited >= HEADER_READ_TIMEOUT && waited < HEADER_READ_TIMEOUT * 2,
+            "{waited:?}"
+        );
     }
 
     #[tokio::test]

@@ -86,6 +86,13 @@ fuzz_target!(|data: &[u8]| {
     }
     if result.is_some() {
         assert!(text.starts_with("HTTP/1."), "a callback without an answer");
+        // Only a request with our state may end the login, even with an
+        // error: anything else is ignored, so no local process can cancel
+        // a login in progress.
+        assert!(
+            String::from_utf8_lossy(&percent_decode(data)).contains(STATE),
+            "a request without our state ended the login"
+        );
     }
     // Reflected text is escaped: the page's only markup is its own.
     if let Some(start) = text.find("<p>") {
