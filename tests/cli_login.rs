@@ -212,9 +212,12 @@ fn login_errors_are_clear_and_leave_nothing_behind() {
     server.set_authorize_mode(AuthorizeMode::Deny);
     home.run(&["login", "acme"])
         .fails_with(6, "declined: access_denied (The user said no)");
+    // A callback with another state is not this login's answer: it is
+    // ignored (anyone on the machine can reach the listener, and must not be
+    // able to cancel a login), and the login waits on for the real one.
     server.set_authorize_mode(AuthorizeMode::WrongState);
-    home.run(&["login", "acme"])
-        .fails_with(6, "state does not match");
+    home.run(&["login", "acme", "--timeout", "2s"])
+        .fails_with(10, "no answer from the browser within 2s");
     server.set_authorize_mode(AuthorizeMode::Approve);
     server.set_token_mode(TokenMode::Garbage);
     home.run(&["login", "acme"])
