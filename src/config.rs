@@ -123,6 +123,8 @@ pub struct Config {
     pub log_file: Option<String>,
     pub client_metadata_url: Option<String>,
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// What loading had to fix (permissions), to be said once.
+    pub notice: Option<String>,
 }
 
 impl Default for Config {
@@ -140,6 +142,7 @@ impl Default for Config {
             log_file: None,
             client_metadata_url: None,
             providers: BTreeMap::new(),
+            notice: None,
         }
     }
 }
@@ -148,12 +151,11 @@ impl Config {
     /// Reads the file (a missing file is an empty config) and the process
     /// environment.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
-        };
-        Config::from_sources(&text, &path.display().to_string(), std::env::vars())
+        let (text, notice) = crate::paths::read_config_file(path)?.unwrap_or_default();
+        let mut config =
+            Config::from_sources(&text, &path.display().to_string(), std::env::vars())?;
+        config.notice = notice;
+        Ok(config)
     }
 
     /// Builds the config from file text and an environment; pure, for tests.
@@ -222,6 +224,7 @@ impl Config {
             log_file: raw.log_file,
             client_metadata_url: raw.client_metadata_url,
             providers: raw.providers,
+            notice: None,
         })
     }
 }

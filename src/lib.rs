@@ -66,6 +66,9 @@ fn run_cli(cli: Cli) -> Result<(), Error> {
     let paths = Paths::from_env()?;
     let config = Config::load(&paths.config_file())?;
     init_logging(&cli, &config)?;
+    if let Some(notice) = &config.notice {
+        tracing::warn!("{notice}");
+    }
     // Before any request: the shared OAuth client is built once.
     oauth::http::set_timeout(config.http_timeout);
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -138,6 +138,87 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The configuration file's text (`None` when there is none), and a notice
+/// when its permissions had to be tightened.
+///
+/// The file names programs mcp-auth runs (the browser command) and where
+/// tokens go (endpoints), so only its owner may have written it: a file or
+/// directory that belongs to another user is refused; the user's own, when
+/// group- or world-writable, loses those bits before it is read (as the
+/// data directory does), and is never read while still writable by others.
+/// The checks are made on the opened file, so it cannot be swapped between
+/// the check and the read.
+pub fn read_config_file(path: &Path) -> Result<Option<(String, Option<String>)>> {
+    use std::io::Read;
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+    };
+    let mut notices = Vec::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let me = current_uid();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let meta = std::fs::metadata(dir)
+                .map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?;
+            if let Some(fixed) = untrusted(dir, meta.uid(), meta.mode(), me, 0o700)? {
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(fixed))
+                    .map_err(|e| Error::io(format!("cannot tighten {}", dir.display()), e))?;
+                notices.push(format!(
+                    "{} was writable by other users; its permissions are now {fixed:o}",
+                    dir.display()
+                ));
+            }
+        }
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        if let Some(fixed) = untrusted(path, meta.uid(), meta.mode(), me, 0o600)? {
+            file.set_permissions(std::fs::Permissions::from_mode(fixed))
+                .map_err(|e| Error::io(format!("cannot tighten {}", path.display()), e))?;
+            notices.push(format!(
+                "{} was writable by other users; its permissions are now {fixed:o}",
+                path.display()
+            ));
+        }
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    Ok(Some((
+        text,
+        (!notices.is_empty()).then(|| notices.join("; ")),
+    )))
+}
+
+/// The rule [`read_config_file`] applies to the file and its directory:
+/// another owner is an error; group or other write access asks for the
+/// mode returned (`private` for the file, the owner's bits kept for the
+/// directory); `None` when it is fine as it is.
+#[cfg(unix)]
+fn untrusted(path: &Path, uid: u32, mode: u32, me: u32, private: u32) -> Result<Option<u32>> {
+    if uid != me {
+        return Err(Error::Config(format!(
+            "{} belongs to another user (uid {uid}, not {me}); mcp-auth runs the commands its \
+             configuration names, so it only reads one you own. If it is yours, \
+             `chown {me} {}`; if not, move it away",
+            path.display(),
+            path.display()
+        )));
+    }
+    let mode = mode & 0o7777;
+    if mode & 0o022 == 0 {
+        return Ok(None);
+    }
+    Ok(Some(if private == 0o600 {
+        private
+    } else {
+        mode & 0o700
+    }))
+}
+
 /// Creates `dir` as a private directory, or checks an existing one without
 /// changing it: it must belong to this user and have mode 700 exactly. For
 /// the socket's directory, where a wrong mode means someone else may have
@@ -292,6 +373,53 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[test]
+    fn a_config_file_writable_by_others_is_tightened_before_it_is_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("mcp-auth");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o775)).unwrap();
+        let file = dir.join("config.toml");
+        std::fs::write(&file, "browser = \"x\"\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let (text, notice) = read_config_file(&file).unwrap().unwrap();
+        assert_eq!(text, "browser = \"x\"\n");
+        let notice = notice.unwrap();
+        assert!(
+            notice.contains("now 600") && notice.contains("now 700"),
+            "{notice}"
+        );
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&dir), 0o700);
+        // Said once: the next read finds nothing to fix.
+        assert_eq!(read_config_file(&file).unwrap().unwrap().1, None);
+        // A group-readable file is fine as it is.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert_eq!(read_config_file(&file).unwrap().unwrap().1, None);
+        assert_eq!(read_config_file(&dir.join("none.toml")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_config_file_of_another_user_is_refused_with_the_fix() {
+        let e = untrusted(Path::new("/c/config.toml"), 1001, 0o100600, 1000, 0o600).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("belongs to another user") && text.contains("chown 1000 /c/config.toml"),
+            "{text}"
+        );
+        assert_eq!(e.exit_code(), crate::error::exit::CONFIG);
+        assert_eq!(
+            untrusted(Path::new("/c"), 1000, 0o40777, 1000, 0o700).unwrap(),
+            Some(0o700)
+        );
+        assert_eq!(
+            untrusted(Path::new("/c"), 1000, 0o40755, 1000, 0o700).unwrap(),
+            None
+        );
+    }
+
     #[test]
     fn private_dir_is_tightened_to_0700() {
         use std::os::unix::fs::PermissionsExt;

@@ -77,7 +77,8 @@ impl Presenter<'_> {
                 .map(|u| u.expose().to_string())
                 .unwrap_or_else(|| p.verification_uri.clone());
             if let Err(e) = super::browser::open(&url, self.browser) {
-                self.out.warn(&format!("{e}; enter the code above yourself"));
+                self.out
+                    .warn(&format!("{e}; enter the code above yourself"));
             }
         }
     }

@@ -251,7 +251,9 @@ impl Handler {
         if !carries_state(query, &self.expect.state) {
             // Not an answer to this login: a stale tab, another login's
             // redirect, or someone trying to cancel ours. The login waits on.
-            tracing::warn!("a request to the login listener without this login's state was ignored");
+            tracing::warn!(
+                "a request to the login listener without this login's state was ignored"
+            );
             return page(
                 StatusCode::BAD_REQUEST,
                 "Not this login",

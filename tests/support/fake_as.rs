@@ -229,6 +229,11 @@ struct Inner {
     /// client id -> secret, for dynamically registered clients.
     registered: HashMap<String, Option<String>>,
     device_mode: DeviceMode,
+    /// `user_code` and `verification_uri_complete` to answer with instead
+    /// of the usual ones (a hostile server's prompt).
+    device_prompt: Option<(String, String)>,
+    /// The `error_description` of a denied authorization.
+    deny_description: String,
     device_scope: Option<String>,
     first_poll: Option<std::time::Instant>,
     hold: bool,
@@ -268,6 +273,8 @@ impl FakeAs {
             mcp: McpKnobs::default(),
             registered: HashMap::new(),
             device_mode: DeviceMode::ApproveAfter(2),
+            device_prompt: None,
+            deny_description: "The user said no".into(),
             device_scope: None,
             first_poll: None,
             hold: false,
@@ -298,12 +305,26 @@ impl FakeAs {
         self.inner.lock().unwrap().authorize_mode = mode;
     }
 
+    /// /authorize denies with this `error_description`.
+    pub fn deny_with(&self, description: &str) {
+        let mut g = self.inner.lock().unwrap();
+        g.authorize_mode = AuthorizeMode::Deny;
+        g.deny_description = description.into();
+    }
+
     pub fn set_token_mode(&self, mode: TokenMode) {
         self.inner.lock().unwrap().token_mode = mode;
     }
 
     pub fn set_device_mode(&self, mode: DeviceMode) {
         self.inner.lock().unwrap().device_mode = mode;
+    }
+
+    /// The device authorization answers with this `user_code` and
+    /// `verification_uri_complete`.
+    pub fn set_device_prompt(&self, user_code: &str, verification_uri_complete: &str) {
+        self.inner.lock().unwrap().device_prompt =
+            Some((user_code.into(), verification_uri_complete.into()));
     }
 
     pub fn set_mcp(&self, knobs: McpKnobs) {
@@ -429,7 +450,8 @@ async fn authorize(State(s): Shared, Query(q): Query<HashMap<String, String>>) -
     };
     match g.authorize_mode {
         AuthorizeMode::Deny => Redirect::to(&format!(
-            "{redirect}?error=access_denied&error_description=The+user+said+no&state={}{iss}",
+            "{redirect}?error=access_denied&error_description={}&state={}{iss}",
+            urlencode(&g.deny_description),
             urlencode(&state)
         ))
         .into_response(),
@@ -978,11 +1000,15 @@ async fn device_authorization(
     g.first_poll = None;
     g.stats.device_polls.clear();
     let verify = format!("{}/activate", g.issuer);
+    let (user_code, complete) = g
+        .device_prompt
+        .clone()
+        .unwrap_or_else(|| ("WDJB-MJHT".into(), format!("{verify}?user_code=WDJB-MJHT")));
     axum::Json(json!({
         "device_code": "dev-code",
-        "user_code": "WDJB-MJHT",
+        "user_code": user_code,
         "verification_uri": verify,
-        "verification_uri_complete": format!("{verify}?user_code=WDJB-MJHT"),
+        "verification_uri_complete": complete,
         "expires_in": 60,
         "interval": 1,
     }))

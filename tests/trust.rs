@@ -1,0 +1,118 @@
+//! Trust boundaries: what a server, another local user or process, or a
+//! file someone else wrote can make mcp-auth do. Each test is an attack as
+//! it would be made, on loopback.
+
+mod support;
+
+use support::fake_as::{AsConfig, FakeAs};
+use support::home::Home;
+
+fn setup() -> (FakeAs, Home) {
+    let server = FakeAs::start(AsConfig::default());
+    let home = Home::new();
+    home.write_config(&server.provider_toml("acme"));
+    (server, home)
+}
+
+/// A browser command that only records the URL it was given.
+fn recording_browser(home: &Home) -> (String, std::path::PathBuf) {
+    let log = home.path().join("opened.txt");
+    (format!("sh -c 'echo \"$0\" >> {}'", log.display()), log)
+}
+
+#[test]
+fn a_device_prompt_from_a_hostile_server_is_shown_inert_and_not_opened() {
+    let (server, home) = setup();
+    server.set_device_prompt(
+        "\u{1b}]0;pwned\u{7}WDJB\u{1b}[2J-MJHT",
+        "smb://evil.example/share",
+    );
+    let (browser, opened) = recording_browser(&home);
+    let run = support::home::Run(
+        home.cmd()
+            .args(["login", "acme", "--device"])
+            .env("MCP_AUTH_BROWSER", &browser)
+            .output()
+            .unwrap(),
+    );
+    run.ok();
+    let err = run.stderr();
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(err.contains("]0;pwnedWDJB[2J-MJHT"), "{err}");
+    assert!(err.contains("refusing to open a smb: address"), "{err}");
+    assert!(!opened.exists(), "the browser was started");
+}
+
+#[test]
+fn a_device_prompt_with_a_web_address_is_opened() {
+    let (server, home) = setup();
+    let page = format!("{}/activate?user_code=WDJB-MJHT", server.url);
+    server.set_device_prompt("WDJB-MJHT", &page);
+    let (browser, opened) = recording_browser(&home);
+    let run = support::home::Run(
+        home.cmd()
+            .args(["login", "acme", "--device"])
+            .env("MCP_AUTH_BROWSER", &browser)
+            .output()
+            .unwrap(),
+    );
+    run.ok();
+    // The fake serves plain http on 127.0.0.1: loopback http is allowed.
+    let opened = std::fs::read_to_string(opened).unwrap();
+    assert_eq!(opened.trim(), page);
+}
+
+#[test]
+fn an_error_description_with_escape_sequences_is_printed_without_them() {
+    let (server, home) = setup();
+    server.deny_with("no\u{1b}[31m red\u{9b}1m\nforged line");
+    let run = home.run(&["login", "acme"]);
+    run.fails_with(6, "declined");
+    let err = run.stderr();
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{9b}'),
+        "{err:?}"
+    );
+    assert!(err.contains("no[31m red1m forged line"), "{err}");
+}
+
+#[test]
+fn a_config_file_of_another_user_is_refused() {
+    let (_server, home) = setup();
+    let config = home.path().join("config.toml");
+    // SAFETY: getuid has no preconditions.
+    let me = unsafe { libc::getuid() };
+    if me == 0 {
+        // Root can give the file away, as another user's file would be.
+        std::os::unix::fs::chown(&config, Some(65534), None).unwrap();
+    } else {
+        // A file root owns stands in for another user's.
+        std::fs::remove_file(&config).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", &config).unwrap();
+    }
+    home.run(&["tokens", "list"])
+        .fails_with(3, "belongs to another user");
+}
+
+#[test]
+fn a_config_file_writable_by_others_is_tightened_and_said_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_server, home) = setup();
+    let config = home.path().join("config.toml");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let run = home.run(&["tokens", "list"]);
+    run.ok();
+    assert!(
+        run.stderr().contains("writable by other users"),
+        "{}",
+        run.stderr()
+    );
+    let mode = std::fs::metadata(&config).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let again = home.run(&["tokens", "list"]);
+    assert!(
+        !again.ok().stderr().contains("writable"),
+        "{}",
+        again.stderr()
+    );
+}
