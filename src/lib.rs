@@ -6,6 +6,7 @@
 //! → `config`, `providers`, `model`, `paths`, `error`; `output` is the
 //! only place that prints, `logging` the only place that sets up logs.
 
+pub mod body_text;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -304,15 +304,17 @@ impl Store {
         Ok(deleted)
     }
 
-    /// Deletes credentials dead for longer than `retention_days` (see
-    /// [`Credential::dead_since`]) and audit events older than that, and
+    /// Deletes credentials dead for `retention_days` or longer (see
+    /// [`Credential::dead_since`]) and audit events at least that old, and
     /// finishes interrupted secret writes. With `dry_run` nothing changes.
+    /// The bound is inclusive so that `--retention-days 0` deletes
+    /// everything dead now, a credential that died this very second too.
     pub fn prune(&self, at: Timestamp, retention_days: u32, dry_run: bool) -> Result<PruneReport> {
         let started = std::time::Instant::now();
         let cutoff = at - i64::from(retention_days) * 86_400;
         let (examined, doomed) = self
             .db()
-            .select_by_lifecycle(|l| l.dead_since(at).is_some_and(|since| since < cutoff))?;
+            .select_by_lifecycle(|l| l.dead_since(at).is_some_and(|since| since <= cutoff))?;
         let mut report = PruneReport {
             examined,
             deleted: doomed.clone(),
