@@ -81,7 +81,7 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
         provider = %provider.name,
         authorization_endpoint = %provider.authorize_url,
         token_endpoint = %provider.token_url,
-        device_endpoint = provider.device_authorization_url.as_deref().unwrap_or("-"),
+        device_endpoint = %provider.device_authorization_url.as_deref().unwrap_or("-"),
         client_id = %auth.client_id,
         client_secret = auth.client_secret.is_some(),
         scopes = %provider.scopes.join(" "),

@@ -123,10 +123,10 @@ pub async fn authorization_code(
     // enough to tell where the person is sent.
     tracing::debug!(
         redirect_uri = %redirect_uri,
-        authorization_host = request.url.host_str().unwrap_or("-"),
+        authorization_host = %request.url.host_str().unwrap_or("-"),
         client_id = %flow.auth.client_id,
         scopes = %flow.scopes.join(" "),
-        resource = flow.resource.unwrap_or("-"),
+        resource = %flow.resource.unwrap_or("-"),
         "authorization request ready; the redirect listener is waiting"
     );
     let expect = Expect {
@@ -154,7 +154,7 @@ pub async fn authorization_code(
         cb?
     };
     tracing::debug!("the callback came back with a code and the expected state");
-    tracing::debug!(token_endpoint = %flow.token_url, method = flow.auth.method.as_str(), "exchanging the code for tokens");
+    tracing::debug!(token_endpoint = %flow.token_url, method = %flow.auth.method.as_str(), "exchanging the code for tokens");
     let spinner = presenter.out.spinner("Exchanging the code for tokens");
     let extras = Extras {
         resource: flow.resource.map(str::to_string),

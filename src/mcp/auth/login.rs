@@ -78,8 +78,8 @@ pub async fn probe(server_url: &str) -> Result<Option<BearerChallenge>> {
             .collect();
         let challenge = challenge::bearer(values.iter().map(String::as_str)).unwrap_or_default();
         tracing::debug!(
-            resource_metadata = challenge.resource_metadata.as_deref().unwrap_or("-"),
-            scope = challenge.scope.as_deref().unwrap_or("-"),
+            resource_metadata = %challenge.resource_metadata.as_deref().unwrap_or("-"),
+            scope = %challenge.scope.as_deref().unwrap_or("-"),
             "the server asks for a bearer token"
         );
         return Ok(Some(challenge));
@@ -437,7 +437,7 @@ fn credential(
     identity: crate::oauth::identity::Identity,
     tokens: crate::oauth::Tokens,
 ) -> Result<NewCredential> {
-    tracing::debug!(credential = %name, server = %found.server_url, grant = grant.as_str(), "saving the credential");
+    tracing::debug!(credential = %name, server = %found.server_url, grant = %grant.as_str(), "saving the credential");
     Ok(NewCredential {
         name,
         origin: Origin::McpServer {
@@ -598,8 +598,8 @@ async fn register(
     let method = registration::preferred_method(supported);
     tracing::debug!(
         %endpoint,
-        redirect_uri = redirect_uri.unwrap_or("(device grant)"),
-        method = method.as_str(),
+        redirect_uri = %redirect_uri.unwrap_or("(device grant)"),
+        method = %method.as_str(),
         "registering a client (RFC 7591)"
     );
     let registered = registration::register(&endpoint, redirect_uri, method, scopes)
@@ -607,7 +607,7 @@ async fn register(
         .map_err(|e| no_metadata(found, &endpoint, e))?;
     tracing::debug!(
         client_id = %registered.client_id,
-        method = registered.auth_method.as_str(),
+        method = %registered.auth_method.as_str(),
         secret = registered.client_secret.is_some(),
         "registered"
     );
