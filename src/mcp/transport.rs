@@ -125,6 +125,9 @@ pub struct Outgoing {
     pub hold: Option<Arc<GateHold>>,
 }
 
+/// The 2026-07-28 method a client probes a server's revision with.
+const DISCOVER: &str = "server/discover";
+
 /// Why a message could not be delivered; becomes a JSON-RPC error.
 #[derive(Debug)]
 pub enum Failure {
@@ -486,13 +489,22 @@ impl Upstream {
         let mut pending = std::mem::take(&mut msg.expect);
         let result = self.try_deliver(&msg, &mut pending).await;
         if let Err(failure) = result {
-            if pending.is_empty() {
+            // A 2026-07-28 client probes with `server/discover` and falls
+            // back to `initialize` when an older server refuses it
+            // (https://modelcontextprotocol.io/specification/2026-07-28/server/discover):
+            // an expected refusal, not a failed request of the session.
+            let probe = msg.method.as_deref() == Some(DISCOVER);
+            if probe {
+                tracing::debug!(error = %failure, "the server does not answer server/discover (an older revision)");
+            } else if pending.is_empty() {
                 tracing::warn!(method = msg.method.as_deref().unwrap_or("(response)"), error = %failure, "could not deliver a message");
             } else {
                 tracing::warn!(method = msg.method.as_deref().unwrap_or("(batch)"), error = %failure, "request failed");
             }
             for id in &pending {
-                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                if !probe {
+                    self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                }
                 self.out.send(failure.response(id));
             }
         }

@@ -562,6 +562,40 @@ mod tests {
     }
 
     #[test]
+    fn retention_zero_deletes_what_died_this_very_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let now = 1_000_000;
+        let mut expired = db::tests::sample("expired-now");
+        expired.has_refresh_token = false;
+        expired.access_expires_at = Some(now);
+        s.save_login(&expired, &tokens(1)).unwrap();
+        let mut refused = db::tests::sample("refused-now");
+        refused.status = crate::model::Status::NeedsLogin;
+        refused.status_changed_at = now;
+        s.save_login(&refused, &tokens(1)).unwrap();
+        let mut alive = db::tests::sample("alive");
+        alive.access_expires_at = Some(now + 1);
+        s.save_login(&alive, &tokens(1)).unwrap();
+        s.db()
+            .add_event(Some("alive"), EventKind::Use, Some("x"), now)
+            .unwrap();
+
+        let r = s.prune(now, 0, false).unwrap();
+        assert_eq!(r.deleted, vec!["expired-now", "refused-now"]);
+        assert_eq!(r.events_deleted, 1, "events of this second too");
+        let left: Vec<_> = s.db().list().unwrap().into_iter().map(|c| c.name).collect();
+        assert_eq!(left, vec!["alive"]);
+        // One day of retention keeps what died a second short of a day ago.
+        let mut day_old = db::tests::sample("day-old");
+        day_old.has_refresh_token = false;
+        day_old.access_expires_at = Some(now - 86_399);
+        s.save_login(&day_old, &tokens(1)).unwrap();
+        assert!(s.prune(now, 1, false).unwrap().deleted.is_empty());
+        assert_eq!(s.prune(now + 1, 1, false).unwrap().deleted, vec!["day-old"]);
+    }
+
+    #[test]
     fn static_secrets_round_trip_expire_and_recover() {
         let dir = tempfile::tempdir().unwrap();
         let s = store(dir.path());
