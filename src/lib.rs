@@ -13,6 +13,7 @@ pub mod config;
 pub mod credentials;
 pub mod daemon;
 pub mod error;
+pub mod hosts;
 pub mod ipc;
 pub mod logging;
 pub mod mcp;
