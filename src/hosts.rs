@@ -390,9 +390,29 @@ impl<'de> Deserialize<'de> for Ordered {
 
 type Doc = Ordered;
 
+/// The order of a server entry's keys, as the hosts' documentation shows
+/// them (serde_json would sort them: `args` before `command`).
+const ENTRY_ORDER: [&str; 5] = ["type", "command", "args", "env", "url"];
+
 /// `value` pretty-printed for a place `depth` levels deep (two spaces a
-/// level, as the hosts write their files).
+/// level, as the hosts write their files), an object's keys in
+/// [`ENTRY_ORDER`] first.
 fn raw(value: &Value, depth: usize) -> Result<Box<RawValue>> {
+    if let Value::Object(m) = value {
+        let rank = |k: &str| {
+            ENTRY_ORDER
+                .iter()
+                .position(|o| *o == k)
+                .unwrap_or(ENTRY_ORDER.len())
+        };
+        let mut keys: Vec<&String> = m.keys().collect();
+        keys.sort_by_key(|k| (rank(k), k.as_str()));
+        let mut o = Ordered::default();
+        for k in keys {
+            o.set(k, raw(&m[k.as_str()], depth + 1)?);
+        }
+        return raw_object(&o, depth);
+    }
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Error::Other(format!("cannot encode JSON: {e}")))?;
     let text = text.replace('\n', &format!("\n{}", "  ".repeat(depth)));
