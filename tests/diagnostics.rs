@@ -192,6 +192,43 @@ fn provider_login_logs_each_step_at_debug_and_no_secret() {
     assert_no_secrets(&home, &text);
 }
 
+#[test]
+fn device_login_logs_its_steps_and_no_secret() {
+    let fake = FakeAs::start(AsConfig::default());
+    fake.set_mcp(McpKnobs::default());
+    let home = Home::new();
+    let log = home.path().join("device.log");
+    home.run(&[
+        "--log-level",
+        "debug",
+        "--log-file",
+        log.to_str().unwrap(),
+        "login",
+        &fake.mcp_url(),
+        "--device",
+    ])
+    .ok();
+    let text = std::fs::read_to_string(&log).unwrap();
+    for needle in [
+        "using this authorization server metadata",
+        "registering a client (RFC 7591)",
+        "redirect_uri=(device grant)",
+        &format!(
+            "starting the device authorization grant device_endpoint={}/device",
+            fake.url
+        ),
+        "the token endpoint issued tokens",
+        "saving the credential",
+    ] {
+        assert!(text.contains(needle), "the log lacks {needle:?}:\n{text}");
+    }
+    assert!(
+        !text.contains("WDJB-MJHT"),
+        "the user code was logged:\n{text}"
+    );
+    assert_no_secrets(&home, &text);
+}
+
 /// No access or refresh token the store holds, no authorization code of
 /// the fake (`code-N`) and no PKCE verifier appear in `text`.
 fn assert_no_secrets(home: &Home, text: &str) {

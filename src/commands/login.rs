@@ -214,6 +214,13 @@ async fn provider_machine(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    tracing::debug!(
+        provider = %provider.name,
+        token_endpoint = %provider.token_url,
+        client_id = %auth.client_id,
+        method = %auth.method.as_str(),
+        "requesting a token with the client credentials grant"
+    );
     let spinner = ctx.out.spinner("Requesting a token");
     let tokens = token::client_credentials(
         &provider.token_url,

@@ -328,6 +328,12 @@ async fn device_login(
             })?
         }
     };
+    tracing::debug!(
+        device_endpoint = %device_url,
+        client_id = %auth.client_id,
+        scopes = %scopes.join(" "),
+        "starting the device authorization grant"
+    );
     let title = found.server_url.clone();
     let presenter = Presenter {
         out,
@@ -348,6 +354,7 @@ async fn device_login(
         |p| presenter.present_device(p),
     ))
     .await?;
+    flow::log_tokens(&tokens);
     let who = identity::identify(&tokens, found.auth_server.userinfo_endpoint.as_deref()).await;
     creds
         .save_login(credential(
@@ -386,6 +393,12 @@ pub async fn client_credentials(
     let challenge = probe(&canonical).await?;
     let found = discovery::discover(&canonical, challenge).await?;
     spinner.set_message("Requesting a token");
+    tracing::debug!(
+        token_endpoint = %found.token_endpoint()?,
+        %client_id,
+        private_key = private_key.is_some(),
+        "requesting a token with the client credentials grant"
+    );
     let auth = ClientAuth::machine(
         &client_id,
         opts.client_secret.clone(),
