@@ -270,7 +270,8 @@ pub enum GrantArg {
 
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
-    /// The credential's name
+    /// The credential's name, or an MCP server's URL (the credential saved
+    /// for it)
     pub name: String,
 
     /// Refresh first when the token expires within this time

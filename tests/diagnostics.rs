@@ -280,6 +280,16 @@ fn never_logged_in_and_needs_a_new_login_are_told_apart() {
         format!("mcp-auth login {}", server.url)
     );
 
+    // The CLI says the same for a URL.
+    let home = Home::new();
+    home.run(&["token", &server.url]).fails_with(
+        5,
+        &format!(
+            "no credential for {}: run `mcp-auth login {}`",
+            server.url, server.url
+        ),
+    );
+
     // Saved, but its token is refused and cannot be refreshed.
     let home = tempfile::tempdir().unwrap();
     support::seed_credential(
