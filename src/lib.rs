@@ -3,8 +3,9 @@
 //!
 //! Layers, each using only the ones below it:
 //! `commands` → `mcp`, `daemon` → `credentials` → `ipc`, `oauth`, `store`
-//! → `config`, `providers`, `model`, `paths`, `error`; `output` is the
-//! only place that prints, `logging` the only place that sets up logs.
+//! → `config`, `providers`, `hosts`, `model`, `paths`, `body_text`,
+//! `error`; `output` is the only place that prints, `logging` the only
+//! place that sets up logs.
 
 pub mod body_text;
 pub mod cli;

@@ -298,6 +298,52 @@ fn file_hosts_are_merged_with_a_backup_and_adding_twice_changes_nothing() {
     m.run(&["clients", "add", "claude-desktop", "x", url, "--project"])
         .fails_with(2, "Claude Desktop has no project configuration");
 
+    // A literal header value would sit in the file: said so; a secret
+    // reference is not.
+    let literal = m.run(&[
+        "clients",
+        "add",
+        "cursor",
+        "keyed",
+        url,
+        "--",
+        "--header",
+        "X-Api-Key: abc123",
+    ]);
+    assert!(
+        literal.ok().stderr().contains("in plain text"),
+        "{}",
+        literal.stderr()
+    );
+    let kept = m.run(&[
+        "clients",
+        "add",
+        "cursor",
+        "keyed2",
+        url,
+        "--",
+        "--header",
+        "X-Api-Key: {secret:k}",
+    ]);
+    assert!(
+        !kept.ok().stderr().contains("plain text"),
+        "{}",
+        kept.stderr()
+    );
+    // Bad bridge flags are refused before anything is written.
+    let before = std::fs::read_to_string(&cursor).unwrap();
+    m.run(&[
+        "clients",
+        "add",
+        "cursor",
+        "bad",
+        url,
+        "--",
+        "--no-such-flag",
+    ])
+    .fails_with(2, "the bridge flags after `--` are not valid");
+    assert_eq!(std::fs::read_to_string(&cursor).unwrap(), before);
+
     // Remove: the bridge goes, the rest stays.
     m.run(&["clients", "remove", "cursor", "linear"]).ok();
     let v = read_json(&cursor);

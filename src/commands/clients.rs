@@ -100,6 +100,24 @@ fn bridge_args(url: &str, extra: &[String]) -> Result<Vec<String>> {
     Ok(args)
 }
 
+/// The name of the first `--header` whose value is written as is (neither
+/// `{secret:NAME}` nor `${VAR}`): a secret in a host's file otherwise.
+fn literal_header(bridge_args: &[String]) -> Option<String> {
+    let mut values = Vec::new();
+    let mut it = bridge_args.iter();
+    while let Some(a) = it.next() {
+        if a == "--header" || a == "-H" {
+            values.extend(it.next().cloned());
+        } else if let Some(v) = a.strip_prefix("--header=") {
+            values.push(v.to_string());
+        }
+    }
+    values.into_iter().find_map(|h| {
+        let (name, value) = h.split_once(':')?;
+        (!value.contains("{secret:") && !value.contains("${")).then(|| name.trim().to_string())
+    })
+}
+
 fn check_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > 100 || name.chars().any(|c| c.is_control()) {
         return Err(Error::Usage(format!(
@@ -115,6 +133,13 @@ async fn add(ctx: &Context, args: &ClientsAddArgs) -> Result<()> {
     let f = target(host, args.scope, args.project)?;
     let command = this_binary()?;
     let bridge = bridge_args(&args.url, &args.bridge_args)?;
+    if let Some(h) = literal_header(&args.bridge_args) {
+        ctx.out.warn(&format!(
+            "the value of --header '{h}: …' will be written into {} in plain text; keep it in \
+             the keyring instead (`mcp-auth secrets set NAME`, then '{h}: {{secret:NAME}}')",
+            f.path.display()
+        ));
+    }
     let (change, backup) = if host == Host::ClaudeCode {
         claude_add(&f, &args.name, &command, &bridge).await?
     } else {
