@@ -97,7 +97,7 @@ pub struct HostFile {
 }
 
 impl HostFile {
-    /// The servers of this file, in order; none when the file is absent.
+    /// The servers of this file (by name); none when the file is absent.
     pub fn servers(&self) -> Result<Vec<(String, Value)>> {
         let Some(doc) = read(&self.path)? else {
             return Ok(Vec::new());
@@ -388,8 +388,6 @@ impl<'de> Deserialize<'de> for Ordered {
     }
 }
 
-type Doc = Ordered;
-
 /// The order of a server entry's keys, as the hosts' documentation shows
 /// them (serde_json would sort them: `args` before `command`).
 const ENTRY_ORDER: [&str; 5] = ["type", "command", "args", "env", "url"];
@@ -439,7 +437,7 @@ fn raw_object(o: &Ordered, depth: usize) -> Result<Box<RawValue>> {
 }
 
 /// Reads a host file; `None` when it does not exist (or is empty).
-fn read(path: &Path) -> Result<Option<Doc>> {
+fn read(path: &Path) -> Result<Option<Ordered>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -463,7 +461,7 @@ fn read(path: &Path) -> Result<Option<Doc>> {
 /// Writes `doc` to `path` atomically (a temporary file renamed over it),
 /// with the previous file's permissions, after copying the previous file
 /// to `NAME.bak`. Returns the backup's path, if there was a file to keep.
-fn write(path: &Path, doc: &Doc) -> Result<Option<PathBuf>> {
+fn write(path: &Path, doc: &Ordered) -> Result<Option<PathBuf>> {
     let mut text = raw_object(doc, 0)?.get().to_string();
     text.push('\n');
     let dir = path.parent().unwrap_or(Path::new("."));
