@@ -294,15 +294,24 @@ pub fn upsert(f: &HostFile, name: &str, new: Value) -> Result<(Change, Option<Pa
     Ok((change, backup))
 }
 
-/// Removes server `name` from a host file. `Ok(None)` when it is not there;
-/// refuses to remove a server that is not an `mcp-auth` bridge.
-pub fn remove(f: &HostFile, name: &str) -> Result<Option<Option<PathBuf>>> {
+/// What removing a server did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    /// There was no server of that name.
+    NotThere,
+    /// Removed; the previous file kept here, if there was one to keep.
+    Removed { backup: Option<PathBuf> },
+}
+
+/// Removes server `name` from a host file; refuses to remove a server
+/// that is not an `mcp-auth` bridge.
+pub fn remove(f: &HostFile, name: &str) -> Result<Removal> {
     let Some(mut doc) = read(&f.path)? else {
-        return Ok(None);
+        return Ok(Removal::NotThere);
     };
     let mut servers = doc.servers(f.host.servers_key(), &f.path)?;
     match servers.get(name) {
-        None => return Ok(None),
+        None => return Ok(Removal::NotThere),
         Some(old) if bridge_of(&old).is_none() => {
             return Err(Error::Usage(format!(
                 "'{name}' in {} is not an mcp-auth bridge; it is left alone",
@@ -313,7 +322,9 @@ pub fn remove(f: &HostFile, name: &str) -> Result<Option<Option<PathBuf>>> {
     }
     servers.remove(name);
     doc.set(f.host.servers_key(), raw_object(&servers, 1)?);
-    Ok(Some(write(&f.path, &doc)?))
+    Ok(Removal::Removed {
+        backup: write(&f.path, &doc)?,
+    })
 }
 
 /// A JSON object read in the order of the file, each value kept as its
@@ -585,8 +596,11 @@ mod tests {
         assert!(e.contains("not an mcp-auth bridge"), "{e}");
         let e = remove(&f, "zz").unwrap_err().to_string();
         assert!(e.contains("left alone"), "{e}");
-        assert!(remove(&f, "linear").unwrap().is_some());
-        assert!(remove(&f, "linear").unwrap().is_none());
+        assert!(matches!(
+            remove(&f, "linear").unwrap(),
+            Removal::Removed { backup: Some(_) }
+        ));
+        assert_eq!(remove(&f, "linear").unwrap(), Removal::NotThere);
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&f.path).unwrap()).unwrap();
         assert!(v["mcpServers"].get("linear").is_none());
         assert_eq!(v["mcpServers"]["zz"]["command"], "npx");

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::cli::{ClaudeScope, ClientsAddArgs, ClientsCommand, ClientsRemoveArgs, HostArg};
 use crate::commands::Context;
 use crate::error::{Error, Result};
-use crate::hosts::{self, Change, Host, HostFile};
+use crate::hosts::{self, Change, Host, HostFile, Removal};
 use crate::model::now;
 
 pub async fn run(ctx: &Context, cmd: ClientsCommand) -> Result<()> {
@@ -187,20 +187,20 @@ async fn add(ctx: &Context, args: &ClientsAddArgs) -> Result<()> {
 async fn remove(ctx: &Context, args: &ClientsRemoveArgs) -> Result<()> {
     let host = host_of(args.host);
     let f = target(host, args.scope, args.project)?;
-    let backup = if host == Host::ClaudeCode {
+    let removal = if host == Host::ClaudeCode {
         claude_remove(&f, &args.name).await?
     } else {
         hosts::remove(&f, &args.name)?
     };
-    match backup {
-        None => Err(Error::Usage(format!(
+    match removal {
+        Removal::NotThere => Err(Error::Usage(format!(
             "{} has no server named '{}' in {} ({} scope)",
             host.title(),
             args.name,
             f.path.display(),
             f.scope
         ))),
-        Some(backup) => {
+        Removal::Removed { backup } => {
             let mut text = format!(
                 "Removed '{}' from {} ({}).",
                 args.name,
@@ -340,9 +340,9 @@ async fn claude_add(
     Ok((change, backup))
 }
 
-async fn claude_remove(f: &HostFile, name: &str) -> Result<Option<Option<PathBuf>>> {
+async fn claude_remove(f: &HostFile, name: &str) -> Result<Removal> {
     match f.server(name)? {
-        None => return Ok(None),
+        None => return Ok(Removal::NotThere),
         Some(old) if hosts::bridge_of(&old).is_none() => {
             return Err(Error::Usage(format!(
                 "'{name}' in Claude Code ({} scope) is not an mcp-auth bridge; it is left alone",
@@ -353,7 +353,7 @@ async fn claude_remove(f: &HostFile, name: &str) -> Result<Option<Option<PathBuf
     }
     let backup = keep_backup(&f.path)?;
     claude(&["mcp", "remove", name, "--scope", f.scope]).await?;
-    Ok(Some(backup))
+    Ok(Removal::Removed { backup })
 }
 
 /// A copy of `path` as `NAME.bak` before `claude` changes it.
