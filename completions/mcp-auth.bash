@@ -19,6 +19,9 @@ _mcp__auth() {
             mcp__auth,bridge)
                 cmd="mcp__auth__subcmd__bridge"
                 ;;
+            mcp__auth,clients)
+                cmd="mcp__auth__subcmd__clients"
+                ;;
             mcp__auth,completions)
                 cmd="mcp__auth__subcmd__completions"
                 ;;
@@ -48,6 +51,30 @@ _mcp__auth() {
                 ;;
             mcp__auth,tokens)
                 cmd="mcp__auth__subcmd__tokens"
+                ;;
+            mcp__auth__subcmd__clients,add)
+                cmd="mcp__auth__subcmd__clients__subcmd__add"
+                ;;
+            mcp__auth__subcmd__clients,help)
+                cmd="mcp__auth__subcmd__clients__subcmd__help"
+                ;;
+            mcp__auth__subcmd__clients,list)
+                cmd="mcp__auth__subcmd__clients__subcmd__list"
+                ;;
+            mcp__auth__subcmd__clients,remove)
+                cmd="mcp__auth__subcmd__clients__subcmd__remove"
+                ;;
+            mcp__auth__subcmd__clients__subcmd__help,add)
+                cmd="mcp__auth__subcmd__clients__subcmd__help__subcmd__add"
+                ;;
+            mcp__auth__subcmd__clients__subcmd__help,help)
+                cmd="mcp__auth__subcmd__clients__subcmd__help__subcmd__help"
+                ;;
+            mcp__auth__subcmd__clients__subcmd__help,list)
+                cmd="mcp__auth__subcmd__clients__subcmd__help__subcmd__list"
+                ;;
+            mcp__auth__subcmd__clients__subcmd__help,remove)
+                cmd="mcp__auth__subcmd__clients__subcmd__help__subcmd__remove"
                 ;;
             mcp__auth__subcmd__daemon,help)
                 cmd="mcp__auth__subcmd__daemon__subcmd__help"
@@ -94,6 +121,9 @@ _mcp__auth() {
             mcp__auth__subcmd__help,bridge)
                 cmd="mcp__auth__subcmd__help__subcmd__bridge"
                 ;;
+            mcp__auth__subcmd__help,clients)
+                cmd="mcp__auth__subcmd__help__subcmd__clients"
+                ;;
             mcp__auth__subcmd__help,completions)
                 cmd="mcp__auth__subcmd__help__subcmd__completions"
                 ;;
@@ -123,6 +153,15 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__help,tokens)
                 cmd="mcp__auth__subcmd__help__subcmd__tokens"
+                ;;
+            mcp__auth__subcmd__help__subcmd__clients,add)
+                cmd="mcp__auth__subcmd__help__subcmd__clients__subcmd__add"
+                ;;
+            mcp__auth__subcmd__help__subcmd__clients,list)
+                cmd="mcp__auth__subcmd__help__subcmd__clients__subcmd__list"
+                ;;
+            mcp__auth__subcmd__help__subcmd__clients,remove)
+                cmd="mcp__auth__subcmd__help__subcmd__clients__subcmd__remove"
                 ;;
             mcp__auth__subcmd__help__subcmd__daemon,install)
                 cmd="mcp__auth__subcmd__help__subcmd__daemon__subcmd__install"
@@ -257,7 +296,7 @@ _mcp__auth() {
 
     case "${cmd}" in
         mcp__auth)
-            opts="-h -V --log-level --log-file --help --version login token tokens providers bridge logout secrets doctor daemon completions help"
+            opts="-h -V --log-level --log-file --help --version login token tokens providers bridge logout clients secrets doctor daemon completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -343,6 +382,172 @@ _mcp__auth() {
                     ;;
                 --connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients)
+            opts="-h -V --log-level --log-file --help --version add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__add)
+            opts="-h -V --scope --project --log-level --log-file --help --version claude-code claude-desktop cursor vscode"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --scope)
+                    COMPREPLY=($(compgen -W "local project user" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__help)
+            opts="add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__list)
+            opts="-h -V --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__remove)
+            opts="-h -V --scope --project --log-level --log-file --help --version claude-code claude-desktop cursor vscode"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --scope)
+                    COMPREPLY=($(compgen -W "local project user" -- "${cur}"))
                     return 0
                     ;;
                 --log-level)
@@ -671,7 +876,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help)
-            opts="login token tokens providers bridge logout secrets doctor daemon completions help"
+            opts="login token tokens providers bridge logout clients secrets doctor daemon completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -687,6 +892,62 @@ _mcp__auth() {
         mcp__subcmd__auth__subcmd__help__subcmd__bridge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__clients)
+            opts="add list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__clients__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__clients__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__clients__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand providers 'Show the provider templates and the custom providers of the config'
             cand bridge 'Run a stdio MCP server that forwards everything to a remote MCP server'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
+            cand clients 'Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to remote servers through the bridge'
             cand secrets 'Keep API keys and other static secrets in the keyring'
             cand doctor 'Check the installation and every credential, with a fix for each problem'
             cand daemon 'Run, start, stop, inspect or install the background daemon'
@@ -238,6 +239,61 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcp-auth;clients'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+            cand list 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+            cand remove 'Remove a server that runs the bridge from a host'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;clients;add'= {
+            cand --scope 'claude-code: where `claude mcp add` keeps it [default: user]'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --project 'cursor, vscode: the project''s file (.cursor/mcp.json, .vscode/mcp.json in the current directory) instead of the user''s'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;clients;list'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;clients;remove'= {
+            cand --scope 'claude-code: the scope to remove it from [default: user]'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --project 'cursor, vscode: the project''s file instead of the user''s'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;clients;help'= {
+            cand add 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+            cand list 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+            cand remove 'Remove a server that runs the bridge from a host'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;clients;help;add'= {
+        }
+        &'mcp-auth;clients;help;list'= {
+        }
+        &'mcp-auth;clients;help;remove'= {
+        }
+        &'mcp-auth;clients;help;help'= {
+        }
         &'mcp-auth;secrets'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
@@ -403,6 +459,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand providers 'Show the provider templates and the custom providers of the config'
             cand bridge 'Run a stdio MCP server that forwards everything to a remote MCP server'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
+            cand clients 'Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to remote servers through the bridge'
             cand secrets 'Keep API keys and other static secrets in the keyring'
             cand doctor 'Check the installation and every credential, with a fix for each problem'
             cand daemon 'Run, start, stop, inspect or install the background daemon'
@@ -441,6 +498,17 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;help;bridge'= {
         }
         &'mcp-auth;help;logout'= {
+        }
+        &'mcp-auth;help;clients'= {
+            cand add 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+            cand list 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+            cand remove 'Remove a server that runs the bridge from a host'
+        }
+        &'mcp-auth;help;clients;add'= {
+        }
+        &'mcp-auth;help;clients;list'= {
+        }
+        &'mcp-auth;help;clients;remove'= {
         }
         &'mcp-auth;help;secrets'= {
             cand set 'Store a secret, read from stdin or a hidden prompt (never an argument)'

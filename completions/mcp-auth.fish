@@ -34,6 +34,7 @@ complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "tokens" -d 'List,
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
+complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "clients" -d 'Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to remote servers through the bridge'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "daemon" -d 'Run, start, stop, inspect or install the background daemon'
@@ -175,6 +176,39 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l log-file -d
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l local-only -d 'Only delete here; do not call the provider\'s revocation endpoint'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -f -a "add" -d 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -f -a "list" -d 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -f -a "remove" -d 'Remove a server that runs the bridge from a host'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -l scope -d 'claude-code: where `claude mcp add` keeps it [default: user]' -r -f -a "local\t''
+project\t''
+user\t''"
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -l project -d 'cursor, vscode: the project\'s file (.cursor/mcp.json, .vscode/mcp.json in the current directory) instead of the user\'s'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from list" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from list" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -l scope -d 'claude-code: the scope to remove it from [default: user]' -r -f -a "local\t''
+project\t''
+user\t''"
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -l project -d 'cursor, vscode: the project\'s file instead of the user\'s'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a server that runs the bridge from a host'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -255,17 +289,18 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-le
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "daemon" -d 'Run, start, stop, inspect or install the background daemon'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "clients" -d 'Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to remote servers through the bridge'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "daemon" -d 'Run, start, stop, inspect or install the background daemon'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "list" -d 'List saved credentials with their user, scopes and health'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "show" -d 'Show everything known about one credential (never a token value)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'
@@ -273,6 +308,9 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "prune" -d 'Delete credentials that have been dead longer than the retention period'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "list" -d 'List the built-in templates and custom providers'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "show" -d 'Show a provider\'s endpoints, scopes and settings'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from clients" -f -a "add" -d 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from clients" -f -a "list" -d 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from clients" -f -a "remove" -d 'Remove a server that runs the bridge from a host'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "set" -d 'Store a secret, read from stdin or a hidden prompt (never an argument)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "list" -d 'List the stored secrets (names, expiry and last use; never values)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "delete" -d 'Delete stored secrets'

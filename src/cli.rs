@@ -97,6 +97,19 @@ pub enum Command {
         local_only: bool,
     },
 
+    /// Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to
+    /// remote servers through the bridge
+    ///
+    /// `add` writes the host's configuration with the absolute path of this
+    /// binary (Claude Desktop on macOS does not see the shell's PATH),
+    /// merged into the file (other servers and keys stay, a backup is kept
+    /// as NAME.bak; adding the same again changes nothing); for Claude
+    /// Code it runs `claude mcp add`. `list` reads the hosts' files (it
+    /// starts no server) and shows every server that runs the bridge with
+    /// the health of its credential.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+
     /// Keep API keys and other static secrets in the keyring
     ///
     /// For servers that take a static key instead of OAuth: the bridge's
@@ -257,7 +270,8 @@ pub enum GrantArg {
 
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
-    /// The credential's name
+    /// The credential's name, or an MCP server's URL (the credential saved
+    /// for it)
     pub name: String,
 
     /// Refresh first when the token expires within this time
@@ -480,6 +494,94 @@ impl std::fmt::Debug for BridgeArgs {
             .field("client", &self.client)
             .finish()
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Add a remote MCP server to a host, through `mcp-auth bridge`
+    ///
+    /// Flags after `--` are the bridge's own (`mcp-auth bridge --help`):
+    /// they are checked now and written into the host's configuration.
+    #[command(
+        after_help = "Examples:\n  mcp-auth clients add claude-code linear https://mcp.linear.app/mcp\n  mcp-auth clients add claude-code linear https://mcp.linear.app/mcp --scope project\n  mcp-auth clients add claude-desktop linear https://mcp.linear.app/mcp\n  mcp-auth clients add cursor internal https://api.example.com/mcp --project \\\n      -- --header 'X-Api-Key: {secret:internal-key}'\n  mcp-auth clients add vscode work https://mcp.example.com/mcp -- --name work-example --no-login"
+    )]
+    Add(ClientsAddArgs),
+
+    /// List the MCP servers of every host that run the bridge, with the
+    /// health of their credentials
+    ///
+    /// Reads the hosts' user files and the project files of the current
+    /// directory; never starts a server.
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Remove a server that runs the bridge from a host
+    ///
+    /// Servers that are not `mcp-auth bridge` are never touched.
+    Remove(ClientsRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClientsAddArgs {
+    /// The MCP host
+    #[arg(value_enum)]
+    pub host: HostArg,
+
+    /// The server's name in the host
+    pub name: String,
+
+    /// The remote MCP server's URL
+    pub url: String,
+
+    /// claude-code: where `claude mcp add` keeps it [default: user]
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub scope: Option<ClaudeScope>,
+
+    /// cursor, vscode: the project's file (.cursor/mcp.json,
+    /// .vscode/mcp.json in the current directory) instead of the user's
+    #[arg(long)]
+    pub project: bool,
+
+    /// The bridge's flags (after `--`)
+    #[arg(last = true, value_name = "BRIDGE FLAGS", allow_hyphen_values = true)]
+    pub bridge_args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientsRemoveArgs {
+    /// The MCP host
+    #[arg(value_enum)]
+    pub host: HostArg,
+
+    /// The server's name in the host
+    pub name: String,
+
+    /// claude-code: the scope to remove it from [default: user]
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub scope: Option<ClaudeScope>,
+
+    /// cursor, vscode: the project's file instead of the user's
+    #[arg(long)]
+    pub project: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostArg {
+    ClaudeCode,
+    ClaudeDesktop,
+    Cursor,
+    Vscode,
+}
+
+/// Claude Code's configuration scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClaudeScope {
+    Local,
+    Project,
+    User,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

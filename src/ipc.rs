@@ -273,6 +273,11 @@ impl WireError {
                 w.login_hint = Some(login_hint.clone());
                 "needs_login"
             }
+            Error::NotLoggedIn { server, note } => {
+                w.name = Some(server.clone());
+                w.reason = note.clone();
+                "not_logged_in"
+            }
             Error::OAuth {
                 context,
                 error,
@@ -329,6 +334,10 @@ impl WireError {
                 name: or_msg(name),
                 reason: or_msg(reason),
                 login_hint: login_hint.unwrap_or_default(),
+            },
+            "not_logged_in" => Error::NotLoggedIn {
+                server: or_msg(name),
+                note: reason,
             },
             "oauth" => Error::OAuth {
                 context: context.unwrap_or_default(),

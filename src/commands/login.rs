@@ -77,6 +77,16 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
     };
     let timeout = login_timeout(ctx, args)?;
     check_secret_store(ctx).await?;
+    tracing::debug!(
+        provider = %provider.name,
+        authorization_endpoint = %provider.authorize_url,
+        token_endpoint = %provider.token_url,
+        device_endpoint = %provider.device_authorization_url.as_deref().unwrap_or("-"),
+        client_id = %auth.client_id,
+        client_secret = auth.client_secret.is_some(),
+        scopes = %provider.scopes.join(" "),
+        "logging in to a provider"
+    );
 
     let extra_params: Vec<(String, String)> = provider
         .extra_params
@@ -107,6 +117,7 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
                 |p| presenter.present_device(p),
             ))
             .await?;
+            flow::log_tokens(&tokens);
             (tokens, GrantKind::DeviceCode)
         } else {
             let listener = Loopback::bind(args.port.or(provider.redirect_port)).await?;
@@ -130,6 +141,7 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
             (tokens, GrantKind::AuthorizationCode)
         };
     let who = identity::identify(&tokens, provider.userinfo_url.as_deref()).await;
+    tracing::debug!(credential = %name, "saving the credential");
     let saved = ctx
         .credentials()?
         .save_login(provider_credential(
@@ -202,6 +214,13 @@ async fn provider_machine(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    tracing::debug!(
+        provider = %provider.name,
+        token_endpoint = %provider.token_url,
+        client_id = %auth.client_id,
+        method = %auth.method.as_str(),
+        "requesting a token with the client credentials grant"
+    );
     let spinner = ctx.out.spinner("Requesting a token");
     let tokens = token::client_credentials(
         &provider.token_url,

@@ -2,6 +2,7 @@
 //! [`Context`] and its arguments, so it can be tested without clap.
 
 pub mod bridge;
+pub mod clients;
 pub mod daemon;
 pub mod doctor;
 pub mod login;
@@ -78,6 +79,7 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
         Command::Tokens(cmd) => tokens::run(&ctx, cmd).await,
         Command::Providers(cmd) => providers::run(&ctx, cmd),
         Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
+        Command::Clients(cmd) => clients::run(&ctx, cmd).await,
         Command::Doctor { online, json } => doctor::run(&ctx, json, online).await,
         Command::Logout { name, local_only } => {
             tokens::revoke_cmd(

@@ -283,6 +283,13 @@ impl CredentialAuthorizer {
     ) -> Result<Secret> {
         let name = self.explicit_name.clone().or_else(|| state.name.clone());
         let Some(hook) = &self.login else {
+            // Never logged in is a first login to run, not a new one.
+            if name.is_none() {
+                return Err(Error::NotLoggedIn {
+                    server: self.server_url.clone(),
+                    note: Some(self.no_login_reason.clone()),
+                });
+            }
             return Err(self.needs_login(name, format!("{reason}; {}", self.no_login_reason)));
         };
         let request = LoginRequest {
@@ -297,6 +304,9 @@ impl CredentialAuthorizer {
         let name = match hook.login(&request).await {
             Ok(name) => name,
             Err(e @ (Error::NeedsLogin { .. } | Error::Interrupted)) => return Err(e),
+            // A first login that failed: its own error names the cause
+            // (no OAuth metadata, a refused registration, ...).
+            Err(e) if request.name.is_none() && state.name.is_none() => return Err(e),
             Err(e) => {
                 let reason = format!("{}; logging in failed: {e}", request.reason);
                 return Err(self.needs_login(request.name, reason));

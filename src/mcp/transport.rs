@@ -34,6 +34,7 @@ use super::authorizer::{Authorizer, Challenge, SessionStats};
 use super::jsonrpc::{self, Peeked};
 use super::sse::{DEFAULT_RETRY, Events, Item};
 use super::stdio::Output;
+use crate::body_text;
 use crate::error::Error;
 use crate::model::Secret;
 
@@ -124,6 +125,9 @@ pub struct Outgoing {
     pub hold: Option<Arc<GateHold>>,
 }
 
+/// The 2026-07-28 method a client probes a server's revision with.
+const DISCOVER: &str = "server/discover";
+
 /// Why a message could not be delivered; becomes a JSON-RPC error.
 #[derive(Debug)]
 pub enum Failure {
@@ -149,21 +153,21 @@ impl Failure {
         Failure::Upstream(Error::network("cannot reach the MCP server", e).to_string())
     }
 
-    /// The JSON-RPC error response for request `id`.
+    /// The JSON-RPC error response for request `id`; its message is the
+    /// failure's `Display`, which the log lines use too.
     pub fn response(&self, id: &str) -> Vec<u8> {
         use jsonrpc::{AUTH_REQUIRED, FORBIDDEN, UPSTREAM_ERROR, error_response};
+        let message = self.to_string();
         match self {
-            Failure::Upstream(m) => error_response(Some(id), UPSTREAM_ERROR, m, None),
+            Failure::Upstream(_) => error_response(Some(id), UPSTREAM_ERROR, &message, None),
             Failure::Http {
                 status,
-                detail,
                 retry_after,
+                ..
             } => {
                 let mut data = serde_json::json!({ "httpStatus": status });
-                let mut message = format!("the MCP server answered HTTP {status}{detail}");
                 if let Some(secs) = retry_after {
                     data["retryAfter"] = serde_json::json!(secs);
-                    message.push_str(&format!("; it asked to retry in {secs}s"));
                 }
                 error_response(
                     Some(id),
@@ -177,25 +181,45 @@ impl Failure {
                 )
             }
             Failure::Auth(e) => {
-                let data = match e {
-                    Error::NeedsLogin { login_hint, .. } => {
-                        Some(serde_json::json!({ "hint": format!("mcp-auth login {login_hint}") }))
-                    }
-                    _ => None,
-                };
+                let data = e
+                    .login_command()
+                    .map(|hint| serde_json::json!({ "hint": hint }));
                 let code = if e.is_transient() {
                     UPSTREAM_ERROR
                 } else {
                     AUTH_REQUIRED
                 };
-                error_response(Some(id), code, &format!("authorization: {e}"), data)
+                error_response(Some(id), code, &message, data)
             }
-            Failure::Forbidden { detail } => error_response(
+            Failure::Forbidden { .. } => error_response(
                 Some(id),
                 FORBIDDEN,
-                &format!("the MCP server refused this request (HTTP 403){detail}"),
+                &message,
                 Some(serde_json::json!({ "httpStatus": 403 })),
             ),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Upstream(m) => f.write_str(m),
+            Failure::Http {
+                status,
+                detail,
+                retry_after,
+            } => {
+                write!(f, "the MCP server answered HTTP {status}{detail}")?;
+                match retry_after {
+                    Some(secs) => write!(f, "; it asked to retry in {secs}s"),
+                    None => Ok(()),
+                }
+            }
+            Failure::Auth(e) => write!(f, "authorization: {e}"),
+            Failure::Forbidden { detail } => {
+                write!(f, "the MCP server refused this request (HTTP 403){detail}")
+            }
         }
     }
 }
@@ -465,13 +489,22 @@ impl Upstream {
         let mut pending = std::mem::take(&mut msg.expect);
         let result = self.try_deliver(&msg, &mut pending).await;
         if let Err(failure) = result {
-            if pending.is_empty() {
-                tracing::warn!(method = msg.method.as_deref().unwrap_or("(response)"), error = ?failure, "could not deliver a message");
+            // A 2026-07-28 client probes with `server/discover` and falls
+            // back to `initialize` when an older server refuses it
+            // (https://modelcontextprotocol.io/specification/2026-07-28/server/discover):
+            // an expected refusal, not a failed request of the session.
+            let probe = msg.method.as_deref() == Some(DISCOVER);
+            if probe {
+                tracing::debug!(error = %failure, "the server does not answer server/discover (an older revision)");
+            } else if pending.is_empty() {
+                tracing::warn!(method = msg.method.as_deref().unwrap_or("(response)"), error = %failure, "could not deliver a message");
             } else {
-                tracing::warn!(method = msg.method.as_deref().unwrap_or("(batch)"), error = ?failure, "request failed");
+                tracing::warn!(method = msg.method.as_deref().unwrap_or("(batch)"), error = %failure, "request failed");
             }
             for id in &pending {
-                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                if !probe {
+                    self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                }
                 self.out.send(failure.response(id));
             }
         }
@@ -628,6 +661,11 @@ impl Upstream {
                 .await;
         }
         let status = resp.status();
+        let content_type = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = resp.bytes().await.map_err(|e| Failure::network(&e))?;
         if body.iter().all(u8::is_ascii_whitespace) {
             if pending.is_empty() {
@@ -640,7 +678,10 @@ impl Upstream {
         }
         if let Err(e) = self.forward(body.to_vec(), pending, msg.is_initialize) {
             return Err(Failure::Upstream(format!(
-                "the MCP server's answer is not valid JSON ({e})"
+                "the MCP server's answer to this request (HTTP {}) is {} ({})",
+                status.as_u16(),
+                body_text::not_json(content_type.as_deref(), &body),
+                crate::error::json_problem(&e)
             )));
         }
         if pending.is_empty() {
@@ -940,7 +981,7 @@ impl Upstream {
             None => self.post(&self.cfg.url, &snap, &msg).await,
         };
         if let Err(e) = sent {
-            tracing::warn!(error = ?e, "could not send notifications/initialized for the new session");
+            tracing::warn!(error = %e, "could not send notifications/initialized for the new session");
         }
     }
 
@@ -1352,6 +1393,11 @@ fn protocol_version(data: &[u8]) -> Option<String> {
 }
 
 async fn read_error_body(mut resp: reqwest::Response) -> String {
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let mut body = Vec::new();
     while body.len() < ERROR_BODY {
         match resp.chunk().await {
@@ -1360,12 +1406,13 @@ async fn read_error_body(mut resp: reqwest::Response) -> String {
         }
     }
     body.truncate(ERROR_BODY);
-    describe_body(&body)
+    describe_body(content_type.as_deref(), &body)
 }
 
 /// A short description of an error body: a JSON-RPC error's message, an
-/// OAuth error, or the start of the text.
-fn describe_body(body: &[u8]) -> String {
+/// OAuth error, an HTML page's title, or the start of the text
+/// ([`body_text::summary`]).
+fn describe_body(content_type: Option<&str>, body: &[u8]) -> String {
     #[derive(Deserialize)]
     struct E {
         error: Option<serde_json::Value>,
@@ -1386,16 +1433,12 @@ fn describe_body(body: &[u8]) -> String {
             _ => None,
         };
         if let Some(t) = text {
-            return format!(": {}", truncate(&t, 300));
+            return format!(": {}", body_text::clean(&t, 300));
         }
     }
-    let text = String::from_utf8_lossy(body);
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", truncate(&text, 200))
-    }
+    body_text::summary(content_type, body)
+        .map(|t| format!(": {t}"))
+        .unwrap_or_default()
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -1445,21 +1488,31 @@ mod tests {
     #[test]
     fn error_bodies_are_described_briefly() {
         assert_eq!(
-            describe_body(br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}"#),
+            describe_body(None, br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}"#),
             ": Bad Request: No valid session ID provided"
         );
         assert_eq!(
             describe_body(
+                None,
                 br#"{"error":"insufficient_scope","error_description":"needs files:read"}"#
             ),
             ": insufficient_scope: needs files:read"
         );
+        // HTML is its title, or nothing (the caller names the status line).
+        assert_eq!(describe_body(None, b"<html>\n  Bad gateway\n</html>"), "");
         assert_eq!(
-            describe_body(b"<html>\n  Bad gateway\n</html>"),
-            ": <html> Bad gateway </html>"
+            describe_body(
+                Some("text/html"),
+                b"<head><style>p{}</style><title>Bad gateway</title></head>"
+            ),
+            ": an HTML page titled \"Bad gateway\""
         );
-        assert_eq!(describe_body(b""), "");
-        assert!(describe_body(&[b'x'; 1000]).chars().count() < 210);
+        assert_eq!(
+            describe_body(Some("text/plain"), b"upstream\nfailed"),
+            ": upstream failed"
+        );
+        assert_eq!(describe_body(None, b""), "");
+        assert!(describe_body(None, &[b'x'; 1000]).chars().count() < 210);
     }
 
     #[test]
