@@ -6,6 +6,8 @@
 //! without control characters (a server's text must not move the cursor of
 //! the terminal it is shown in).
 
+use crate::text::printable;
+
 /// Longest summary of a text body, in characters.
 const MAX_TEXT: usize = 200;
 
@@ -13,7 +15,7 @@ const MAX_TEXT: usize = 200;
 /// (`text/html; charset=utf-8` → `text/html`); `None` when absent or empty.
 pub fn media_type(header: Option<&str>) -> Option<String> {
     let t = header?.split(';').next()?.trim().to_ascii_lowercase();
-    (!t.is_empty()).then(|| clean(&t, 100))
+    (!t.is_empty()).then(|| printable(&t, 100))
 }
 
 /// The content type as a phrase for messages: `content type text/html`,
@@ -50,7 +52,7 @@ pub fn html_title(body: &[u8]) -> Option<String> {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&nbsp;", " ");
-    let title = clean(&title, MAX_TEXT);
+    let title = printable(&title, MAX_TEXT);
     (!title.is_empty()).then_some(title)
 }
 
@@ -61,7 +63,7 @@ pub fn summary(content_type: Option<&str>, body: &[u8]) -> Option<String> {
     if is_html(content_type, body) {
         return html_title(body).map(|t| format!("an HTML page titled \"{t}\""));
     }
-    let text = clean(&String::from_utf8_lossy(body), MAX_TEXT);
+    let text = printable(&String::from_utf8_lossy(body), MAX_TEXT);
     (!text.is_empty()).then_some(text)
 }
 
@@ -76,23 +78,6 @@ pub fn not_json(content_type: Option<&str>, body: &[u8]) -> String {
         String::new()
     };
     format!("not JSON, {}{page}", content_type_phrase(content_type))
-}
-
-/// One line, no control characters, at most `max` characters (an ellipsis
-/// marks a cut).
-pub fn clean(s: &str, max: usize) -> String {
-    let one_line = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>();
-    let words = one_line.split_whitespace().collect::<Vec<_>>().join(" ");
-    if words.chars().count() <= max {
-        words
-    } else {
-        let mut t: String = words.chars().take(max).collect();
-        t.push('…');
-        t
-    }
 }
 
 #[cfg(test)]

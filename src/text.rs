@@ -6,24 +6,31 @@
 //! window title or hide text (bidirectional overrides), so they pass through
 //! [`printable`] on their way in, before anything stores or shows them.
 
-/// `s` without control characters (C0, C1, DEL) and without the Unicode
-/// bidirectional controls, line breaks and tabs turned into spaces, cut to
-/// `max_chars` characters (an ellipsis marks a cut).
+/// `s` on one line: control characters (C0, C1, DEL: line breaks and
+/// escape sequences' introducers) become spaces, the Unicode bidirectional
+/// controls are dropped, runs of white space become one space, and the
+/// result is cut to `max_chars` characters (an ellipsis marks a cut).
 pub fn printable(s: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max_chars * 4));
     let mut taken = 0;
+    let mut pending_space = false;
     for c in s.chars() {
-        let c = match c {
-            '\n' | '\r' | '\t' => ' ',
-            c if c.is_control() || is_bidi_control(c) => continue,
-            c => c,
-        };
-        if taken == max_chars {
-            out.push('…');
-            break;
+        if is_bidi_control(c) {
+            continue;
         }
-        out.push(c);
-        taken += 1;
+        if c.is_control() || c.is_whitespace() {
+            pending_space = taken > 0;
+            continue;
+        }
+        for c in [' ', c].into_iter().skip(usize::from(!pending_space)) {
+            if taken == max_chars {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            taken += 1;
+        }
+        pending_space = false;
     }
     out
 }
@@ -41,12 +48,12 @@ mod tests {
 
     #[test]
     fn escape_sequences_and_bidi_overrides_are_removed() {
-        assert_eq!(printable("ab\u{1b}[2Jcd", 100), "ab[2Jcd");
-        assert_eq!(printable("\u{1b}]0;title\u{7}x", 100), "]0;titlex");
-        assert_eq!(printable("a\u{9b}31mb", 100), "a31mb");
+        assert_eq!(printable("ab\u{1b}[2Jcd", 100), "ab [2Jcd");
+        assert_eq!(printable("\u{1b}]0;title\u{7}x", 100), "]0;title x");
+        assert_eq!(printable("a\u{9b}31mb", 100), "a 31mb");
         assert_eq!(printable("x\u{202e}gpj.exe", 100), "xgpj.exe");
-        assert_eq!(printable("line1\nline2\r\tz", 100), "line1 line2  z");
-        assert_eq!(printable("a\u{7f}b\u{0}c", 100), "abc");
+        assert_eq!(printable(" line1\nline2\r\t z \n", 100), "line1 line2 z");
+        assert_eq!(printable("a\u{7f}b", 100), "a b");
     }
 
     #[test]
@@ -54,5 +61,6 @@ mod tests {
         assert_eq!(printable("abcdef", 3), "abc…");
         assert_eq!(printable("abc", 3), "abc");
         assert_eq!(printable("ééé", 2), "éé…");
+        assert_eq!(printable("ab cd", 3), "ab …");
     }
 }

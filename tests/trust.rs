@@ -38,7 +38,7 @@ fn a_device_prompt_from_a_hostile_server_is_shown_inert_and_not_opened() {
     run.ok();
     let err = run.stderr();
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
-    assert!(err.contains("]0;pwnedWDJB[2J-MJHT"), "{err}");
+    assert!(err.contains("]0;pwned WDJB [2J-MJHT"), "{err}");
     assert!(err.contains("refusing to open a smb: address"), "{err}");
     assert!(!opened.exists(), "the browser was started");
 }
@@ -73,7 +73,7 @@ fn an_error_description_with_escape_sequences_is_printed_without_them() {
         !err.contains('\u{1b}') && !err.contains('\u{9b}'),
         "{err:?}"
     );
-    assert!(err.contains("no[31m red1m forged line"), "{err}");
+    assert!(err.contains("no [31m red 1m forged line"), "{err}");
 }
 
 #[test]

@@ -396,6 +396,6 @@ async fn claude(args: &[&str]) -> Result<()> {
         "`claude {}` failed ({}): {}",
         args.first().copied().unwrap_or_default(),
         out.status,
-        crate::body_text::clean(&text, 300)
+        crate::text::printable(&text, 300)
     )))
 }

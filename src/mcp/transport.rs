@@ -1433,7 +1433,7 @@ fn describe_body(content_type: Option<&str>, body: &[u8]) -> String {
             _ => None,
         };
         if let Some(t) = text {
-            return format!(": {}", body_text::clean(&t, 300));
+            return format!(": {}", crate::text::printable(&t, 300));
         }
     }
     body_text::summary(content_type, body)
