@@ -95,6 +95,9 @@ pub enum Command {
         /// Only delete here; do not call the provider's revocation endpoint
         #[arg(long)]
         local_only: bool,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
 
     /// Keep API keys and other static secrets in the keyring
@@ -160,17 +163,13 @@ pub struct LoginArgs {
     #[command(flatten)]
     pub client: ClientArgs,
 
-    /// Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)
-    #[arg(long, value_name = "DOMAIN")]
-    pub domain: Option<String>,
-
-    /// Microsoft tenant: common, organizations, consumers or a tenant id [default: common]
-    #[arg(long, value_name = "TENANT")]
-    pub tenant: Option<String>,
+    #[command(flatten)]
+    pub template: TemplateArgs,
 
     /// Log in with a code typed on any device (RFC 8628): for SSH sessions and machines
     /// without a browser
-    #[arg(long, conflicts_with_all = ["paste", "no_browser"])]
+    /// With --no-browser, the code and URL are only printed.
+    #[arg(long, conflicts_with = "paste")]
     pub device: bool,
 
     /// Open the login URL on any machine, then paste back the address the browser ended on
@@ -192,6 +191,31 @@ pub struct LoginArgs {
     /// Print the saved credential as JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+/// The parameters of a provider template; each template takes some of them
+/// (`mcp-auth providers show NAME` says which) and refuses the others.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TemplateArgs {
+    /// The provider's host: Okta or Auth0 domain (dev-123.okta.com), GitHub Enterprise Server
+    /// host (ghe.example.com), GitLab host or URL (https://example.com/gitlab), Microsoft
+    /// national cloud authority (login.microsoftonline.us)
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+
+    /// Microsoft tenant: common, organizations, consumers, or the tenant id or domain of a
+    /// single-tenant app [default: common]
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
+
+    /// Okta authorization server: default, org (the org authorization server) or a custom
+    /// server's id [default: default]
+    #[arg(long, value_name = "ID")]
+    pub auth_server: Option<String>,
+
+    /// Auth0 API identifier to get an access token for (the `audience` parameter)
+    #[arg(long, value_name = "URI")]
+    pub audience: Option<String>,
 }
 
 /// How mcp-auth identifies itself to an authorization server and what it
@@ -292,7 +316,16 @@ pub enum TokensCommand {
     )]
     Revoke(RevokeArgs),
 
-    /// Refresh credentials now, whatever their expiry
+    /// Refresh credentials now, whatever their expiry, or ask for more scopes
+    ///
+    /// A credential that neither expires nor can be refreshed (a GitHub
+    /// OAuth app token, an imported personal access token) has nothing to
+    /// refresh: that is said, and is not a failure. With --scope, a new
+    /// login asks for the credential's scopes plus the ones given, like a
+    /// server's step-up.
+    #[command(
+        after_help = "Examples:\n  mcp-auth tokens refresh github\n  mcp-auth tokens refresh --all --json\n  mcp-auth tokens refresh github --scope repo --scope gist"
+    )]
     Refresh {
         /// Credentials to refresh
         #[arg(required_unless_present = "all", conflicts_with = "all")]
@@ -300,10 +333,29 @@ pub enum TokensCommand {
         /// Refresh every renewable credential
         #[arg(long)]
         all: bool,
+        /// Log in again for the credential's scopes plus this one; repeat for several (one NAME)
+        #[arg(long = "scope", value_name = "SCOPE", conflicts_with = "all")]
+        scopes: Vec<String>,
+        /// With --scope: do not open a browser; only print the URL to open
+        #[arg(long, requires = "scopes")]
+        no_browser: bool,
         /// Print the outcome as JSON
         #[arg(long)]
         json: bool,
     },
+
+    /// Save a token obtained elsewhere, read from stdin (never an argument)
+    ///
+    /// For personal access tokens (the GitHub MCP server accepts them) and
+    /// for moving from another tool. stdin holds the bare token, or a JSON
+    /// token response: {"access_token": ..., "refresh_token": ...,
+    /// "expires_in": SECONDS} (or "expires_at": RFC 3339 or Unix time). A
+    /// refresh token is used with the provider's token endpoint and client
+    /// id (--provider only).
+    #[command(
+        after_help = "Examples:\n  mcp-auth tokens import gh-pat --provider github < pat.txt\n  printf %s \"$TOKEN\" | mcp-auth tokens import linear --url https://mcp.linear.app/mcp --expires 90d\n  other-tool export --json | mcp-auth tokens import work --provider okta --domain dev-123.okta.com"
+    )]
+    Import(ImportArgs),
 
     /// Delete credentials that have been dead longer than the retention period
     ///
@@ -321,6 +373,34 @@ pub enum TokensCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["provider", "url"])))]
+pub struct ImportArgs {
+    /// The name to save the credential under
+    pub name: String,
+    /// The provider the token is from (a template or a provider of config.toml)
+    #[arg(long, value_name = "PROVIDER")]
+    pub provider: Option<String>,
+    /// The MCP server the token is for
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub template: TemplateArgs,
+    /// OAuth client id, for refreshing (overrides the config)
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// When the token stops working: a duration from now (90d) or a date (2027-01-31);
+    /// overrides an expiry in the input
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+    /// The token's scopes; repeat for several
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// Print the saved credential as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -408,16 +488,20 @@ pub enum ProvidersCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show a provider's endpoints, scopes and settings
+    /// Show a provider's endpoints, the redirect URI to register and what to tick
+    ///
+    /// Takes the same template parameters as `login`, and shows exactly the
+    /// redirect URI that login sends (`redirect_uri` in the JSON), whether
+    /// the client secret is required (`client_secret_required`), where to
+    /// register the client and which settings its flows need.
+    #[command(
+        after_help = "Examples:\n  mcp-auth providers show github\n  mcp-auth providers show okta --domain dev-123.okta.com --auth-server org\n  mcp-auth providers show microsoft --tenant contoso.onmicrosoft.com --json"
+    )]
     Show {
         /// The provider's name
         name: String,
-        /// Okta or Auth0 domain, or GitLab host, to fill in the endpoints
-        #[arg(long, value_name = "DOMAIN")]
-        domain: Option<String>,
-        /// Microsoft tenant
-        #[arg(long, value_name = "TENANT")]
-        tenant: Option<String>,
+        #[command(flatten)]
+        template: TemplateArgs,
         /// Print JSON
         #[arg(long)]
         json: bool,

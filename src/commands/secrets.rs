@@ -32,7 +32,7 @@ pub async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
 
 /// `90d`, `12h`, or a date `2027-01-31` (end of that day, UTC), or an
 /// RFC 3339 time.
-fn parse_expiry(s: &str, at: Timestamp) -> Result<Timestamp> {
+pub(crate) fn parse_expiry(s: &str, at: Timestamp) -> Result<Timestamp> {
     if let Ok(d) = parse_duration(s) {
         return Ok(at + d.as_secs() as i64);
     }
@@ -54,7 +54,7 @@ fn parse_expiry(s: &str, at: Timestamp) -> Result<Timestamp> {
         })
 }
 
-fn read_value() -> Result<Secret> {
+pub(crate) fn read_value() -> Result<Secret> {
     let stdin = std::io::stdin();
     let value = if stdin.is_terminal() {
         rpassword::prompt_password("Value (input hidden): ")
