@@ -31,6 +31,7 @@ struct Input {
 
 /// The token, refresh token and expiry of the input, which is the bare
 /// token or a JSON object.
+#[derive(Debug)]
 struct Parsed {
     access: Secret,
     refresh: Option<Secret>,
