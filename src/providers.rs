@@ -988,4 +988,150 @@ mod tests {
             Err(Error::UnknownProvider(_))
         ));
     }
+
+    fn with(name: &str, over: Overrides) -> Result<Provider> {
+        resolve(name, &config(""), &over)
+    }
+
+    #[test]
+    fn enterprise_and_self_managed_hosts() {
+        let p = with(
+            "github",
+            Overrides {
+                domain: Some("ghe.example.com".into()),
+                client_id: Some("Iv1.x".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            p.authorize_url,
+            "https://ghe.example.com/login/oauth/authorize"
+        );
+        assert_eq!(
+            p.userinfo_url.as_deref(),
+            Some("https://ghe.example.com/api/v3/user")
+        );
+        assert_eq!(
+            p.revocation_url.as_deref(),
+            Some("https://ghe.example.com/api/v3/applications/Iv1.x/token")
+        );
+        let p = with("github", Overrides::default()).unwrap();
+        assert_eq!(
+            p.userinfo_url.as_deref(),
+            Some("https://api.github.com/user")
+        );
+        assert_eq!(p.revocation, Revocation::GitHubAppToken);
+        assert!(p.client_secret_required && !p.device_client_secret_required);
+
+        let p = with(
+            "gitlab",
+            Overrides {
+                domain: Some("https://example.com/gitlab/".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(p.token_url, "https://example.com/gitlab/oauth/token");
+        // A path only where the provider can live under one.
+        let e = with(
+            "okta",
+            Overrides {
+                domain: Some("https://example.com/okta".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("path"), "{e}");
+        // Plain http only on loopback.
+        let e = with(
+            "gitlab",
+            Overrides {
+                domain: Some("http://gitlab.example.com".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("https"), "{e}");
+    }
+
+    #[test]
+    fn okta_org_and_custom_authorization_servers() {
+        let okta = |server: Option<&str>| {
+            with(
+                "okta",
+                Overrides {
+                    domain: Some("dev-1.okta.com".into()),
+                    auth_server: server.map(str::to_string),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+        };
+        let org = okta(Some("org"));
+        assert_eq!(org.token_url, "https://dev-1.okta.com/oauth2/v1/token");
+        assert_eq!(org.issuer.as_deref(), Some("https://dev-1.okta.com"));
+        let custom = okta(Some("aus1"));
+        assert_eq!(
+            custom.token_url,
+            "https://dev-1.okta.com/oauth2/aus1/v1/token"
+        );
+        assert_eq!(
+            okta(None).redirect_uri,
+            format!("http://127.0.0.1:{FIXED_REDIRECT_PORT}/callback")
+        );
+    }
+
+    #[test]
+    fn parameters_a_template_does_not_take_are_refused() {
+        for (name, over) in [
+            (
+                "google",
+                Overrides {
+                    domain: Some("x.com".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "github",
+                Overrides {
+                    tenant: Some("t".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "okta",
+                Overrides {
+                    domain: Some("x.com".into()),
+                    audience: Some("https://api".into()),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            let e = with(name, over).unwrap_err();
+            assert!(e.to_string().contains("does not apply"), "{e}");
+        }
+        let p = with(
+            "auth0",
+            Overrides {
+                domain: Some("t.auth0.com".into()),
+                audience: Some("https://api.example.com".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(p.extra_params["audience"], "https://api.example.com");
+    }
+
+    #[test]
+    fn microsoft_uses_localhost_and_sends_scopes_on_refresh() {
+        let p = with("microsoft", Overrides::default()).unwrap();
+        assert_eq!(p.redirect_uri, "http://localhost/callback");
+        assert_eq!(p.redirect_host(), "localhost");
+        assert!(p.scope_on_refresh);
+        assert_eq!(p.revocation, Revocation::Unsupported);
+        let google = with("google", Overrides::default()).unwrap();
+        assert_eq!(google.authorize_params["access_type"], "offline");
+        assert!(google.extra_params.is_empty());
+    }
 }
