@@ -465,6 +465,9 @@ pub enum SecretsCommand {
         /// A note for `secrets list` (where the key came from, what it is for)
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// List the stored secrets (names, expiry and last use; never values)
     List {
@@ -477,6 +480,9 @@ pub enum SecretsCommand {
         /// The secrets' names
         #[arg(required = true)]
         names: Vec<String>,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -586,10 +592,18 @@ pub enum DaemonCommand {
     ///
     /// Its logs go to --log-file, else log_file from the config, else
     /// daemon.log in the data directory.
-    Start,
+    Start {
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
 
     /// Stop the running daemon
-    Stop,
+    Stop {
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
 
     /// Show whether the daemon runs, what it watches, its next refresh and
     /// last prune
@@ -603,8 +617,20 @@ pub enum DaemonCommand {
 
     /// Install the daemon as a user service and start it: a systemd user
     /// unit on Linux, a launchd agent on macOS
-    Install,
+    ///
+    /// Checks first that the service manager can be used (on Linux, that
+    /// the systemd user manager answers); when it cannot, nothing changes:
+    /// a daemon started by hand keeps running and no unit file is written.
+    Install {
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
 
     /// Stop the user service and remove it
-    Uninstall,
+    Uninstall {
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
