@@ -157,6 +157,9 @@ _mcp__auth() {
             mcp__auth__subcmd__help__subcmd__secrets,set)
                 cmd="mcp__auth__subcmd__help__subcmd__secrets__subcmd__set"
                 ;;
+            mcp__auth__subcmd__help__subcmd__tokens,import)
+                cmd="mcp__auth__subcmd__help__subcmd__tokens__subcmd__import"
+                ;;
             mcp__auth__subcmd__help__subcmd__tokens,list)
                 cmd="mcp__auth__subcmd__help__subcmd__tokens__subcmd__list"
                 ;;
@@ -217,6 +220,9 @@ _mcp__auth() {
             mcp__auth__subcmd__tokens,help)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help"
                 ;;
+            mcp__auth__subcmd__tokens,import)
+                cmd="mcp__auth__subcmd__tokens__subcmd__import"
+                ;;
             mcp__auth__subcmd__tokens,list)
                 cmd="mcp__auth__subcmd__tokens__subcmd__list"
                 ;;
@@ -234,6 +240,9 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__tokens__subcmd__help,help)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__help"
+                ;;
+            mcp__auth__subcmd__tokens__subcmd__help,import)
+                cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__import"
                 ;;
             mcp__auth__subcmd__tokens__subcmd__help,list)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__list"
@@ -517,7 +526,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__install)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -561,7 +570,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__start)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -605,7 +614,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__stop)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,7 +636,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__uninstall)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -979,8 +988,22 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help__subcmd__tokens)
-            opts="list show revoke refresh prune"
+            opts="list show revoke refresh import prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__tokens__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1063,7 +1086,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__login)
-            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --domain --tenant --device --paste --port --no-browser --timeout --json --log-level --log-file --help --version"
+            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --domain --tenant --auth-server --audience --device --paste --port --no-browser --timeout --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1121,6 +1144,14 @@ _mcp__auth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --auth-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1145,7 +1176,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__logout)
-            opts="-h -V --local-only --log-level --log-file --help --version"
+            opts="-h -V --local-only --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1267,7 +1298,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__providers__subcmd__show)
-            opts="-h -V --domain --tenant --json --log-level --log-file --help --version"
+            opts="-h -V --domain --tenant --auth-server --audience --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1278,6 +1309,14 @@ _mcp__auth() {
                     return 0
                     ;;
                 --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1319,7 +1358,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__secrets__subcmd__delete)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1433,7 +1472,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__secrets__subcmd__set)
-            opts="-h -V --expires --note --log-level --log-file --help --version"
+            opts="-h -V --expires --note --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1489,7 +1528,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens)
-            opts="-h -V --log-level --log-file --help --version list show revoke refresh prune help"
+            opts="-h -V --log-level --log-file --help --version list show revoke refresh import prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1511,7 +1550,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__help)
-            opts="list show revoke refresh prune help"
+            opts="list show revoke refresh import prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1525,6 +1564,20 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__tokens__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1608,6 +1661,64 @@ _mcp__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcp__subcmd__auth__subcmd__tokens__subcmd__import)
+            opts="-h -V --provider --url --domain --tenant --auth-server --audience --client-id --expires --scope --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__list)
             opts="-h -V --json --provider --status --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1665,12 +1776,16 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__refresh)
-            opts="-h -V --all --json --log-level --log-file --help --version"
+            opts="-h -V --all --scope --no-browser --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
