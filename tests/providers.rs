@@ -206,6 +206,15 @@ fn github_device_flow_needs_no_secret_and_says_when_it_is_disabled() {
     assert_eq!(saved["user"], "octocat");
     assert!(login.stderr().contains("WDJB-MJHT"), "{}", login.stderr());
     assert_eq!(fake.stats().device_polls, 2);
+    // No secret, so GitHub cannot be asked to revoke: said, and deleted.
+    let out = home.run(&["logout", "github", "--json"]).ok().json();
+    assert!(
+        out[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Settings > Applications"),
+        "{out}"
+    );
 
     let mut reg = Registered::new("Iv1.abc");
     reg.device_enabled = false;
@@ -383,8 +392,18 @@ fn microsoft_single_tenant_apps_are_told_to_pass_their_tenant() {
     home.run(&["login", "microsoft"])
         .fails_with(6, "AADSTS50194")
         .fails_with(6, "--tenant");
+    // Once Microsoft has said so, the next login stops before the browser.
+    let asked = fake.stats().authorize_requests;
+    home.run(&["login", "microsoft"])
+        .fails_with(2, "single-tenant")
+        .fails_with(2, "--tenant");
+    assert_eq!(
+        fake.stats().authorize_requests,
+        asked,
+        "no browser was opened"
+    );
     home.run(&["login", "microsoft", "--device"])
-        .fails_with(6, "--tenant");
+        .fails_with(2, "--tenant");
     let saved = home
         .run(&[
             "login",

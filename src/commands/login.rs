@@ -100,6 +100,9 @@ pub async fn login_provider(ctx: &Context, args: &LoginArgs, provider: Provider)
     }
     // A login that cannot work stops here, before anyone opens a browser.
     check_can_work(&provider, args.device, client_secret.is_some())?;
+    if let Some(why) = single_tenant::refused(ctx, &provider, &client_id) {
+        return Err(Error::Usage(why));
+    }
     let auth = ClientAuth {
         client_id,
         method: if client_secret.is_some() {
@@ -181,7 +184,10 @@ pub async fn login_provider(ctx: &Context, args: &LoginArgs, provider: Provider)
             .await
             .map(|t| (t, GrantKind::AuthorizationCode))
         };
-    let (tokens, grant) = result.map_err(|e| explain(&provider, e))?;
+    let (tokens, grant) = result.map_err(|e| {
+        single_tenant::learn(ctx, &provider, &auth.client_id, &e);
+        explain(&provider, e)
+    })?;
     let who = identity::identify(&tokens, provider.userinfo_url.as_deref()).await;
     // A provider that wants the scopes again on a refresh gets the ones
     // granted (or asked for) with every refresh.
@@ -242,6 +248,60 @@ fn check_can_work(p: &Provider, device: bool, have_secret: bool) -> Result<()> {
         provider_title(p),
         p.name
     )))
+}
+
+/// Microsoft answers AADSTS50194 when a single-tenant app logs in at a
+/// multi-tenant authority (`common`, `organizations`, `consumers`). Once it
+/// has said so for a client id, later logins of that client without a
+/// tenant stop before the browser opens.
+/// https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
+mod single_tenant {
+    use super::{Context, Error, Provider};
+
+    const FILE: &str = "single-tenant-clients";
+    const SHARED: [&str; 3] = ["/common/", "/organizations/", "/consumers/"];
+
+    fn at_shared_authority(p: &Provider) -> bool {
+        p.template.as_deref() == Some("microsoft")
+            && SHARED.iter().any(|t| p.authorize_url.contains(t))
+    }
+
+    fn known(ctx: &Context) -> Vec<String> {
+        std::fs::read_to_string(ctx.paths.data_dir.join(FILE))
+            .map(|t| t.lines().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn refused(ctx: &Context, p: &Provider, client_id: &str) -> Option<String> {
+        (at_shared_authority(p) && known(ctx).iter().any(|c| c == client_id)).then(|| {
+            format!(
+                "Microsoft said app {client_id} is single-tenant (AADSTS50194), so it cannot log \
+                 in at a shared authority like `common`: pass --tenant TENANT-ID (the Directory \
+                 (tenant) ID of the app registration) or set tenant under [providers.{}]",
+                p.name
+            )
+        })
+    }
+
+    /// Remembers the answer; failing to is no worse than not knowing.
+    pub fn learn(ctx: &Context, p: &Provider, client_id: &str, e: &Error) {
+        let said =
+            matches!(e, Error::OAuth { description: Some(d), .. } if d.contains("AADSTS50194"));
+        if !said || !at_shared_authority(p) || client_id.contains('\n') {
+            return;
+        }
+        let mut ids = known(ctx);
+        if ids.iter().any(|c| c == client_id) {
+            return;
+        }
+        ids.push(client_id.to_string());
+        let _ = crate::paths::ensure_private_dir(&ctx.paths.data_dir).and_then(|_| {
+            crate::paths::write_private_file(
+                &ctx.paths.data_dir.join(FILE),
+                format!("{}\n", ids.join("\n")).as_bytes(),
+            )
+        });
+    }
 }
 
 /// Adds what to do to the errors a provider documents by code.

@@ -384,6 +384,15 @@ async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<S
             };
             let mut answers = Vec::new();
             match method {
+                // GitHub revokes only for the app's secret; a device-flow
+                // login never had one. Said plainly, like a provider
+                // without an endpoint.
+                Revocation::GitHubAppToken if auth.client_secret.is_none() => {
+                    remote = "deleted here (GitHub revokes a token only for a request with the \
+                              app's client secret, which this credential does not have; revoke \
+                              it in GitHub's Settings > Applications)"
+                        .into();
+                }
                 Revocation::GitHubAppToken => answers.push(
                     revoke::revoke_github(url, &auth, &t.access_token)
                         .await
@@ -410,7 +419,9 @@ async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<S
                     }
                 }
             }
-            remote = if answers.is_empty() {
+            remote = if answers.is_empty() && method == Revocation::GitHubAppToken {
+                remote
+            } else if answers.is_empty() {
                 "deleted here (the provider revokes only refresh tokens and this credential has \
                  none; its access token lasts until it expires)"
                     .into()
