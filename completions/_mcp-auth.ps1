@@ -60,7 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the browser to come back [default: 5m]')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]')
-            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Log in with a code typed on any device (RFC 8628): for SSH sessions and machines without a browser With --no-browser, the code and URL are only printed')
+            [CompletionResult]::new('--device', '--device', [CompletionResultType]::ParameterName, 'Log in with a code typed on any device (RFC 8628): for SSH sessions and machines without a browser; with --no-browser the code and URL are only printed')
             [CompletionResult]::new('--paste', '--paste', [CompletionResultType]::ParameterName, 'Open the login URL on any machine, then paste back the address the browser ended on')
             [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Do not open a browser; only print the URL to open')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the saved credential as JSON on stdout')

@@ -56,7 +56,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand --timeout 'How long to wait for the browser to come back [default: 5m]'
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
-            cand --device 'Log in with a code typed on any device (RFC 8628): for SSH sessions and machines without a browser With --no-browser, the code and URL are only printed'
+            cand --device 'Log in with a code typed on any device (RFC 8628): for SSH sessions and machines without a browser; with --no-browser the code and URL are only printed'
             cand --paste 'Open the login URL on any machine, then paste back the address the browser ended on'
             cand --no-browser 'Do not open a browser; only print the URL to open'
             cand --json 'Print the saved credential as JSON on stdout'

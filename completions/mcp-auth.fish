@@ -60,7 +60,7 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l port -d 'Por
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l timeout -d 'How long to wait for the browser to come back [default: 5m]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l device -d 'Log in with a code typed on any device (RFC 8628): for SSH sessions and machines without a browser With --no-browser, the code and URL are only printed'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l device -d 'Log in with a code typed on any device (RFC 8628): for SSH sessions and machines without a browser; with --no-browser the code and URL are only printed'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l paste -d 'Open the login URL on any machine, then paste back the address the browser ended on'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l no-browser -d 'Do not open a browser; only print the URL to open'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l json -d 'Print the saved credential as JSON on stdout'

@@ -43,7 +43,7 @@ pub enum Command {
     /// a one-shot listener on 127.0.0.1. Logging in again under the same name
     /// replaces the credential.
     #[command(
-        after_help = "Examples:\n  mcp-auth login https://mcp.example.com/mcp\n  mcp-auth login github --client-id Iv1.0123456789abcdef\n  mcp-auth login okta --domain dev-123.okta.com --scope openid --scope offline_access\n  mcp-auth login google --name work-google\n  MCP_AUTH_BROWSER=\"firefox --private-window\" mcp-auth login gitlab\n  mcp-auth login okta --domain dev-123.okta.com --grant client-credentials \\\n      --client-id 0oa1b2c3 --client-secret-env OKTA_CLIENT_SECRET\n  mcp-auth login https://mcp.example.com/mcp --grant client-credentials \\\n      --client-id svc --private-key-file key.pem"
+        after_help = "Examples:\n  mcp-auth login https://mcp.example.com/mcp\n  mcp-auth login github --client-id Iv1.0123456789abcdef --client-secret-env GITHUB_CLIENT_SECRET\n  mcp-auth login github --device --no-browser\n  mcp-auth login okta --domain dev-123.okta.com --auth-server org\n  mcp-auth login microsoft --tenant contoso.onmicrosoft.com\n  mcp-auth login auth0 --domain dev-abc.us.auth0.com --audience https://api.example.com\n  mcp-auth login gitlab --domain https://example.com/gitlab\n  mcp-auth login google --name work-google\n  MCP_AUTH_BROWSER=\"firefox --private-window\" mcp-auth login gitlab\n  mcp-auth login okta --domain dev-123.okta.com --grant client-credentials \\\n      --client-id 0oa1b2c3 --client-secret-env OKTA_CLIENT_SECRET\n  mcp-auth login https://mcp.example.com/mcp --grant client-credentials \\\n      --client-id svc --private-key-file key.pem"
     )]
     Login(LoginArgs),
 
@@ -167,8 +167,7 @@ pub struct LoginArgs {
     pub template: TemplateArgs,
 
     /// Log in with a code typed on any device (RFC 8628): for SSH sessions and machines
-    /// without a browser
-    /// With --no-browser, the code and URL are only printed.
+    /// without a browser; with --no-browser the code and URL are only printed
     #[arg(long, conflicts_with = "paste")]
     pub device: bool,
 

@@ -1134,4 +1134,19 @@ mod tests {
         assert_eq!(google.authorize_params["access_type"], "offline");
         assert!(google.extra_params.is_empty());
     }
+
+    #[test]
+    fn the_fixed_port_the_hints_name_is_the_one_used() {
+        for t in TEMPLATES
+            .iter()
+            .filter(|t| t.redirect == RedirectMatch::Exact)
+        {
+            assert!(
+                t.register
+                    .contains(&format!("127.0.0.1:{FIXED_REDIRECT_PORT}/callback")),
+                "{}",
+                t.name
+            );
+        }
+    }
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::cli::ImportArgs;
 use crate::commands::Context;
-use crate::commands::login::{check_secret_store, report};
+use crate::commands::login::{check_secret_store, client_secret, report};
 use crate::commands::secrets::{parse_expiry, read_value};
 use crate::credentials::{NewCredential, validate_name};
 use crate::error::{Error, Result};
@@ -141,16 +141,7 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
                      ID (or set client_id under [providers.{name}])"
                 )));
             }
-            let secret = match &p.client_secret_source {
-                Some(providers::SecretSource::Env(var)) => Some(crate::secret_env::read(var)?),
-                Some(providers::SecretSource::Config) => ctx
-                    .config
-                    .providers
-                    .get(name)
-                    .and_then(|c| c.client_secret.clone())
-                    .map(Secret::new),
-                None => None,
-            };
+            let secret = client_secret(ctx, &p)?;
             let auth = ClientAuth {
                 client_id: p.client_id.clone().unwrap_or_default(),
                 method: if secret.is_some() {

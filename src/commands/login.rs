@@ -572,7 +572,7 @@ fn provider_title(p: &Provider) -> String {
 }
 
 /// The client secret from where the provider's config says, never argv.
-fn client_secret(ctx: &Context, p: &Provider) -> Result<Option<Secret>> {
+pub fn client_secret(ctx: &Context, p: &Provider) -> Result<Option<Secret>> {
     match &p.client_secret_source {
         None => Ok(None),
         Some(SecretSource::Env(var)) => secret_from_env(var).map(Some),
