@@ -682,6 +682,23 @@ pub fn resolve(name: &str, config: &Config, over: &Overrides) -> Result<Provider
         }
     }
 
+    // The same in the config table of a template.
+    if let Some(t) = template {
+        for (param, key, given) in [
+            (Param::Domain, "domain", c.domain.is_some()),
+            (Param::Tenant, "tenant", c.tenant.is_some()),
+            (Param::AuthServer, "auth_server", c.auth_server.is_some()),
+            (Param::Audience, "audience", c.audience.is_some()),
+        ] {
+            if given && !t.params.contains(&param) {
+                return Err(Error::Config(format!(
+                    "[providers.{name}] sets {key}, which the {} template does not take",
+                    t.name
+                )));
+            }
+        }
+    }
+
     let domain = over.domain.clone().or_else(|| c.domain.clone());
     let tenant = over.tenant.clone().or_else(|| c.tenant.clone());
     if let Some(t) = &tenant
