@@ -699,6 +699,44 @@ fn imported_personal_access_tokens_are_used_and_never_refreshed() {
 }
 
 #[test]
+fn an_imported_refresh_token_is_refreshed_with_the_providers_client() {
+    let fake = FakeProvider::start(Shape::GitLab, Registered::new("gl-app"));
+    let home = Home::new();
+    home.write_config(&format!(
+        "[providers.gitlab]\nclient_id = \"gl-app\"\ndomain = \"{}\"\n",
+        fake.domain
+    ));
+    let (access, refresh) = fake.earlier_grant("read_user");
+    let input = format!(
+        r#"{{"access_token":"{access}","refresh_token":"{refresh}","expires_in":60,"scope":"read_user"}}"#
+    );
+    let saved = run(
+        &home,
+        &[
+            "tokens",
+            "import",
+            "moved",
+            "--provider",
+            "gitlab",
+            "--json",
+        ],
+        &[],
+        Some(&input),
+    )
+    .ok()
+    .json();
+    assert_eq!(saved["renewable"], true);
+    assert_eq!(saved["user"], "ada");
+    let token = home
+        .run(&["token", "moved", "--min-valid", "1h"])
+        .ok()
+        .stdout();
+    assert_ne!(token.trim(), access);
+    assert!(fake.access_live(token.trim()));
+    assert_eq!(fake.stats().refreshes, 1, "{:?}", fake.stats().refused);
+}
+
+#[test]
 fn a_host_without_a_scheme_gets_the_url_it_probably_meant() {
     let home = Home::new();
     home.run(&["login", "mcp.example.com"])

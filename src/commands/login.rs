@@ -24,18 +24,13 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
             "--client-metadata-url applies to MCP servers, not provider templates".into(),
         ));
     }
-    let provider = resolve(ctx, &args.target, args, None)?;
+    let provider = resolve(ctx, &args.target, args)?;
     login_provider(ctx, args, provider).await
 }
 
 /// The provider a login (or a step-up of a provider credential) uses; an
 /// unknown name that looks like a host gets the URL it probably meant.
-pub fn resolve(
-    ctx: &Context,
-    target: &str,
-    args: &LoginArgs,
-    scopes: Option<Vec<String>>,
-) -> Result<Provider> {
+pub fn resolve(ctx: &Context, target: &str, args: &LoginArgs) -> Result<Provider> {
     let t = &args.template;
     providers::resolve(
         target,
@@ -43,7 +38,7 @@ pub fn resolve(
         &Overrides {
             client_id: args.client.client_id.clone(),
             client_secret_env: args.client.client_secret_env.clone(),
-            scopes: scopes.unwrap_or_else(|| args.client.scopes.clone()),
+            scopes: args.client.scopes.clone(),
             domain: t.domain.clone(),
             tenant: t.tenant.clone(),
             auth_server: t.auth_server.clone(),

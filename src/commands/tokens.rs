@@ -561,7 +561,7 @@ async fn step_up(
     };
     match &c.origin {
         Origin::Provider { .. } => {
-            let p = super::login::resolve(ctx, &args.target, &args, None)?;
+            let p = super::login::resolve(ctx, &args.target, &args)?;
             // Template parameters given as flags at login are not stored:
             // a provider that resolves elsewhere now is not this one.
             if p.token_url != c.token_url {

@@ -283,6 +283,25 @@ impl FakeProvider {
         pat
     }
 
+    /// A grant issued earlier (to another tool): its access and refresh
+    /// tokens, for `tokens import`.
+    pub fn earlier_grant(&self, scope: &str) -> (String, String) {
+        let mut g = self.inner.lock().unwrap();
+        g.counter += 1;
+        let n = g.counter;
+        let (access, refresh) = (format!("at-earlier-{n}"), format!("rt-earlier-{n}"));
+        g.grants.insert(
+            2_000_000 + n,
+            Grant {
+                access: vec![access.clone()],
+                refresh: Some(refresh.clone()),
+                scope: scope.into(),
+                audience: None,
+            },
+        );
+        (access, refresh)
+    }
+
     /// Forgets every grant, as a provider does for a user who revoked the
     /// app in its settings.
     pub fn forget_grants(&self) {
