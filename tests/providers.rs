@@ -198,6 +198,20 @@ fn github_app_tokens_expire_in_eight_hours_and_refresh_with_the_secret() {
 }
 
 #[test]
+fn a_github_app_device_login_without_the_secret_warns_it_cannot_be_refreshed() {
+    let (_fake, home) = github(Shape::GitHubApp, false);
+    let login = home.run(&["login", "github", "--device", "--no-browser"]);
+    assert!(
+        login
+            .ok()
+            .stderr()
+            .contains("refreshes tokens only with the client secret"),
+        "{}",
+        login.stderr()
+    );
+}
+
+#[test]
 fn github_device_flow_needs_no_secret_and_says_when_it_is_disabled() {
     let (fake, home) = github(Shape::GitHub, false);
     let login = home.run(&["login", "github", "--device", "--no-browser", "--json"]);

@@ -183,6 +183,20 @@ pub async fn login_provider(ctx: &Context, args: &LoginArgs, provider: Provider)
         single_tenant::learn(ctx, &provider, &auth.client_id, &e);
         explain(&provider, e)
     })?;
+    // A device login without the secret works, but the provider refreshes
+    // only with it (GitHub Apps): say so now, not in 8 hours.
+    if provider.client_secret_required
+        && auth.client_secret.is_none()
+        && tokens.refresh_token.is_some()
+    {
+        ctx.out.warn(&format!(
+            "{title} refreshes tokens only with the client secret, which was not given: this \
+             credential will need a new login when its token expires; log in with \
+             --client-secret-env VAR (or client_secret_env under [providers.{}]) to keep it \
+             renewable",
+            provider.name
+        ));
+    }
     let who = identity::identify(&tokens, provider.userinfo_url.as_deref()).await;
     // A provider that wants the scopes again on a refresh gets the ones
     // granted (or asked for) with every refresh.
