@@ -262,9 +262,9 @@ pub const TEMPLATES: &[Template] = &[
         scope_on_refresh: false,
         // https://developer.okta.com/docs/guides/revoke-tokens/main/
         revocation: Revocation::Rfc7009,
-        register_url: "https://login.okta.com (Admin Console > Applications > Create App \
-                       Integration)",
-        register: "an OIDC \"Native Application\" app integration with sign-in redirect URI \
+        register_url: "https://login.okta.com",
+        register: "an OIDC \"Native Application\" app integration (Admin Console > \
+                   Applications > Create App Integration) with sign-in redirect URI \
                    http://127.0.0.1:18735/callback (exactly, port included)",
         settings: &[
             "grant types: Authorization Code and Refresh Token",
@@ -295,8 +295,9 @@ pub const TEMPLATES: &[Template] = &[
         // grant. Access tokens (JWTs) cannot be revoked.
         // https://auth0.com/docs/secure/tokens/refresh-tokens/revoke-refresh-tokens
         revocation: Revocation::RefreshTokenOnly,
-        register_url: "https://manage.auth0.com (Applications > Create Application)",
-        register: "a \"Native\" application with Allowed Callback URL \
+        register_url: "https://manage.auth0.com",
+        register: "a \"Native\" application (Applications > Create Application) with Allowed \
+                   Callback URL \
                    http://127.0.0.1:18735/callback (exactly, port included)",
         settings: &[
             "for an API: --audience API-IDENTIFIER, and \"Allow Offline Access\" on \
