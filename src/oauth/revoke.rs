@@ -68,7 +68,8 @@ pub async fn revoke(url: &str, auth: &ClientAuth, token: &Secret, hint: Hint) ->
     let body = http::read_body(resp).await.unwrap_or_default();
     let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     match parsed.get("error").and_then(|e| e.as_str()) {
-        // Google: "If the token is already invalid, 400 invalid_token".
+        // Google answers a token already expired or revoked with 400
+        // `invalid_token` ("Token expired or revoked"), not RFC 7009's 200.
         // https://developers.google.com/identity/protocols/oauth2/native-app#tokenrevoke
         Some("invalid_token") => return Ok(Revoked::AlreadyInvalid),
         Some(_) => return Err(http::oauth_error(context, &parsed)),
