@@ -332,7 +332,7 @@ pub const TEMPLATES: &[Template] = &[
                    http://127.0.0.1/callback",
         settings: &[],
         // https://docs.gitlab.com/api/oauth2/#device-authorization-grant-flow
-        device: "GitLab 17.2 or later; nothing to tick",
+        device: "GitLab 17.1 or later; nothing to tick",
         // Access tokens expire after two hours; each refresh rotates the
         // refresh token.
         // https://docs.gitlab.com/api/oauth2/#access-token-expiration
