@@ -317,8 +317,10 @@ pub const TEMPLATES: &[Template] = &[
         params: &[Param::Domain],
         scopes: &["openid", "profile", "email", "read_user"],
         authorize_params: &[],
-        // Loopback redirect URIs match any port.
-        // https://docs.gitlab.com/integration/oauth_provider/
+        // GitLab's OAuth is Doorkeeper's, which matches loopback IP
+        // redirect URIs with any port (RFC 8252 §7.3) since 2019.
+        // https://docs.gitlab.com/api/oauth2/
+        // https://github.com/doorkeeper-gem/doorkeeper/issues/1170
         redirect: RedirectMatch::LoopbackAnyPort,
         // A non-confidential application uses PKCE without a secret.
         // https://docs.gitlab.com/api/oauth2/#authorization-code-with-proof-key-for-code-exchange-pkce

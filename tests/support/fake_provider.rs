@@ -407,8 +407,9 @@ fn redirect_ok(g: &Inner, sent: &str) -> Result<(), String> {
                 Err(format!("redirect_uri {sent} is not registered"))
             }
         }
-        // Loopback URIs match with any port.
-        // https://docs.gitlab.com/integration/oauth_provider/
+        // Doorkeeper (GitLab's OAuth) matches loopback URIs with any port.
+        // https://docs.gitlab.com/api/oauth2/
+        // https://github.com/doorkeeper-gem/doorkeeper/issues/1170
         Shape::GitLab => {
             if sent_url.host_str() == reg.host_str() && same_path {
                 Ok(())
