@@ -253,7 +253,9 @@ pub const TEMPLATES: &[Template] = &[
         scopes: &["openid", "profile", "email", "offline_access"],
         authorize_params: &[],
         // Sign-in redirect URIs are compared exactly, port included.
-        // https://developer.okta.com/docs/guides/sign-into-mobile-app-redirect/android/main/#create-an-okta-integration-for-your-app
+        // ("must match the value preregistered in Okta"; no loopback port
+        // exception is documented)
+        // https://developer.okta.com/docs/reference/api/oidc/#authorize
         redirect: RedirectMatch::Exact,
         // A Native app integration is a public client with PKCE.
         // https://developer.okta.com/docs/guides/implement-grant-type/authcodepkce/main/

@@ -398,7 +398,7 @@ fn redirect_ok(g: &Inner, sent: &str) -> Result<(), String> {
             }
         }
         // Exact comparison, port included.
-        // https://developer.okta.com/docs/guides/sign-into-mobile-app-redirect/android/main/
+        // https://developer.okta.com/docs/reference/api/oidc/#authorize
         // https://auth0.com/docs/get-started/applications/application-settings#application-uris
         Shape::Okta | Shape::Auth0 => {
             if sent == g.reg.redirect_uri {
