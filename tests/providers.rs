@@ -325,7 +325,8 @@ fn google_needs_its_secret_and_a_tv_client_for_the_device_flow() {
     home.write_config(&fake.google_toml("desktop.apps.googleusercontent.com", Some(SECRET_VAR)));
     // A Desktop client cannot use the device flow.
     with_secret(&home, &["login", "google", "--device", "--no-browser"])
-        .fails_with(6, "Invalid client type");
+        .fails_with(6, "Invalid client type")
+        .fails_with(6, "TVs and Limited Input devices");
     let saved = with_secret(
         &home,
         &[

@@ -181,7 +181,7 @@ pub async fn login_provider(ctx: &Context, args: &LoginArgs, provider: Provider)
         };
     let (tokens, grant) = result.map_err(|e| {
         single_tenant::learn(ctx, &provider, &auth.client_id, &e);
-        explain(&provider, e)
+        explain(&provider, e, args.device)
     })?;
     // A device login without the secret works, but the provider refreshes
     // only with it (GitHub Apps): say so now, not in 8 hours.
@@ -314,7 +314,7 @@ mod single_tenant {
 }
 
 /// Adds what to do to the errors a provider documents by code.
-fn explain(p: &Provider, e: Error) -> Error {
+fn explain(p: &Provider, e: Error, device: bool) -> Error {
     let Error::OAuth {
         context,
         error,
@@ -345,6 +345,12 @@ fn explain(p: &Provider, e: Error) -> Error {
         )
     } else if error == "device_flow_disabled" {
         Some("enable Device Flow in the app's settings".into())
+    } else if device && matches!(error.as_str(), "invalid_client" | "unauthorized_client") {
+        // The client exists but may not use the device flow (Google's
+        // Desktop clients, a grant type not ticked): say what it needs.
+        p.registration
+            .as_ref()
+            .map(|r| format!("the device flow needs {}", r.device_flow))
     } else {
         None
     };
