@@ -711,4 +711,12 @@ fn install_writes_a_systemd_user_unit_or_explains_why_it_cannot() {
         .ok()
         .json();
     assert_eq!(again["changed"], false);
+    let installed = install(&bin, &["daemon", "install", "--json"]).ok().json();
+    assert_eq!(installed["changed"], true);
+    assert_eq!(installed["path"], unit.display().to_string());
+    let removed = install(&bin, &["daemon", "uninstall", "--json"])
+        .ok()
+        .json();
+    assert_eq!(removed["changed"], true);
+    assert!(!unit.exists());
 }
