@@ -196,6 +196,9 @@ _mcp__auth() {
             mcp__auth__subcmd__help__subcmd__secrets,set)
                 cmd="mcp__auth__subcmd__help__subcmd__secrets__subcmd__set"
                 ;;
+            mcp__auth__subcmd__help__subcmd__tokens,import)
+                cmd="mcp__auth__subcmd__help__subcmd__tokens__subcmd__import"
+                ;;
             mcp__auth__subcmd__help__subcmd__tokens,list)
                 cmd="mcp__auth__subcmd__help__subcmd__tokens__subcmd__list"
                 ;;
@@ -256,6 +259,9 @@ _mcp__auth() {
             mcp__auth__subcmd__tokens,help)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help"
                 ;;
+            mcp__auth__subcmd__tokens,import)
+                cmd="mcp__auth__subcmd__tokens__subcmd__import"
+                ;;
             mcp__auth__subcmd__tokens,list)
                 cmd="mcp__auth__subcmd__tokens__subcmd__list"
                 ;;
@@ -273,6 +279,9 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__tokens__subcmd__help,help)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__help"
+                ;;
+            mcp__auth__subcmd__tokens__subcmd__help,import)
+                cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__import"
                 ;;
             mcp__auth__subcmd__tokens__subcmd__help,list)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__list"
@@ -722,7 +731,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__install)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -766,7 +775,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__start)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -810,7 +819,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__stop)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -832,7 +841,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__uninstall)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1240,8 +1249,22 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help__subcmd__tokens)
-            opts="list show revoke refresh prune"
+            opts="list show revoke refresh import prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__tokens__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1324,7 +1347,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__login)
-            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --domain --tenant --device --paste --port --no-browser --timeout --json --log-level --log-file --help --version"
+            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --domain --tenant --auth-server --audience --device --paste --port --no-browser --timeout --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1382,6 +1405,14 @@ _mcp__auth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --auth-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1406,7 +1437,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__logout)
-            opts="-h -V --local-only --log-level --log-file --help --version"
+            opts="-h -V --local-only --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1528,7 +1559,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__providers__subcmd__show)
-            opts="-h -V --domain --tenant --json --log-level --log-file --help --version"
+            opts="-h -V --domain --tenant --auth-server --audience --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1539,6 +1570,14 @@ _mcp__auth() {
                     return 0
                     ;;
                 --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1580,7 +1619,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__secrets__subcmd__delete)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1694,7 +1733,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__secrets__subcmd__set)
-            opts="-h -V --expires --note --log-level --log-file --help --version"
+            opts="-h -V --expires --note --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1750,7 +1789,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens)
-            opts="-h -V --log-level --log-file --help --version list show revoke refresh prune help"
+            opts="-h -V --log-level --log-file --help --version list show revoke refresh import prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1772,7 +1811,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__help)
-            opts="list show revoke refresh prune help"
+            opts="list show revoke refresh import prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1786,6 +1825,20 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__tokens__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1869,6 +1922,64 @@ _mcp__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcp__subcmd__auth__subcmd__tokens__subcmd__import)
+            opts="-h -V --provider --url --domain --tenant --auth-server --audience --client-id --expires --scope --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__list)
             opts="-h -V --json --provider --status --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1926,12 +2037,16 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__refresh)
-            opts="-h -V --all --json --log-level --log-file --help --version"
+            opts="-h -V --all --scope --no-browser --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -40,6 +40,11 @@ pub enum Error {
     CredentialNotFound(String),
 
     #[error(
+        "no secret named '{0}'\n  hint: `mcp-auth secrets list` shows the stored secrets; `mcp-auth secrets set NAME` stores one"
+    )]
+    SecretNotFound(String),
+
+    #[error(
         "unknown provider '{0}'\n  hint: `mcp-auth providers list` shows the templates; add your own under [providers.{0}] in config.toml"
     )]
     UnknownProvider(String),
@@ -115,7 +120,9 @@ impl Error {
         match self {
             Error::Usage(_) => exit::USAGE,
             Error::Config(_) => exit::CONFIG,
-            Error::CredentialNotFound(_) | Error::UnknownProvider(_) => exit::NOT_FOUND,
+            Error::CredentialNotFound(_) | Error::SecretNotFound(_) | Error::UnknownProvider(_) => {
+                exit::NOT_FOUND
+            }
             Error::NeedsLogin { .. } | Error::NotLoggedIn { .. } => exit::NEEDS_LOGIN,
             Error::OAuth { .. } | Error::Protocol { .. } => exit::AUTH_FAILED,
             Error::Network { .. } => exit::NETWORK,

@@ -263,6 +263,10 @@ impl WireError {
                 w.name = Some(name.clone());
                 "unknown_provider"
             }
+            Error::SecretNotFound(name) => {
+                w.name = Some(name.clone());
+                "secret_not_found"
+            }
             Error::NeedsLogin {
                 name,
                 reason,
@@ -330,6 +334,7 @@ impl WireError {
             "config" => Error::Config(message),
             "not_found" => Error::CredentialNotFound(or_msg(name)),
             "unknown_provider" => Error::UnknownProvider(or_msg(name)),
+            "secret_not_found" => Error::SecretNotFound(or_msg(name)),
             "needs_login" => Error::NeedsLogin {
                 name: or_msg(name),
                 reason: or_msg(reason),

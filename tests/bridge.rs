@@ -442,7 +442,8 @@ fn header_values_come_from_stored_secrets() {
     b.wait_exit(Duration::from_secs(3));
     assert!(!b.stderr().contains("k-STORED-456"), "{}", b.stderr());
 
-    // An unknown secret is a usage error before anything is sent.
+    // An unknown secret fails (exit 4, like an unknown credential) before
+    // anything is sent.
     let out = std::process::Command::new(support::bridge::BIN)
         .args([
             "bridge",
@@ -454,7 +455,7 @@ fn header_values_come_from_stored_secrets() {
         .env("MCP_AUTH_SECRET_STORE", "file")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no secret named 'nope'"));
 }
 

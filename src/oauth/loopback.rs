@@ -47,6 +47,9 @@ pub struct Loopback {
     listeners: Vec<TcpListener>,
     port: u16,
     path: String,
+    /// The host the redirect URI names: `127.0.0.1`, or `localhost` for
+    /// providers that only accept that name (it reaches the same listeners).
+    host: &'static str,
 }
 
 /// The callback path of a login at the authorization server `issuer`:
@@ -116,7 +119,16 @@ impl Loopback {
             listeners,
             port,
             path: path.to_string(),
+            host: "127.0.0.1",
         })
+    }
+
+    /// Names `localhost` instead of `127.0.0.1` in the redirect URI, for a
+    /// provider that accepts http only with that name. The listeners stay
+    /// on 127.0.0.1 and ::1, where a browser resolving it arrives.
+    pub fn naming(mut self, host: &'static str) -> Loopback {
+        self.host = host;
+        self
     }
 
     pub fn port(&self) -> u16 {
@@ -124,9 +136,10 @@ impl Loopback {
     }
 
     /// The redirect URI to register and send: the 127.0.0.1 literal, as
-    /// RFC 8252 §7.3 recommends over "localhost".
+    /// RFC 8252 §7.3 recommends over "localhost", unless [`Loopback::naming`]
+    /// chose otherwise.
     pub fn redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}{}", self.port, self.path)
+        format!("http://{}:{}{}", self.host, self.port, self.path)
     }
 
     /// Serves until one callback arrives or `timeout` passes.

@@ -409,11 +409,10 @@ impl Store {
 
     /// A static secret's value, unless it has expired.
     pub fn user_secret(&self, name: &str) -> Result<Secret> {
-        let meta = self.db().secret_meta(name)?.ok_or_else(|| {
-            Error::Usage(format!(
-                "no secret named '{name}'; store one with `mcp-auth secrets set {name}`"
-            ))
-        })?;
+        let meta = self
+            .db()
+            .secret_meta(name)?
+            .ok_or_else(|| Error::SecretNotFound(name.to_string()))?;
         if meta.expires_at.is_some_and(|t| t <= now()) {
             return Err(Error::Usage(format!(
                 "the secret '{name}' has expired; store a new value with `mcp-auth secrets set {name}`"
