@@ -116,3 +116,33 @@ fn a_config_file_writable_by_others_is_tightened_and_said_once() {
         again.stderr()
     );
 }
+
+#[test]
+fn every_token_the_daemon_hands_out_names_the_process_that_asked() {
+    let (_server, home) = setup();
+    home.run(&["login", "acme"]).ok();
+    let daemon = support::daemon::Daemon::start(&home, &[]);
+    let child = home
+        .cmd()
+        .args(["token", "acme"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let exe = std::fs::canonicalize(support::home::BIN).unwrap();
+    let shown = home.run(&["tokens", "show", "acme", "--json"]).ok().json();
+    let want = format!(
+        "access token handed out by the daemon to pid {pid} ({}), expires in ",
+        exe.display()
+    );
+    let events = shown["events"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "use" && e["detail"].as_str().unwrap().starts_with(&want)),
+        "{want}\n{events:#?}"
+    );
+    daemon.terminate();
+}

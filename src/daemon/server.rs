@@ -93,14 +93,14 @@ pub(super) async fn serve(listener: UnixListener, creds: Credentials, state: Arc
 }
 
 async fn connection(stream: UnixStream, creds: Credentials, state: Arc<State>) {
-    #[cfg(unix)]
-    {
-        let uid = stream.peer_cred().ok().map(|c| c.uid());
-        if !ipc::peer_allowed(uid, crate::paths::current_uid()) {
-            tracing::warn!(peer_uid = ?uid, "refused a connection from another user");
-            return;
-        }
+    let peer = stream.peer_cred().ok();
+    let uid = peer.map(|c| c.uid());
+    if !ipc::peer_allowed(uid, crate::paths::current_uid()) {
+        tracing::warn!(peer_uid = ?uid, "refused a connection from another user");
+        return;
     }
+    // Who asks, for the audit log of every token handed out.
+    let by = requester(peer.and_then(|c| c.pid()));
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut shutdown = state.shutdown.subscribe();
@@ -143,7 +143,7 @@ async fn connection(stream: UnixStream, creds: Credentials, state: Arc<State>) {
             && let Err(e) = creds
                 .record_use(
                     &name,
-                    &crate::credentials::use_detail("the daemon", expires_at, crate::model::now()),
+                    &crate::credentials::use_detail(&by, expires_at, crate::model::now()),
                 )
                 .await
         {
@@ -155,6 +155,20 @@ async fn connection(stream: UnixStream, creds: Credentials, state: Arc<State>) {
             return;
         }
     }
+}
+
+/// "the daemon to pid N (EXECUTABLE)": the process on the other end of the
+/// socket, from the kernel's peer credentials (not from anything the peer
+/// says). The executable is read from /proc where there is one, and made
+/// printable: a program's path is chosen by whoever installed it.
+fn requester(pid: Option<i32>) -> String {
+    let Some(pid) = pid else {
+        return "the daemon to an unknown process".to_string();
+    };
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+        .map(|p| crate::text::printable(&p.to_string_lossy(), 300))
+        .unwrap_or_else(|_| "executable unknown".to_string());
+    format!("the daemon to pid {pid} ({exe})")
 }
 
 /// The answer to one request, and the credential whose token it hands out.
