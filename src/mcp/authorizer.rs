@@ -90,6 +90,21 @@ pub trait Authorizer: Send + Sync {
         Box::pin(async { Ok(None) })
     }
 
+    /// True when `token` is known to have expired or to expire within a few
+    /// seconds: the bridge then asks [`Authorizer::renew_expiring`] before
+    /// sending it (a server may revoke a refresh token shown an expired
+    /// access token). Cheap and synchronous: called before every request.
+    fn expiring(&self, _token: &Secret) -> bool {
+        false
+    }
+
+    /// A valid token in place of `expiring`, renewed without a round trip
+    /// to the MCP server first (the daemon, or a locked refresh).
+    fn renew_expiring<'a>(&'a self, expiring: &'a Secret) -> BoxFuture<'a, Result<Secret>> {
+        let token = expiring.clone();
+        Box::pin(async move { Ok(token) })
+    }
+
     /// A request carrying a bearer from this authorizer succeeded (called
     /// once per session, at the first success).
     fn first_success(&self) -> BoxFuture<'_, ()> {
