@@ -225,8 +225,9 @@ impl Config {
             login_timeout: dur("login_timeout", raw.login_timeout, d.login_timeout)?,
             request_timeout: match raw.request_timeout {
                 None => d.request_timeout,
-                Some(s) => optional_duration(&s)
-                    .map_err(|e| Error::Config(format!("{origin}: request_timeout = {s:?}: {e}")))?,
+                Some(s) => optional_duration(&s).map_err(|e| {
+                    Error::Config(format!("{origin}: request_timeout = {s:?}: {e}"))
+                })?,
             },
             retention_days: raw.retention_days.unwrap_or(d.retention_days),
             prune_interval: dur("prune_interval", raw.prune_interval, d.prune_interval)?,

@@ -23,7 +23,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::credentials::{Credentials, blocking};
 use crate::error::{Error, Result};
-use crate::model::{EventKind, Secret, now};
+use crate::model::{EventKind, Secret, Timestamp, now};
 use crate::paths::Paths;
 use crate::store::Store;
 
@@ -35,6 +35,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// refresh a short-lived token at start (a 10-second token is never valid
 /// for a minute), spending refresh tokens for nothing.
 const MIN_VALID: Duration = Duration::from_secs(5);
+
+/// A token that expires within this long is not sent: it is renewed first.
+/// Some servers treat an expired access token as a stolen one and revoke
+/// the refresh token that goes with it (fastmcp's in-memory provider).
+const EXPIRY_MARGIN: i64 = 5;
 
 /// What the bridge tells the authorizer about a refused request.
 #[derive(Clone)]
@@ -172,6 +177,9 @@ pub struct CredentialAuthorizer {
     no_login_reason: String,
     state: tokio::sync::Mutex<State>,
     used: AtomicBool,
+    /// The token in use and when it expires, readable without the async
+    /// lock (checked before every request).
+    expiry: std::sync::Mutex<Option<(Secret, Timestamp)>>,
 }
 
 #[derive(Default)]
@@ -180,6 +188,9 @@ struct State {
     /// The credential in use, once known.
     name: Option<String>,
     current: Option<Secret>,
+    /// The login that failed in this process, and why: later requests get
+    /// the same error instead of another browser tab and registration.
+    failed_login: Option<String>,
 }
 
 impl CredentialAuthorizer {
@@ -198,6 +209,27 @@ impl CredentialAuthorizer {
             no_login_reason,
             state: tokio::sync::Mutex::new(State::default()),
             used: AtomicBool::new(false),
+            expiry: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Makes `token` the one in use, with its expiry when known.
+    fn adopt(&self, state: &mut State, token: Secret, expires_at: Option<Timestamp>) {
+        state.current = Some(token.clone());
+        let mut e = self.expiry.lock().unwrap_or_else(|p| p.into_inner());
+        *e = expires_at.map(|at| (token, at));
+    }
+
+    /// The stored expiry of `name`'s access token, if it is `token`.
+    async fn stored_expiry(
+        &self,
+        creds: &Credentials,
+        name: &str,
+        token: &Secret,
+    ) -> Option<Timestamp> {
+        match creds.load(name).await {
+            Ok((cred, tokens)) if &tokens.access_token == token => cred.access_expires_at,
+            _ => None,
         }
     }
 
@@ -297,6 +329,12 @@ impl CredentialAuthorizer {
         scopes: Vec<String>,
     ) -> Result<Secret> {
         let name = self.explicit_name.clone().or_else(|| state.name.clone());
+        if let Some(why) = &state.failed_login {
+            // One login per bridge: the person saw its browser tab and its
+            // error; every later request gets the same answer until they
+            // log in themselves (the store is read again on each 401).
+            return Err(self.needs_login(name, why.clone()));
+        }
         let Some(hook) = &self.login else {
             return Err(self.needs_login(name, format!("{reason}; {}", self.no_login_reason)));
         };
@@ -311,16 +349,21 @@ impl CredentialAuthorizer {
         // A failed login leaves the request needing one: say so, with why.
         let name = match hook.login(&request).await {
             Ok(name) => name,
-            Err(e @ (Error::NeedsLogin { .. } | Error::Interrupted)) => return Err(e),
+            Err(e @ Error::Interrupted) => return Err(e),
+            Err(Error::NeedsLogin { reason, .. }) => {
+                state.failed_login = Some(reason.clone());
+                return Err(self.needs_login(request.name, reason));
+            }
             Err(e) => {
                 let reason = format!("{}; logging in failed: {e}", request.reason);
+                state.failed_login = Some(reason.clone());
                 return Err(self.needs_login(request.name, reason));
             }
         };
         let creds = self.credentials(state).await?;
         let token = creds.valid_token(&name, MIN_VALID).await?;
         state.name = Some(name);
-        state.current = Some(token.token.clone());
+        self.adopt(state, token.token.clone(), token.expires_at);
         Ok(token.token)
     }
 }
@@ -352,7 +395,7 @@ impl Authorizer for CredentialAuthorizer {
             match creds.valid_token(&name, MIN_VALID).await {
                 Ok(t) => {
                     tracing::debug!(credential = %name, "using the stored credential");
-                    state.current = Some(t.token.clone());
+                    self.adopt(&mut state, t.token.clone(), t.expires_at);
                     Ok(Some(t.token))
                 }
                 // A credential that needs a login is the 401 path's business.
@@ -393,7 +436,8 @@ impl Authorizer for CredentialAuthorizer {
                 {
                     Ok(Some(token)) => {
                         tracing::info!(credential = %name, "renewed the bearer after a 401");
-                        state.current = Some(token.clone());
+                        let at = self.stored_expiry(&creds, &name, &token).await;
+                        self.adopt(&mut state, token.clone(), at);
                         return Ok(token);
                     }
                     Ok(None) => format!(
@@ -465,6 +509,40 @@ impl Authorizer for CredentialAuthorizer {
             self.login(&mut state, challenge, reason, union)
                 .await
                 .map(Some)
+        })
+    }
+
+    fn expiring(&self, token: &Secret) -> bool {
+        let e = self.expiry.lock().unwrap_or_else(|p| p.into_inner());
+        e.as_ref()
+            .is_some_and(|(t, at)| t == token && *at - now() <= EXPIRY_MARGIN)
+    }
+
+    fn renew_expiring<'a>(&'a self, expiring: &'a Secret) -> BoxFuture<'a, Result<Secret>> {
+        Box::pin(async move {
+            let mut state = self.state.lock().await;
+            if let Some(current) = &state.current
+                && current != expiring
+            {
+                return Ok(current.clone());
+            }
+            let Some(name) = state.name.clone() else {
+                return Ok(expiring.clone());
+            };
+            let creds = self.credentials(&mut state).await?;
+            tracing::info!(credential = %name, "the bearer expires within seconds; renewing it before sending");
+            match creds.valid_token(&name, MIN_VALID).await {
+                Ok(t) => {
+                    self.adopt(&mut state, t.token.clone(), t.expires_at);
+                    Ok(t.token)
+                }
+                // Only a login helps: the 401 that follows starts it.
+                Err(Error::NeedsLogin { reason, .. }) => {
+                    tracing::warn!(credential = %name, %reason, "the bearer cannot be renewed");
+                    Ok(expiring.clone())
+                }
+                Err(e) => Err(e),
+            }
         })
     }
 

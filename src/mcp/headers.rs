@@ -95,7 +95,9 @@ fn walk(
         Value::Object(o) => {
             if let Some(name) = o.get(MARK) {
                 if !reachable || path.is_empty() {
-                    return Err("x-mcp-header is only allowed on properties of the arguments".into());
+                    return Err(
+                        "x-mcp-header is only allowed on properties of the arguments".into(),
+                    );
                 }
                 let Value::String(name) = name else {
                     return Err("x-mcp-header must be a string".into());
@@ -104,9 +106,9 @@ fn walk(
                     return Err("x-mcp-header is empty".into());
                 }
                 // RFC 9110 §5.6.2 token characters only.
-                let token = name.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-                });
+                let token = name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
                 if !token {
                     return Err(format!("x-mcp-header {name:?} is not an HTTP token"));
                 }
@@ -135,7 +137,12 @@ fn walk(
                             path.pop();
                         }
                     }
-                } else if k != MARK && k != "const" && k != "default" && k != "enum" && k != "examples" {
+                } else if k != MARK
+                    && k != "const"
+                    && k != "default"
+                    && k != "enum"
+                    && k != "examples"
+                {
                     walk(v, path, false, marks)?;
                 }
             }
@@ -235,12 +242,10 @@ mod tests {
             .strip_prefix("=?base64?")
             .and_then(|r| r.strip_suffix("?="))
         {
-            Some(b) => String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(b)
-                    .unwrap(),
-            )
-            .unwrap(),
+            Some(b) => {
+                String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b).unwrap())
+                    .unwrap()
+            }
             None => s.to_string(),
         }
     }
@@ -278,8 +283,14 @@ mod tests {
         };
         assert_eq!(marks.len(), 2);
         let h = param_headers(&marks, &json!({"region": "eu", "n": 42, "q": "x"}));
-        assert!(h.contains(&(HeaderName::from_static("mcp-param-region"), "eu".parse().unwrap())));
-        assert!(h.contains(&(HeaderName::from_static("mcp-param-priority"), "42".parse().unwrap())));
+        assert!(h.contains(&(
+            HeaderName::from_static("mcp-param-region"),
+            "eu".parse().unwrap()
+        )));
+        assert!(h.contains(&(
+            HeaderName::from_static("mcp-param-priority"),
+            "42".parse().unwrap()
+        )));
         assert_eq!(param_headers(&marks, &json!({"region": null})).len(), 0);
         for bad in [
             json!({"properties": {"v": {"type": "string", "x-mcp-header": ""}}}),
@@ -300,7 +311,9 @@ mod tests {
 
     #[test]
     fn a_tools_list_without_marks_is_not_parsed_and_invalid_tools_are_dropped() {
-        assert!(learn_tools(br#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a"}]}}"#).is_none());
+        assert!(
+            learn_tools(br#"{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"a"}]}}"#).is_none()
+        );
         let body = json!({"jsonrpc": "2.0", "id": 1, "result": {"ttlMs": 5, "tools": [
             {"name": "good", "inputSchema": {"type": "object", "properties": {"r": {"type": "string", "x-mcp-header": "R"}}}},
             {"name": "bad", "inputSchema": {"type": "object", "properties": {"r": {"type": "number", "x-mcp-header": "R"}}}}

@@ -117,8 +117,8 @@ pub enum Failure {
     /// HTTP 4xx whose body is the answer, e.g. -32022 unsupported protocol
     /// version): passed to the client as it is, so it can act on it.
     Answered,
-    /// The bridge's own answer for the request (already formed).
-    Reply(Vec<u8>),
+    /// The bridge answers the request itself with this JSON-RPC error.
+    Refused { code: i64, message: String },
 }
 
 impl Failure {
@@ -176,7 +176,7 @@ impl Failure {
             ),
             Failure::InitializeRefused(f) => return f.response(id),
             Failure::Answered => return None,
-            Failure::Reply(r) => r.clone(),
+            Failure::Refused { code, message } => error_response(Some(id), *code, message, None),
         })
     }
 }
@@ -465,6 +465,9 @@ impl Core {
                     && let Some(id) = p.id_text()
                     && let Some(tx) = self.take_waiter(id)
                 {
+                    if let Some(i) = pending.iter().position(|x| x == id) {
+                        pending.swap_remove(i);
+                    }
                     drop(peeked);
                     let _ = tx.send(data);
                     return Ok(());

@@ -253,7 +253,9 @@ impl Session {
                 {
                     // The caller decides: a 2026-07-28 server, or the
                     // older HTTP+SSE transport.
-                    return Err(Failure::InitializeRefused(Box::new(http_failure(resp).await)));
+                    return Err(Failure::InitializeRefused(Box::new(
+                        http_failure(resp).await,
+                    )));
                 }
                 _ => return Err(http_failure_for(&self.core, resp, pending).await),
             }
@@ -276,7 +278,12 @@ impl Session {
         self.legacy_deliver(msg, pending).await
     }
 
-    pub(super) fn request(&self, method: Method, url: &Url, snap: &Snap) -> reqwest::RequestBuilder {
+    pub(super) fn request(
+        &self,
+        method: Method,
+        url: &Url,
+        snap: &Snap,
+    ) -> reqwest::RequestBuilder {
         let (req, mut h) = self.core.request(method, url, &snap.sent, 6);
         if let Some(s) = &snap.session {
             h.insert(MCP_SESSION_ID, s.clone());
@@ -507,7 +514,10 @@ impl Session {
     /// Opens a session on behalf of a 2026-07-28 client (whose server
     /// speaks only a 2025 revision) with `params` as the `initialize`
     /// params; returns the server's answer.
-    pub(super) async fn open_on_behalf(self: &Arc<Self>, params: String) -> Result<Vec<u8>, Failure> {
+    pub(super) async fn open_on_behalf(
+        self: &Arc<Self>,
+        params: String,
+    ) -> Result<Vec<u8>, Failure> {
         let _guard = self.reinit.lock().await;
         {
             let mut s = lock(&self.state);
@@ -545,7 +555,8 @@ impl Session {
             let resp = self.post(&self.core.cfg.url, &snap, &msg).await?;
             if resp.status() == StatusCode::UNAUTHORIZED && !auth_retried {
                 auth_retried = true;
-                self.core.reauthorize(&snap.sent, resp.headers(), Some("initialize"))
+                self.core
+                    .reauthorize(&snap.sent, resp.headers(), Some("initialize"))
                     .await?;
                 continue;
             }
@@ -606,7 +617,12 @@ impl Session {
     }
 
     pub(super) async fn notify_initialized(&self) {
-        let msg = Outgoing::internal(Bytes::from_static(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#), "notifications/initialized", Vec::new(), false);
+        let msg = Outgoing::internal(
+            Bytes::from_static(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+            "notifications/initialized",
+            Vec::new(),
+            false,
+        );
         let snap = self.snapshot_any().await;
         let sent = match &snap.legacy {
             Some(l) => self.post(&l.endpoint, &snap, &msg).await,
@@ -716,7 +732,8 @@ impl Session {
         }
         let sent = tokio::time::timeout(
             DELETE_TIMEOUT,
-            self.request(Method::DELETE, &self.core.cfg.url, &snap).send(),
+            self.request(Method::DELETE, &self.core.cfg.url, &snap)
+                .send(),
         )
         .await;
         match sent {
@@ -725,7 +742,6 @@ impl Session {
             Err(_) => tracing::debug!("DELETE timed out"),
         }
     }
-
 }
 
 /// One hold on the gate (see [`Upstream::hold_gate`]).

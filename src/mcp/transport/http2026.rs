@@ -21,11 +21,11 @@ use reqwest::Method;
 use reqwest::header::{self, HeaderValue};
 use serde::Deserialize;
 
+use super::Outgoing;
 use super::core::{
     ACCEPT_BOTH, Core, Failure, JSON, MCP_PROTOCOL_VERSION, http_failure_for, is_sse, lock,
     read_body,
 };
-use super::Outgoing;
 use crate::mcp::headers::{self, MCP_METHOD, MCP_NAME, ToolHeaders};
 use crate::mcp::jsonrpc;
 use crate::mcp::sse::{Events, Item};
@@ -127,7 +127,10 @@ impl Stateless {
     /// The `Mcp-Param-*` headers of a `tools/call`, from the marks its
     /// tool declared in the last `tools/list`. A tool whose marks are
     /// invalid is not called.
-    fn param_headers(&self, msg: &Outgoing) -> Result<Vec<(header::HeaderName, HeaderValue)>, Failure> {
+    fn param_headers(
+        &self,
+        msg: &Outgoing,
+    ) -> Result<Vec<(header::HeaderName, HeaderValue)>, Failure> {
         if msg.method.as_deref() != Some("tools/call") {
             return Ok(Vec::new());
         }
@@ -156,17 +159,12 @@ impl Stateless {
                     .unwrap_or_default();
                 Ok(headers::param_headers(marks, &args))
             }
-            ToolHeaders::Invalid(why) => {
-                let id = msg.expect.first().map(String::as_str);
-                Err(Failure::Reply(jsonrpc::error_response(
-                    id,
-                    jsonrpc::INVALID_PARAMS,
-                    &format!(
-                        "the server's definition of tool {name:?} is invalid ({why}); MCP clients must not call it"
-                    ),
-                    None,
-                )))
-            }
+            ToolHeaders::Invalid(why) => Err(Failure::Refused {
+                code: jsonrpc::INVALID_PARAMS,
+                message: format!(
+                    "the server's definition of tool {name:?} is invalid ({why}); MCP clients must not call it"
+                ),
+            }),
         }
     }
 

@@ -11,9 +11,9 @@ use reqwest::header;
 use reqwest::{Method, StatusCode};
 use tokio::sync::oneshot;
 
+use super::Outgoing;
 use super::core::{ACCEPT_SSE, Failure, forbidden, http_failure, is_sse, lock};
 use super::http2025::{Legacy, Session};
-use super::Outgoing;
 use crate::mcp::jsonrpc;
 use crate::mcp::sse::{Events, Item};
 use std::sync::Arc;
@@ -23,7 +23,6 @@ use std::sync::atomic::Ordering;
 const LEGACY_INIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Session {
-
     /// Opens the legacy event stream and learns the POST endpoint from its
     /// `endpoint` event. The endpoint must be on the server's origin: the
     /// bearer goes there.
@@ -45,7 +44,9 @@ impl Session {
                 .map_err(|e| Failure::network(&e))?;
             if resp.status() == StatusCode::UNAUTHORIZED && !auth_retried {
                 auth_retried = true;
-                self.core.reauthorize(&snap.sent, resp.headers(), None).await?;
+                self.core
+                    .reauthorize(&snap.sent, resp.headers(), None)
+                    .await?;
                 continue;
             }
             if !resp.status().is_success() {
@@ -231,5 +232,4 @@ impl Session {
         self.notify_initialized().await;
         Ok(())
     }
-
 }

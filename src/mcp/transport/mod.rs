@@ -137,11 +137,15 @@ enum Adapted {
     /// A 2025-era client, a 2026-only server: the bridge answered
     /// `initialize` from `server/discover` and adds this `_meta` (the
     /// client's info and capabilities) to each message.
-    ToStateless { meta: BTreeMap<String, Box<RawValue>> },
+    ToStateless {
+        meta: BTreeMap<String, Box<RawValue>>,
+    },
     /// A 2026-era client, a 2025-only server: the bridge opened a session
     /// on the client's behalf; this is the server's `initialize` result,
     /// from which `server/discover` is answered.
-    ToSession { init: Box<RawValue> },
+    ToSession {
+        init: Box<RawValue>,
+    },
 }
 
 /// The remote MCP server, as seen by the bridge.
@@ -156,7 +160,11 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    pub fn new(cfg: Config, auth: Arc<dyn Authorizer>, out: Output) -> Result<Arc<Upstream>, Error> {
+    pub fn new(
+        cfg: Config,
+        auth: Arc<dyn Authorizer>,
+        out: Output,
+    ) -> Result<Arc<Upstream>, Error> {
         let core = Arc::new(Core::new(cfg, auth, out)?);
         Ok(Arc::new(Upstream {
             session: Arc::new(Session::new(core.clone())),
@@ -201,7 +209,11 @@ impl Upstream {
             .fetch_add(msg.expect.len() as u64, Ordering::Relaxed);
         // What is still unanswered; crossed off as responses arrive.
         let mut pending = std::mem::take(&mut msg.expect);
-        let timeout = self.core.cfg.request_timeout.filter(|_| !pending.is_empty());
+        let timeout = self
+            .core
+            .cfg
+            .request_timeout
+            .filter(|_| !pending.is_empty());
         let Some(timeout) = timeout else {
             if let Err(f) = self.route(&msg, &mut pending).await {
                 self.core.fail(msg.method.as_deref(), &pending, &f);
@@ -253,7 +265,12 @@ impl Upstream {
             let body = format!(
                 r#"{{"jsonrpc":"2.0","method":"notifications/cancelled","params":{{"requestId":{id},"reason":"mcp-auth bridge: no answer within {secs}s"{meta}}}}}"#
             );
-            let mut cancel = Outgoing::internal(Bytes::from(body), "notifications/cancelled", Vec::new(), false);
+            let mut cancel = Outgoing::internal(
+                Bytes::from(body),
+                "notifications/cancelled",
+                Vec::new(),
+                false,
+            );
             cancel.meta_version = msg.meta_version.clone();
             let mut none = Vec::new();
             if let Err(e) = self.route(&cancel, &mut none).await {
@@ -275,7 +292,11 @@ impl Upstream {
         *era
     }
 
-    async fn route(self: &Arc<Self>, msg: &Outgoing, pending: &mut Vec<String>) -> Result<(), Failure> {
+    async fn route(
+        self: &Arc<Self>,
+        msg: &Outgoing,
+        pending: &mut Vec<String>,
+    ) -> Result<(), Failure> {
         let adapted = lock(&self.adapted).clone();
         match (&*adapted, self.client_era(msg)) {
             (Adapted::ToStateless { meta }, _) => self.to_stateless(msg, pending, meta).await,
@@ -287,15 +308,21 @@ impl Upstream {
 
     // ---- a 2026-era client --------------------------------------------------
 
-    async fn stateless_client(self: &Arc<Self>, msg: &Outgoing, pending: &mut Vec<String>) -> Result<(), Failure> {
+    async fn stateless_client(
+        self: &Arc<Self>,
+        msg: &Outgoing,
+        pending: &mut Vec<String>,
+    ) -> Result<(), Failure> {
         if self.core.cfg.mode == Mode::Sse {
             return self.adapt_to_session(msg, pending).await;
         }
         match self.stateless.deliver(msg, pending).await {
-            Err(Failure::Http { status: 400 | 404 | 405, .. })
-                if !self.stateless.proven.load(Ordering::Relaxed)
-                    && self.core.cfg.mode == Mode::Auto
-                    && !pending.is_empty() =>
+            Err(Failure::Http {
+                status: 400 | 404 | 405,
+                ..
+            }) if !self.stateless.proven.load(Ordering::Relaxed)
+                && self.core.cfg.mode == Mode::Auto
+                && !pending.is_empty() =>
             {
                 // No 2026 answer yet and a refusal that is not a JSON-RPC
                 // answer: perhaps a 2025-only server.
@@ -306,29 +333,37 @@ impl Upstream {
     }
 
     /// Opens a 2025 session for a 2026 client, then delivers `msg` through it.
-    async fn adapt_to_session(self: &Arc<Self>, msg: &Outgoing, pending: &mut Vec<String>) -> Result<(), Failure> {
+    async fn adapt_to_session(
+        self: &Arc<Self>,
+        msg: &Outgoing,
+        pending: &mut Vec<String>,
+    ) -> Result<(), Failure> {
         {
             let _one = self.adapting.lock().await;
             if matches!(**lock(&self.adapted), Adapted::No) {
                 let meta = parse_meta(msg.meta.as_deref());
                 let params = format!(
                     r#"{{"protocolVersion":"{REV_2025}","capabilities":{},"clientInfo":{}}}"#,
-                    meta.get("io.modelcontextprotocol/clientCapabilities").map_or("{}", |v| v.get()),
-                    meta.get("io.modelcontextprotocol/clientInfo").map_or(
-                        r#"{"name":"mcp-auth-bridge","version":"0"}"#,
-                        |v| v.get()
-                    ),
+                    meta.get("io.modelcontextprotocol/clientCapabilities")
+                        .map_or("{}", |v| v.get()),
+                    meta.get("io.modelcontextprotocol/clientInfo")
+                        .map_or(r#"{"name":"mcp-auth-bridge","version":"0"}"#, |v| v.get()),
                 );
-                let answer = tokio::time::timeout(PROBE_TIMEOUT, self.session.open_on_behalf(params))
-                    .await
-                    .map_err(|_| Failure::Upstream("the MCP server did not answer initialize".into()))??;
+                let answer =
+                    tokio::time::timeout(PROBE_TIMEOUT, self.session.open_on_behalf(params))
+                        .await
+                        .map_err(|_| {
+                            Failure::Upstream("the MCP server did not answer initialize".into())
+                        })??;
                 let init = init_result(&answer).ok_or_else(|| {
                     Failure::Upstream(format!(
                         "the MCP server speaks neither 2026-07-28 nor a 2025 revision the bridge can adapt (initialize answered {})",
                         core::truncate(&String::from_utf8_lossy(&answer), 200)
                     ))
                 })?;
-                tracing::info!("the server speaks a 2025 revision only; adapting this 2026-07-28 client to it");
+                tracing::info!(
+                    "the server speaks a 2025 revision only; adapting this 2026-07-28 client to it"
+                );
                 let mut refusals = self.core.refuse_server_requests();
                 let me = self.clone();
                 tokio::spawn(async move {
@@ -348,7 +383,12 @@ impl Upstream {
 
     /// A 2026 client over a 2025 session: `server/discover` is answered
     /// from the `initialize` result; everything else goes as it is.
-    async fn to_session(self: &Arc<Self>, msg: &Outgoing, pending: &mut Vec<String>, init: &RawValue) -> Result<(), Failure> {
+    async fn to_session(
+        self: &Arc<Self>,
+        msg: &Outgoing,
+        pending: &mut Vec<String>,
+        init: &RawValue,
+    ) -> Result<(), Failure> {
         if msg.method.as_deref() == Some("server/discover")
             && let Some(id) = pending.pop()
         {
@@ -361,7 +401,8 @@ impl Upstream {
                 #[serde(borrow)]
                 instructions: Option<&'a RawValue>,
             }
-            let i: Init = serde_json::from_str(init.get()).map_err(|e| Failure::Upstream(e.to_string()))?;
+            let i: Init =
+                serde_json::from_str(init.get()).map_err(|e| Failure::Upstream(e.to_string()))?;
             let version = msg.meta_version.as_deref().unwrap_or(REVISION);
             let version = serde_json::to_string(version).unwrap_or_default();
             let mut result = format!(
@@ -411,13 +452,19 @@ impl Upstream {
 
     // ---- a 2025-era client --------------------------------------------------
 
-    async fn session_client(self: &Arc<Self>, msg: &Outgoing, pending: &mut Vec<String>) -> Result<(), Failure> {
+    async fn session_client(
+        self: &Arc<Self>,
+        msg: &Outgoing,
+        pending: &mut Vec<String>,
+    ) -> Result<(), Failure> {
         match self.session.deliver(msg, pending).await {
             Err(Failure::InitializeRefused(original)) => {
                 if let Some(done) = self.adapt_to_stateless(msg, pending).await {
                     return done;
                 }
-                self.session.initialize_legacy(msg, pending, *original).await
+                self.session
+                    .initialize_legacy(msg, pending, *original)
+                    .await
             }
             other => other,
         }
@@ -426,7 +473,11 @@ impl Upstream {
     /// The server refused the client's `initialize`: if it answers
     /// `server/discover`, it speaks 2026-07-28 and the bridge answers the
     /// `initialize` itself. None: not a 2026 server either.
-    async fn adapt_to_stateless(self: &Arc<Self>, msg: &Outgoing, pending: &mut Vec<String>) -> Option<Result<(), Failure>> {
+    async fn adapt_to_stateless(
+        self: &Arc<Self>,
+        msg: &Outgoing,
+        pending: &mut Vec<String>,
+    ) -> Option<Result<(), Failure>> {
         #[derive(Deserialize)]
         struct Req<'a> {
             #[serde(borrow)]
@@ -445,26 +496,39 @@ impl Upstream {
         let params: InitParams = req
             .params
             .and_then(|p| serde_json::from_str(p.get()).ok())
-            .unwrap_or(InitParams { protocol_version: None, capabilities: None, client_info: None });
+            .unwrap_or(InitParams {
+                protocol_version: None,
+                capabilities: None,
+                client_info: None,
+            });
         let mut meta: BTreeMap<String, Box<RawValue>> = BTreeMap::new();
         let raw = |s: &str| RawValue::from_string(s.to_string()).ok();
-        meta.insert("io.modelcontextprotocol/protocolVersion".into(), raw(&format!("\"{REVISION}\""))?);
+        meta.insert(
+            "io.modelcontextprotocol/protocolVersion".into(),
+            raw(&format!("\"{REVISION}\""))?,
+        );
         meta.insert(
             "io.modelcontextprotocol/clientCapabilities".into(),
             raw(params.capabilities.map_or("{}", RawValue::get))?,
         );
         if let Some(info) = params.client_info {
-            meta.insert("io.modelcontextprotocol/clientInfo".into(), raw(info.get())?);
+            meta.insert(
+                "io.modelcontextprotocol/clientInfo".into(),
+                raw(info.get())?,
+            );
         }
         let n = self.probes.fetch_add(1, Ordering::Relaxed) + 1;
         let id = format!("\"mcp-auth-bridge-discover-{n}\"");
         let meta_text = serde_json::to_string(&meta).ok()?;
-        let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"server/discover","params":{{"_meta":{meta_text}}}}}"#);
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"server/discover","params":{{"_meta":{meta_text}}}}}"#
+        );
         let mut probe = Outgoing::internal(Bytes::from(body), "server/discover", Vec::new(), false);
         probe.meta_version = Some(REVISION.into());
         let rx = self.core.wait_for(&id);
         let mut expect = vec![id.clone()];
-        let sent = tokio::time::timeout(PROBE_TIMEOUT, self.stateless.deliver(&probe, &mut expect)).await;
+        let sent =
+            tokio::time::timeout(PROBE_TIMEOUT, self.stateless.deliver(&probe, &mut expect)).await;
         let answer = match sent {
             Ok(Ok(())) => rx.await.ok(),
             _ => None,
@@ -473,11 +537,19 @@ impl Upstream {
         let answer = answer?;
         let discovered = discover_result(&answer)?;
         tracing::info!("the server speaks 2026-07-28 only; adapting this 2025-era client to it");
-        let requested = params.protocol_version.map_or_else(|| format!("\"{REV_2025}\""), |v| v.get().to_string());
+        let requested = params
+            .protocol_version
+            .map_or_else(|| format!("\"{REV_2025}\""), |v| v.get().to_string());
         let mut result = format!(
             r#"{{"protocolVersion":{requested},"capabilities":{},"serverInfo":{}"#,
-            discovered.capabilities.as_deref().map_or("{}", RawValue::get),
-            discovered.server_info.as_deref().map_or(r#"{"name":"mcp","version":"0"}"#, RawValue::get),
+            discovered
+                .capabilities
+                .as_deref()
+                .map_or("{}", RawValue::get),
+            discovered
+                .server_info
+                .as_deref()
+                .map_or(r#"{"name":"mcp","version":"0"}"#, RawValue::get),
         );
         if let Some(text) = &discovered.instructions {
             result.push_str(&format!(r#","instructions":{}"#, text.get()));
@@ -512,7 +584,9 @@ impl Upstream {
                 ));
             }
             None => {
-                tracing::debug!("a response from the client to a 2026-07-28 server; dropped (it sends no requests)");
+                tracing::debug!(
+                    "a response from the client to a 2026-07-28 server; dropped (it sends no requests)"
+                );
                 return Ok(());
             }
             Some(_) => {}
@@ -589,7 +663,11 @@ fn discover_result(answer: &[u8]) -> Option<Discovered> {
         meta: Option<BTreeMap<String, Box<RawValue>>>,
     }
     let d = serde_json::from_slice::<R>(answer).ok()?.result?;
-    if !d.supported.as_ref().is_some_and(|s| s.iter().any(|v| v.as_str() >= REVISION)) {
+    if !d
+        .supported
+        .as_ref()
+        .is_some_and(|s| s.iter().any(|v| v.as_str() >= REVISION))
+    {
         return None;
     }
     let server_info = d.server_info.or_else(|| {
@@ -620,7 +698,10 @@ fn with_meta(body: &[u8], meta: &BTreeMap<String, Box<RawValue>>) -> Option<Vec<
         m.entry(k.clone()).or_insert_with(|| v.clone());
     }
     params.insert("_meta".into(), serde_json::value::to_raw_value(&m).ok()?);
-    top.insert("params".into(), serde_json::value::to_raw_value(&params).ok()?);
+    top.insert(
+        "params".into(),
+        serde_json::value::to_raw_value(&params).ok()?,
+    );
     serde_json::to_vec(&top).ok()
 }
 
@@ -667,20 +748,36 @@ mod tests {
     #[test]
     fn meta_is_added_without_touching_other_values() {
         let mut meta = BTreeMap::new();
-        meta.insert("k".to_string(), RawValue::from_string("{\"a\":1}".into()).unwrap());
+        meta.insert(
+            "k".to_string(),
+            RawValue::from_string("{\"a\":1}".into()).unwrap(),
+        );
         let out = with_meta(br#"{"jsonrpc":"2.0","id":1.0,"method":"tools/call","params":{"name":"x","arguments":{"n":1.50},"_meta":{"progressToken":7}}}"#, &meta).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains(r#""id":1.0"#), "{text}");
         assert!(text.contains(r#""n":1.50"#), "{text}");
-        assert!(text.contains(r#""progressToken":7"#) && text.contains(r#""k":{"a":1}"#), "{text}");
+        assert!(
+            text.contains(r#""progressToken":7"#) && text.contains(r#""k":{"a":1}"#),
+            "{text}"
+        );
         let out = with_meta(br#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#, &meta).unwrap();
-        assert!(String::from_utf8(out).unwrap().contains(r#""params":{"_meta":{"k":{"a":1}}}"#));
+        assert!(
+            String::from_utf8(out)
+                .unwrap()
+                .contains(r#""params":{"_meta":{"k":{"a":1}}}"#)
+        );
     }
 
     #[test]
     fn discover_results_name_a_2026_version() {
         let d = discover_result(br#"{"jsonrpc":"2.0","id":1,"result":{"supportedVersions":["2026-07-28"],"capabilities":{"tools":{}},"_meta":{"io.modelcontextprotocol/serverInfo":{"name":"s","version":"1"}}}}"#).unwrap();
-        assert_eq!(d.server_info.unwrap().get(), r#"{"name":"s","version":"1"}"#);
-        assert!(discover_result(br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"x"}}"#).is_none());
+        assert_eq!(
+            d.server_info.unwrap().get(),
+            r#"{"name":"s","version":"1"}"#
+        );
+        assert!(
+            discover_result(br#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"x"}}"#)
+                .is_none()
+        );
     }
 }
