@@ -1059,3 +1059,41 @@ fn a_token_about_to_expire_is_renewed_before_it_is_sent() {
         "a token known to expire was sent: {after:?}"
     );
 }
+
+#[test]
+fn a_failed_login_opens_one_browser_tab_and_later_requests_get_its_error() {
+    use support::fake_as::{AsConfig, AuthorizeMode, FakeAs, McpKnobs};
+    let fake = FakeAs::start(AsConfig::default());
+    fake.set_mcp(McpKnobs::default());
+    // The person says no in the browser.
+    fake.set_authorize_mode(AuthorizeMode::Deny);
+    let mut b = Bridge::start_with(
+        &fake.mcp_url(),
+        Options::default().env("MCP_AUTH_BROWSER", support::home::FOLLOW_REDIRECT),
+    );
+    // Several requests need the login at once, more come after it failed.
+    let first: Vec<Value> = (0..4)
+        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "tools/list", "params": {"_meta": meta(V2026)}}))
+        .collect();
+    b.send_many(&first);
+    let mut errors = Vec::new();
+    for _ in 0..4 {
+        errors.push(b.recv_where("an answer", |v| v.get("id").is_some()));
+    }
+    for i in 4..8 {
+        errors.push(b.request("tools/list", json!({"_meta": meta(V2026), "n": i})));
+    }
+    for e in &errors {
+        assert_eq!(e["error"]["code"], -32001, "{e}");
+        let msg = e["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("access_denied") || msg.contains("denied"), "the real cause: {msg}");
+        assert_eq!(
+            e["error"]["data"]["hint"],
+            format!("mcp-auth login {}", fake.mcp_url()),
+            "{e}"
+        );
+    }
+    let stats = fake.stats();
+    assert_eq!(stats.authorize_requests, 1, "one browser tab");
+    assert_eq!(stats.registrations, 1, "one registration");
+}
