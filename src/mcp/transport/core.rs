@@ -674,43 +674,79 @@ pub(super) fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-/// An HTTP error answer. When its body is the JSON-RPC error response to
-/// one of `pending` (a 2026-07-28 server answers -32022, -32020 or -32602
-/// with HTTP 400: https://modelcontextprotocol.io/specification/2026-07-28/basic/transports),
-/// that answer goes to the client as it is and the failure is
-/// [`Failure::Answered`].
+/// An HTTP error answer, read (bounded) but not yet judged.
+pub(super) struct ErrorAnswer {
+    status: u16,
+    reason: &'static str,
+    retry_after: Option<u64>,
+    json: bool,
+    pub(super) body: Vec<u8>,
+}
+
+impl ErrorAnswer {
+    pub(super) async fn read(resp: reqwest::Response) -> ErrorAnswer {
+        let status = resp.status();
+        let retry_after = crate::oauth::http::retry_after(resp.headers());
+        let json = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.contains("json"));
+        ErrorAnswer {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or(""),
+            retry_after,
+            json,
+            body: read_error_body(resp).await,
+        }
+    }
+
+    /// The JSON-RPC error code of the body, when it is an error response.
+    pub(super) fn rpc_code(&self) -> Option<i64> {
+        #[derive(Deserialize)]
+        struct R {
+            error: Option<E>,
+        }
+        #[derive(Deserialize)]
+        struct E {
+            code: i64,
+        }
+        serde_json::from_slice::<R>(&self.body).ok()?.error.map(|e| e.code)
+    }
+
+    /// The failure. When the body is the JSON-RPC error response to one
+    /// of `pending` (a 2026-07-28 server answers -32022, -32020 or -32602
+    /// with HTTP 400: https://modelcontextprotocol.io/specification/2026-07-28/basic/transports),
+    /// that answer goes to the client as it is: [`Failure::Answered`].
+    pub(super) fn failure(self, core: &Core, pending: &mut Vec<String>) -> Failure {
+        if self.json && !pending.is_empty() && is_error_answer(&self.body, pending) {
+            let _ = core.forward(self.body, pending);
+            if pending.is_empty() {
+                return Failure::Answered;
+            }
+            return Failure::Upstream("the MCP server answered only part of a batch".into());
+        }
+        let detail = describe_body(&self.body);
+        let detail = if detail.is_empty() && !self.reason.is_empty() {
+            format!(" ({})", self.reason)
+        } else {
+            detail
+        };
+        Failure::Http {
+            status: self.status,
+            detail,
+            retry_after: self.retry_after,
+        }
+    }
+}
+
+/// [`ErrorAnswer::failure`] of a response.
 pub(super) async fn http_failure_for(
     core: &Core,
     resp: reqwest::Response,
     pending: &mut Vec<String>,
 ) -> Failure {
-    let status = resp.status().as_u16();
-    let reason = resp.status().canonical_reason().unwrap_or("");
-    let retry_after = crate::oauth::http::retry_after(resp.headers());
-    let json = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.contains("json"));
-    let body = read_error_body(resp).await;
-    if json && !pending.is_empty() && is_error_answer(&body, pending) {
-        let _ = core.forward(body, pending);
-        if pending.is_empty() {
-            return Failure::Answered;
-        }
-        return Failure::Upstream("the MCP server answered only part of a batch".into());
-    }
-    let detail = describe_body(&body);
-    let detail = if detail.is_empty() && !reason.is_empty() {
-        format!(" ({reason})")
-    } else {
-        detail
-    };
-    Failure::Http {
-        status,
-        detail,
-        retry_after,
-    }
+    ErrorAnswer::read(resp).await.failure(core, pending)
 }
 
 /// True when `body` is a JSON-RPC error response to one of `pending`.

@@ -201,14 +201,20 @@ impl Session {
         msg: &Outgoing,
         pending: &mut Vec<String>,
     ) -> Result<(), Failure> {
-        // Responses to the server's own requests never wait: the server may
-        // be waiting for them to finish what the gate waits for.
+        self.wait_turn(msg, !pending.is_empty()).await;
+        self.try_deliver(msg, pending).await
+    }
+
+    /// Waits until `msg` may go: after the `initialize` (and
+    /// `notifications/initialized`) before it. Responses to the server's
+    /// own requests never wait: the server may be waiting for them to
+    /// finish what the gate waits for.
+    pub(super) async fn wait_turn(&self, msg: &Outgoing, expects: bool) {
         if let Some(hold) = &msg.hold {
             hold.wait_for_previous().await;
-        } else if msg.method.is_some() || !pending.is_empty() {
+        } else if msg.method.is_some() || expects {
             self.wait_gate().await;
         }
-        self.try_deliver(msg, pending).await
     }
 
     async fn try_deliver(

@@ -23,8 +23,7 @@ use serde::Deserialize;
 
 use super::Outgoing;
 use super::core::{
-    ACCEPT_BOTH, Core, Failure, JSON, MCP_PROTOCOL_VERSION, http_failure_for, is_sse, lock,
-    read_body,
+    ACCEPT_BOTH, Core, ErrorAnswer, Failure, JSON, MCP_PROTOCOL_VERSION, is_sse, lock, read_body,
 };
 use crate::mcp::headers::{self, MCP_METHOD, MCP_NAME, ToolHeaders};
 use crate::mcp::jsonrpc;
@@ -32,6 +31,41 @@ use crate::mcp::sse::{Events, Item};
 
 /// The revision this module speaks.
 pub const REVISION: &str = "2026-07-28";
+
+/// The JSON-RPC error a 2026-07-28 server answers when a request's headers
+/// and body disagree (HEADER_MISMATCH); for `Mcp-Param-*` the client lists
+/// the tools again and retries once.
+/// https://modelcontextprotocol.io/specification/2026-07-28/basic/transports#custom-headers-from-tool-parameters
+const HEADER_MISMATCH: i64 = -32020;
+
+/// Pages of `tools/list` the bridge reads on its own at most.
+const MAX_PAGES: usize = 20;
+
+/// One attempt's failure.
+enum Attempt {
+    /// HEADER_MISMATCH on a `tools/call`: worth one more try.
+    Mismatch(ErrorAnswer),
+    Failed(Failure),
+}
+
+impl From<Failure> for Attempt {
+    fn from(f: Failure) -> Attempt {
+        Attempt::Failed(f)
+    }
+}
+
+fn next_cursor(answer: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct R {
+        result: Option<P>,
+    }
+    #[derive(Deserialize)]
+    struct P {
+        #[serde(rename = "nextCursor")]
+        next_cursor: Option<String>,
+    }
+    serde_json::from_slice::<R>(answer).ok()?.result?.next_cursor
+}
 
 pub(super) struct Stateless {
     core: Arc<Core>,
@@ -77,6 +111,59 @@ impl Stateless {
         msg: &Outgoing,
         pending: &mut Vec<String>,
     ) -> Result<(), Failure> {
+        match self.attempt(msg, pending).await {
+            Ok(()) => Ok(()),
+            Err(Attempt::Failed(f)) => Err(f),
+            Err(Attempt::Mismatch(_)) => {
+                // The server's tool definitions changed, or the bridge never
+                // saw them: list the tools again and call once more (what
+                // the spec asks of a client after HEADER_MISMATCH).
+                tracing::info!(
+                    "the server says the request headers and body disagree; listing the tools again"
+                );
+                self.relist(msg).await;
+                match self.attempt(msg, pending).await {
+                    Ok(()) => Ok(()),
+                    Err(Attempt::Failed(f)) => Err(f),
+                    Err(Attempt::Mismatch(answer)) => Err(answer.failure(&self.core, pending)),
+                }
+            }
+        }
+    }
+
+    /// Lists the server's tools (every page, up to a bound) to learn their
+    /// `x-mcp-header` marks, with the `_meta` of `msg`.
+    async fn relist(&self, msg: &Outgoing) {
+        let meta = msg.meta.as_deref().unwrap_or("{}");
+        let mut cursor: Option<String> = None;
+        for page in 0..MAX_PAGES {
+            let id = format!("\"mcp-auth-bridge-tools-{page}\"");
+            let cursor_field = cursor
+                .as_deref()
+                .map(|c| format!(r#","cursor":{}"#, serde_json::to_string(c).unwrap_or_default()))
+                .unwrap_or_default();
+            let body = format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list","params":{{"_meta":{meta}{cursor_field}}}}}"#
+            );
+            let mut list = Outgoing::internal(Bytes::from(body), "tools/list", Vec::new(), false);
+            list.meta_version = msg.meta_version.clone();
+            let rx = self.core.wait_for(&id);
+            let mut expect = vec![id.clone()];
+            let sent = self.attempt(&list, &mut expect).await;
+            let answer = match sent {
+                Ok(()) => rx.await.ok(),
+                Err(_) => None,
+            };
+            self.core.forget(&id);
+            let Some(answer) = answer else { return };
+            cursor = next_cursor(&answer);
+            if cursor.is_none() {
+                return;
+            }
+        }
+    }
+
+    async fn attempt(&self, msg: &Outgoing, pending: &mut Vec<String>) -> Result<(), Attempt> {
         let params = self.param_headers(msg)?;
         let version = self.version(msg);
         self.core.prepare_auth().await?;
@@ -107,7 +194,7 @@ impl Stateless {
             if resp.status().is_success() {
                 self.core.note_success(&sent);
                 self.proven.store(true, Ordering::Relaxed);
-                return self.consume(resp, msg, pending).await;
+                return self.consume(resp, msg, pending).await.map_err(Attempt::Failed);
             }
             let Some(resp) = self
                 .core
@@ -116,11 +203,19 @@ impl Stateless {
             else {
                 continue;
             };
-            let failure = http_failure_for(&self.core, resp, pending).await;
+            let answer = ErrorAnswer::read(resp).await;
+            if answer.rpc_code() == Some(HEADER_MISMATCH)
+                && msg.method.as_deref() == Some("tools/call")
+                && !pending.is_empty()
+            {
+                self.proven.store(true, Ordering::Relaxed);
+                return Err(Attempt::Mismatch(answer));
+            }
+            let failure = answer.failure(&self.core, pending);
             if matches!(failure, Failure::Answered) {
                 self.proven.store(true, Ordering::Relaxed);
             }
-            return Err(failure);
+            return Err(Attempt::Failed(failure));
         }
     }
 

@@ -297,8 +297,13 @@ impl Upstream {
         msg: &Outgoing,
         pending: &mut Vec<String>,
     ) -> Result<(), Failure> {
+        let era = self.client_era(msg);
+        if era != Era::Y2026 {
+            // After the client's `initialize`: it decides how to go on.
+            self.session.wait_turn(msg, !pending.is_empty()).await;
+        }
         let adapted = lock(&self.adapted).clone();
-        match (&*adapted, self.client_era(msg)) {
+        match (&*adapted, era) {
             (Adapted::ToStateless { meta }, _) => self.to_stateless(msg, pending, meta).await,
             (Adapted::ToSession { init }, _) => self.to_session(msg, pending, init).await,
             (Adapted::No, Era::Y2026) => self.stateless_client(msg, pending).await,
@@ -601,7 +606,7 @@ impl Upstream {
             expect: Vec::new(),
             is_initialize: false,
             meta_version: Some(REVISION.into()),
-            meta: None,
+            meta: serde_json::to_string(meta).ok(),
             hold: None,
             activity: msg.activity.clone(),
         };
