@@ -859,7 +859,11 @@ fn requests_in_flight_are_isolated_and_each_carries_its_own_headers() {
             assert_eq!(text_of(&r), format!("t{i}"), "{r}");
         }
         let h = headers_of(&server, &json!(i));
-        let want = if i.is_multiple_of(2) { "slow" } else { "locate" };
+        let want = if i.is_multiple_of(2) {
+            "slow"
+        } else {
+            "locate"
+        };
         assert_eq!(header(&h, "mcp-name"), Some(want));
         let region = format!("r{i}");
         assert_eq!(
@@ -1086,7 +1090,10 @@ fn a_failed_login_opens_one_browser_tab_and_later_requests_get_its_error() {
     for e in &errors {
         assert_eq!(e["error"]["code"], -32001, "{e}");
         let msg = e["error"]["message"].as_str().unwrap();
-        assert!(msg.contains("access_denied") || msg.contains("denied"), "the real cause: {msg}");
+        assert!(
+            msg.contains("access_denied") || msg.contains("denied"),
+            "the real cause: {msg}"
+        );
         assert_eq!(
             e["error"]["data"]["hint"],
             format!("mcp-auth login {}", fake.mcp_url()),
@@ -1096,4 +1103,34 @@ fn a_failed_login_opens_one_browser_tab_and_later_requests_get_its_error() {
     let stats = fake.stats();
     assert_eq!(stats.authorize_requests, 1, "one browser tab");
     assert_eq!(stats.registrations, 1, "one registration");
+}
+
+#[test]
+fn a_2026_servers_input_request_reaches_a_2025_era_client_as_a_request_of_its_own() {
+    let server = stateless();
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({"elicitation": {}}));
+    b.send(
+        &json!({"jsonrpc": "2.0", "id": "call-1", "method": "tools/call",
+        "params": {"name": "confirm", "arguments": {}}}),
+    );
+    let ask = b.method("elicitation/create");
+    assert_eq!(ask["params"]["message"], "Sure?", "{ask}");
+    b.send(&json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "accept", "content": {"ok": true}}}));
+    let r = b.response(&json!("call-1"));
+    assert_eq!(text_of(&r), "confirmed", "{r}");
+    // The retry carried the answer and the state, under a new id.
+    let seen = server.seen();
+    let calls: Vec<Value> = seen
+        .stateless_posts
+        .iter()
+        .map(|(_, body)| serde_json::from_slice(body).unwrap())
+        .filter(|m: &Value| m["params"]["name"] == "confirm")
+        .collect();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0]["id"], "call-1");
+    assert_ne!(calls[1]["id"], "call-1");
+    assert_eq!(calls[1]["params"]["requestState"], "state-1");
+    drop(seen);
+    server.assert_no_violations();
 }

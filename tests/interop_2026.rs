@@ -36,7 +36,10 @@ fn a_2026_era_client_reaches_a_stateless_ts_v2_server() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
     assert!(log.contains("connected; protocol 2026-07-28"), "{log}");
-    assert!(log.contains("tools/call locate: ok") && log.contains("tools/call echo: ok"), "{log}");
+    assert!(
+        log.contains("tools/call locate: ok") && log.contains("tools/call echo: ok"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -48,15 +51,25 @@ fn a_2025_era_client_reaches_a_stateless_ts_v2_server() {
     assert!(init["capabilities"]["tools"].is_object(), "{init}");
     b.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
     let list = b.request("tools/list", json!({}));
-    assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 2, "{list}");
+    assert_eq!(
+        list["result"]["tools"].as_array().unwrap().len(),
+        2,
+        "{list}"
+    );
     // The server refuses a call whose Mcp-Param-Region disagrees with the
     // body: a non-ASCII value with a trailing space must go Base64-encoded.
     let r = b.request(
         "tools/call",
         json!({"name": "locate", "arguments": {"region": "Zürich Nord ", "query": "q"}}),
     );
-    assert_eq!(r["result"]["content"][0]["text"], "region Zürich Nord ", "{r}");
-    let r = b.request("tools/call", json!({"name": "echo", "arguments": {"text": "hi"}}));
+    assert_eq!(
+        r["result"]["content"][0]["text"], "region Zürich Nord ",
+        "{r}"
+    );
+    let r = b.request(
+        "tools/call",
+        json!({"name": "echo", "arguments": {"text": "hi"}}),
+    );
     assert_eq!(r["result"]["content"][0]["text"], "hi", "{r}");
     b.close_stdin();
     let (status, _) = b.wait_exit(Duration::from_secs(3));

@@ -112,7 +112,9 @@ fn main() {
     println!("== against the in-process mock (bridge is the bottleneck) ==");
     fast.print();
     println!();
-    println!("== 2026-07-28: against the stateless TypeScript SDK v2 server (medians of {rounds} rounds) ==");
+    println!(
+        "== 2026-07-28: against the stateless TypeScript SDK v2 server (medians of {rounds} rounds) =="
+    );
     modern.print();
     println!(
         "  memory: peak RSS {:.1} MB; RSS after {} requests {:.2} MB, after {} {:.2} MB (growth {:+.2} MB)",
@@ -299,7 +301,9 @@ impl Call {
                 r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"text":"bench {id}"}},"_meta":{META}}}}}"#
             ),
             Call::Ping2026 => {
-                format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping","params":{{"_meta":{META}}}}}"#)
+                format!(
+                    r#"{{"jsonrpc":"2.0","id":{id},"method":"ping","params":{{"_meta":{META}}}}}"#
+                )
             }
         }
     }
@@ -725,7 +729,11 @@ impl Direct {
     }
 
     async fn post(&self, body: String, call: Call) -> String {
-        let version = if self.modern { "2026-07-28" } else { "2025-06-18" };
+        let version = if self.modern {
+            "2026-07-28"
+        } else {
+            "2025-06-18"
+        };
         let mut req = self
             .client
             .post(&self.url)

@@ -672,6 +672,29 @@ async fn stateless_post(fake: Arc<Fake>, headers: HeaderMap, body: Bytes) -> Res
                 }
                 "hang" => tokio::time::sleep(Duration::from_secs(3600)).await,
                 "progress" => return progress_stream(msg),
+                // Multi round trip (SEP-2322): first an elicitation, then
+                // the answer once it comes back with the request state.
+                "confirm" => {
+                    let p = &msg["params"];
+                    if p.get("inputResponses").is_none() {
+                        let r = json!({"resultType": "input_required",
+                            "inputRequests": {"ask": {"method": "elicitation/create", "params": {
+                                "message": "Sure?", "requestedSchema": {"type": "object", "properties": {"ok": {"type": "boolean"}}}}}},
+                            "requestState": "state-1"});
+                        return json_response(
+                            &json!({"jsonrpc": "2.0", "id": id, "result": r}),
+                            None,
+                        );
+                    }
+                    let ok = p["requestState"] == "state-1"
+                        && p["inputResponses"]["ask"]["action"] == "accept";
+                    let text = if ok { "confirmed" } else { "wrong retry" };
+                    return json_response(
+                        &json!({"jsonrpc": "2.0", "id": id, "result": {
+                        "resultType": "complete", "content": [{"type": "text", "text": text}]}}),
+                        None,
+                    );
+                }
                 _ => {}
             }
             let text = msg["params"]["arguments"]["text"].clone();

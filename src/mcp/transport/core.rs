@@ -711,7 +711,10 @@ impl ErrorAnswer {
         struct E {
             code: i64,
         }
-        serde_json::from_slice::<R>(&self.body).ok()?.error.map(|e| e.code)
+        serde_json::from_slice::<R>(&self.body)
+            .ok()?
+            .error
+            .map(|e| e.code)
     }
 
     /// The failure. When the body is the JSON-RPC error response to one

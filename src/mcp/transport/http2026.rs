@@ -64,7 +64,10 @@ fn next_cursor(answer: &[u8]) -> Option<String> {
         #[serde(rename = "nextCursor")]
         next_cursor: Option<String>,
     }
-    serde_json::from_slice::<R>(answer).ok()?.result?.next_cursor
+    serde_json::from_slice::<R>(answer)
+        .ok()?
+        .result?
+        .next_cursor
 }
 
 pub(super) struct Stateless {
@@ -140,7 +143,12 @@ impl Stateless {
             let id = format!("\"mcp-auth-bridge-tools-{page}\"");
             let cursor_field = cursor
                 .as_deref()
-                .map(|c| format!(r#","cursor":{}"#, serde_json::to_string(c).unwrap_or_default()))
+                .map(|c| {
+                    format!(
+                        r#","cursor":{}"#,
+                        serde_json::to_string(c).unwrap_or_default()
+                    )
+                })
                 .unwrap_or_default();
             let body = format!(
                 r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list","params":{{"_meta":{meta}{cursor_field}}}}}"#
@@ -194,7 +202,10 @@ impl Stateless {
             if resp.status().is_success() {
                 self.core.note_success(&sent);
                 self.proven.store(true, Ordering::Relaxed);
-                return self.consume(resp, msg, pending).await.map_err(Attempt::Failed);
+                return self
+                    .consume(resp, msg, pending)
+                    .await
+                    .map_err(Attempt::Failed);
             }
             let Some(resp) = self
                 .core

@@ -27,7 +27,7 @@ pub(crate) mod http2025;
 pub(crate) mod http2026;
 pub(crate) mod legacy;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -50,6 +50,8 @@ use crate::error::Error;
 /// The 2025 revision the bridge asks for when it opens a session on a
 /// 2026 client's behalf.
 const REV_2025: &str = "2025-11-25";
+/// Rounds of `input_required` the bridge carries for one request.
+const MAX_ROUNDS: usize = 8;
 /// How long the bridge's own probe or `initialize` may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -157,6 +159,8 @@ pub struct Upstream {
     adapted: Mutex<Arc<Adapted>>,
     adapting: tokio::sync::Mutex<()>,
     probes: AtomicU64,
+    /// Requests the bridge sent to the client on a server's behalf, by id.
+    client_waiters: Mutex<HashMap<String, tokio::sync::oneshot::Sender<Vec<u8>>>>,
 }
 
 impl Upstream {
@@ -174,6 +178,7 @@ impl Upstream {
             adapted: Mutex::new(Arc::new(Adapted::No)),
             adapting: tokio::sync::Mutex::new(()),
             probes: AtomicU64::new(0),
+            client_waiters: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -589,28 +594,146 @@ impl Upstream {
                 ));
             }
             None => {
-                tracing::debug!(
-                    "a response from the client to a 2026-07-28 server; dropped (it sends no requests)"
-                );
+                // The client's answer to a request the bridge carried for
+                // the server (see `carry_input_requests`).
+                for id in jsonrpc::response_ids(&msg.body) {
+                    if let Some(tx) = lock(&self.client_waiters).remove(&id) {
+                        let _ = tx.send(msg.body.to_vec());
+                    }
+                }
                 return Ok(());
             }
             Some(_) => {}
         }
-        let body = with_meta(&msg.body, meta).ok_or_else(|| {
-            Failure::Upstream("cannot add the protocol _meta to this message".into())
-        })?;
-        let adapted = Outgoing {
-            body: Bytes::from(body),
-            method: msg.method.clone(),
-            name: msg.name.clone(),
-            expect: Vec::new(),
-            is_initialize: false,
-            meta_version: Some(REVISION.into()),
-            meta: serde_json::to_string(meta).ok(),
-            hold: None,
-            activity: msg.activity.clone(),
+        let meta_text = serde_json::to_string(meta).ok();
+        let adapt = |body: &[u8], extra: &[(&str, &RawValue)]| -> Result<Outgoing, Failure> {
+            let body = with_meta_and(body, meta, extra).ok_or_else(|| {
+                Failure::Upstream("cannot add the protocol _meta to this message".into())
+            })?;
+            Ok(Outgoing {
+                body: Bytes::from(body),
+                method: msg.method.clone(),
+                name: msg.name.clone(),
+                expect: Vec::new(),
+                is_initialize: false,
+                meta_version: Some(REVISION.into()),
+                meta: meta_text.clone(),
+                hold: None,
+                activity: msg.activity.clone(),
+            })
         };
-        self.stateless.deliver(&adapted, pending).await
+        // A notification, or a batch: as it is.
+        let [original] = pending.as_slice() else {
+            return self
+                .stateless
+                .deliver(&adapt(&msg.body, &[])?, pending)
+                .await;
+        };
+        let original = original.clone();
+        // A request: its answer may be `input_required` (multi round trip,
+        // https://modelcontextprotocol.io/specification/2026-07-28/basic/utilities/mrtr),
+        // which a 2025 client does not know: the bridge asks the client
+        // with ordinary server-to-client requests and retries for it.
+        let mut extra: Vec<(&str, Box<RawValue>)> = Vec::new();
+        for round in 0..MAX_ROUNDS {
+            let id = if round == 0 {
+                original.clone()
+            } else {
+                let n = self.probes.fetch_add(1, Ordering::Relaxed) + 1;
+                format!("\"mcp-auth-bridge-retry-{n}\"")
+            };
+            let id_raw =
+                RawValue::from_string(id.clone()).map_err(|e| Failure::Upstream(e.to_string()))?;
+            let mut fields: Vec<(&str, &RawValue)> = vec![("id", &id_raw)];
+            fields.extend(extra.iter().map(|(k, v)| (*k, &**v)));
+            let attempt = adapt(&msg.body, &fields)?;
+            let rx = self.core.wait_for(&id);
+            let mut expect = vec![id.clone()];
+            let sent = self.stateless.deliver(&attempt, &mut expect).await;
+            if let Err(f) = sent {
+                self.core.forget(&id);
+                if matches!(f, Failure::Answered) {
+                    // The error went to the waiter.
+                } else {
+                    return Err(f);
+                }
+            }
+            let answer = rx.await.map_err(|_| {
+                Failure::Upstream("the MCP server's answer did not reach the bridge".into())
+            })?;
+            match input_required(&answer) {
+                None => {
+                    pending.clear();
+                    self.core.out.send(with_id(&answer, &original));
+                    return Ok(());
+                }
+                Some((requests, state)) => {
+                    let responses = self.carry_input_requests(requests).await?;
+                    extra = vec![("inputResponses", responses)];
+                    if let Some(state) = state {
+                        extra.push(("requestState", state));
+                    }
+                }
+            }
+        }
+        Err(Failure::Upstream(format!(
+            "the MCP server still asked for input after {MAX_ROUNDS} rounds"
+        )))
+    }
+
+    /// Sends each of a 2026 server's `inputRequests` to the 2025 client as
+    /// a request of its own and returns the `inputResponses` object.
+    async fn carry_input_requests(
+        self: &Arc<Self>,
+        requests: BTreeMap<String, Box<RawValue>>,
+    ) -> Result<Box<RawValue>, Failure> {
+        #[derive(Deserialize)]
+        struct Request<'a> {
+            method: String,
+            #[serde(borrow)]
+            params: Option<&'a RawValue>,
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            result: Option<Box<RawValue>>,
+            error: Option<Box<RawValue>>,
+        }
+        let mut responses: BTreeMap<String, Box<RawValue>> = BTreeMap::new();
+        for (key, req) in requests {
+            let r: Request = serde_json::from_str(req.get()).map_err(|e| {
+                Failure::Upstream(format!("the server's input request {key:?}: {e}"))
+            })?;
+            let n = self.probes.fetch_add(1, Ordering::Relaxed) + 1;
+            let id = format!("\"mcp-auth-bridge-input-{n}\"");
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            lock(&self.client_waiters).insert(id.clone(), tx);
+            let params = r
+                .params
+                .map_or(String::new(), |p| format!(r#","params":{}"#, p.get()));
+            let method = serde_json::to_string(&r.method).unwrap_or_default();
+            tracing::debug!(method = %r.method, "carrying a 2026-07-28 input request to the 2025-era client");
+            self.core.out.send(
+                format!(r#"{{"jsonrpc":"2.0","id":{id},"method":{method}{params}}}"#).into_bytes(),
+            );
+            let answer = rx.await.map_err(|_| {
+                Failure::Upstream("the client did not answer the server's input request".into())
+            })?;
+            let a: Answer = serde_json::from_slice(&answer)
+                .map_err(|e| Failure::Upstream(format!("the client's answer: {e}")))?;
+            match (a.result, a.error) {
+                (Some(result), _) => {
+                    responses.insert(key, result);
+                }
+                (None, error) => {
+                    return Err(Failure::Upstream(format!(
+                        "the client refused the server's {} request: {}",
+                        r.method,
+                        error.map_or("no result".into(), |e| e.get().to_string())
+                    )));
+                }
+            }
+        }
+        serde_json::value::to_raw_value(&responses).map_err(|e| Failure::Upstream(e.to_string()))
     }
 
     // ---- shutdown ------------------------------------------------------------
@@ -689,7 +812,18 @@ fn discover_result(answer: &[u8]) -> Option<Discovered> {
 /// `body` with `meta`'s keys added to `params._meta` (keys the message
 /// already has win). Values are kept as raw JSON, so nothing else changes
 /// but the order of object keys.
+#[cfg(test)]
 fn with_meta(body: &[u8], meta: &BTreeMap<String, Box<RawValue>>) -> Option<Vec<u8>> {
+    with_meta_and(body, meta, &[])
+}
+
+/// [`with_meta`], and `extra`: `id` replaces the message's id, any other
+/// key is set in `params` (`inputResponses`, `requestState`).
+fn with_meta_and(
+    body: &[u8],
+    meta: &BTreeMap<String, Box<RawValue>>,
+    extra: &[(&str, &RawValue)],
+) -> Option<Vec<u8>> {
     let mut top: BTreeMap<String, Box<RawValue>> = serde_json::from_slice(body).ok()?;
     let mut params: BTreeMap<String, Box<RawValue>> = match top.get("params") {
         Some(p) => serde_json::from_str(p.get()).ok()?,
@@ -703,11 +837,56 @@ fn with_meta(body: &[u8], meta: &BTreeMap<String, Box<RawValue>>) -> Option<Vec<
         m.entry(k.clone()).or_insert_with(|| v.clone());
     }
     params.insert("_meta".into(), serde_json::value::to_raw_value(&m).ok()?);
+    for (k, v) in extra {
+        if *k == "id" {
+            top.insert("id".into(), (*v).to_owned());
+        } else {
+            params.insert((*k).into(), (*v).to_owned());
+        }
+    }
     top.insert(
         "params".into(),
         serde_json::value::to_raw_value(&params).ok()?,
     );
     serde_json::to_vec(&top).ok()
+}
+
+/// The input requests and request state of an `input_required` result.
+type InputRequired = (BTreeMap<String, Box<RawValue>>, Option<Box<RawValue>>);
+
+fn input_required(answer: &[u8]) -> Option<InputRequired> {
+    #[derive(Deserialize)]
+    struct R {
+        result: Option<Res>,
+    }
+    #[derive(Deserialize)]
+    struct Res {
+        #[serde(rename = "resultType")]
+        result_type: Option<String>,
+        #[serde(rename = "inputRequests")]
+        input_requests: Option<BTreeMap<String, Box<RawValue>>>,
+        #[serde(rename = "requestState")]
+        request_state: Option<Box<RawValue>>,
+    }
+    let r = serde_json::from_slice::<R>(answer).ok()?.result?;
+    if r.result_type.as_deref() != Some("input_required") {
+        return None;
+    }
+    Some((r.input_requests.unwrap_or_default(), r.request_state))
+}
+
+/// `answer` (one JSON-RPC response) with its id replaced by `id`.
+fn with_id(answer: &[u8], id: &str) -> Vec<u8> {
+    let Ok(mut top) = serde_json::from_slice::<BTreeMap<String, Box<RawValue>>>(answer) else {
+        return answer.to_vec();
+    };
+    if top.get("id").map(|v| v.get()) == Some(id) {
+        return jsonrpc::one_line(answer.to_vec());
+    }
+    if let Ok(v) = RawValue::from_string(id.to_string()) {
+        top.insert("id".into(), v);
+    }
+    serde_json::to_vec(&top).unwrap_or_else(|_| answer.to_vec())
 }
 
 /// Reads what a message says about its era: the version and the raw
