@@ -1038,8 +1038,9 @@ fn a_token_about_to_expire_is_renewed_before_it_is_sent() {
     server.set_valid_tokens(&["at-old"]);
     server.add_refresh_token("rt-1");
     let home = tempfile::tempdir().unwrap();
-    // Valid for 7 s: enough to start with (5 s are asked), not enough to
-    // be sent after a few seconds (it would expire within 5 s).
+    // Valid for 7 s: enough to start with (5 s are asked), and expired
+    // after the pause below (a short-lived token's margin is a tenth of
+    // its lifetime: none here).
     support::seed_credential_expiring(
         home.path(),
         "fake",
@@ -1053,7 +1054,7 @@ fn a_token_about_to_expire_is_renewed_before_it_is_sent() {
     b.initialize(json!({}));
     assert_eq!(text_of(&echo(&mut b, "early")), "early");
     let before = server.seen().bearers.len();
-    std::thread::sleep(Duration::from_millis(3200));
+    std::thread::sleep(Duration::from_millis(7600));
     assert_eq!(text_of(&echo(&mut b, "late")), "late");
     let seen = server.seen();
     assert_eq!(seen.refreshes, 1, "one refresh, before sending");

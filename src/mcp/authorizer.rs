@@ -36,9 +36,12 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// for a minute), spending refresh tokens for nothing.
 const MIN_VALID: Duration = Duration::from_secs(5);
 
-/// A token that expires within this long is not sent: it is renewed first.
-/// Some servers treat an expired access token as a stolen one and revoke
-/// the refresh token that goes with it (fastmcp's in-memory provider).
+/// A token that expires within this long (seconds) is not sent: it is
+/// renewed first. Some servers treat an expired access token as a stolen
+/// one and revoke the refresh token that goes with it (fastmcp's in-memory
+/// provider). For a short-lived token the margin is a tenth of its
+/// lifetime instead, the daemon's own lead, so that with the daemon running
+/// its scheduled refresh comes first.
 const EXPIRY_MARGIN: i64 = 5;
 
 /// What the bridge tells the authorizer about a refused request.
@@ -166,6 +169,13 @@ pub struct StoreSource {
     pub config: Config,
 }
 
+/// When the token in use stops being sent.
+struct Expiry {
+    token: Secret,
+    /// Renew when the time left is at most this (seconds since the epoch).
+    renew_at: Timestamp,
+}
+
 /// Bearers from the credential store: `--name NAME`, else the newest
 /// credential saved for the server's URL, else none until a 401.
 pub struct CredentialAuthorizer {
@@ -179,7 +189,7 @@ pub struct CredentialAuthorizer {
     used: AtomicBool,
     /// The token in use and when it expires, readable without the async
     /// lock (checked before every request).
-    expiry: std::sync::Mutex<Option<(Secret, Timestamp)>>,
+    expiry: std::sync::Mutex<Option<Expiry>>,
 }
 
 #[derive(Default)]
@@ -217,7 +227,13 @@ impl CredentialAuthorizer {
     fn adopt(&self, state: &mut State, token: Secret, expires_at: Option<Timestamp>) {
         state.current = Some(token.clone());
         let mut e = self.expiry.lock().unwrap_or_else(|p| p.into_inner());
-        *e = expires_at.map(|at| (token, at));
+        *e = expires_at.map(|at| {
+            let margin = EXPIRY_MARGIN.min((at - now()).max(0) / 10);
+            Expiry {
+                token,
+                renew_at: at - margin,
+            }
+        });
     }
 
     /// The stored expiry of `name`'s access token, if it is `token`.
@@ -515,7 +531,7 @@ impl Authorizer for CredentialAuthorizer {
     fn expiring(&self, token: &Secret) -> bool {
         let e = self.expiry.lock().unwrap_or_else(|p| p.into_inner());
         e.as_ref()
-            .is_some_and(|(t, at)| t == token && *at - now() <= EXPIRY_MARGIN)
+            .is_some_and(|x| &x.token == token && now() >= x.renew_at)
     }
 
     fn renew_expiring<'a>(&'a self, expiring: &'a Secret) -> BoxFuture<'a, Result<Secret>> {
