@@ -348,6 +348,18 @@ mod tests {
     }
 
     #[test]
+    fn request_timeout_defaults_to_ten_minutes_and_zero_turns_it_off() {
+        let c = Config::from_sources("", "t", env(&[])).unwrap();
+        assert_eq!(c.request_timeout, Some(Duration::from_secs(600)));
+        let c = Config::from_sources("request_timeout = \"0\"", "t", env(&[])).unwrap();
+        assert_eq!(c.request_timeout, None);
+        let c = Config::from_sources("", "t", env(&[("MCP_AUTH_REQUEST_TIMEOUT", "90s")])).unwrap();
+        assert_eq!(c.request_timeout, Some(Duration::from_secs(90)));
+        let e = Config::from_sources("request_timeout = \"soon\"", "cfg", env(&[])).unwrap_err();
+        assert!(e.to_string().contains("request_timeout"), "{e}");
+    }
+
+    #[test]
     fn defaults_apply_to_an_empty_file() {
         let c = Config::from_sources("", "t", env(&[])).unwrap();
         assert_eq!(c.retention_days, 90);
