@@ -98,6 +98,28 @@ pub trait Authorizer: Send + Sync {
         Box::pin(async { Ok(None) })
     }
 
+    /// The headers that authorize one request to `url` with `method`
+    /// carrying `token`. None (the default): `Authorization: Bearer`. A
+    /// sender-constrained scheme returns its own here: DPoP (RFC 9449 §7.1)
+    /// an `Authorization: DPoP …` and a `DPoP` proof bound to this method,
+    /// URL, the token's hash and the server's latest nonce.
+    fn authorization(
+        &self,
+        _token: &Secret,
+        _method: &str,
+        _url: &url::Url,
+    ) -> Option<Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>> {
+        None
+    }
+
+    /// A refused answer that asks for a new proof with a nonce (RFC 9449
+    /// §8/§9: `DPoP-Nonce` with `error="use_dpop_nonce"`): the authorizer
+    /// keeps the nonce and returns true, and the request is sent once more
+    /// (with fresh [`Authorizer::authorization`] headers).
+    fn nonce_challenge(&self, _status: u16, _headers: &reqwest::header::HeaderMap) -> bool {
+        false
+    }
+
     /// True when `token` is known to have expired or to expire within a few
     /// seconds: the bridge then asks [`Authorizer::renew_expiring`] before
     /// sending it (a server may revoke a refresh token shown an expired

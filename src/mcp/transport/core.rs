@@ -266,6 +266,15 @@ pub fn http_client(url: &Url, connect_timeout: Duration) -> Result<reqwest::Clie
 /// What one authorized attempt carried, for the 401/403 that may follow.
 pub(super) type Sent = Option<Arc<Bearer>>;
 
+/// The authorization retries one request has had.
+#[derive(Default)]
+pub(super) struct Rounds {
+    /// 401 renewals and 403 step-ups.
+    auth: usize,
+    /// A retry with a fresh proof for a server nonce.
+    nonce_retried: bool,
+}
+
 impl Core {
     pub(super) fn new(cfg: Config, auth: Arc<dyn Authorizer>, out: Output) -> Result<Core, Error> {
         let client = http_client(&cfg.url, cfg.connect_timeout)?;
@@ -356,11 +365,21 @@ impl Core {
         &self,
         headers: &mut HeaderMap,
         sent: &Sent,
-        _method: &Method,
-        _url: &Url,
+        method: &Method,
+        url: &Url,
     ) {
-        if let Some(b) = sent {
-            headers.insert(header::AUTHORIZATION, b.header.clone());
+        let Some(b) = sent else { return };
+        match self.auth.authorization(&b.secret, method.as_str(), url) {
+            // The authorizer's own scheme (DPoP: `Authorization: DPoP …`
+            // and a `DPoP` proof for exactly this method and URL).
+            Some(own) => {
+                for (k, v) in own {
+                    headers.insert(k, v);
+                }
+            }
+            None => {
+                headers.insert(header::AUTHORIZATION, b.header.clone());
+            }
         }
     }
 
@@ -381,25 +400,35 @@ impl Core {
         (self.client.request(method, url.clone()), h)
     }
 
-    /// What to do with a refused attempt: `Ok(true)` retries with the new
-    /// credential, `Ok(false)` is not an authorization answer (the caller
-    /// goes on with it), `Err` ends the request. `rounds` counts this
-    /// request's authorization rounds.
+    /// What to do with a refused attempt: `Ok(None)` retries (with the new
+    /// credential, or a fresh proof), `Ok(Some)` is not an authorization
+    /// answer (the caller goes on with it), `Err` ends the request.
+    /// `rounds` counts this request's authorization rounds.
     pub(super) async fn on_refusal(
         &self,
         resp: reqwest::Response,
         sent: &Sent,
         method: Option<&str>,
-        rounds: &mut usize,
+        rounds: &mut Rounds,
     ) -> Result<Option<reqwest::Response>, Failure> {
+        // A server (or its authorization server) that wants a fresh proof
+        // with its nonce gets one more attempt (RFC 9449 §8 and §9).
+        if !rounds.nonce_retried
+            && self
+                .auth
+                .nonce_challenge(resp.status().as_u16(), resp.headers())
+        {
+            rounds.nonce_retried = true;
+            return Ok(None);
+        }
         match resp.status() {
-            StatusCode::UNAUTHORIZED if *rounds == 0 => {
-                *rounds += 1;
+            StatusCode::UNAUTHORIZED if rounds.auth == 0 => {
+                rounds.auth += 1;
                 self.reauthorize(sent, resp.headers(), method).await?;
                 Ok(None)
             }
-            StatusCode::FORBIDDEN if *rounds < MAX_AUTH_ROUNDS => {
-                *rounds += 1;
+            StatusCode::FORBIDDEN if rounds.auth < MAX_AUTH_ROUNDS => {
+                rounds.auth += 1;
                 let challenge = challenge(403, sent, resp.headers(), method);
                 match self.auth.forbidden(&challenge).await? {
                     Some(secret) => {

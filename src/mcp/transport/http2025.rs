@@ -32,7 +32,7 @@ use url::Url;
 
 use super::core::{
     ACCEPT_BOTH, ACCEPT_SSE, Core, Failure, JSON, LAST_EVENT_ID, MCP_PROTOCOL_VERSION,
-    MCP_SESSION_ID, Sent, http_failure, http_failure_for, is_sse, lock, read_body,
+    MCP_SESSION_ID, Rounds, Sent, http_failure, http_failure_for, is_sse, lock, read_body,
 };
 use super::{Mode, Outgoing};
 use crate::mcp::headers::{self, MCP_METHOD, MCP_NAME};
@@ -225,7 +225,7 @@ impl Session {
         self.core.prepare_auth().await?;
         // Authorization rounds (a 401's renewal, 403 step-ups) for this one
         // request: a server that keeps asking for more is not asked forever.
-        let mut auth_rounds = 0;
+        let mut auth_rounds = Rounds::default();
         let mut reinit_retried = false;
         loop {
             let snap = self.snapshot().await?;

@@ -23,7 +23,8 @@ use serde::Deserialize;
 
 use super::Outgoing;
 use super::core::{
-    ACCEPT_BOTH, Core, ErrorAnswer, Failure, JSON, MCP_PROTOCOL_VERSION, is_sse, lock, read_body,
+    ACCEPT_BOTH, Core, ErrorAnswer, Failure, JSON, MCP_PROTOCOL_VERSION, Rounds, is_sse, lock,
+    read_body,
 };
 use crate::mcp::headers::{self, MCP_METHOD, MCP_NAME, ToolHeaders};
 use crate::mcp::jsonrpc;
@@ -175,7 +176,7 @@ impl Stateless {
         let params = self.param_headers(msg)?;
         let version = self.version(msg);
         self.core.prepare_auth().await?;
-        let mut rounds = 0;
+        let mut rounds = Rounds::default();
         loop {
             let sent = self.core.current().await?;
             let (req, mut h) =
