@@ -327,7 +327,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__bridge)
-            opts="-H -h -V --name --header --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --no-login --transport --connect-timeout --log-level --log-file --help --version"
+            opts="-H -h -V --name --header --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --no-login --transport --connect-timeout --request-timeout --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -390,6 +390,10 @@ _mcp__auth() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -250,6 +250,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand --id-token-env 'Cross-app access: read the person''s ID token from this environment variable'
             cand --transport 'Which HTTP transport to speak: auto tries Streamable HTTP and falls back to HTTP+SSE when the server refuses `initialize` with 400, 404 or 405'
             cand --connect-timeout 'Give up connecting to the server after this long'
+            cand --request-timeout 'Answer a request with an error (and cancel it upstream) when the server has not answered it for this long; a progress notification for the request starts the wait again; 0 turns it off [default: request_timeout in config.toml, else 10m]'
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
             cand --no-login 'Never start a login: answer requests the server refuses with a JSON-RPC error that says which `mcp-auth login` to run'

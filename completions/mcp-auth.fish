@@ -188,6 +188,7 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l transport -
 streamable-http\t''
 sse\t''"
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l connect-timeout -d 'Give up connecting to the server after this long' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l request-timeout -d 'Answer a request with an error (and cancel it upstream) when the server has not answered it for this long; a progress notification for the request starts the wait again; 0 turns it off [default: request_timeout in config.toml, else 10m]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l no-login -d 'Never start a login: answer requests the server refuses with a JSON-RPC error that says which `mcp-auth login` to run'

@@ -563,6 +563,13 @@ pub struct BridgeArgs {
     /// Give up connecting to the server after this long
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub connect_timeout: String,
+
+    /// Answer a request with an error (and cancel it upstream) when the
+    /// server has not answered it for this long; a progress notification
+    /// for the request starts the wait again; 0 turns it off [default:
+    /// request_timeout in config.toml, else 10m]
+    #[arg(long, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
 }
 
 /// `Debug` shows header names only: their values may be secrets.
@@ -580,6 +587,7 @@ impl std::fmt::Debug for BridgeArgs {
             .field("no_login", &self.no_login)
             .field("transport", &self.transport)
             .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
             .field("client", &self.client)
             .finish()
     }

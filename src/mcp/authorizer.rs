@@ -23,7 +23,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::credentials::{Credentials, blocking};
 use crate::error::{Error, Result};
-use crate::model::{EventKind, Secret, now};
+use crate::model::{EventKind, Secret, Timestamp, now};
 use crate::paths::Paths;
 use crate::store::Store;
 
@@ -35,6 +35,14 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// refresh a short-lived token at start (a 10-second token is never valid
 /// for a minute), spending refresh tokens for nothing.
 const MIN_VALID: Duration = Duration::from_secs(5);
+
+/// A token that expires within this long (seconds) is not sent: it is
+/// renewed first. Some servers treat an expired access token as a stolen
+/// one and revoke the refresh token that goes with it (fastmcp's in-memory
+/// provider). For a short-lived token the margin is a tenth of its
+/// lifetime instead, the daemon's own lead, so that with the daemon running
+/// its scheduled refresh comes first.
+const EXPIRY_MARGIN: i64 = 5;
 
 /// What the bridge tells the authorizer about a refused request.
 #[derive(Clone)]
@@ -88,6 +96,43 @@ pub trait Authorizer: Send + Sync {
     /// client as a JSON-RPC error.
     fn forbidden<'a>(&'a self, _challenge: &'a Challenge) -> BoxFuture<'a, Result<Option<Secret>>> {
         Box::pin(async { Ok(None) })
+    }
+
+    /// The headers that authorize one request to `url` with `method`
+    /// carrying `token`. None (the default): `Authorization: Bearer`. A
+    /// sender-constrained scheme returns its own here: DPoP (RFC 9449 §7.1)
+    /// an `Authorization: DPoP …` and a `DPoP` proof bound to this method,
+    /// URL, the token's hash and the server's latest nonce.
+    fn authorization(
+        &self,
+        _token: &Secret,
+        _method: &str,
+        _url: &url::Url,
+    ) -> Option<Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>> {
+        None
+    }
+
+    /// A refused answer that asks for a new proof with a nonce (RFC 9449
+    /// §8/§9: `DPoP-Nonce` with `error="use_dpop_nonce"`): the authorizer
+    /// keeps the nonce and returns true, and the request is sent once more
+    /// (with fresh [`Authorizer::authorization`] headers).
+    fn nonce_challenge(&self, _status: u16, _headers: &reqwest::header::HeaderMap) -> bool {
+        false
+    }
+
+    /// True when `token` is known to have expired or to expire within a few
+    /// seconds: the bridge then asks [`Authorizer::renew_expiring`] before
+    /// sending it (a server may revoke a refresh token shown an expired
+    /// access token). Cheap and synchronous: called before every request.
+    fn expiring(&self, _token: &Secret) -> bool {
+        false
+    }
+
+    /// A valid token in place of `expiring`, renewed without a round trip
+    /// to the MCP server first (the daemon, or a locked refresh).
+    fn renew_expiring<'a>(&'a self, expiring: &'a Secret) -> BoxFuture<'a, Result<Secret>> {
+        let token = expiring.clone();
+        Box::pin(async move { Ok(token) })
     }
 
     /// A request carrying a bearer from this authorizer succeeded (called
@@ -146,6 +191,13 @@ pub struct StoreSource {
     pub config: Config,
 }
 
+/// When the token in use stops being sent.
+struct Expiry {
+    token: Secret,
+    /// Renew when the time left is at most this (seconds since the epoch).
+    renew_at: Timestamp,
+}
+
 /// Bearers from the credential store: `--name NAME`, else the newest
 /// credential saved for the server's URL, else none until a 401.
 pub struct CredentialAuthorizer {
@@ -157,6 +209,9 @@ pub struct CredentialAuthorizer {
     no_login_reason: String,
     state: tokio::sync::Mutex<State>,
     used: AtomicBool,
+    /// The token in use and when it expires, readable without the async
+    /// lock (checked before every request).
+    expiry: std::sync::Mutex<Option<Expiry>>,
 }
 
 #[derive(Default)]
@@ -165,6 +220,9 @@ struct State {
     /// The credential in use, once known.
     name: Option<String>,
     current: Option<Secret>,
+    /// The login that failed in this process, and why: later requests get
+    /// the same error instead of another browser tab and registration.
+    failed_login: Option<String>,
 }
 
 impl CredentialAuthorizer {
@@ -183,6 +241,33 @@ impl CredentialAuthorizer {
             no_login_reason,
             state: tokio::sync::Mutex::new(State::default()),
             used: AtomicBool::new(false),
+            expiry: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Makes `token` the one in use, with its expiry when known.
+    fn adopt(&self, state: &mut State, token: Secret, expires_at: Option<Timestamp>) {
+        state.current = Some(token.clone());
+        let mut e = self.expiry.lock().unwrap_or_else(|p| p.into_inner());
+        *e = expires_at.map(|at| {
+            let margin = EXPIRY_MARGIN.min((at - now()).max(0) / 10);
+            Expiry {
+                token,
+                renew_at: at - margin,
+            }
+        });
+    }
+
+    /// The stored expiry of `name`'s access token, if it is `token`.
+    async fn stored_expiry(
+        &self,
+        creds: &Credentials,
+        name: &str,
+        token: &Secret,
+    ) -> Option<Timestamp> {
+        match creds.load(name).await {
+            Ok((cred, tokens)) if &tokens.access_token == token => cred.access_expires_at,
+            _ => None,
         }
     }
 
@@ -263,7 +348,15 @@ impl CredentialAuthorizer {
     }
 
     /// The error that tells the person which login to run.
+    /// The error of a request that needs a login the bridge will not run:
+    /// never logged in (no name) or a saved credential that needs a new one.
     fn needs_login(&self, name: Option<String>, reason: String) -> Error {
+        if name.is_none() {
+            return Error::NotLoggedIn {
+                server: self.server_url.clone(),
+                note: Some(reason),
+            };
+        }
         Error::NeedsLogin {
             login_hint: match &name {
                 Some(n) => format!("{} --name {n}", self.server_url),
@@ -282,6 +375,12 @@ impl CredentialAuthorizer {
         scopes: Vec<String>,
     ) -> Result<Secret> {
         let name = self.explicit_name.clone().or_else(|| state.name.clone());
+        if let Some(why) = &state.failed_login {
+            // One login per bridge: the person saw its browser tab and its
+            // error; every later request gets the same answer until they
+            // log in themselves (the store is read again on each 401).
+            return Err(self.needs_login(name, why.clone()));
+        }
         let Some(hook) = &self.login else {
             // Never logged in is a first login to run, not a new one.
             if name.is_none() {
@@ -303,19 +402,28 @@ impl CredentialAuthorizer {
         // A failed login leaves the request needing one: say so, with why.
         let name = match hook.login(&request).await {
             Ok(name) => name,
-            Err(e @ (Error::NeedsLogin { .. } | Error::Interrupted)) => return Err(e),
-            // A first login that failed: its own error names the cause
-            // (no OAuth metadata, a refused registration, ...).
-            Err(e) if request.name.is_none() && state.name.is_none() => return Err(e),
+            Err(e @ Error::Interrupted) => return Err(e),
+            Err(Error::NeedsLogin { reason, .. }) => {
+                state.failed_login = Some(reason.clone());
+                return Err(self.needs_login(request.name, reason));
+            }
+            // A first login that failed: its own error names the cause (no
+            // OAuth metadata, a refused registration, ...); the requests
+            // after it get that cause too, without another login.
+            Err(e) if request.name.is_none() && state.name.is_none() => {
+                state.failed_login = Some(format!("{}; logging in failed: {e}", request.reason));
+                return Err(e);
+            }
             Err(e) => {
                 let reason = format!("{}; logging in failed: {e}", request.reason);
+                state.failed_login = Some(reason.clone());
                 return Err(self.needs_login(request.name, reason));
             }
         };
         let creds = self.credentials(state).await?;
         let token = creds.valid_token(&name, MIN_VALID).await?;
         state.name = Some(name);
-        state.current = Some(token.token.clone());
+        self.adopt(state, token.token.clone(), token.expires_at);
         Ok(token.token)
     }
 }
@@ -347,7 +455,7 @@ impl Authorizer for CredentialAuthorizer {
             match creds.valid_token(&name, MIN_VALID).await {
                 Ok(t) => {
                     tracing::debug!(credential = %name, "using the stored credential");
-                    state.current = Some(t.token.clone());
+                    self.adopt(&mut state, t.token.clone(), t.expires_at);
                     Ok(Some(t.token))
                 }
                 // A credential that needs a login is the 401 path's business.
@@ -388,7 +496,8 @@ impl Authorizer for CredentialAuthorizer {
                 {
                     Ok(Some(token)) => {
                         tracing::info!(credential = %name, "renewed the bearer after a 401");
-                        state.current = Some(token.clone());
+                        let at = self.stored_expiry(&creds, &name, &token).await;
+                        self.adopt(&mut state, token.clone(), at);
                         return Ok(token);
                     }
                     Ok(None) => format!(
@@ -460,6 +569,40 @@ impl Authorizer for CredentialAuthorizer {
             self.login(&mut state, challenge, reason, union)
                 .await
                 .map(Some)
+        })
+    }
+
+    fn expiring(&self, token: &Secret) -> bool {
+        let e = self.expiry.lock().unwrap_or_else(|p| p.into_inner());
+        e.as_ref()
+            .is_some_and(|x| &x.token == token && now() >= x.renew_at)
+    }
+
+    fn renew_expiring<'a>(&'a self, expiring: &'a Secret) -> BoxFuture<'a, Result<Secret>> {
+        Box::pin(async move {
+            let mut state = self.state.lock().await;
+            if let Some(current) = &state.current
+                && current != expiring
+            {
+                return Ok(current.clone());
+            }
+            let Some(name) = state.name.clone() else {
+                return Ok(expiring.clone());
+            };
+            let creds = self.credentials(&mut state).await?;
+            tracing::info!(credential = %name, "the bearer expires within seconds; renewing it before sending");
+            match creds.valid_token(&name, MIN_VALID).await {
+                Ok(t) => {
+                    self.adopt(&mut state, t.token.clone(), t.expires_at);
+                    Ok(t.token)
+                }
+                // Only a login helps: the 401 that follows starts it.
+                Err(Error::NeedsLogin { reason, .. }) => {
+                    tracing::warn!(credential = %name, %reason, "the bearer cannot be renewed");
+                    Ok(expiring.clone())
+                }
+                Err(e) => Err(e),
+            }
         })
     }
 

@@ -107,6 +107,20 @@ pub fn seed_credential(
     access: &str,
     refresh: Option<&str>,
 ) {
+    seed_credential_expiring(home, name, server_url, token_url, access, refresh, 3600);
+}
+
+/// [`seed_credential`] with an access token that expires in `expires_in` seconds.
+#[allow(dead_code)]
+pub fn seed_credential_expiring(
+    home: &Path,
+    name: &str,
+    server_url: &str,
+    token_url: &str,
+    access: &str,
+    refresh: Option<&str>,
+    expires_in: i64,
+) {
     let at = now();
     let cred = Credential {
         name: name.into(),
@@ -128,7 +142,7 @@ pub fn seed_credential(
         created_at: at,
         last_used_at: None,
         last_refreshed_at: None,
-        access_expires_at: Some(at + 3600),
+        access_expires_at: Some(at + expires_in),
         refresh_expires_at: None,
         status: Status::Active,
         status_changed_at: at,
@@ -141,7 +155,7 @@ pub fn seed_credential(
         refresh_token: refresh.map(Secret::new),
         id_token: None,
         client_secret: None,
-        access_expires_at: Some(at + 3600),
+        access_expires_at: Some(at + expires_in),
         client_assertion_alg: None,
         token_params: Vec::new(),
         idp: None,
