@@ -254,6 +254,21 @@ impl CredentialAuthorizer {
         }
     }
 
+    /// The authorization server the server names now, when it is not the
+    /// one that issued `name` ([`discovery::moved_issuer`]).
+    async fn moved_issuer(
+        &self,
+        creds: &Credentials,
+        name: &str,
+        challenge: &Challenge,
+    ) -> Option<String> {
+        let store = creds.store().ok()?.clone();
+        let key = name.to_string();
+        let issuer = blocking(move || store.db().get(&key)).await.ok()??.issuer?;
+        let bearer = super::auth::challenge::bearer(challenge.www_authenticate.as_deref());
+        super::auth::discovery::moved_issuer(&self.server_url, bearer.as_ref(), &issuer).await
+    }
+
     /// The store and the name of the credential this session uses, once
     /// both are known.
     async fn in_use(&self) -> Option<(Store, String)> {
@@ -371,7 +386,14 @@ impl Authorizer for CredentialAuthorizer {
             if state.name.is_none() {
                 state.name = self.find(creds.clone()).await?;
             }
-            let reason = if let Some(name) = state.name.clone() {
+            let reason = if let Some(name) = state.name.clone()
+                && let Some(moved) = self.moved_issuer(&creds, &name, challenge).await
+            {
+                // SEP-2352: a refresh at the old authorization server would
+                // only bring back a token the resource no longer accepts.
+                tracing::info!(credential = %name, issuer = %moved, "the server's authorization server changed; logging in there");
+                format!("the server's authorization server is now {moved}")
+            } else if let Some(name) = state.name.clone() {
                 match self
                     .renew(creds.clone(), name.clone(), challenge.rejected.clone())
                     .await

@@ -60,6 +60,16 @@ impl ClientAuth {
             (AuthMethod::PrivateKeyJwt, _, _) => Err(Error::Config(
                 "private_key_jwt needs a private key and a signing algorithm".into(),
             )),
+            // The id travels in the Basic header, and in the body too:
+            // RFC 6749 §3.2.1 lets a client name itself with `client_id`
+            // there (https://www.rfc-editor.org/rfc/rfc6749#section-3.2.1),
+            // and authorization servers built on the MCP Python SDK (fastmcp's
+            // InMemoryOAuthProvider, its OAuthProxy providers) look for it
+            // only there, answering `invalid_client (Missing client_id)`
+            // otherwise; the Python SDK's own client sends it the same way.
+            (AuthMethod::ClientSecretBasic, _, Some(_)) => {
+                Ok(vec![("client_id".to_string(), self.client_id.clone())])
+            }
             _ => Ok(Vec::new()),
         }
     }

@@ -614,6 +614,7 @@ mod tests {
             has_secret: true,
             client_secret_expires_at: None,
             registered_at: 1,
+            worked_at: None,
         }
     }
 

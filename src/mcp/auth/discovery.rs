@@ -120,7 +120,10 @@ impl Discovery {
 
     /// Scopes to request (MCP scope selection strategy): the challenge's,
     /// else all the resource supports, else none; `offline_access` added
-    /// when the authorization server lists it, to ask for a refresh token.
+    /// when the authorization server lists it, to ask for a refresh token,
+    /// and never asked for when it does not list it, whoever suggested it
+    /// (SEP-2207, MCP 2026-07-28 authorization,
+    /// https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization).
     pub fn scopes(&self) -> Vec<String> {
         let mut scopes: Vec<String> = match &self.challenge {
             Some(c) if c.scope.is_some() => c.scopes(),
@@ -135,7 +138,9 @@ impl Discovery {
             .scopes_supported
             .as_ref()
             .is_some_and(|s| s.iter().any(|s| s == "offline_access"));
-        if offered && !scopes.is_empty() && !scopes.iter().any(|s| s == "offline_access") {
+        if !offered {
+            scopes.retain(|s| s != "offline_access");
+        } else if !scopes.is_empty() && !scopes.iter().any(|s| s == "offline_access") {
             scopes.push("offline_access".to_string());
         }
         scopes
@@ -375,6 +380,34 @@ pub async fn auth_server_metadata(issuer: &str) -> Result<AuthServerMetadata> {
     )))
 }
 
+/// The authorization server the protected resource names now, when it is
+/// no longer `issuer`: a credential is bound to the authorization server
+/// that issued it, and when the resource's metadata stops listing that one
+/// the credential (and the client registration behind it) is of no use
+/// there. MCP 2026-07-28 authorization, SEP-2352
+/// (https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization):
+/// the client re-registers and re-authorizes with the new server and never
+/// presents the old server's client credentials to it. `None` when the
+/// issuer is still listed, or the metadata cannot be read (then a refresh
+/// at the old server is still the best try).
+pub async fn moved_issuer(
+    server_url: &str,
+    challenge: Option<&BearerChallenge>,
+    issuer: &str,
+) -> Option<String> {
+    let server = canonical_url(server_url).ok()?;
+    match resource_metadata(&server, challenge).await {
+        Ok(Some(prm)) if !prm.authorization_servers.iter().any(|a| a == issuer) => {
+            prm.authorization_servers.first().cloned()
+        }
+        Ok(_) => None,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot re-read the protected resource metadata");
+            None
+        }
+    }
+}
+
 /// The whole discovery for a server, given the challenge of its 401 if one
 /// was seen.
 pub async fn discover(server_url: &str, challenge: Option<BearerChallenge>) -> Result<Discovery> {
@@ -572,6 +605,24 @@ mod tests {
             discovery(None, None, Some(vec!["offline_access"]))
                 .scopes()
                 .is_empty()
+        );
+    }
+
+    /// SEP-2207: offline_access only when the authorization server lists
+    /// it, even when the resource or its challenge suggests it.
+    #[test]
+    fn offline_access_is_never_asked_of_a_server_that_does_not_list_it() {
+        assert_eq!(
+            discovery(Some("a offline_access"), None, Some(vec!["a"])).scopes(),
+            vec!["a"]
+        );
+        assert_eq!(
+            discovery(None, Some(vec!["x", "offline_access"]), None).scopes(),
+            vec!["x"]
+        );
+        assert_eq!(
+            discovery(Some("a offline_access"), None, Some(vec!["offline_access"])).scopes(),
+            vec!["a", "offline_access"]
         );
     }
 

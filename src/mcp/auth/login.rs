@@ -171,7 +171,9 @@ pub async fn login(
             // A cached registration the server no longer knows: drop it and
             // register again, once.
             Err(Error::OAuth { ref error, .. })
-                if error == "invalid_client" && attempts_left > 0 && cached.is_some() =>
+                if error == "invalid_client"
+                    && attempts_left > 0
+                    && cached.as_ref().is_some_and(|r| forgotten(r, now())) =>
             {
                 attempts_left -= 1;
                 if let Some(r) = cached {
@@ -182,6 +184,9 @@ pub async fn login(
             }
             Err(e) => return Err(e),
         };
+        if let Some(reg) = &cached {
+            mark_worked(&store, reg).await;
+        }
         let who = identity::identify(&tokens, found.auth_server.userinfo_endpoint.as_deref()).await;
         return creds
             .save_login(credential(
@@ -600,6 +605,7 @@ async fn register(
         has_secret: registered.client_secret.is_some(),
         client_secret_expires_at: registered.client_secret_expires_at,
         registered_at: now(),
+        worked_at: None,
     };
     {
         let store = creds.store()?.clone();
@@ -614,6 +620,34 @@ async fn register(
         assertion: None,
     };
     Ok((Some(auth), Some(reg)))
+}
+
+/// A registration younger than this is never taken for forgotten: the
+/// server made it moments ago, so a refusal is about something else (how
+/// the client authenticated, say) and registering again would only pile
+/// up registrations and browser tabs.
+const FRESH_REGISTRATION_SECS: i64 = 300;
+
+/// True when an `invalid_client` answer for `reg` means the server forgot
+/// it: it got tokens before, and it is not fresh. Anything else keeps it.
+fn forgotten(reg: &Registration, now: crate::model::Timestamp) -> bool {
+    reg.worked_at.is_some() && now - reg.registered_at >= FRESH_REGISTRATION_SECS
+}
+
+/// Records that `reg` got tokens; a failure to record is only logged (the
+/// login itself succeeded).
+async fn mark_worked(store: &Store, reg: &Registration) {
+    let store = store.clone();
+    let (issuer, client_id) = (reg.issuer.clone(), reg.client_id.clone());
+    let result = blocking(move || {
+        store
+            .db()
+            .mark_registration_worked(&issuer, &client_id, now())
+    })
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot record that the client registration works");
+    }
 }
 
 async fn forget_registration(store: &crate::store::Store, reg: Registration) -> Result<()> {
@@ -634,6 +668,31 @@ mod tests {
         let (c2, out2, o2) = (c.clone(), out.clone(), o.clone());
         is_send(async move { login(&c, &out, "x", None, &o).await });
         is_send(async move { client_credentials(&c2, &out2, "x", &o2, None).await });
+    }
+
+    fn reg(registered_at: i64, worked_at: Option<i64>) -> Registration {
+        Registration {
+            issuer: "https://as".into(),
+            redirect_uri: "http://127.0.0.1:1/callback".into(),
+            client_id: "c".into(),
+            auth_method: AuthMethod::ClientSecretPost,
+            has_secret: true,
+            client_secret_expires_at: None,
+            registered_at,
+            worked_at,
+        }
+    }
+
+    /// Regression guard (Python SDK authorization servers): a token
+    /// exchange refused with invalid_client right after registering made
+    /// mcp-auth register again and open another browser tab, each time.
+    #[test]
+    fn only_a_registration_that_worked_and_is_not_fresh_is_taken_for_forgotten() {
+        let now = 10_000;
+        assert!(!forgotten(&reg(now - 5, None), now), "made seconds ago");
+        assert!(!forgotten(&reg(now - 5000, None), now), "never worked");
+        assert!(!forgotten(&reg(now - 5, Some(now - 2)), now), "fresh");
+        assert!(forgotten(&reg(now - 5000, Some(now - 4000)), now));
     }
 
     #[test]
