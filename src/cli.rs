@@ -52,7 +52,7 @@ pub enum Command {
     /// For scripts: only the token (or with --header the whole header line)
     /// goes to stdout.
     #[command(
-        after_help = "Examples:\n  mcp-auth token github\n  curl -H \"$(mcp-auth token github --header)\" https://api.github.com/user\n  mcp-auth token work --min-valid 10m"
+        after_help = "Examples:\n  mcp-auth token github\n  curl -H \"$(mcp-auth token github --header)\" https://api.github.com/user\n  mcp-auth token work --min-valid 10m\n  mcp-auth token mcp.example.com --dpop-proof POST https://mcp.example.com/mcp"
     )]
     Token(TokenArgs),
 
@@ -264,9 +264,19 @@ pub struct TokenArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub min_valid: String,
 
-    /// Print `Authorization: Bearer <token>` instead of the bare token
+    /// Print `Authorization: Bearer <token>` instead of the bare token (refused for a
+    /// DPoP-bound credential, whose token needs a proof per request: use --dpop-proof)
     #[arg(long)]
     pub header: bool,
+
+    /// For a DPoP-bound credential: print the two headers (`Authorization: DPoP <token>` and
+    /// `DPoP: <proof>`) for one METHOD request to URL; a proof is good for that request only
+    #[arg(long, num_args = 2, value_names = ["METHOD", "URL"], conflicts_with = "header")]
+    pub dpop_proof: Option<Vec<String>>,
+
+    /// With --dpop-proof: the nonce the server asked for in its DPoP-Nonce header
+    #[arg(long, value_name = "NONCE", requires = "dpop_proof")]
+    pub dpop_nonce: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -74,6 +74,7 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
         },
         client_secret,
         assertion: None,
+        dpop: None,
     };
     let timeout = login_timeout(ctx, args)?;
     check_secret_store(ctx).await?;
@@ -171,6 +172,7 @@ fn provider_credential(
         tokens,
         token_params,
         idp: None,
+        assertion_file: None,
     }
 }
 

@@ -181,6 +181,7 @@ async fn answer(creds: &Credentials, state: &State, op: Op) -> (Response, Option
                         token: Some(WireToken {
                             token: t.token,
                             expires_at: t.expires_at,
+                            dpop_key: t.dpop_key,
                         }),
                         ..Response::ok()
                     },
@@ -206,6 +207,7 @@ async fn answer(creds: &Credentials, state: &State, op: Op) -> (Response, Option
                         token: Some(WireToken {
                             token: r.token.token,
                             expires_at: r.token.expires_at,
+                            dpop_key: r.token.dpop_key,
                         }),
                         refresh: Some(WireRefresh {
                             credential: r.credential,

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::credentials::{Credentials, blocking};
+use crate::credentials::{AccessToken, Credentials, blocking};
 use crate::error::{Error, Result};
 use crate::model::{EventKind, Secret, now};
 use crate::paths::Paths;
@@ -88,6 +88,12 @@ pub trait Authorizer: Send + Sync {
     /// client as a JSON-RPC error.
     fn forbidden<'a>(&'a self, _challenge: &'a Challenge) -> BoxFuture<'a, Result<Option<Secret>>> {
         Box::pin(async { Ok(None) })
+    }
+
+    /// The DPoP key `token` is bound to (RFC 9449), if it is: the transport
+    /// then presents it with the DPoP scheme and a proof per request.
+    fn dpop_key(&self, _token: &Secret) -> Option<crate::oauth::dpop::Key> {
+        None
     }
 
     /// A request carrying a bearer from this authorizer succeeded (called
@@ -157,6 +163,8 @@ pub struct CredentialAuthorizer {
     no_login_reason: String,
     state: tokio::sync::Mutex<State>,
     used: AtomicBool,
+    /// The DPoP key of the token handed out last, by that token.
+    dpop: std::sync::Mutex<Option<(Secret, crate::oauth::dpop::Key)>>,
 }
 
 #[derive(Default)]
@@ -183,7 +191,20 @@ impl CredentialAuthorizer {
             no_login_reason,
             state: tokio::sync::Mutex::new(State::default()),
             used: AtomicBool::new(false),
+            dpop: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Hands out `token`, remembering its DPoP key for the transport.
+    fn hand_out(&self, token: AccessToken) -> Secret {
+        let key = token.dpop_key.as_ref().and_then(|k| {
+            crate::oauth::dpop::Key::from_stored(k)
+                .map_err(|e| tracing::warn!(error = %e, "unusable DPoP key"))
+                .ok()
+        });
+        let mut slot = self.dpop.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = key.map(|k| (token.token.clone(), k));
+        token.token
     }
 
     async fn credentials(&self, state: &mut State) -> Result<Credentials> {
@@ -222,10 +243,14 @@ impl CredentialAuthorizer {
         creds: Credentials,
         name: String,
         rejected: Option<Secret>,
-    ) -> Result<Option<Secret>> {
+    ) -> Result<Option<AccessToken>> {
         match creds.load(&name).await {
             Ok((_, tokens)) if Some(&tokens.access_token) != rejected.as_ref() => {
-                return Ok(Some(tokens.access_token));
+                return Ok(Some(AccessToken {
+                    token: tokens.access_token,
+                    expires_at: tokens.access_expires_at,
+                    dpop_key: tokens.dpop_key,
+                }));
             }
             Ok(_) => {}
             Err(Error::NeedsLogin { .. }) => return Ok(None),
@@ -236,9 +261,7 @@ impl CredentialAuthorizer {
             None => creds.refresh(&name, true).await,
         };
         match renewed {
-            Ok(r) if r.performed || Some(&r.token.token) != rejected.as_ref() => {
-                Ok(Some(r.token.token))
-            }
+            Ok(r) if r.performed || Some(&r.token.token) != rejected.as_ref() => Ok(Some(r.token)),
             Ok(r) => {
                 // The refresh failed transiently and handed back the token
                 // the server just refused: a login would not fix that.
@@ -318,10 +341,10 @@ impl CredentialAuthorizer {
             }
         };
         let creds = self.credentials(state).await?;
-        let token = creds.valid_token(&name, MIN_VALID).await?;
+        let token = self.hand_out(creds.valid_token(&name, MIN_VALID).await?);
         state.name = Some(name);
-        state.current = Some(token.token.clone());
-        Ok(token.token)
+        state.current = Some(token.clone());
+        Ok(token)
     }
 }
 
@@ -352,8 +375,9 @@ impl Authorizer for CredentialAuthorizer {
             match creds.valid_token(&name, MIN_VALID).await {
                 Ok(t) => {
                     tracing::debug!(credential = %name, "using the stored credential");
-                    state.current = Some(t.token.clone());
-                    Ok(Some(t.token))
+                    let token = self.hand_out(t);
+                    state.current = Some(token.clone());
+                    Ok(Some(token))
                 }
                 // A credential that needs a login is the 401 path's business.
                 Err(Error::NeedsLogin { reason, .. }) => {
@@ -400,6 +424,7 @@ impl Authorizer for CredentialAuthorizer {
                 {
                     Ok(Some(token)) => {
                         tracing::info!(credential = %name, "renewed the bearer after a 401");
+                        let token = self.hand_out(token);
                         state.current = Some(token.clone());
                         return Ok(token);
                     }
@@ -473,6 +498,13 @@ impl Authorizer for CredentialAuthorizer {
                 .await
                 .map(Some)
         })
+    }
+
+    fn dpop_key(&self, token: &Secret) -> Option<crate::oauth::dpop::Key> {
+        let slot = self.dpop.lock().unwrap_or_else(|p| p.into_inner());
+        slot.as_ref()
+            .filter(|(t, _)| t == token)
+            .map(|(_, k)| k.clone())
     }
 
     fn first_success(&self) -> BoxFuture<'_, ()> {

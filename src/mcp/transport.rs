@@ -210,18 +210,50 @@ impl From<Error> for Failure {
 struct Bearer {
     secret: Secret,
     header: HeaderValue,
+    /// A DPoP-bound token's key: each request then carries a fresh proof.
+    dpop: Option<crate::oauth::dpop::Key>,
 }
 
 impl Bearer {
-    fn new(secret: Secret) -> Result<Arc<Bearer>, Failure> {
+    fn new(secret: Secret, auth: &dyn Authorizer) -> Result<Arc<Bearer>, Failure> {
+        let dpop = auth.dpop_key(&secret);
+        // RFC 9449 §7.1: a DPoP-bound token goes with the DPoP scheme.
+        let scheme = if dpop.is_some() { "DPoP" } else { "Bearer" };
         let mut header =
-            HeaderValue::try_from(format!("Bearer {}", secret.expose())).map_err(|_| {
+            HeaderValue::try_from(format!("{scheme} {}", secret.expose())).map_err(|_| {
                 Failure::Upstream(
                     "the access token contains characters that cannot go in an HTTP header".into(),
                 )
             })?;
         header.set_sensitive(true);
-        Ok(Arc::new(Bearer { secret, header }))
+        Ok(Arc::new(Bearer {
+            secret,
+            header,
+            dpop,
+        }))
+    }
+
+    /// The headers that present the token on one request: the
+    /// Authorization header, and for a DPoP-bound token a proof for this
+    /// method and URL, bound to the token (`ath`) and carrying the
+    /// server's latest nonce (RFC 9449 §7.1, §9).
+    fn attach(&self, h: &mut HeaderMap, method: &Method, url: &Url, nonce: Option<&str>) {
+        h.insert(header::AUTHORIZATION, self.header.clone());
+        let Some(key) = &self.dpop else { return };
+        let proof = key.proof(
+            method.as_str(),
+            url.as_str(),
+            nonce,
+            Some(&self.secret),
+            crate::model::now(),
+        );
+        match proof.map(|p| HeaderValue::try_from(p.expose())) {
+            Ok(Ok(mut v)) => {
+                v.set_sensitive(true);
+                h.insert(crate::oauth::dpop::HEADER, v);
+            }
+            _ => tracing::warn!("cannot make a DPoP proof; the server will refuse the request"),
+        }
     }
 }
 
@@ -300,6 +332,8 @@ pub struct Upstream {
     method_headers: AtomicBool,
     stats: Stats,
     succeeded: AtomicBool,
+    /// The latest `DPoP-Nonce` the server sent (RFC 9449 §9).
+    dpop_nonce: Mutex<Option<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -356,6 +390,7 @@ impl Upstream {
             method_headers: AtomicBool::new(false),
             stats: Stats::default(),
             succeeded: AtomicBool::new(false),
+            dpop_nonce: Mutex::new(None),
         }))
     }
 
@@ -366,7 +401,7 @@ impl Upstream {
             .auth_ready
             .get_or_init(|| async {
                 match self.auth.initial().await {
-                    Ok(Some(secret)) => match Bearer::new(secret) {
+                    Ok(Some(secret)) => match Bearer::new(secret, self.auth.as_ref()) {
                         Ok(b) => {
                             lock(&self.state).bearer = Some(b);
                             Ok(())
@@ -484,6 +519,7 @@ impl Upstream {
     ) -> Result<(), Failure> {
         self.prepare_auth().await?;
         let mut auth_retried = false;
+        let mut nonce_retried = false;
         // Authorization rounds (a 401's renewal, 403 step-ups) for this one
         // request: a server that keeps asking for more is not asked forever.
         let mut auth_rounds = 0;
@@ -500,10 +536,16 @@ impl Upstream {
             }
             let resp = self.post(&self.cfg.url, &snap, msg).await?;
             let status = resp.status();
+            let nonce_asked = self.note_dpop_nonce(&snap, resp.headers());
             if status.is_success() {
                 return self.consume(resp, msg, pending, &snap).await;
             }
             match status {
+                // RFC 9449 §9: the proof lacked the server's (new) nonce;
+                // the same token with a proof carrying it, once.
+                StatusCode::UNAUTHORIZED if nonce_asked && !nonce_retried => {
+                    nonce_retried = true;
+                }
                 StatusCode::UNAUTHORIZED if !auth_retried => {
                     auth_retried = true;
                     auth_rounds += 1;
@@ -547,8 +589,19 @@ impl Upstream {
         }
     }
 
+    /// Keeps a `DPoP-Nonce` the server sent for the next proofs; true when
+    /// the answer is a `use_dpop_nonce` refusal of a DPoP request.
+    fn note_dpop_nonce(&self, snap: &Snap, headers: &HeaderMap) -> bool {
+        let Some(nonce) = crate::oauth::dpop::nonce_of(headers) else {
+            return false;
+        };
+        *lock(&self.dpop_nonce) = Some(nonce);
+        snap.bearer.as_ref().is_some_and(|b| b.dpop.is_some())
+            && crate::oauth::dpop::nonce_asked(headers, None).is_some()
+    }
+
     fn set_bearer(&self, secret: Secret) -> Result<(), Failure> {
-        let bearer = Bearer::new(secret)?;
+        let bearer = Bearer::new(secret, self.auth.as_ref())?;
         lock(&self.state).bearer = Some(bearer);
         Ok(())
     }
@@ -576,7 +629,8 @@ impl Upstream {
             h.append(k.clone(), v.clone());
         }
         if let Some(b) = &snap.bearer {
-            h.insert(header::AUTHORIZATION, b.header.clone());
+            let nonce = lock(&self.dpop_nonce).clone();
+            b.attach(&mut h, &method, url, nonce.as_deref());
         }
         if let Some(s) = &snap.session {
             h.insert(MCP_SESSION_ID, s.clone());

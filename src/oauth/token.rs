@@ -31,6 +31,9 @@ pub struct ClientAuth {
     pub method: AuthMethod,
     /// With `private_key_jwt`: how to sign the assertion.
     pub assertion: Option<Assertion>,
+    /// The credential's DPoP key: token requests prove possession of it,
+    /// so the tokens they get are bound to it (RFC 9449 §5).
+    pub dpop: Option<super::dpop::Key>,
 }
 
 /// How a `private_key_jwt` assertion is made.
@@ -82,6 +85,7 @@ impl ClientAuth {
             client_secret: None,
             method: AuthMethod::None,
             assertion: None,
+            dpop: None,
         }
     }
 
@@ -109,6 +113,7 @@ impl ClientAuth {
                     alg,
                     audience: audience.to_string(),
                 }),
+                dpop: None,
             });
         }
         let secret = secret.ok_or_else(|| {
@@ -131,6 +136,7 @@ impl ClientAuth {
                 AuthMethod::ClientSecretBasic
             },
             assertion: None,
+            dpop: None,
         })
     }
 }
@@ -334,7 +340,7 @@ pub async fn exchange_code(
     for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
-    let sender = http::Sender::new(http);
+    let sender = http::Sender::new(http).with_dpop(auth.dpop.clone());
     let resp = req.request_async(&sender).await.map_err(|e| {
         token_error("the token exchange failed", e).with_retry_after(sender.retry_after())
     })?;
@@ -357,7 +363,7 @@ pub async fn refresh(
     for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
-    let sender = http::Sender::new(http);
+    let sender = http::Sender::new(http).with_dpop(auth.dpop.clone());
     let resp = req
         .request_async(&sender)
         .await
@@ -381,7 +387,7 @@ pub async fn client_credentials(
     for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
-    let sender = http::Sender::new(http);
+    let sender = http::Sender::new(http).with_dpop(auth.dpop.clone());
     let resp = req.request_async(&sender).await.map_err(|e| {
         token_error("the client credentials grant failed", e).with_retry_after(sender.retry_after())
     })?;
@@ -436,7 +442,9 @@ async fn form_grant(
     let request = builder
         .body(body)
         .map_err(|e| Error::Config(format!("{context}: {e}")))?;
-    let response = http::send(&http::client()?, request)
+    let response = http::Sender::new(http::client()?)
+        .with_dpop(auth.dpop.clone())
+        .send(request)
         .await
         .map_err(|e| match e {
             http::TransportError::Http(e) => http::request_error(context, &e),

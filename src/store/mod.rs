@@ -472,6 +472,8 @@ mod tests {
             client_assertion_alg: None,
             token_params: Vec::new(),
             idp: None,
+            dpop_key: None,
+            assertion_file: None,
         }
     }
 

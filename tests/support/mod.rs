@@ -144,6 +144,8 @@ pub fn seed_credential(
         client_assertion_alg: None,
         token_params: Vec::new(),
         idp: None,
+        dpop_key: None,
+        assertion_file: None,
     };
     store(home)
         .save_login(&cred, &tokens)

@@ -54,6 +54,11 @@ pub struct AuthServerMetadata {
     pub authorization_response_iss_parameter_supported: bool,
     #[serde(default)]
     pub client_id_metadata_document_supported: bool,
+    /// RFC 9449 §5.1: the algorithms the server binds tokens to; its
+    /// presence is how a client learns that the server issues DPoP-bound
+    /// tokens.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 /// Where the authorization server's description came from.
@@ -115,6 +120,21 @@ impl Discovery {
                 "the authorization server does not advertise PKCE with S256 \
                  (code_challenge_methods_supported); refusing to log in without it",
             ))
+        }
+    }
+
+    /// A new DPoP key when the authorization server binds tokens to ES256
+    /// keys (RFC 9449 §5.1), else `None` (bearer tokens). Every login makes
+    /// a new one, which is how a credential's key rotates.
+    pub fn dpop_key(&self) -> Result<Option<crate::oauth::dpop::Key>> {
+        if crate::oauth::dpop::offered(
+            self.auth_server
+                .dpop_signing_alg_values_supported
+                .as_deref(),
+        ) {
+            crate::oauth::dpop::Key::generate().map(Some)
+        } else {
+            Ok(None)
         }
     }
 

@@ -140,7 +140,8 @@ pub async fn login(
     let store = creds.store()?.clone();
     let mut attempts_left = REREGISTER_ATTEMPTS;
     loop {
-        let (listener, auth, cached) = client_identity(creds, &found, &scopes, opts).await?;
+        let (listener, mut auth, cached) = client_identity(creds, &found, &scopes, opts).await?;
+        auth.dpop = found.dpop_key()?;
         let title = canonical.clone();
         let result = flow::authorization_code(
             listener,
@@ -230,7 +231,8 @@ pub async fn cross_app(
     let challenge = probe(&canonical).await?;
     let found = discovery::discover(&canonical, challenge).await?;
     let store = creds.store()?.clone();
-    let auth = pre_registered(&store, &found, &client_id, opts).await?;
+    let mut auth = pre_registered(&store, &found, &client_id, opts).await?;
+    auth.dpop = found.dpop_key()?;
     let scopes = machine_scopes(&found, opts);
     spinner.set_message("Exchanging the ID token at the identity provider");
     let jag = crate::oauth::token::exchange_for_id_jag(
@@ -326,6 +328,10 @@ async fn device_login(
             })?
         }
     };
+    let auth = ClientAuth {
+        dpop: found.dpop_key()?,
+        ..auth
+    };
     let title = found.server_url.clone();
     let presenter = Presenter {
         out,
@@ -384,16 +390,19 @@ pub async fn client_credentials(
     let challenge = probe(&canonical).await?;
     let found = discovery::discover(&canonical, challenge).await?;
     spinner.set_message("Requesting a token");
-    let auth = ClientAuth::machine(
-        &client_id,
-        opts.client_secret.clone(),
-        private_key,
-        &found.issuer,
-        found
-            .auth_server
-            .token_endpoint_auth_methods_supported
-            .as_deref(),
-    )?;
+    let auth = ClientAuth {
+        dpop: found.dpop_key()?,
+        ..ClientAuth::machine(
+            &client_id,
+            opts.client_secret.clone(),
+            private_key,
+            &found.issuer,
+            found
+                .auth_server
+                .token_endpoint_auth_methods_supported
+                .as_deref(),
+        )?
+    };
     let scopes = machine_scopes(&found, opts);
     let extras = crate::oauth::Extras {
         resource: Some(found.resource.clone()),
@@ -451,6 +460,7 @@ fn credential(
         tokens,
         token_params: Vec::new(),
         idp: None,
+        assertion_file: None,
     })
 }
 
@@ -545,6 +555,7 @@ async fn pre_registered(
         client_secret: secret,
         method,
         assertion: None,
+        dpop: None,
     })
 }
 
@@ -572,6 +583,7 @@ async fn auth_of(store: &Store, reg: &Registration) -> Result<Option<ClientAuth>
         client_secret: secret,
         method: reg.auth_method,
         assertion: None,
+        dpop: None,
     }))
 }
 
@@ -618,6 +630,7 @@ async fn register(
         client_secret: registered.client_secret,
         method: registered.auth_method,
         assertion: None,
+        dpop: None,
     };
     Ok((Some(auth), Some(reg)))
 }
