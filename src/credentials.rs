@@ -476,6 +476,7 @@ impl Credentials {
         };
         let renewable = tokens.refresh_token.is_some()
             || (cred.grant == GrantKind::CrossApp && tokens.idp.is_some())
+            || (cred.grant == GrantKind::JwtBearer && tokens.assertion_file.is_some())
             || cred.grant == GrantKind::ClientCredentials;
         if renewable {
             // A rotating server spends the old refresh token the moment it
@@ -492,6 +493,32 @@ impl Credentials {
             }
             (None, GrantKind::CrossApp) if tokens.idp.is_some() => {
                 cross_app(&cred, &tokens, &auth, &extras, started).await
+            }
+            (None, GrantKind::JwtBearer) => {
+                // The platform rotates its identity token in place: read
+                // the file now, never a copy from the login.
+                let Some(path) = &tokens.assertion_file else {
+                    return Err(needs_login(
+                        &cred,
+                        "its identity token came from the environment of the process that \
+                         logged in, which nothing else can read; log in again (with \
+                         --assertion-file for a credential that renews)",
+                    ));
+                };
+                match oauth::jwt::read_assertion(path) {
+                    Ok(assertion) => {
+                        oauth::token::jwt_bearer(
+                            &cred.token_url,
+                            &auth,
+                            &assertion,
+                            &cred.scopes,
+                            &extras,
+                            started,
+                        )
+                        .await
+                    }
+                    Err(e) => Err(e),
+                }
             }
             (None, GrantKind::ClientCredentials) => {
                 oauth::token::client_credentials(

@@ -53,6 +53,10 @@ pub enum GrantKind {
     /// Enterprise-managed cross-app access: an ID token from the
     /// organisation's IdP exchanged for an ID-JAG, then a JWT bearer grant.
     CrossApp,
+    /// Workload identity: a platform-issued identity token (a CI runner's
+    /// OIDC token, a pod's service-account token) as the assertion of a
+    /// JWT bearer grant (RFC 7523 §2.1).
+    JwtBearer,
 }
 
 impl GrantKind {
@@ -62,12 +66,16 @@ impl GrantKind {
             GrantKind::DeviceCode => "device_code",
             GrantKind::ClientCredentials => "client_credentials",
             GrantKind::CrossApp => "cross_app",
+            GrantKind::JwtBearer => "jwt_bearer",
         }
     }
 
     /// Grants whose tokens are minted anew instead of refreshed.
     pub fn renewed_without_refresh_token(self) -> bool {
-        matches!(self, GrantKind::ClientCredentials | GrantKind::CrossApp)
+        matches!(
+            self,
+            GrantKind::ClientCredentials | GrantKind::CrossApp | GrantKind::JwtBearer
+        )
     }
 
     pub fn parse(s: &str) -> Option<GrantKind> {
@@ -76,6 +84,7 @@ impl GrantKind {
             "device_code" => GrantKind::DeviceCode,
             "client_credentials" => GrantKind::ClientCredentials,
             "cross_app" => GrantKind::CrossApp,
+            "jwt_bearer" => GrantKind::JwtBearer,
             _ => return None,
         })
     }

@@ -38,6 +38,18 @@ pub struct LoginOptions {
     pub device: bool,
     /// Cross-app access: the IdP exchange and the person's ID token.
     pub idp: Option<IdpExchange>,
+    /// Workload identity: where the platform's identity token comes from.
+    pub assertion: Option<AssertionSource>,
+}
+
+/// Where a workload's identity token (the JWT bearer grant's assertion)
+/// comes from.
+#[derive(Debug, Clone)]
+pub enum AssertionSource {
+    /// A file the platform keeps current, read at each renewal.
+    File(std::path::PathBuf),
+    /// This process's environment: one login, no renewal.
+    Env { var: String, token: Secret },
 }
 
 /// How many times a cached registration the server has forgotten is
@@ -262,6 +274,79 @@ pub async fn cross_app(
     let who = crate::oauth::identity::from_id_token(&idp.id_token);
     let mut new = credential(&found, name, auth, GrantKind::CrossApp, scopes, who, tokens)?;
     new.idp = Some(idp);
+    creds.save_login(new).await
+}
+
+/// Workload identity (RFC 7523 §2.1 JWT bearer grant, the MCP workload
+/// identity federation extension, SEP-1933): the platform's identity token
+/// is the assertion; the client is the one pre-registered for this
+/// workload (`--client-id`), authenticating with nothing else, since the
+/// assertion is the proof. A failure is reported as it is: no retry, no
+/// other grant (the extension asks for exactly that).
+pub async fn jwt_bearer(
+    creds: &Credentials,
+    out: &Printer,
+    server_url: &str,
+    opts: &LoginOptions,
+) -> Result<Credential> {
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(server_url));
+    validate_name(&name)?;
+    let source = opts.assertion.clone().ok_or_else(|| {
+        Error::Usage("--grant jwt-bearer needs --assertion-file PATH or --assertion-env VAR".into())
+    })?;
+    let client_id = opts.client_id.clone().ok_or_else(|| {
+        Error::Usage(
+            "--grant jwt-bearer needs --client-id: the client registered for this workload".into(),
+        )
+    })?;
+    let (assertion, file) = match source {
+        AssertionSource::File(path) => (crate::oauth::jwt::read_assertion(&path)?, Some(path)),
+        AssertionSource::Env { var, token } => {
+            out.info(&format!(
+                "The identity token comes from ${var}, which only this process can read: the \
+                 daemon and later commands cannot renew this credential. Use --assertion-file \
+                 for renewals."
+            ));
+            (token, None)
+        }
+    };
+    let canonical = discovery::canonical_string(&discovery::canonical_url(server_url)?);
+    let spinner = out.spinner(&format!("Discovering how {canonical} authorizes"));
+    let challenge = probe(&canonical).await?;
+    let found = discovery::discover(&canonical, challenge).await?;
+    let store = creds.store()?.clone();
+    let mut auth = pre_registered(&store, &found, &client_id, opts).await?;
+    auth.dpop = found.dpop_key()?;
+    let scopes = machine_scopes(&found, opts);
+    spinner.set_message("Requesting a token");
+    let tokens = crate::oauth::token::jwt_bearer(
+        found.token_endpoint()?,
+        &auth,
+        &assertion,
+        &scopes,
+        &crate::oauth::Extras {
+            resource: Some(found.resource.clone()),
+            params: Vec::new(),
+        },
+        now(),
+    )
+    .await?;
+    spinner.finish();
+    // Who the platform says the workload is (its `sub`), for display.
+    let who = crate::oauth::identity::from_id_token(&assertion);
+    let mut new = credential(
+        &found,
+        name,
+        auth,
+        GrantKind::JwtBearer,
+        scopes,
+        who,
+        tokens,
+    )?;
+    new.assertion_file = file;
     creds.save_login(new).await
 }
 
