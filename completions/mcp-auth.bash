@@ -279,7 +279,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__bridge)
-            opts="-H -h -V --name --header --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --no-login --transport --connect-timeout --log-level --log-file --help --version"
+            opts="-H -h -V --name --header --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --assertion-file --assertion-env --no-login --transport --connect-timeout --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -314,7 +314,7 @@ _mcp__auth() {
                     return 0
                     ;;
                 --grant)
-                    COMPREPLY=($(compgen -W "authorization-code client-credentials cross-app" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "authorization-code client-credentials cross-app jwt-bearer" -- "${cur}"))
                     return 0
                     ;;
                 --private-key-file)
@@ -334,6 +334,14 @@ _mcp__auth() {
                     return 0
                     ;;
                 --id-token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --assertion-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --assertion-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1063,7 +1071,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__login)
-            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --domain --tenant --device --paste --port --no-browser --timeout --json --log-level --log-file --help --version"
+            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --assertion-file --assertion-env --domain --tenant --device --paste --port --no-browser --timeout --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1090,7 +1098,7 @@ _mcp__auth() {
                     return 0
                     ;;
                 --grant)
-                    COMPREPLY=($(compgen -W "authorization-code client-credentials cross-app" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "authorization-code client-credentials cross-app jwt-bearer" -- "${cur}"))
                     return 0
                     ;;
                 --private-key-file)
@@ -1110,6 +1118,14 @@ _mcp__auth() {
                     return 0
                     ;;
                 --id-token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --assertion-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --assertion-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1463,13 +1479,21 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__token)
-            opts="-h -V --min-valid --header --log-level --log-file --help --version"
+            opts="-h -V --min-valid --header --dpop-proof --dpop-nonce --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --min-valid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dpop-proof)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dpop-nonce)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
