@@ -557,6 +557,29 @@ mod tests {
         assert!(serde_json::from_str::<TokenResponse>(r#"{"token_type":"bearer"}"#).is_err());
     }
 
+    /// Python SDK authorization servers (fastmcp) read the client id from
+    /// the body only: with Basic it goes there too, never the secret.
+    #[test]
+    fn basic_auth_also_names_the_client_in_the_body() {
+        let auth = |method| ClientAuth {
+            client_id: "cid".into(),
+            client_secret: Some(Secret::new("s3cret")),
+            method,
+            assertion: None,
+            dpop: None,
+        };
+        let basic = auth(AuthMethod::ClientSecretBasic).params(0).unwrap();
+        assert_eq!(basic, vec![("client_id".to_string(), "cid".to_string())]);
+        // Post already carries both (the oauth2 crate adds them); none too.
+        assert!(
+            auth(AuthMethod::ClientSecretPost)
+                .params(0)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(ClientAuth::public("p").params(0).unwrap().is_empty());
+    }
+
     #[test]
     fn debug_redacts_tokens() {
         let r = parse(

@@ -28,6 +28,9 @@ pub struct BearerChallenge {
     pub scope: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
+    /// The challenge was a DPoP one (RFC 9449 §7.1): the resource takes
+    /// DPoP-bound tokens.
+    pub dpop: bool,
 }
 
 impl BearerChallenge {
@@ -62,6 +65,7 @@ pub fn bearer<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<BearerCh
             scope: c.params.get("scope").cloned(),
             error: c.params.get("error").cloned(),
             error_description: c.params.get("error_description").cloned(),
+            dpop: c.scheme == "dpop",
         })
 }
 

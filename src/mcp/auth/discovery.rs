@@ -24,13 +24,19 @@ use crate::providers::is_loopback;
 /// The protocol version sent on discovery requests.
 pub const PROTOCOL_VERSION: &str = "2025-11-25";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Default)]
 pub struct ResourceMetadata {
     pub resource: String,
     #[serde(default)]
     pub authorization_servers: Vec<String>,
     #[serde(default)]
     pub scopes_supported: Option<Vec<String>>,
+    /// RFC 9728 §2: the DPoP proof algorithms the resource checks, and
+    /// whether it takes only DPoP-bound tokens.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
+    #[serde(default)]
+    pub dpop_bound_access_tokens_required: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -123,15 +129,31 @@ impl Discovery {
         }
     }
 
-    /// A new DPoP key when the authorization server binds tokens to ES256
-    /// keys (RFC 9449 §5.1), else `None` (bearer tokens). Every login makes
-    /// a new one, which is how a credential's key rotates.
+    /// A new DPoP key when both ends take DPoP-bound tokens, else `None`
+    /// (bearer tokens). Every login makes a new one, which is how a
+    /// credential's key rotates.
+    ///
+    /// The authorization server must bind tokens to ES256 keys
+    /// (`dpop_signing_alg_values_supported`, RFC 9449 §5.1), and the
+    /// resource must take them: its challenge is a DPoP one (RFC 9449
+    /// §7.1), or its metadata lists ES256 for proofs or requires bound
+    /// tokens (RFC 9728 §2). An authorization server offering DPoP in front
+    /// of a resource that knows only Bearer (oidc-provider before the
+    /// Python SDK's resource server, say) keeps bearer tokens: a DPoP-bound
+    /// token would be refused there.
     pub fn dpop_key(&self) -> Result<Option<crate::oauth::dpop::Key>> {
-        if crate::oauth::dpop::offered(
-            self.auth_server
-                .dpop_signing_alg_values_supported
-                .as_deref(),
-        ) {
+        let resource_takes_it = self.challenge.as_ref().is_some_and(|c| c.dpop)
+            || self.resource_metadata.as_ref().is_some_and(|m| {
+                m.dpop_bound_access_tokens_required
+                    || crate::oauth::dpop::offered(m.dpop_signing_alg_values_supported.as_deref())
+            });
+        if resource_takes_it
+            && crate::oauth::dpop::offered(
+                self.auth_server
+                    .dpop_signing_alg_values_supported
+                    .as_deref(),
+            )
+        {
             crate::oauth::dpop::Key::generate().map(Some)
         } else {
             Ok(None)
@@ -589,6 +611,7 @@ mod tests {
                 resource: "https://m/mcp".into(),
                 authorization_servers: vec!["https://a".into()],
                 scopes_supported: prm_scopes.map(|v| v.into_iter().map(String::from).collect()),
+                ..Default::default()
             }),
             issuer: "https://a".into(),
             auth_server: AuthServerMetadata {
@@ -644,6 +667,27 @@ mod tests {
             discovery(Some("a offline_access"), None, Some(vec!["offline_access"])).scopes(),
             vec!["a", "offline_access"]
         );
+    }
+
+    /// DPoP only when the authorization server binds ES256 keys and the
+    /// resource takes bound tokens (its challenge or its metadata says).
+    #[test]
+    fn dpop_needs_both_the_authorization_server_and_the_resource() {
+        let mut d = discovery(None, None, None);
+        d.auth_server.dpop_signing_alg_values_supported = Some(vec!["ES256".into()]);
+        assert!(d.dpop_key().unwrap().is_none(), "a Bearer-only resource");
+        d.challenge = Some(BearerChallenge {
+            dpop: true,
+            ..Default::default()
+        });
+        assert!(d.dpop_key().unwrap().is_some(), "a DPoP challenge");
+        d.challenge = None;
+        if let Some(m) = d.resource_metadata.as_mut() {
+            m.dpop_bound_access_tokens_required = true;
+        }
+        assert!(d.dpop_key().unwrap().is_some(), "required by the metadata");
+        d.auth_server.dpop_signing_alg_values_supported = Some(vec!["RS256".into()]);
+        assert!(d.dpop_key().unwrap().is_none(), "no ES256 at the server");
     }
 
     #[test]
