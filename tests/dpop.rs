@@ -177,3 +177,57 @@ fn the_daemon_refreshes_dpop_bound_tokens_with_their_key() {
         .expect("a proof for the refreshed token");
     drop(daemon);
 }
+
+/// SEP-2352: the resource moves to another authorization server while a
+/// bridge runs. Its 401 leads to a registration and a login at the new
+/// server, not to a refresh at the old one (whose tokens the resource no
+/// longer takes), and the old server's client id is never shown to the new.
+#[test]
+fn a_resource_that_changes_its_authorization_server_gets_a_new_login_there() {
+    let old = FakeDpop::start(Knobs::default());
+    let new = FakeDpop::start(Knobs::default());
+    let home = Home::new();
+    let mut bridge = Bridge::start_with(
+        &old.mcp_url(),
+        Options::default()
+            .home(home.path())
+            .env("MCP_AUTH_BROWSER", support::home::FOLLOW_REDIRECT),
+    );
+    bridge.initialize(json!({}));
+    assert!(
+        bridge
+            .request("tools/list", json!({}))
+            .get("result")
+            .is_some()
+    );
+    assert_eq!(old.seen().registrations, 1);
+
+    old.move_to(&new);
+    let r = bridge.request("tools/list", json!({}));
+    assert!(r.get("result").is_some(), "{r}\n{}", bridge.stderr());
+    let (old_seen, new_seen) = (old.seen(), new.seen());
+    assert_eq!(
+        old_seen.grants,
+        ["authorization_code"],
+        "no refresh at the old server"
+    );
+    assert_eq!(new_seen.registrations, 1, "registered at the new server");
+    assert_eq!(new_seen.grants, ["authorization_code"]);
+    assert!(
+        new_seen
+            .client_ids
+            .iter()
+            .all(|id| !old_seen.client_ids.contains(id)),
+        "{:?} vs {:?}",
+        new_seen.client_ids,
+        old_seen.client_ids
+    );
+    let shown = home
+        .run(&["tokens", "show", &name_of(&old), "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        shown["issuer"], new.url,
+        "the credential is bound to the new issuer"
+    );
+}

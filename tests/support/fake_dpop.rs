@@ -11,7 +11,10 @@
 //! - the resource refuses `Bearer` (and counts it), checks the proof again
 //!   with `ath` (the token's hash) and the key bound to the token, and with
 //!   [`Knobs::rs_nonce`] asks for its own nonce first;
-//! - the jwt-bearer grant records each assertion it receives.
+//! - the jwt-bearer grant records each assertion it receives;
+//! - [`FakeDpop::move_to`] hands the resource over to another instance's
+//!   authorization server (SEP-2352): its metadata names that one, and it
+//!   takes only that one's tokens from then on.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -36,6 +39,9 @@ pub struct Knobs {
 #[derive(Clone, Debug, Default)]
 pub struct Seen {
     pub registrations: usize,
+    /// Client ids presented at the token endpoint (none for jwt-bearer
+    /// without one).
+    pub client_ids: Vec<String>,
     pub authorizations: usize,
     pub token_requests: usize,
     pub as_nonce_challenges: usize,
@@ -59,6 +65,8 @@ struct Inner {
     /// access or refresh token -> the jkt it is bound to ("" for bearer).
     bound: HashMap<String, String>,
     jtis: HashSet<String>,
+    /// The authorization server the resource now trusts instead.
+    moved_to: Option<(String, Arc<Mutex<Inner>>)>,
 }
 
 pub struct FakeDpop {
@@ -80,6 +88,7 @@ impl FakeDpop {
             counter: 0,
             bound: HashMap::new(),
             jtis: HashSet::new(),
+            moved_to: None,
         }));
         let app = Router::new()
             .route("/authorize", get(authorize))
@@ -98,6 +107,12 @@ impl FakeDpop {
 
     pub fn mcp_url(&self) -> String {
         format!("{}/mcp", self.url)
+    }
+
+    /// From now on the resource names `other`'s authorization server in
+    /// its metadata and takes only tokens `other` issued.
+    pub fn move_to(&self, other: &FakeDpop) {
+        self.inner.lock().unwrap().moved_to = Some((other.url.clone(), other.inner.clone()));
     }
 
     pub fn seen(&self) -> Seen {
@@ -204,7 +219,11 @@ fn check_binding(inner: &Inner, proof: &str, token: &str, jkt: &str) -> Result<(
     if claims["ath"] != ath.as_str() {
         return Err("ath is not the hash of the token".into());
     }
-    match inner.bound.get(token) {
+    let bound = match &inner.moved_to {
+        Some((_, other)) => other.lock().unwrap().bound.get(token).cloned(),
+        None => inner.bound.get(token).cloned(),
+    };
+    match bound {
         Some(bound) if bound == jkt => Ok(()),
         Some(_) => Err("the proof key is not the one the token is bound to".into()),
         None => Err("unknown token".into()),
@@ -228,8 +247,13 @@ async fn metadata(State(s): Shared) -> Response {
 }
 
 async fn prm(State(s): Shared) -> Response {
-    let url = s.lock().unwrap().url.clone();
-    axum::Json(json!({"resource": format!("{url}/mcp"), "authorization_servers": [url]}))
+    let inner = s.lock().unwrap();
+    let url = inner.url.clone();
+    let issuer = inner
+        .moved_to
+        .as_ref()
+        .map_or(url.clone(), |(other, _)| other.clone());
+    axum::Json(json!({"resource": format!("{url}/mcp"), "authorization_servers": [issuer]}))
         .into_response()
 }
 
@@ -238,7 +262,8 @@ async fn register(State(s): Shared, axum::Json(body): axum::Json<Value>) -> Resp
     inner.seen.registrations += 1;
     inner.counter += 1;
     let mut answer = body;
-    answer["client_id"] = format!("dpop-client-{}", inner.counter).into();
+    let port = inner.url.rsplit(':').next().unwrap_or("").to_string();
+    answer["client_id"] = format!("client-{port}-{}", inner.counter).into();
     answer["token_endpoint_auth_method"] = "none".into();
     (StatusCode::CREATED, axum::Json(answer)).into_response()
 }
@@ -270,6 +295,9 @@ async fn token(
     let mut inner = s.lock().unwrap();
     inner.seen.token_requests += 1;
     let grant = form.get("grant_type").cloned().unwrap_or_default();
+    if let Some(id) = form.get("client_id") {
+        inner.seen.client_ids.push(id.clone());
+    }
     let url = format!("{}/token", inner.url);
     let nonce = inner.knobs.as_nonce.clone();
     let jkt = match headers.get("dpop").and_then(|v| v.to_str().ok()) {
