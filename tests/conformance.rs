@@ -25,20 +25,7 @@ use support::home::BIN;
 use support::peers;
 
 /// Scenarios known not to pass, and why. Keep this empty.
-const EXPECTED_FAILURES: &[(&str, &str)] = &[
-    (
-        "auth/dpop",
-        "DPoP (RFC 9449) is not implemented yet: tokens are sent as Bearer (issue 11 item 5)",
-    ),
-    (
-        "auth/dpop-nonce",
-        "DPoP (RFC 9449) is not implemented yet: no proofs, so no nonce handling (issue 11 item 5)",
-    ),
-    (
-        "auth/wif-jwt-bearer",
-        "the jwt-bearer grant (RFC 7523 workload identity) is not implemented yet (issue 11 item 6)",
-    ),
-];
+const EXPECTED_FAILURES: &[(&str, &str)] = &[];
 
 /// Runs the 0.1.16 runner with `selector` (`--suite x` or `--scenario y`)
 /// and returns each scenario's failed or warned checks.

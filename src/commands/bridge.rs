@@ -133,6 +133,9 @@ impl LoginHook for BridgeLogin {
                 GrantArg::CrossApp => {
                     mcp_login::cross_app(&creds, &out, &request.server_url, &opts).await?
                 }
+                GrantArg::JwtBearer => {
+                    mcp_login::jwt_bearer(&creds, &out, &request.server_url, &opts).await?
+                }
                 GrantArg::AuthorizationCode => {
                     let challenge = challenge::bearer(request.www_authenticate.as_deref());
                     mcp_login::login(&creds, &out, &request.server_url, challenge, &opts).await?

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::credentials::{Credentials, blocking};
+use crate::credentials::{AccessToken, Credentials, blocking};
 use crate::error::{Error, Result};
 use crate::model::{EventKind, Secret, Timestamp, now};
 use crate::paths::Paths;
@@ -212,6 +212,10 @@ pub struct CredentialAuthorizer {
     /// The token in use and when it expires, readable without the async
     /// lock (checked before every request).
     expiry: std::sync::Mutex<Option<Expiry>>,
+    /// The DPoP key of the token handed out last, by that token.
+    dpop: std::sync::Mutex<Option<(Secret, crate::oauth::dpop::Key)>>,
+    /// The latest `DPoP-Nonce` the resource server sent (RFC 9449 §9).
+    dpop_nonce: std::sync::Mutex<Option<String>>,
 }
 
 #[derive(Default)]
@@ -242,6 +246,8 @@ impl CredentialAuthorizer {
             state: tokio::sync::Mutex::new(State::default()),
             used: AtomicBool::new(false),
             expiry: std::sync::Mutex::new(None),
+            dpop: std::sync::Mutex::new(None),
+            dpop_nonce: std::sync::Mutex::new(None),
         }
     }
 
@@ -258,17 +264,16 @@ impl CredentialAuthorizer {
         });
     }
 
-    /// The stored expiry of `name`'s access token, if it is `token`.
-    async fn stored_expiry(
-        &self,
-        creds: &Credentials,
-        name: &str,
-        token: &Secret,
-    ) -> Option<Timestamp> {
-        match creds.load(name).await {
-            Ok((cred, tokens)) if &tokens.access_token == token => cred.access_expires_at,
-            _ => None,
-        }
+    /// Hands out `token`, remembering its DPoP key for the transport.
+    fn hand_out(&self, token: AccessToken) -> Secret {
+        let key = token.dpop_key.as_ref().and_then(|k| {
+            crate::oauth::dpop::Key::from_stored(k)
+                .map_err(|e| tracing::warn!(error = %e, "unusable DPoP key"))
+                .ok()
+        });
+        let mut slot = self.dpop.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = key.map(|k| (token.token.clone(), k));
+        token.token
     }
 
     async fn credentials(&self, state: &mut State) -> Result<Credentials> {
@@ -307,10 +312,14 @@ impl CredentialAuthorizer {
         creds: Credentials,
         name: String,
         rejected: Option<Secret>,
-    ) -> Result<Option<Secret>> {
+    ) -> Result<Option<AccessToken>> {
         match creds.load(&name).await {
             Ok((_, tokens)) if Some(&tokens.access_token) != rejected.as_ref() => {
-                return Ok(Some(tokens.access_token));
+                return Ok(Some(AccessToken {
+                    token: tokens.access_token,
+                    expires_at: tokens.access_expires_at,
+                    dpop_key: tokens.dpop_key,
+                }));
             }
             Ok(_) => {}
             Err(Error::NeedsLogin { .. }) => return Ok(None),
@@ -321,9 +330,7 @@ impl CredentialAuthorizer {
             None => creds.refresh(&name, true).await,
         };
         match renewed {
-            Ok(r) if r.performed || Some(&r.token.token) != rejected.as_ref() => {
-                Ok(Some(r.token.token))
-            }
+            Ok(r) if r.performed || Some(&r.token.token) != rejected.as_ref() => Ok(Some(r.token)),
             Ok(r) => {
                 // The refresh failed transiently and handed back the token
                 // the server just refused: a login would not fix that.
@@ -337,6 +344,21 @@ impl CredentialAuthorizer {
             Err(Error::NeedsLogin { .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The authorization server the server names now, when it is not the
+    /// one that issued `name` ([`discovery::moved_issuer`]).
+    async fn moved_issuer(
+        &self,
+        creds: &Credentials,
+        name: &str,
+        challenge: &Challenge,
+    ) -> Option<String> {
+        let store = creds.store().ok()?.clone();
+        let key = name.to_string();
+        let issuer = blocking(move || store.db().get(&key)).await.ok()??.issuer?;
+        let bearer = super::auth::challenge::bearer(challenge.www_authenticate.as_deref());
+        super::auth::discovery::moved_issuer(&self.server_url, bearer.as_ref(), &issuer).await
     }
 
     /// The store and the name of the credential this session uses, once
@@ -423,8 +445,10 @@ impl CredentialAuthorizer {
         let creds = self.credentials(state).await?;
         let token = creds.valid_token(&name, MIN_VALID).await?;
         state.name = Some(name);
-        self.adopt(state, token.token.clone(), token.expires_at);
-        Ok(token.token)
+        let at = token.expires_at;
+        let token = self.hand_out(token);
+        self.adopt(state, token.clone(), at);
+        Ok(token)
     }
 }
 
@@ -455,8 +479,10 @@ impl Authorizer for CredentialAuthorizer {
             match creds.valid_token(&name, MIN_VALID).await {
                 Ok(t) => {
                     tracing::debug!(credential = %name, "using the stored credential");
-                    self.adopt(&mut state, t.token.clone(), t.expires_at);
-                    Ok(Some(t.token))
+                    let at = t.expires_at;
+                    let token = self.hand_out(t);
+                    self.adopt(&mut state, token.clone(), at);
+                    Ok(Some(token))
                 }
                 // A credential that needs a login is the 401 path's business.
                 Err(Error::NeedsLogin { reason, .. }) => {
@@ -489,14 +515,22 @@ impl Authorizer for CredentialAuthorizer {
             if state.name.is_none() {
                 state.name = self.find(creds.clone()).await?;
             }
-            let reason = if let Some(name) = state.name.clone() {
+            let reason = if let Some(name) = state.name.clone()
+                && let Some(moved) = self.moved_issuer(&creds, &name, challenge).await
+            {
+                // SEP-2352: a refresh at the old authorization server would
+                // only bring back a token the resource no longer accepts.
+                tracing::info!(credential = %name, issuer = %moved, "the server's authorization server changed; logging in there");
+                format!("the server's authorization server is now {moved}")
+            } else if let Some(name) = state.name.clone() {
                 match self
                     .renew(creds.clone(), name.clone(), challenge.rejected.clone())
                     .await
                 {
                     Ok(Some(token)) => {
                         tracing::info!(credential = %name, "renewed the bearer after a 401");
-                        let at = self.stored_expiry(&creds, &name, &token).await;
+                        let at = token.expires_at;
+                        let token = self.hand_out(token);
                         self.adopt(&mut state, token.clone(), at);
                         return Ok(token);
                     }
@@ -572,6 +606,58 @@ impl Authorizer for CredentialAuthorizer {
         })
     }
 
+    fn authorization(
+        &self,
+        token: &Secret,
+        method: &str,
+        url: &url::Url,
+    ) -> Option<Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>> {
+        use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+        let key = {
+            let slot = self.dpop.lock().unwrap_or_else(|p| p.into_inner());
+            slot.as_ref()
+                .filter(|(t, _)| t == token)
+                .map(|(_, k)| k.clone())
+        }?;
+        let nonce = self
+            .dpop_nonce
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        // RFC 9449 §7.1: a DPoP-bound token goes with the DPoP scheme and a
+        // proof for exactly this request, bound to the token (`ath`) and
+        // carrying the server's latest nonce (§9).
+        let mut scheme = HeaderValue::try_from(format!("DPoP {}", token.expose())).ok()?;
+        scheme.set_sensitive(true);
+        let mut headers = vec![(AUTHORIZATION, scheme)];
+        match key
+            .proof(method, url.as_str(), nonce.as_deref(), Some(token), now())
+            .map(|p| HeaderValue::try_from(p.expose()))
+        {
+            Ok(Ok(mut proof)) => {
+                proof.set_sensitive(true);
+                headers.push((HeaderName::from_static("dpop"), proof));
+            }
+            _ => tracing::warn!("cannot make a DPoP proof; the server will refuse the request"),
+        }
+        Some(headers)
+    }
+
+    fn nonce_challenge(&self, status: u16, headers: &reqwest::header::HeaderMap) -> bool {
+        // RFC 9449 §9: a resource server that wants a (new) nonce answers
+        // 401 with `use_dpop_nonce` and a `DPoP-Nonce`: keep it; one retry.
+        if status != 401 {
+            return false;
+        }
+        let Some(nonce) = crate::oauth::dpop::nonce_asked(headers, None) else {
+            return false;
+        };
+        let mut kept = self.dpop_nonce.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh = kept.as_deref() != Some(nonce.as_str());
+        *kept = Some(nonce);
+        fresh
+    }
+
     fn expiring(&self, token: &Secret) -> bool {
         let e = self.expiry.lock().unwrap_or_else(|p| p.into_inner());
         e.as_ref()
@@ -593,8 +679,10 @@ impl Authorizer for CredentialAuthorizer {
             tracing::info!(credential = %name, "the bearer expires within seconds; renewing it before sending");
             match creds.valid_token(&name, MIN_VALID).await {
                 Ok(t) => {
-                    self.adopt(&mut state, t.token.clone(), t.expires_at);
-                    Ok(t.token)
+                    let at = t.expires_at;
+                    let token = self.hand_out(t);
+                    self.adopt(&mut state, token.clone(), at);
+                    Ok(token)
                 }
                 // Only a login helps: the 401 that follows starts it.
                 Err(Error::NeedsLogin { reason, .. }) => {

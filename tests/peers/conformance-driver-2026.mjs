@@ -60,6 +60,12 @@ function bridgeCommand(home) {
       '--id-token-env', 'CONFORMANCE_ID_TOKEN',
     );
   }
+  if (context.valid_jwt) {
+    // Workload identity: the platform's token in a file, as a CI runner or a pod has it.
+    const token = join(home, 'identity-token');
+    writeFileSync(token, context.valid_jwt, { mode: 0o600 });
+    args.push('--grant', 'jwt-bearer', '--assertion-file', token);
+  }
   return { command: process.env.MCP_AUTH_BIN, args, env, stderr: 'inherit' };
 }
 

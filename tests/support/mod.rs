@@ -14,6 +14,7 @@ pub mod bridge;
 pub mod crash;
 pub mod daemon;
 pub mod fake_as;
+pub mod fake_dpop;
 pub mod fake_provider;
 pub mod fake_server;
 pub mod fake_token;
@@ -159,6 +160,8 @@ pub fn seed_credential_expiring(
         client_assertion_alg: None,
         token_params: Vec::new(),
         idp: None,
+        dpop_key: None,
+        assertion_file: None,
     };
     store(home)
         .save_login(&cred, &tokens)

@@ -869,7 +869,10 @@ pub(super) async fn forbidden(resp: reqwest::Response) -> Failure {
     let (content_type, body) = read_error_body(resp).await;
     let mut detail = describe_body(content_type.as_deref(), &body);
     if let Some(w) = www {
-        detail.push_str(&format!(" [WWW-Authenticate: {}]", body_text::clean(&w, 300)));
+        detail.push_str(&format!(
+            " [WWW-Authenticate: {}]",
+            body_text::clean(&w, 300)
+        ));
     }
     Failure::Forbidden { detail }
 }

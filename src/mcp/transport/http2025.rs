@@ -30,8 +30,8 @@ use serde::Deserialize;
 use tokio::sync::{oneshot, watch};
 use url::Url;
 
-use super::core::{self, 
-    ACCEPT_BOTH, ACCEPT_SSE, Core, Failure, JSON, LAST_EVENT_ID, MCP_PROTOCOL_VERSION,
+use super::core::{
+    self, ACCEPT_BOTH, ACCEPT_SSE, Core, Failure, JSON, LAST_EVENT_ID, MCP_PROTOCOL_VERSION,
     MCP_SESSION_ID, Rounds, Sent, http_failure, http_failure_for, is_sse, lock, read_body,
 };
 use super::{Mode, Outgoing};

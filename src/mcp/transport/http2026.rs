@@ -22,9 +22,9 @@ use reqwest::header::{self, HeaderValue};
 use serde::Deserialize;
 
 use super::Outgoing;
-use super::core::{self, 
-    ACCEPT_BOTH, Core, ErrorAnswer, Failure, JSON, MCP_PROTOCOL_VERSION, Rounds, is_sse, lock,
-    read_body,
+use super::core::{
+    self, ACCEPT_BOTH, Core, ErrorAnswer, Failure, JSON, MCP_PROTOCOL_VERSION, Rounds, is_sse,
+    lock, read_body,
 };
 use crate::mcp::headers::{self, MCP_METHOD, MCP_NAME, ToolHeaders};
 use crate::mcp::jsonrpc;
