@@ -430,11 +430,13 @@ impl CredentialAuthorizer {
                 return Err(self.needs_login(request.name, reason));
             }
             // A first login that failed: its own error names the cause (no
-            // OAuth metadata, a refused registration, ...); the requests
-            // after it get that cause too, without another login.
+            // OAuth metadata, a refused registration, ...); this request and
+            // the ones after it get that cause and the command to run,
+            // without another login.
             Err(e) if request.name.is_none() && state.name.is_none() => {
-                state.failed_login = Some(format!("{}; logging in failed: {e}", request.reason));
-                return Err(e);
+                let why = e.to_string();
+                state.failed_login = Some(why.clone());
+                return Err(self.needs_login(None, why));
             }
             Err(e) => {
                 let reason = format!("{}; logging in failed: {e}", request.reason);
