@@ -327,7 +327,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__bridge)
-            opts="-H -h -V --name --header --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --no-login --transport --connect-timeout --log-level --log-file --help --version"
+            opts="-H -h -V --name --header --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --assertion-file --assertion-env --no-login --transport --connect-timeout --request-timeout --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -362,7 +362,7 @@ _mcp__auth() {
                     return 0
                     ;;
                 --grant)
-                    COMPREPLY=($(compgen -W "authorization-code client-credentials cross-app" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "authorization-code client-credentials cross-app jwt-bearer" -- "${cur}"))
                     return 0
                     ;;
                 --private-key-file)
@@ -385,11 +385,23 @@ _mcp__auth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --assertion-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --assertion-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --transport)
                     COMPREPLY=($(compgen -W "auto streamable-http sse" -- "${cur}"))
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1347,7 +1359,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__login)
-            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --domain --tenant --auth-server --audience --device --paste --port --no-browser --timeout --json --log-level --log-file --help --version"
+            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --assertion-file --assertion-env --domain --tenant --auth-server --audience --device --paste --port --no-browser --timeout --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1374,7 +1386,7 @@ _mcp__auth() {
                     return 0
                     ;;
                 --grant)
-                    COMPREPLY=($(compgen -W "authorization-code client-credentials cross-app" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "authorization-code client-credentials cross-app jwt-bearer" -- "${cur}"))
                     return 0
                     ;;
                 --private-key-file)
@@ -1394,6 +1406,14 @@ _mcp__auth() {
                     return 0
                     ;;
                 --id-token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --assertion-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --assertion-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1763,13 +1783,21 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__token)
-            opts="-h -V --min-valid --header --log-level --log-file --help --version"
+            opts="-h -V --min-valid --header --dpop-proof --dpop-nonce --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --min-valid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dpop-proof)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dpop-nonce)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -45,14 +45,17 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l scope -d 'Sc
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-id -d 'OAuth client id (overrides the config)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-secret-env -d 'Read the client secret from this environment variable (secrets never go on the command line)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l client-metadata-url -d 'MCP servers: the URL of this client\'s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l grant -d 'How to log in: authorization-code (a person, in a browser), client-credentials (a machine: client id plus secret or private key, no browser) or cross-app (an ID token from your organisation\'s identity provider, no browser)' -r -f -a "authorization-code\t''
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l grant -d 'How to log in: authorization-code (a person, in a browser), client-credentials (a machine: client id plus secret or private key, no browser), cross-app (an ID token from your organisation\'s identity provider, no browser) or jwt-bearer (a workload\'s platform identity token, no browser, no secret)' -r -f -a "authorization-code\t''
 client-credentials\t''
-cross-app\t'Enterprise-managed cross-app access (SEP-990): an ID token from the organisation\'s IdP, exchanged for an ID-JAG, then the JWT bearer grant'"
+cross-app\t'Enterprise-managed cross-app access (SEP-990): an ID token from the organisation\'s IdP, exchanged for an ID-JAG, then the JWT bearer grant'
+jwt-bearer\t'Workload identity (RFC 7523): a platform-issued identity token (--assertion-file or --assertion-env) is the assertion of a JWT bearer grant; no browser, no stored secret'"
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l private-key-file -d 'private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the secret store for renewals' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l signing-alg -d 'Signing algorithm for --private-key-file: ES256, ES384, RS256, RS384, RS512 or PS256 [default: ES256/ES384 for EC keys, RS256 for RSA keys]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l idp-token-url -d 'Cross-app access: the enterprise identity provider\'s token endpoint, where the person\'s ID token is exchanged for an ID-JAG (RFC 8693)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l idp-client-id -d 'Cross-app access: this client\'s id at the identity provider' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l id-token-env -d 'Cross-app access: read the person\'s ID token from this environment variable' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l assertion-file -d 'Workload identity (--grant jwt-bearer): the file holding the platform\'s identity token (a GitHub Actions OIDC token, a Kubernetes projected service-account token); it is read again at every renewal, by the daemon too, so the platform may rotate it' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l assertion-env -d 'Workload identity: read the identity token from this environment variable instead. For one-shot processes only: nothing else (not the daemon, not a later command) can read this process\'s environment, so the token is not renewed; use --assertion-file for that' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l domain -d 'The provider\'s host: Okta or Auth0 domain (dev-123.okta.com), GitHub Enterprise Server host (ghe.example.com), GitLab host or URL (https://example.com/gitlab), Microsoft national cloud authority (login.microsoftonline.us)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l tenant -d 'Microsoft tenant: common, organizations, consumers, or the tenant id or domain of a single-tenant app [default: common]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l auth-server -d 'Okta authorization server: default, org (the org authorization server) or a custom server\'s id [default: default]' -r
@@ -68,9 +71,11 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l json -d 'Pri
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -l min-valid -d 'Refresh first when the token expires within this time' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -l dpop-proof -d 'For a DPoP-bound credential: print the two headers (`Authorization: DPoP <token>` and `DPoP: <proof>`) for one METHOD request to URL; a proof is good for that request only' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -l dpop-nonce -d 'With --dpop-proof: the nonce the server asked for in its DPoP-Nonce header' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -l header -d 'Print `Authorization: Bearer <token>` instead of the bare token'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -l header -d 'Print `Authorization: Bearer <token>` instead of the bare token (refused for a DPoP-bound credential, whose token needs a proof per request: use --dpop-proof)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
@@ -176,18 +181,22 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l scope -d 'S
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-id -d 'OAuth client id (overrides the config)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-secret-env -d 'Read the client secret from this environment variable (secrets never go on the command line)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l client-metadata-url -d 'MCP servers: the URL of this client\'s Client ID Metadata Document, used as the client id when the authorization server supports them [config: client_metadata_url]' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l grant -d 'How to log in: authorization-code (a person, in a browser), client-credentials (a machine: client id plus secret or private key, no browser) or cross-app (an ID token from your organisation\'s identity provider, no browser)' -r -f -a "authorization-code\t''
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l grant -d 'How to log in: authorization-code (a person, in a browser), client-credentials (a machine: client id plus secret or private key, no browser), cross-app (an ID token from your organisation\'s identity provider, no browser) or jwt-bearer (a workload\'s platform identity token, no browser, no secret)' -r -f -a "authorization-code\t''
 client-credentials\t''
-cross-app\t'Enterprise-managed cross-app access (SEP-990): an ID token from the organisation\'s IdP, exchanged for an ID-JAG, then the JWT bearer grant'"
+cross-app\t'Enterprise-managed cross-app access (SEP-990): an ID token from the organisation\'s IdP, exchanged for an ID-JAG, then the JWT bearer grant'
+jwt-bearer\t'Workload identity (RFC 7523): a platform-issued identity token (--assertion-file or --assertion-env) is the assertion of a JWT bearer grant; no browser, no stored secret'"
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l private-key-file -d 'private_key_jwt: sign client assertions with this PKCS#8 PEM key; it is kept in the secret store for renewals' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l signing-alg -d 'Signing algorithm for --private-key-file: ES256, ES384, RS256, RS384, RS512 or PS256 [default: ES256/ES384 for EC keys, RS256 for RSA keys]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l idp-token-url -d 'Cross-app access: the enterprise identity provider\'s token endpoint, where the person\'s ID token is exchanged for an ID-JAG (RFC 8693)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l idp-client-id -d 'Cross-app access: this client\'s id at the identity provider' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l id-token-env -d 'Cross-app access: read the person\'s ID token from this environment variable' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l assertion-file -d 'Workload identity (--grant jwt-bearer): the file holding the platform\'s identity token (a GitHub Actions OIDC token, a Kubernetes projected service-account token); it is read again at every renewal, by the daemon too, so the platform may rotate it' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l assertion-env -d 'Workload identity: read the identity token from this environment variable instead. For one-shot processes only: nothing else (not the daemon, not a later command) can read this process\'s environment, so the token is not renewed; use --assertion-file for that' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l transport -d 'Which HTTP transport to speak: auto tries Streamable HTTP and falls back to HTTP+SSE when the server refuses `initialize` with 400, 404 or 405' -r -f -a "auto\t''
 streamable-http\t''
 sse\t''"
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l connect-timeout -d 'Give up connecting to the server after this long' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l request-timeout -d 'Answer a request with an error (and cancel it upstream) when the server has not answered it for this long; a progress notification for the request starts the wait again; 0 turns it off [default: request_timeout in config.toml, else 10m]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l no-login -d 'Never start a login: answer requests the server refuses with a JSON-RPC error that says which `mcp-auth login` to run'

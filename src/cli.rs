@@ -52,7 +52,7 @@ pub enum Command {
     /// For scripts: only the token (or with --header the whole header line)
     /// goes to stdout.
     #[command(
-        after_help = "Examples:\n  mcp-auth token github\n  curl -H \"$(mcp-auth token github --header)\" https://api.github.com/user\n  mcp-auth token work --min-valid 10m"
+        after_help = "Examples:\n  mcp-auth token github\n  curl -H \"$(mcp-auth token github --header)\" https://api.github.com/user\n  mcp-auth token work --min-valid 10m\n  mcp-auth token mcp.example.com --dpop-proof POST https://mcp.example.com/mcp"
     )]
     Token(TokenArgs),
 
@@ -252,8 +252,9 @@ pub struct ClientArgs {
     pub client_metadata_url: Option<String>,
 
     /// How to log in: authorization-code (a person, in a browser), client-credentials (a
-    /// machine: client id plus secret or private key, no browser) or cross-app (an ID token
-    /// from your organisation's identity provider, no browser)
+    /// machine: client id plus secret or private key, no browser), cross-app (an ID token
+    /// from your organisation's identity provider, no browser) or jwt-bearer (a workload's
+    /// platform identity token, no browser, no secret)
     #[arg(long, value_enum, default_value_t = GrantArg::AuthorizationCode)]
     pub grant: GrantArg,
 
@@ -279,6 +280,18 @@ pub struct ClientArgs {
     /// Cross-app access: read the person's ID token from this environment variable
     #[arg(long, value_name = "VAR")]
     pub id_token_env: Option<String>,
+
+    /// Workload identity (--grant jwt-bearer): the file holding the platform's identity token
+    /// (a GitHub Actions OIDC token, a Kubernetes projected service-account token); it is read
+    /// again at every renewal, by the daemon too, so the platform may rotate it
+    #[arg(long, value_name = "PATH", conflicts_with = "assertion_env")]
+    pub assertion_file: Option<PathBuf>,
+
+    /// Workload identity: read the identity token from this environment variable instead. For
+    /// one-shot processes only: nothing else (not the daemon, not a later command) can read this
+    /// process's environment, so the token is not renewed; use --assertion-file for that
+    #[arg(long, value_name = "VAR")]
+    pub assertion_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -289,6 +302,9 @@ pub enum GrantArg {
     /// Enterprise-managed cross-app access (SEP-990): an ID token from the organisation's
     /// IdP, exchanged for an ID-JAG, then the JWT bearer grant
     CrossApp,
+    /// Workload identity (RFC 7523): a platform-issued identity token (--assertion-file or
+    /// --assertion-env) is the assertion of a JWT bearer grant; no browser, no stored secret
+    JwtBearer,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -301,9 +317,19 @@ pub struct TokenArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub min_valid: String,
 
-    /// Print `Authorization: Bearer <token>` instead of the bare token
+    /// Print `Authorization: Bearer <token>` instead of the bare token (refused for a
+    /// DPoP-bound credential, whose token needs a proof per request: use --dpop-proof)
     #[arg(long)]
     pub header: bool,
+
+    /// For a DPoP-bound credential: print the two headers (`Authorization: DPoP <token>` and
+    /// `DPoP: <proof>`) for one METHOD request to URL; a proof is good for that request only
+    #[arg(long, num_args = 2, value_names = ["METHOD", "URL"], conflicts_with = "header")]
+    pub dpop_proof: Option<Vec<String>>,
+
+    /// With --dpop-proof: the nonce the server asked for in its DPoP-Nonce header
+    #[arg(long, value_name = "NONCE", requires = "dpop_proof")]
+    pub dpop_nonce: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -563,6 +589,13 @@ pub struct BridgeArgs {
     /// Give up connecting to the server after this long
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub connect_timeout: String,
+
+    /// Answer a request with an error (and cancel it upstream) when the
+    /// server has not answered it for this long; a progress notification
+    /// for the request starts the wait again; 0 turns it off [default:
+    /// request_timeout in config.toml, else 10m]
+    #[arg(long, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
 }
 
 /// `Debug` shows header names only: their values may be secrets.
@@ -580,6 +613,7 @@ impl std::fmt::Debug for BridgeArgs {
             .field("no_login", &self.no_login)
             .field("transport", &self.transport)
             .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
             .field("client", &self.client)
             .finish()
     }

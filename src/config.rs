@@ -61,6 +61,7 @@ struct RawConfig {
     keyring_timeout: Option<String>,
     http_timeout: Option<String>,
     login_timeout: Option<String>,
+    request_timeout: Option<String>,
     retention_days: Option<u32>,
     prune_interval: Option<String>,
     refresh_ahead: Option<String>,
@@ -85,6 +86,7 @@ const KEYS: &[(&str, Kind, &[&str])] = &[
     ("keyring_timeout", Kind::Str, &["MCP_AUTH_KEYRING_TIMEOUT"]),
     ("http_timeout", Kind::Str, &["MCP_AUTH_HTTP_TIMEOUT"]),
     ("login_timeout", Kind::Str, &["MCP_AUTH_LOGIN_TIMEOUT"]),
+    ("request_timeout", Kind::Str, &["MCP_AUTH_REQUEST_TIMEOUT"]),
     (
         "retention_days",
         Kind::Int,
@@ -117,6 +119,11 @@ pub struct Config {
     /// (exit code 10) and, for a refresh, keeps the stored tokens.
     pub http_timeout: Duration,
     pub login_timeout: Duration,
+    /// How long the bridge waits for the server's answer to a request
+    /// (a progress notification for it starts the wait again) before it
+    /// answers the client with an error and cancels the request upstream.
+    /// None (`0` in the file): no limit.
+    pub request_timeout: Option<Duration>,
     pub retention_days: u32,
     pub prune_interval: Duration,
     /// Upper bound on how early the daemon refreshes (the actual lead is the
@@ -138,6 +145,7 @@ impl Default for Config {
             keyring_timeout: Duration::from_secs(10),
             http_timeout: crate::oauth::http::DEFAULT_TIMEOUT,
             login_timeout: Duration::from_secs(300),
+            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
             retention_days: 90,
             prune_interval: Duration::from_secs(24 * 3600),
             refresh_ahead: Duration::from_secs(300),
@@ -220,6 +228,12 @@ impl Config {
                 dur("http_timeout", raw.http_timeout, d.http_timeout)?,
             )?,
             login_timeout: dur("login_timeout", raw.login_timeout, d.login_timeout)?,
+            request_timeout: match raw.request_timeout {
+                None => d.request_timeout,
+                Some(s) => optional_duration(&s).map_err(|e| {
+                    Error::Config(format!("{origin}: request_timeout = {s:?}: {e}"))
+                })?,
+            },
             retention_days: raw.retention_days.unwrap_or(d.retention_days),
             prune_interval: dur("prune_interval", raw.prune_interval, d.prune_interval)?,
             refresh_ahead: dur("refresh_ahead", raw.refresh_ahead, d.refresh_ahead)?,
@@ -292,6 +306,16 @@ fn overlay_env(table: &mut toml::Table, env: &BTreeMap<String, String>) -> Resul
 }
 
 /// Parses durations like `90s`, `5m`, `1h 30m`, or a bare number of seconds.
+/// The bridge's default `request_timeout`: long enough for slow tools,
+/// short enough that a lost answer does not hang the client for good.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A duration where 0 means "no limit" (None).
+pub fn optional_duration(s: &str) -> std::result::Result<Option<Duration>, String> {
+    let d = parse_duration(s)?;
+    Ok((!d.is_zero()).then_some(d))
+}
+
 pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<u64>() {
@@ -327,6 +351,18 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn request_timeout_defaults_to_ten_minutes_and_zero_turns_it_off() {
+        let c = Config::from_sources("", "t", env(&[])).unwrap();
+        assert_eq!(c.request_timeout, Some(Duration::from_secs(600)));
+        let c = Config::from_sources("request_timeout = \"0\"", "t", env(&[])).unwrap();
+        assert_eq!(c.request_timeout, None);
+        let c = Config::from_sources("", "t", env(&[("MCP_AUTH_REQUEST_TIMEOUT", "90s")])).unwrap();
+        assert_eq!(c.request_timeout, Some(Duration::from_secs(90)));
+        let e = Config::from_sources("request_timeout = \"soon\"", "cfg", env(&[])).unwrap_err();
+        assert!(e.to_string().contains("request_timeout"), "{e}");
     }
 
     #[test]

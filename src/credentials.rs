@@ -48,6 +48,9 @@ const PERMANENT: &[&str] = &["invalid_grant", "invalid_client", "unauthorized_cl
 pub struct AccessToken {
     pub token: Secret,
     pub expires_at: Option<Timestamp>,
+    /// For a DPoP-bound token (RFC 9449), the key every use must prove
+    /// possession of ([`oauth::dpop::Key::from_stored`]); `None`: bearer.
+    pub dpop_key: Option<Secret>,
 }
 
 /// What a refresh did.
@@ -191,6 +194,7 @@ impl Credentials {
         Ok(Some(AccessToken {
             token: token.token,
             expires_at: token.expires_at,
+            dpop_key: token.dpop_key,
         }))
     }
 
@@ -367,6 +371,19 @@ impl Credentials {
                 last_error: None,
                 generation,
             };
+            // RFC 9449 §5: an authorization server that answers `Bearer`
+            // to a request with a proof did not bind the token; it is then
+            // presented as a bearer token and the key is not kept.
+            let bound = n
+                .tokens
+                .token_type
+                .eq_ignore_ascii_case(oauth::dpop::TOKEN_TYPE);
+            let dpop_key = n
+                .auth
+                .dpop
+                .as_ref()
+                .filter(|_| bound)
+                .map(|k| k.stored().clone());
             let set = TokenSet {
                 generation,
                 access_token: n.tokens.access_token,
@@ -377,6 +394,8 @@ impl Credentials {
                 access_expires_at: n.tokens.access_expires_at,
                 token_params: n.token_params,
                 idp: n.idp,
+                dpop_key,
+                assertion_file: n.assertion_file,
             };
             store.save_login(&cred, &set)?;
             let detail = format!("{} via {}", cred.origin.label(), cred.grant.as_str());
@@ -462,6 +481,7 @@ impl Credentials {
         };
         let renewable = tokens.refresh_token.is_some()
             || (cred.grant == GrantKind::CrossApp && tokens.idp.is_some())
+            || (cred.grant == GrantKind::JwtBearer && tokens.assertion_file.is_some())
             || cred.grant == GrantKind::ClientCredentials;
         if renewable {
             // A rotating server spends the old refresh token the moment it
@@ -478,6 +498,32 @@ impl Credentials {
             }
             (None, GrantKind::CrossApp) if tokens.idp.is_some() => {
                 cross_app(&cred, &tokens, &auth, &extras, started).await
+            }
+            (None, GrantKind::JwtBearer) => {
+                // The platform rotates its identity token in place: read
+                // the file now, never a copy from the login.
+                let Some(path) = &tokens.assertion_file else {
+                    return Err(needs_login(
+                        &cred,
+                        "its identity token came from the environment of the process that \
+                         logged in, which nothing else can read; log in again (with \
+                         --assertion-file for a credential that renews)",
+                    ));
+                };
+                match oauth::jwt::read_assertion(path) {
+                    Ok(assertion) => {
+                        oauth::token::jwt_bearer(
+                            &cred.token_url,
+                            &auth,
+                            &assertion,
+                            &cred.scopes,
+                            &extras,
+                            started,
+                        )
+                        .await
+                    }
+                    Err(e) => Err(e),
+                }
             }
             (None, GrantKind::ClientCredentials) => {
                 oauth::token::client_credentials(
@@ -536,6 +582,8 @@ impl Credentials {
             client_assertion_alg: old.client_assertion_alg,
             token_params: old.token_params,
             idp: old.idp,
+            dpop_key: old.dpop_key,
+            assertion_file: old.assertion_file,
         };
         let update = RefreshUpdate {
             access_expires_at: set.access_expires_at,
@@ -649,6 +697,7 @@ fn refreshed_from(resp: ipc::Response) -> Result<Refreshed> {
         token: AccessToken {
             token: token.token,
             expires_at: token.expires_at,
+            dpop_key: token.dpop_key,
         },
         performed: r.performed,
         failure: r.failure,
@@ -676,6 +725,8 @@ pub struct NewCredential {
     pub token_params: Vec<(String, String)>,
     /// Cross-app access: what renews the grant.
     pub idp: Option<crate::model::IdpExchange>,
+    /// Workload identity: the identity token file read at each renewal.
+    pub assertion_file: Option<PathBuf>,
 }
 
 /// Renews a cross-app access grant: a new ID-JAG from the IdP for the
@@ -725,6 +776,21 @@ pub fn client_auth(cred: &Credential, tokens: &TokenSet) -> ClientAuth {
                     .clone()
                     .unwrap_or_else(|| cred.token_url.clone()),
             }),
+        dpop: dpop_key(cred, tokens),
+    }
+}
+
+/// The DPoP key a credential's tokens are bound to, if any. A key that
+/// cannot be read is left out (and logged): the refresh then fails at the
+/// server, which says the credential needs a new login, a new key.
+pub fn dpop_key(cred: &Credential, tokens: &TokenSet) -> Option<oauth::dpop::Key> {
+    let stored = tokens.dpop_key.as_ref()?;
+    match oauth::dpop::Key::from_stored(stored) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            tracing::warn!(credential = %cred.name, error = %e, "unusable DPoP key");
+            None
+        }
     }
 }
 
@@ -750,6 +816,7 @@ fn token_of(tokens: &TokenSet) -> AccessToken {
     AccessToken {
         token: tokens.access_token.clone(),
         expires_at: tokens.access_expires_at,
+        dpop_key: tokens.dpop_key.clone(),
     }
 }
 
@@ -896,6 +963,8 @@ mod tests {
             client_assertion_alg: None,
             token_params: Vec::new(),
             idp: None,
+            dpop_key: None,
+            assertion_file: None,
         };
         let fresh = |exp, at| is_fresh(t(exp).access_expires_at, Duration::from_secs(60), at);
         assert!(fresh(None, 0));

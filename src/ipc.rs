@@ -100,6 +100,10 @@ pub struct WireToken {
     pub token: Secret,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Timestamp>,
+    /// The DPoP key a bound token needs beside it (RFC 9449): the socket
+    /// is the user's own (0700 runtime dir), like the token itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<Secret>,
 }
 
 /// What a refresh did, beside the token.
@@ -667,6 +671,7 @@ mod tests {
             token: Some(WireToken {
                 token: Secret::new("at-SECRET"),
                 expires_at: Some(5),
+                dpop_key: Some(Secret::new("key-SECRET")),
             }),
             ..Response::ok()
         };

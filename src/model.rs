@@ -56,6 +56,10 @@ pub enum GrantKind {
     /// A token obtained elsewhere (`tokens import`): a personal access
     /// token, or one moved from another tool.
     Imported,
+    /// Workload identity: a platform-issued identity token (a CI runner's
+    /// OIDC token, a pod's service-account token) as the assertion of a
+    /// JWT bearer grant (RFC 7523 §2.1).
+    JwtBearer,
 }
 
 impl GrantKind {
@@ -66,12 +70,16 @@ impl GrantKind {
             GrantKind::ClientCredentials => "client_credentials",
             GrantKind::CrossApp => "cross_app",
             GrantKind::Imported => "imported",
+            GrantKind::JwtBearer => "jwt_bearer",
         }
     }
 
     /// Grants whose tokens are minted anew instead of refreshed.
     pub fn renewed_without_refresh_token(self) -> bool {
-        matches!(self, GrantKind::ClientCredentials | GrantKind::CrossApp)
+        matches!(
+            self,
+            GrantKind::ClientCredentials | GrantKind::CrossApp | GrantKind::JwtBearer
+        )
     }
 
     pub fn parse(s: &str) -> Option<GrantKind> {
@@ -81,6 +89,7 @@ impl GrantKind {
             "client_credentials" => GrantKind::ClientCredentials,
             "cross_app" => GrantKind::CrossApp,
             "imported" => GrantKind::Imported,
+            "jwt_bearer" => GrantKind::JwtBearer,
             _ => return None,
         })
     }
@@ -397,6 +406,15 @@ pub struct TokenSet {
     /// Cross-app access: how to get a new ID-JAG from the IdP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<IdpExchange>,
+    /// The private DPoP key the tokens are bound to (RFC 9449), PKCS#8 in
+    /// base64url; `None` for bearer tokens. Kept beside the tokens so a
+    /// stolen access token is useless without this secret too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<Secret>,
+    /// Workload identity (RFC 7523 jwt-bearer): the file holding the
+    /// platform's identity token, read again at each renewal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion_file: Option<std::path::PathBuf>,
 }
 
 /// What cross-app access needs to renew: the IdP's token endpoint, this
@@ -425,6 +443,8 @@ impl fmt::Debug for TokenSet {
             .field("access_expires_at", &self.access_expires_at)
             .field("client_assertion_alg", &self.client_assertion_alg)
             .field("idp", &self.idp.as_ref().map(|i| &i.token_url))
+            .field("dpop_key", &self.dpop_key.as_ref().map(|_| "[redacted]"))
+            .field("assertion_file", &self.assertion_file)
             .finish()
     }
 }
@@ -552,6 +572,8 @@ mod tests {
             client_assertion_alg: None,
             token_params: Vec::new(),
             idp: None,
+            dpop_key: None,
+            assertion_file: None,
         };
         let s = format!("{t:?} {:?}", Secret::new("x-SECRET"));
         assert!(!s.contains("SECRET"), "{s}");

@@ -737,3 +737,402 @@ fn stdin_and_stdout_as_files_use_the_thread_path_and_a_piped_request_still_gets_
     assert_eq!(text_of(&msgs[1]), "from a file");
     assert_eq!(server.seen().deletes.len(), 1);
 }
+
+// ---- MCP 2026-07-28 --------------------------------------------------------
+
+const V2026: &str = "2026-07-28";
+
+/// The `_meta` a 2026-era client puts on every request
+/// (https://modelcontextprotocol.io/specification/2026-07-28/basic/index#meta).
+fn meta(version: &str) -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": version,
+        "io.modelcontextprotocol/clientInfo": {"name": "t2026", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+        "progressToken": "p-1"
+    })
+}
+
+fn stateless() -> FakeServer {
+    FakeServer::start(Behavior {
+        stateless: true,
+        sse: false,
+        ..Behavior::default()
+    })
+}
+
+/// The headers (lower-case name -> value) of the stateless POST whose body
+/// has this `id`.
+fn headers_of(server: &FakeServer, id: &Value) -> Vec<(String, String)> {
+    let seen = server.seen();
+    seen.stateless_posts
+        .iter()
+        .find(|(_, body)| serde_json::from_slice::<Value>(body).unwrap()["id"] == *id)
+        .map(|(h, _)| h.clone())
+        .unwrap_or_else(|| panic!("no POST with id {id}"))
+}
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    h.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn a_2026_client_gets_per_request_headers_custom_tool_headers_and_its_meta_untouched() {
+    let server = stateless();
+    let mut b = Bridge::start(&server.url);
+    let discover = b.request("server/discover", json!({"_meta": meta(V2026)}));
+    assert_eq!(
+        discover["result"]["supportedVersions"][0], V2026,
+        "{discover}"
+    );
+    let list = b.request("tools/list", json!({"_meta": meta(V2026)}));
+    let names: Vec<&str> = list["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    // The tool whose x-mcp-header is on a number is excluded (SEP-2243);
+    // the rest of the result is as the server sent it.
+    assert_eq!(names, ["echo", "slow", "locate"], "{list}");
+    assert_eq!(list["result"]["ttlMs"], 60000);
+    // A call whose _meta, escapes and key order must arrive byte for byte.
+    let line = format!(
+        r#"{{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{{"name":"locate","arguments":{{"region":"Zürich \"Nord\"","query":"x"}},"_meta":{}}}}}"#,
+        meta(V2026)
+    );
+    b.send_raw(&line);
+    let r = b.response(&json!("c1"));
+    assert!(r.get("result").is_some(), "{r}");
+    let h = headers_of(&server, &json!("c1"));
+    assert_eq!(header(&h, "mcp-protocol-version"), Some(V2026));
+    assert_eq!(header(&h, "mcp-method"), Some("tools/call"));
+    assert_eq!(header(&h, "mcp-name"), Some("locate"));
+    // Non-ASCII goes Base64 in the sentinel form.
+    let region = header(&h, "mcp-param-region").unwrap();
+    assert!(
+        region.starts_with("=?base64?") && region.ends_with("?="),
+        "{region}"
+    );
+    assert_eq!(header(&h, "mcp-param-query"), None);
+    assert_eq!(header(&h, "mcp-session-id"), None);
+    let body = server
+        .seen()
+        .stateless_posts
+        .iter()
+        .find(|(_, body)| body.windows(4).any(|w| w == b"\"c1\""))
+        .map(|(_, body)| body.clone())
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        line,
+        "the body was rewritten"
+    );
+    // A tool the bridge excluded is never called.
+    let bad = b.request(
+        "tools/call",
+        json!({"name": "broken", "arguments": {"score": 1.5}, "_meta": meta(V2026)}),
+    );
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    server.assert_no_violations();
+    assert_eq!(server.seen().gets, 0, "no GET stream in 2026-07-28");
+    assert!(server.seen().initializes.is_empty());
+}
+
+#[test]
+fn requests_in_flight_are_isolated_and_each_carries_its_own_headers() {
+    let server = stateless();
+    let mut b = Bridge::start(&server.url);
+    let msgs: Vec<Value> = (0..20)
+        .map(|i| {
+            let tool = if i % 2 == 0 { "slow" } else { "locate" };
+            json!({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {
+                "name": tool, "arguments": {"ms": (i * 13) % 100, "text": format!("t{i}"), "region": format!("r{i}")},
+                "_meta": meta(V2026)}})
+        })
+        .collect();
+    b.request("tools/list", json!({"_meta": meta(V2026)}));
+    b.send_many(&msgs);
+    for _ in 0..20 {
+        let r = b.recv_where("a response", |v| v.get("id").is_some());
+        let i = r["id"].as_u64().unwrap();
+        if i.is_multiple_of(2) {
+            assert_eq!(text_of(&r), format!("t{i}"), "{r}");
+        }
+        let h = headers_of(&server, &json!(i));
+        let want = if i.is_multiple_of(2) {
+            "slow"
+        } else {
+            "locate"
+        };
+        assert_eq!(header(&h, "mcp-name"), Some(want));
+        let region = format!("r{i}");
+        assert_eq!(
+            header(&h, "mcp-param-region"),
+            (i % 2 == 1).then_some(region.as_str())
+        );
+    }
+    server.assert_no_violations();
+}
+
+#[test]
+fn an_unsupported_version_error_reaches_the_client_as_the_server_sent_it() {
+    let server = stateless();
+    let mut b = Bridge::start(&server.url);
+    let r = b.request("server/discover", json!({"_meta": meta("2027-01-01")}));
+    assert_eq!(r["error"]["code"], -32022, "{r}");
+    assert_eq!(r["error"]["data"]["supported"][0], V2026, "{r}");
+    // The client retries with a version the server named: it works.
+    let r = b.request("server/discover", json!({"_meta": meta(V2026)}));
+    assert!(r.get("result").is_some(), "{r}");
+}
+
+#[test]
+fn a_2025_era_client_reaches_a_2026_only_server() {
+    let server = stateless();
+    let mut b = Bridge::start(&server.url);
+    let init = b.initialize(json!({"roots": {}}));
+    // The bridge answered initialize from server/discover.
+    assert_eq!(init["capabilities"]["tools"], json!({}), "{init}");
+    assert_eq!(init["serverInfo"]["name"], "fake-stateless", "{init}");
+    let list = b.request("tools/list", json!({}));
+    assert_eq!(
+        list["result"]["tools"].as_array().unwrap().len(),
+        3,
+        "{list}"
+    );
+    assert_eq!(text_of(&echo(&mut b, "from 2025")), "from 2025");
+    server.assert_no_violations();
+    // Every request carried the _meta the client's initialize implied.
+    let seen = server.seen();
+    let calls: Vec<Value> = seen
+        .stateless_posts
+        .iter()
+        .map(|(_, body)| serde_json::from_slice(body).unwrap())
+        .filter(|m: &Value| m["method"] == "tools/call")
+        .collect();
+    assert_eq!(calls.len(), 1);
+    let m = &calls[0]["params"]["_meta"];
+    assert_eq!(m["io.modelcontextprotocol/protocolVersion"], V2026);
+    assert_eq!(
+        m["io.modelcontextprotocol/clientCapabilities"],
+        json!({"roots": {}})
+    );
+    assert!(m["io.modelcontextprotocol/clientInfo"].is_object(), "{m}");
+    // The refused initialize was tried once, and no session was ever sent.
+    assert_eq!(seen.initializes.len(), 1);
+    assert_eq!(seen.gets, 0);
+}
+
+#[test]
+fn a_2026_era_client_reaches_a_2025_only_server_and_server_requests_are_refused() {
+    let server = FakeServer::start(Behavior {
+        get_stream: true,
+        ..Behavior::default()
+    });
+    let mut b = Bridge::start(&server.url);
+    let discover = b.request("server/discover", json!({"_meta": meta(V2026)}));
+    assert_eq!(
+        discover["result"]["supportedVersions"],
+        json!([V2026]),
+        "{discover}"
+    );
+    assert_eq!(
+        discover["result"]["capabilities"]["tools"],
+        json!({}),
+        "{discover}"
+    );
+    assert_eq!(
+        discover["result"]["serverInfo"]["name"], "fake",
+        "{discover}"
+    );
+    let r = b.request(
+        "tools/call",
+        json!({"name": "echo", "arguments": {"text": "to 2025"}, "_meta": meta(V2026)}),
+    );
+    assert_eq!(text_of(&r), "to 2025");
+    // The session was opened with what the client's _meta said.
+    {
+        let seen = server.seen();
+        assert_eq!(seen.initializes.len(), 1);
+        let p = &seen.initializes[0]["params"];
+        assert_eq!(p["clientInfo"]["name"], "t2026");
+        assert_eq!(p["capabilities"], json!({"elicitation": {}}));
+    }
+    // The GET stream's sampling request cannot reach a 2026 client: the
+    // server gets a JSON-RPC error for it, the client sees nothing of it.
+    server.wait_for("the refusal", |s| {
+        s.client_messages
+            .iter()
+            .any(|m| m["id"] == "srv-1" && m["error"]["code"] == -32601)
+    });
+    let extra = b.drain(Duration::from_millis(200));
+    assert!(
+        extra
+            .iter()
+            .all(|m| m["method"] != "sampling/createMessage"),
+        "{extra:?}"
+    );
+    server.assert_no_violations();
+}
+
+#[test]
+fn a_request_without_an_answer_times_out_and_is_cancelled_upstream() {
+    for server in [FakeServer::start(Behavior::default()), stateless()] {
+        let stateless = server.fake.behavior.stateless;
+        let mut b = Bridge::start_with(
+            &server.url,
+            Options::default().arg("--request-timeout").arg("400ms"),
+        );
+        let meta = if stateless { meta(V2026) } else { json!({}) };
+        if !stateless {
+            b.initialize(json!({}));
+        }
+        let start = Instant::now();
+        let r = b.request(
+            "tools/call",
+            json!({"name": "hang", "arguments": {}, "_meta": meta.clone()}),
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(r["error"]["code"], -32000, "{r}");
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("request_timeout"),
+            "{r}"
+        );
+        let id = r["id"].clone();
+        server.wait_for("notifications/cancelled", |s| {
+            s.client_messages
+                .iter()
+                .any(|m| m["method"] == "notifications/cancelled" && m["params"]["requestId"] == id)
+        });
+        assert!(
+            b.stderr().contains("did not answer in time"),
+            "{}",
+            b.stderr()
+        );
+        // Progress restarts the time: five notifications 150 ms apart
+        // outlast a 400 ms limit.
+        if !stateless {
+            let r = b.request(
+                "tools/call",
+                json!({"name": "progress", "arguments": {"count": 5, "ms": 150, "text": "done"}, "_meta": {"progressToken": "p"}}),
+            );
+            assert_eq!(text_of(&r), "done", "{r}");
+        }
+        server.assert_no_violations();
+    }
+}
+
+#[test]
+fn a_token_about_to_expire_is_renewed_before_it_is_sent() {
+    let server = FakeServer::start(Behavior {
+        bearer: true,
+        ..Behavior::default()
+    });
+    server.set_valid_tokens(&["at-old"]);
+    server.add_refresh_token("rt-1");
+    let home = tempfile::tempdir().unwrap();
+    // Valid for 7 s: enough to start with (5 s are asked), and expired
+    // after the pause below (a short-lived token's margin is a tenth of
+    // its lifetime: none here).
+    support::seed_credential_expiring(
+        home.path(),
+        "fake",
+        &server.url,
+        &format!("{}/token", server.base),
+        "at-old",
+        Some("rt-1"),
+        7,
+    );
+    let mut b = Bridge::start_with(&server.url, Options::default().home(home.path()));
+    b.initialize(json!({}));
+    assert_eq!(text_of(&echo(&mut b, "early")), "early");
+    let before = server.seen().bearers.len();
+    std::thread::sleep(Duration::from_millis(7600));
+    assert_eq!(text_of(&echo(&mut b, "late")), "late");
+    let seen = server.seen();
+    assert_eq!(seen.refreshes, 1, "one refresh, before sending");
+    let after: Vec<_> = seen.bearers[before..].to_vec();
+    assert!(
+        after.iter().all(|t| t.as_deref() == Some("at-new-1")),
+        "a token known to expire was sent: {after:?}"
+    );
+}
+
+#[test]
+fn a_failed_login_opens_one_browser_tab_and_later_requests_get_its_error() {
+    use support::fake_as::{AsConfig, AuthorizeMode, FakeAs, McpKnobs};
+    let fake = FakeAs::start(AsConfig::default());
+    fake.set_mcp(McpKnobs::default());
+    // The person says no in the browser.
+    fake.set_authorize_mode(AuthorizeMode::Deny);
+    let mut b = Bridge::start_with(
+        &fake.mcp_url(),
+        Options::default().env("MCP_AUTH_BROWSER", support::home::FOLLOW_REDIRECT),
+    );
+    // Several requests need the login at once, more come after it failed.
+    let first: Vec<Value> = (0..4)
+        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "tools/list", "params": {"_meta": meta(V2026)}}))
+        .collect();
+    b.send_many(&first);
+    let mut errors = Vec::new();
+    for _ in 0..4 {
+        errors.push(b.recv_where("an answer", |v| v.get("id").is_some()));
+    }
+    for i in 4..8 {
+        errors.push(b.request("tools/list", json!({"_meta": meta(V2026), "n": i})));
+    }
+    for e in &errors {
+        assert_eq!(e["error"]["code"], -32001, "{e}");
+        let msg = e["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("access_denied") || msg.contains("denied"),
+            "the real cause: {msg}"
+        );
+        assert_eq!(
+            e["error"]["data"]["hint"],
+            format!("mcp-auth login {}", fake.mcp_url()),
+            "{e}"
+        );
+    }
+    let stats = fake.stats();
+    assert_eq!(stats.authorize_requests, 1, "one browser tab");
+    assert_eq!(stats.registrations, 1, "one registration");
+}
+
+#[test]
+fn a_2026_servers_input_request_reaches_a_2025_era_client_as_a_request_of_its_own() {
+    let server = stateless();
+    let mut b = Bridge::start(&server.url);
+    b.initialize(json!({"elicitation": {}}));
+    b.send(
+        &json!({"jsonrpc": "2.0", "id": "call-1", "method": "tools/call",
+        "params": {"name": "confirm", "arguments": {}}}),
+    );
+    let ask = b.method("elicitation/create");
+    assert_eq!(ask["params"]["message"], "Sure?", "{ask}");
+    b.send(&json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "accept", "content": {"ok": true}}}));
+    let r = b.response(&json!("call-1"));
+    assert_eq!(text_of(&r), "confirmed", "{r}");
+    // The retry carried the answer and the state, under a new id.
+    let seen = server.seen();
+    let calls: Vec<Value> = seen
+        .stateless_posts
+        .iter()
+        .map(|(_, body)| serde_json::from_slice(body).unwrap())
+        .filter(|m: &Value| m["params"]["name"] == "confirm")
+        .collect();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0]["id"], "call-1");
+    assert_ne!(calls[1]["id"], "call-1");
+    assert_eq!(calls[1]["params"]["requestState"], "state-1");
+    drop(seen);
+    server.assert_no_violations();
+}

@@ -1,8 +1,14 @@
 //! The official MCP conformance suite (`@modelcontextprotocol/conformance`,
 //! pinned in tests/peers) in client mode, through `mcp-auth bridge`:
-//! tests/conformance/driver.py is the client command; it runs the bridge on
-//! the URL the runner appends, with a throwaway home and a browser that
-//! follows the redirect, and speaks MCP over the bridge's stdio.
+//!
+//! - 0.1.16 (2025-11-25): tests/conformance/driver.py is the client
+//!   command; it runs the bridge on the URL the runner appends, with a
+//!   throwaway home and a browser that follows the redirect, and speaks
+//!   2025-era MCP over the bridge's stdio;
+//! - 0.2.0-alpha.12 (`--requirements 2026-07-28`, pinned as
+//!   `conformance-2026`): tests/peers/conformance-driver-2026.mjs, the
+//!   TypeScript SDK v2 client (2.4.0) over stdio in front of the bridge,
+//!   negotiating 2026-07-28 with `server/discover`.
 //!
 //! Every scenario's checks are read from the runner's results: a scenario
 //! passes when none of its checks is a FAILURE or a WARNING. A scenario
@@ -21,19 +27,36 @@ use support::peers;
 /// Scenarios known not to pass, and why. Keep this empty.
 const EXPECTED_FAILURES: &[(&str, &str)] = &[];
 
-/// Runs the runner with `selector` (`--suite x` or `--scenario y`) and
-/// returns each scenario's failed or warned checks.
+/// Runs the 0.1.16 runner with `selector` (`--suite x` or `--scenario y`)
+/// and returns each scenario's failed or warned checks.
 fn run(selector: &[&str]) -> BTreeMap<String, Vec<String>> {
+    let driver = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/driver.py");
+    run_with(
+        "node_modules/@modelcontextprotocol/conformance/dist/index.js",
+        &format!("python3 {}", driver.display()),
+        selector,
+    )
+}
+
+/// The 0.2.0-alpha.12 runner with the 2026-era driver.
+fn run_2026(selector: &[&str]) -> BTreeMap<String, Vec<String>> {
+    let driver = peers::peers_dir().join("conformance-driver-2026.mjs");
+    run_with(
+        "node_modules/conformance-2026/dist/index.js",
+        &format!("{} {}", peers::node22().display(), driver.display()),
+        selector,
+    )
+}
+
+fn run_with(runner: &str, command: &str, selector: &[&str]) -> BTreeMap<String, Vec<String>> {
     peers::ensure_installed();
     let out = tempfile::tempdir().unwrap();
-    let driver = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/driver.py");
-    let runner =
-        peers::peers_dir().join("node_modules/@modelcontextprotocol/conformance/dist/index.js");
+    let runner = peers::peers_dir().join(runner);
     let status = Command::new(peers::node22())
         .arg(&runner)
         .arg("client")
         .arg("--command")
-        .arg(format!("python3 {}", driver.display()))
+        .arg(command)
         .args(selector)
         .arg("-o")
         .arg(out.path())
@@ -63,7 +86,15 @@ fn read_results(dir: &Path) -> BTreeMap<String, Vec<String>> {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let name = leaf.split("-20").next().unwrap_or(&leaf).to_string();
+        // The timestamp is `-YYYY-MM-DDTHH-MM-SS-mmmZ` (25 characters);
+        // a scenario's own name may hold "-20" too.
+        const STAMP: usize = "-2026-12-02T07-59-53-101Z".len();
+        let name = match leaf.len().checked_sub(STAMP) {
+            Some(cut) if leaf.ends_with('Z') && leaf[cut..].starts_with("-20") => {
+                leaf[..cut].to_string()
+            }
+            _ => leaf.clone(),
+        };
         let group = scenario_dir
             .parent()
             .filter(|p| p != &dir)
@@ -208,6 +239,31 @@ fn core_scenarios() {
             "tools_call",
             "sse-retry",
             "elicitation-sep1034-client-defaults",
+        ],
+    );
+}
+
+/// Every scenario MCP 2026-07-28 requires, and the extensions beside it,
+/// with a 2026-era client (TypeScript SDK v2) driving the bridge.
+#[test]
+fn revision_2026_07_28() {
+    check(
+        run_2026(&["--requirements", "2026-07-28"]),
+        &[
+            "tools_call",
+            "request-metadata",
+            "sep-2322-client-request-state",
+            "http-standard-headers",
+            "http-custom-headers",
+            "http-invalid-tool-headers",
+            "json-schema-ref-no-deref",
+            "json-schema-2020-12-preservation",
+            "auth/metadata-default",
+            "auth/scope-step-up",
+            "auth/authorization-server-migration",
+            "auth/iss-supported",
+            "auth/dpop",
+            "auth/wif-jwt-bearer",
         ],
     );
 }

@@ -231,6 +231,8 @@ impl Bench {
             client_assertion_alg: None,
             token_params: Vec::new(),
             idp: None,
+            dpop_key: None,
+            assertion_file: None,
         };
         support::store(self.home.path())
             .save_login(&cred, &tokens)

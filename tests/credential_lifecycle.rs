@@ -275,6 +275,7 @@ impl World {
             },
             token_params: Vec::new(),
             idp: None,
+            assertion_file: None,
         };
         let cred = self.creds.save_login(n).await.unwrap();
         assert!((t0..=now()).contains(&cred.status_changed_at));

@@ -79,10 +79,44 @@ fn discovers_registers_and_logs_in_with_resource_and_pkce() {
     // A second login reuses the registration.
     home.run(&["login", &fake.mcp_url()]).ok();
     assert_eq!(fake.stats().registrations, 1);
-    // A server that forgot its clients gets a new registration, once.
+    // A server that forgot its clients: a registration made moments ago
+    // is kept, even one that worked; the refusal is reported and nothing
+    // is registered again (regression: a refusal right after registering
+    // made mcp-auth register again and open the browser again, each time).
     fake.forget_registrations();
+    home.run(&["login", &fake.mcp_url()])
+        .fails_with(6, "invalid_client");
+    assert_eq!(fake.stats().registrations, 1);
+    // One that had worked and is not fresh is replaced, once.
+    age_registrations(&home, 3600);
     home.run(&["login", &fake.mcp_url()]).ok();
     assert_eq!(fake.stats().registrations, 2);
+}
+
+/// Makes every cached registration `secs` older, as if made that long ago.
+fn age_registrations(home: &Home, secs: i64) {
+    let db = rusqlite::Connection::open(home.database()).unwrap();
+    db.execute(
+        "UPDATE registrations SET registered_at = registered_at - ?1",
+        [secs],
+    )
+    .unwrap();
+}
+
+/// A registration that never got tokens is never taken for forgotten,
+/// however old: the refusal is about something else.
+#[test]
+fn a_registration_that_never_worked_is_kept_on_invalid_client() {
+    let (fake, home) = server(McpKnobs::default());
+    home.run(&["login", &fake.mcp_url()]).ok();
+    fake.forget_registrations();
+    let db = rusqlite::Connection::open(home.database()).unwrap();
+    db.execute("UPDATE registrations SET worked_at = NULL", [])
+        .unwrap();
+    age_registrations(&home, 3600);
+    home.run(&["login", &fake.mcp_url()])
+        .fails_with(6, "invalid_client");
+    assert_eq!(fake.stats().registrations, 1);
 }
 
 #[test]

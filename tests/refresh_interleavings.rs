@@ -81,6 +81,7 @@ async fn run_case(daemon: bool, callers: Vec<Caller>, delays: Vec<u64>, starts: 
             },
             token_params: Vec::new(),
             idp: None,
+            assertion_file: None,
         })
         .await
         .unwrap();

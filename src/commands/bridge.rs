@@ -75,11 +75,21 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
         },
         headers,
         connect_timeout,
+        request_timeout: request_timeout(ctx, args)?,
     };
     tracing::debug!(config = ?cfg, "bridge starting");
     let stop = bridge::run(cfg, auth).await?;
     tracing::debug!(reason = ?stop, "bridge stopped");
     Ok(())
+}
+
+/// `--request-timeout`, else `request_timeout` from the config (0: none).
+fn request_timeout(ctx: &Context, args: &BridgeArgs) -> Result<Option<std::time::Duration>> {
+    match &args.request_timeout {
+        Some(s) => crate::config::optional_duration(s)
+            .map_err(|e| Error::Usage(format!("--request-timeout {s:?}: {e}"))),
+        None => Ok(ctx.config.request_timeout),
+    }
 }
 
 /// The bridge's login on first use: the same MCP authorization client as
@@ -122,6 +132,9 @@ impl LoginHook for BridgeLogin {
                 }
                 GrantArg::CrossApp => {
                     mcp_login::cross_app(&creds, &out, &request.server_url, &opts).await?
+                }
+                GrantArg::JwtBearer => {
+                    mcp_login::jwt_bearer(&creds, &out, &request.server_url, &opts).await?
                 }
                 GrantArg::AuthorizationCode => {
                     let challenge = challenge::bearer(request.www_authenticate.as_deref());

@@ -151,6 +151,7 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
                 },
                 client_secret: secret,
                 assertion: None,
+                dpop: None,
             };
             // A token from elsewhere (a GitHub personal access token) is
             // not the app's: revoking through the app cannot work.
@@ -175,6 +176,7 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
                 tokens,
                 token_params: Vec::new(),
                 idp: None,
+                assertion_file: None,
             }
         }
         (None, Some(url)) => {
@@ -212,6 +214,7 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
                 tokens,
                 token_params: Vec::new(),
                 idp: None,
+                assertion_file: None,
             }
         }
         _ => {

@@ -7,7 +7,7 @@ use crate::commands::Context;
 use crate::config::parse_duration;
 use crate::credentials::{NewCredential, blocking, validate_name};
 use crate::error::{Error, Result};
-use crate::mcp::auth::login::{self as mcp_login, LoginOptions};
+use crate::mcp::auth::login::{self as mcp_login, AssertionSource, LoginOptions};
 use crate::model::{AuthMethod, Credential, GrantKind, IdpExchange, Origin, Secret, now, relative};
 use crate::oauth::device::{self, DeviceGrant};
 use crate::oauth::flow::{self, CodeFlow, Presenter};
@@ -107,6 +107,7 @@ pub async fn login_provider(ctx: &Context, args: &LoginArgs, provider: Provider)
         },
         client_secret,
         assertion: None,
+        dpop: None,
     };
     let timeout = login_timeout(ctx, args)?;
     check_secret_store(ctx).await?;
@@ -406,6 +407,7 @@ fn provider_credential(
         tokens,
         token_params,
         idp: None,
+        assertion_file: None,
     }
 }
 
@@ -518,6 +520,7 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
             .await?
         }
         GrantArg::CrossApp => mcp_login::cross_app(&creds, &ctx.out, &args.target, &opts).await?,
+        GrantArg::JwtBearer => mcp_login::jwt_bearer(&creds, &ctx.out, &args.target, &opts).await?,
         GrantArg::AuthorizationCode if args.client.private_key_file.is_some() => {
             return Err(Error::Usage(
                 "--private-key-file is for --grant client-credentials".into(),
@@ -566,6 +569,18 @@ pub fn mcp_options(ctx: &Context, client: &ClientArgs) -> Result<LoginOptions> {
                 })?)?,
             }),
             _ => None,
+        },
+        assertion: match (&client.assertion_file, &client.assertion_env) {
+            (Some(path), _) => Some(AssertionSource::File(
+                // Absolute, so the daemon finds it from wherever it runs.
+                std::path::absolute(path)
+                    .map_err(|e| Error::io(format!("cannot resolve {}", path.display()), e))?,
+            )),
+            (None, Some(var)) => Some(AssertionSource::Env {
+                var: var.clone(),
+                token: secret_from_env(var)?,
+            }),
+            (None, None) => None,
         },
     })
 }

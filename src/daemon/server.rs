@@ -204,6 +204,7 @@ async fn answer(
                         token: Some(WireToken {
                             token: t.token,
                             expires_at: t.expires_at,
+                            dpop_key: t.dpop_key,
                         }),
                         ..Response::ok()
                     },
@@ -229,6 +230,7 @@ async fn answer(
                         token: Some(WireToken {
                             token: r.token.token,
                             expires_at: r.token.expires_at,
+                            dpop_key: r.token.dpop_key,
                         }),
                         refresh: Some(WireRefresh {
                             credential: r.credential,

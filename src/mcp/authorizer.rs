@@ -21,9 +21,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::credentials::{Credentials, blocking};
+use crate::credentials::{AccessToken, Credentials, blocking};
 use crate::error::{Error, Result};
-use crate::model::{EventKind, Secret, now};
+use crate::model::{EventKind, Secret, Timestamp, now};
 use crate::paths::Paths;
 use crate::store::Store;
 
@@ -35,6 +35,14 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// refresh a short-lived token at start (a 10-second token is never valid
 /// for a minute), spending refresh tokens for nothing.
 const MIN_VALID: Duration = Duration::from_secs(5);
+
+/// A token that expires within this long (seconds) is not sent: it is
+/// renewed first. Some servers treat an expired access token as a stolen
+/// one and revoke the refresh token that goes with it (fastmcp's in-memory
+/// provider). For a short-lived token the margin is a tenth of its
+/// lifetime instead, the daemon's own lead, so that with the daemon running
+/// its scheduled refresh comes first.
+const EXPIRY_MARGIN: i64 = 5;
 
 /// What the bridge tells the authorizer about a refused request.
 #[derive(Clone)]
@@ -88,6 +96,43 @@ pub trait Authorizer: Send + Sync {
     /// client as a JSON-RPC error.
     fn forbidden<'a>(&'a self, _challenge: &'a Challenge) -> BoxFuture<'a, Result<Option<Secret>>> {
         Box::pin(async { Ok(None) })
+    }
+
+    /// The headers that authorize one request to `url` with `method`
+    /// carrying `token`. None (the default): `Authorization: Bearer`. A
+    /// sender-constrained scheme returns its own here: DPoP (RFC 9449 §7.1)
+    /// an `Authorization: DPoP …` and a `DPoP` proof bound to this method,
+    /// URL, the token's hash and the server's latest nonce.
+    fn authorization(
+        &self,
+        _token: &Secret,
+        _method: &str,
+        _url: &url::Url,
+    ) -> Option<Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>> {
+        None
+    }
+
+    /// A refused answer that asks for a new proof with a nonce (RFC 9449
+    /// §8/§9: `DPoP-Nonce` with `error="use_dpop_nonce"`): the authorizer
+    /// keeps the nonce and returns true, and the request is sent once more
+    /// (with fresh [`Authorizer::authorization`] headers).
+    fn nonce_challenge(&self, _status: u16, _headers: &reqwest::header::HeaderMap) -> bool {
+        false
+    }
+
+    /// True when `token` is known to have expired or to expire within a few
+    /// seconds: the bridge then asks [`Authorizer::renew_expiring`] before
+    /// sending it (a server may revoke a refresh token shown an expired
+    /// access token). Cheap and synchronous: called before every request.
+    fn expiring(&self, _token: &Secret) -> bool {
+        false
+    }
+
+    /// A valid token in place of `expiring`, renewed without a round trip
+    /// to the MCP server first (the daemon, or a locked refresh).
+    fn renew_expiring<'a>(&'a self, expiring: &'a Secret) -> BoxFuture<'a, Result<Secret>> {
+        let token = expiring.clone();
+        Box::pin(async move { Ok(token) })
     }
 
     /// A request carrying a bearer from this authorizer succeeded (called
@@ -146,6 +191,13 @@ pub struct StoreSource {
     pub config: Config,
 }
 
+/// When the token in use stops being sent.
+struct Expiry {
+    token: Secret,
+    /// Renew when the time left is at most this (seconds since the epoch).
+    renew_at: Timestamp,
+}
+
 /// Bearers from the credential store: `--name NAME`, else the newest
 /// credential saved for the server's URL, else none until a 401.
 pub struct CredentialAuthorizer {
@@ -157,6 +209,13 @@ pub struct CredentialAuthorizer {
     no_login_reason: String,
     state: tokio::sync::Mutex<State>,
     used: AtomicBool,
+    /// The token in use and when it expires, readable without the async
+    /// lock (checked before every request).
+    expiry: std::sync::Mutex<Option<Expiry>>,
+    /// The DPoP key of the token handed out last, by that token.
+    dpop: std::sync::Mutex<Option<(Secret, crate::oauth::dpop::Key)>>,
+    /// The latest `DPoP-Nonce` the resource server sent (RFC 9449 §9).
+    dpop_nonce: std::sync::Mutex<Option<String>>,
 }
 
 #[derive(Default)]
@@ -165,6 +224,9 @@ struct State {
     /// The credential in use, once known.
     name: Option<String>,
     current: Option<Secret>,
+    /// The login that failed in this process, and why: later requests get
+    /// the same error instead of another browser tab and registration.
+    failed_login: Option<String>,
 }
 
 impl CredentialAuthorizer {
@@ -183,7 +245,35 @@ impl CredentialAuthorizer {
             no_login_reason,
             state: tokio::sync::Mutex::new(State::default()),
             used: AtomicBool::new(false),
+            expiry: std::sync::Mutex::new(None),
+            dpop: std::sync::Mutex::new(None),
+            dpop_nonce: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Makes `token` the one in use, with its expiry when known.
+    fn adopt(&self, state: &mut State, token: Secret, expires_at: Option<Timestamp>) {
+        state.current = Some(token.clone());
+        let mut e = self.expiry.lock().unwrap_or_else(|p| p.into_inner());
+        *e = expires_at.map(|at| {
+            let margin = EXPIRY_MARGIN.min((at - now()).max(0) / 10);
+            Expiry {
+                token,
+                renew_at: at - margin,
+            }
+        });
+    }
+
+    /// Hands out `token`, remembering its DPoP key for the transport.
+    fn hand_out(&self, token: AccessToken) -> Secret {
+        let key = token.dpop_key.as_ref().and_then(|k| {
+            crate::oauth::dpop::Key::from_stored(k)
+                .map_err(|e| tracing::warn!(error = %e, "unusable DPoP key"))
+                .ok()
+        });
+        let mut slot = self.dpop.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = key.map(|k| (token.token.clone(), k));
+        token.token
     }
 
     async fn credentials(&self, state: &mut State) -> Result<Credentials> {
@@ -222,10 +312,14 @@ impl CredentialAuthorizer {
         creds: Credentials,
         name: String,
         rejected: Option<Secret>,
-    ) -> Result<Option<Secret>> {
+    ) -> Result<Option<AccessToken>> {
         match creds.load(&name).await {
             Ok((_, tokens)) if Some(&tokens.access_token) != rejected.as_ref() => {
-                return Ok(Some(tokens.access_token));
+                return Ok(Some(AccessToken {
+                    token: tokens.access_token,
+                    expires_at: tokens.access_expires_at,
+                    dpop_key: tokens.dpop_key,
+                }));
             }
             Ok(_) => {}
             Err(Error::NeedsLogin { .. }) => return Ok(None),
@@ -236,9 +330,7 @@ impl CredentialAuthorizer {
             None => creds.refresh(&name, true).await,
         };
         match renewed {
-            Ok(r) if r.performed || Some(&r.token.token) != rejected.as_ref() => {
-                Ok(Some(r.token.token))
-            }
+            Ok(r) if r.performed || Some(&r.token.token) != rejected.as_ref() => Ok(Some(r.token)),
             Ok(r) => {
                 // The refresh failed transiently and handed back the token
                 // the server just refused: a login would not fix that.
@@ -254,6 +346,21 @@ impl CredentialAuthorizer {
         }
     }
 
+    /// The authorization server the server names now, when it is not the
+    /// one that issued `name` ([`discovery::moved_issuer`]).
+    async fn moved_issuer(
+        &self,
+        creds: &Credentials,
+        name: &str,
+        challenge: &Challenge,
+    ) -> Option<String> {
+        let store = creds.store().ok()?.clone();
+        let key = name.to_string();
+        let issuer = blocking(move || store.db().get(&key)).await.ok()??.issuer?;
+        let bearer = super::auth::challenge::bearer(challenge.www_authenticate.as_deref());
+        super::auth::discovery::moved_issuer(&self.server_url, bearer.as_ref(), &issuer).await
+    }
+
     /// The store and the name of the credential this session uses, once
     /// both are known.
     async fn in_use(&self) -> Option<(Store, String)> {
@@ -263,7 +370,15 @@ impl CredentialAuthorizer {
     }
 
     /// The error that tells the person which login to run.
+    /// The error of a request that needs a login the bridge will not run:
+    /// never logged in (no name) or a saved credential that needs a new one.
     fn needs_login(&self, name: Option<String>, reason: String) -> Error {
+        if name.is_none() {
+            return Error::NotLoggedIn {
+                server: self.server_url.clone(),
+                note: Some(reason),
+            };
+        }
         Error::NeedsLogin {
             login_hint: match &name {
                 Some(n) => format!("{} --name {n}", self.server_url),
@@ -282,6 +397,12 @@ impl CredentialAuthorizer {
         scopes: Vec<String>,
     ) -> Result<Secret> {
         let name = self.explicit_name.clone().or_else(|| state.name.clone());
+        if let Some(why) = &state.failed_login {
+            // One login per bridge: the person saw its browser tab and its
+            // error; every later request gets the same answer until they
+            // log in themselves (the store is read again on each 401).
+            return Err(self.needs_login(name, why.clone()));
+        }
         let Some(hook) = &self.login else {
             // Never logged in is a first login to run, not a new one.
             if name.is_none() {
@@ -303,20 +424,33 @@ impl CredentialAuthorizer {
         // A failed login leaves the request needing one: say so, with why.
         let name = match hook.login(&request).await {
             Ok(name) => name,
-            Err(e @ (Error::NeedsLogin { .. } | Error::Interrupted)) => return Err(e),
-            // A first login that failed: its own error names the cause
-            // (no OAuth metadata, a refused registration, ...).
-            Err(e) if request.name.is_none() && state.name.is_none() => return Err(e),
+            Err(e @ Error::Interrupted) => return Err(e),
+            Err(Error::NeedsLogin { reason, .. }) => {
+                state.failed_login = Some(reason.clone());
+                return Err(self.needs_login(request.name, reason));
+            }
+            // A first login that failed: its own error names the cause (no
+            // OAuth metadata, a refused registration, ...); this request and
+            // the ones after it get that cause and the command to run,
+            // without another login.
+            Err(e) if request.name.is_none() && state.name.is_none() => {
+                let why = e.to_string();
+                state.failed_login = Some(why.clone());
+                return Err(self.needs_login(None, why));
+            }
             Err(e) => {
                 let reason = format!("{}; logging in failed: {e}", request.reason);
+                state.failed_login = Some(reason.clone());
                 return Err(self.needs_login(request.name, reason));
             }
         };
         let creds = self.credentials(state).await?;
         let token = creds.valid_token(&name, MIN_VALID).await?;
         state.name = Some(name);
-        state.current = Some(token.token.clone());
-        Ok(token.token)
+        let at = token.expires_at;
+        let token = self.hand_out(token);
+        self.adopt(state, token.clone(), at);
+        Ok(token)
     }
 }
 
@@ -347,8 +481,10 @@ impl Authorizer for CredentialAuthorizer {
             match creds.valid_token(&name, MIN_VALID).await {
                 Ok(t) => {
                     tracing::debug!(credential = %name, "using the stored credential");
-                    state.current = Some(t.token.clone());
-                    Ok(Some(t.token))
+                    let at = t.expires_at;
+                    let token = self.hand_out(t);
+                    self.adopt(&mut state, token.clone(), at);
+                    Ok(Some(token))
                 }
                 // A credential that needs a login is the 401 path's business.
                 Err(Error::NeedsLogin { reason, .. }) => {
@@ -381,14 +517,23 @@ impl Authorizer for CredentialAuthorizer {
             if state.name.is_none() {
                 state.name = self.find(creds.clone()).await?;
             }
-            let reason = if let Some(name) = state.name.clone() {
+            let reason = if let Some(name) = state.name.clone()
+                && let Some(moved) = self.moved_issuer(&creds, &name, challenge).await
+            {
+                // SEP-2352: a refresh at the old authorization server would
+                // only bring back a token the resource no longer accepts.
+                tracing::info!(credential = %name, issuer = %moved, "the server's authorization server changed; logging in there");
+                format!("the server's authorization server is now {moved}")
+            } else if let Some(name) = state.name.clone() {
                 match self
                     .renew(creds.clone(), name.clone(), challenge.rejected.clone())
                     .await
                 {
                     Ok(Some(token)) => {
                         tracing::info!(credential = %name, "renewed the bearer after a 401");
-                        state.current = Some(token.clone());
+                        let at = token.expires_at;
+                        let token = self.hand_out(token);
+                        self.adopt(&mut state, token.clone(), at);
                         return Ok(token);
                     }
                     Ok(None) => format!(
@@ -460,6 +605,94 @@ impl Authorizer for CredentialAuthorizer {
             self.login(&mut state, challenge, reason, union)
                 .await
                 .map(Some)
+        })
+    }
+
+    fn authorization(
+        &self,
+        token: &Secret,
+        method: &str,
+        url: &url::Url,
+    ) -> Option<Vec<(reqwest::header::HeaderName, reqwest::header::HeaderValue)>> {
+        use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+        let key = {
+            let slot = self.dpop.lock().unwrap_or_else(|p| p.into_inner());
+            slot.as_ref()
+                .filter(|(t, _)| t == token)
+                .map(|(_, k)| k.clone())
+        }?;
+        let nonce = self
+            .dpop_nonce
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        // RFC 9449 §7.1: a DPoP-bound token goes with the DPoP scheme and a
+        // proof for exactly this request, bound to the token (`ath`) and
+        // carrying the server's latest nonce (§9).
+        let mut scheme = HeaderValue::try_from(format!("DPoP {}", token.expose())).ok()?;
+        scheme.set_sensitive(true);
+        let mut headers = vec![(AUTHORIZATION, scheme)];
+        match key
+            .proof(method, url.as_str(), nonce.as_deref(), Some(token), now())
+            .map(|p| HeaderValue::try_from(p.expose()))
+        {
+            Ok(Ok(mut proof)) => {
+                proof.set_sensitive(true);
+                headers.push((HeaderName::from_static("dpop"), proof));
+            }
+            _ => tracing::warn!("cannot make a DPoP proof; the server will refuse the request"),
+        }
+        Some(headers)
+    }
+
+    fn nonce_challenge(&self, status: u16, headers: &reqwest::header::HeaderMap) -> bool {
+        // RFC 9449 §9: a resource server that wants a (new) nonce answers
+        // 401 with `use_dpop_nonce` and a `DPoP-Nonce`: keep it; one retry.
+        if status != 401 {
+            return false;
+        }
+        let Some(nonce) = crate::oauth::dpop::nonce_asked(headers, None) else {
+            return false;
+        };
+        let mut kept = self.dpop_nonce.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh = kept.as_deref() != Some(nonce.as_str());
+        *kept = Some(nonce);
+        fresh
+    }
+
+    fn expiring(&self, token: &Secret) -> bool {
+        let e = self.expiry.lock().unwrap_or_else(|p| p.into_inner());
+        e.as_ref()
+            .is_some_and(|x| &x.token == token && now() >= x.renew_at)
+    }
+
+    fn renew_expiring<'a>(&'a self, expiring: &'a Secret) -> BoxFuture<'a, Result<Secret>> {
+        Box::pin(async move {
+            let mut state = self.state.lock().await;
+            if let Some(current) = &state.current
+                && current != expiring
+            {
+                return Ok(current.clone());
+            }
+            let Some(name) = state.name.clone() else {
+                return Ok(expiring.clone());
+            };
+            let creds = self.credentials(&mut state).await?;
+            tracing::info!(credential = %name, "the bearer expires within seconds; renewing it before sending");
+            match creds.valid_token(&name, MIN_VALID).await {
+                Ok(t) => {
+                    let at = t.expires_at;
+                    let token = self.hand_out(t);
+                    self.adopt(&mut state, token.clone(), at);
+                    Ok(token)
+                }
+                // Only a login helps: the 401 that follows starts it.
+                Err(Error::NeedsLogin { reason, .. }) => {
+                    tracing::warn!(credential = %name, %reason, "the bearer cannot be renewed");
+                    Ok(expiring.clone())
+                }
+                Err(e) => Err(e),
+            }
         })
     }
 

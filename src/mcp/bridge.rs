@@ -115,8 +115,11 @@ pub enum LineAction {
 pub struct Classified {
     /// The method of a single request or notification.
     pub method: Option<String>,
-    /// The 2026-07-28 `Mcp-Name` target (only with `method_headers`).
+    /// The 2026-07-28 `Mcp-Name` target.
     pub name: Option<String>,
+    /// The protocol version and raw `_meta` of a message whose `_meta`
+    /// names one (a 2026-era client).
+    pub meta: Option<(String, String)>,
     /// Ids (raw JSON text) of the requests whose responses are awaited.
     pub expect: Vec<String>,
     /// An `initialize` request: its params (raw JSON) and id (raw JSON).
@@ -127,7 +130,7 @@ pub struct Classified {
 
 /// Reads what is needed of one line: the error to answer with, or what to
 /// forward it as.
-pub fn classify(line: &[u8], method_headers: bool) -> LineAction {
+pub fn classify(line: &[u8]) -> LineAction {
     if line.iter().all(u8::is_ascii_whitespace) {
         return LineAction::Skip;
     }
@@ -162,8 +165,9 @@ pub fn classify(line: &[u8], method_headers: bool) -> LineAction {
                 ));
             }
             if let Some(method) = p.method.as_deref() {
-                if method_headers {
-                    c.name = jsonrpc::target_name(method, p.params);
+                c.name = jsonrpc::target_name(method, p.params);
+                if p.params.is_some() {
+                    c.meta = transport::meta_of(line);
                 }
                 c.method = Some(method.to_string());
                 if kind == Kind::Request && method == "initialize" {
@@ -201,7 +205,7 @@ pub fn classify(line: &[u8], method_headers: bool) -> LineAction {
 
 /// Reads what is needed of one line and starts its delivery.
 fn dispatch(up: &Arc<Upstream>, out: &Output, inflight: &Arc<InFlight>, line: Vec<u8>) {
-    let c = match classify(&line, up.wants_method_headers()) {
+    let c = match classify(&line) {
         LineAction::Skip => return,
         LineAction::Reply(error) => {
             out.send(error);
@@ -220,7 +224,10 @@ fn dispatch(up: &Arc<Upstream>, out: &Output, inflight: &Arc<InFlight>, line: Ve
         name: c.name,
         expect: c.expect,
         is_initialize,
+        meta_version: c.meta.as_ref().map(|(v, _)| v.clone()),
+        meta: c.meta.map(|(_, m)| m),
         hold: None,
+        activity: None,
     };
     let hold = (msg.is_initialize || initialized).then(|| up.hold_gate(msg.is_initialize));
     msg.hold = hold.clone();

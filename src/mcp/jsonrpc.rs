@@ -13,6 +13,8 @@
 //! |--------|---------|
 //! | -32700 | a line on stdin is not JSON |
 //! | -32600 | a line on stdin is JSON but not a JSON-RPC message |
+//! | -32601 | (to the server) a server-to-client request the client's protocol era cannot carry |
+//! | -32602 | a `tools/call` of a tool whose `x-mcp-header` marks are invalid (never sent) |
 //! | -32000 | the upstream server failed: unreachable, timeout, HTTP error (`data.httpStatus`, and `data.retryAfter` in seconds when it sent `Retry-After`), malformed body, stream closed before the response; or the authorization server failed transiently while renewing the token |
 //! | -32001 | authorization needed: no usable token and no login possible (`data.hint` says what to run) |
 //! | -32003 | the server refused the token for this request (HTTP 403) |
@@ -24,6 +26,8 @@ use serde_json::value::RawValue;
 
 pub const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
 pub const UPSTREAM_ERROR: i64 = -32000;
 pub const AUTH_REQUIRED: i64 = -32001;
 pub const FORBIDDEN: i64 = -32003;

@@ -6,14 +6,18 @@
 //! registration, login).
 //!
 //! The bridge is transparent: it reads a message's `id` and `method` (and,
-//! for the 2026-07-28 headers, a tool's `name` or a resource's `uri`) and
-//! forwards the bytes untouched. Nothing here re-serialises a message.
+//! for the 2026-07-28 headers, a tool's `name` or a resource's `uri`, and
+//! the protocol version its `_meta` names) and forwards the bytes
+//! untouched. It re-serialises only where the protocol makes it: a
+//! `tools/list` result without the tools a client must exclude, and the
+//! `_meta` it adds when it adapts a 2025-era client to a 2026-only server.
 //!
 //! Direction of use: `commands` → `mcp` → `credentials` → `oauth`/`store`.
 
 pub mod auth;
 pub mod authorizer;
 pub mod bridge;
+pub mod headers;
 pub mod jsonrpc;
 pub mod sse;
 pub mod stdio;

@@ -110,7 +110,7 @@ pub async fn device(g: &DeviceGrant<'_>, show: impl FnOnce(&Prompt)) -> Result<T
     }
     let response = poll
         .request_async(
-            &http::Sender::new(http_client.clone()),
+            &http::Sender::new(http_client.clone()).with_dpop(g.auth.dpop.clone()),
             tokio::time::sleep,
             g.timeout.map(|t| t.min(details.expires_in())),
         )

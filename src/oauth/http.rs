@@ -116,9 +116,14 @@ pub async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, Transport
 ///
 /// It also keeps the `Retry-After` of the last error answer, which the
 /// `oauth2` crate's parsed error response has no room for.
+///
+/// With a DPoP key it proves possession on each token request (RFC 9449 §5)
+/// and, when the server answers `use_dpop_nonce` with a `DPoP-Nonce`,
+/// sends the request once more with that nonce in the proof (§8).
 pub struct Sender {
     client: reqwest::Client,
     retry_after: Mutex<Option<u64>>,
+    dpop: Option<super::dpop::Key>,
 }
 
 impl Sender {
@@ -126,7 +131,57 @@ impl Sender {
         Sender {
             client,
             retry_after: Mutex::new(None),
+            dpop: None,
         }
+    }
+
+    /// Proves possession of `key` on every request (none: plain bearer).
+    pub fn with_dpop(mut self, key: Option<super::dpop::Key>) -> Sender {
+        self.dpop = key;
+        self
+    }
+
+    /// Sends `request`, with a DPoP proof when this sender has a key.
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let Some(key) = &self.dpop else {
+            return send(&self.client, request).await;
+        };
+        let mut nonce: Option<String> = None;
+        let mut request = request;
+        for attempt in 0..2 {
+            let retry = request.clone();
+            let proof = key
+                .proof(
+                    request.method().as_str(),
+                    &request.uri().to_string(),
+                    nonce.as_deref(),
+                    None,
+                    crate::model::now(),
+                )
+                .map_err(|e| TransportError::Build(e.to_string()))?;
+            let value = HeaderValue::from_str(proof.expose())
+                .map_err(|e| TransportError::Build(e.to_string()))?;
+            request.headers_mut().insert(super::dpop::HEADER, value);
+            let resp = send(&self.client, request).await?;
+            let error = (!resp.status().is_success())
+                .then(|| serde_json::from_slice::<serde_json::Value>(resp.body()).ok())
+                .flatten();
+            let error = error
+                .as_ref()
+                .and_then(|v| v.get("error"))
+                .and_then(|e| e.as_str());
+            match super::dpop::nonce_asked(resp.headers(), error) {
+                Some(n) if attempt == 0 => {
+                    tracing::debug!("the authorization server wants a DPoP nonce; sending again");
+                    nonce = Some(n);
+                    request = retry;
+                }
+                _ => return Ok(resp),
+            }
+        }
+        Err(TransportError::Build(
+            "the DPoP nonce exchange did not settle".into(),
+        ))
     }
 
     /// The `Retry-After` of the last answer, if it was an error that had one.
@@ -143,7 +198,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Sender {
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let resp = send(&self.client, request).await?;
+            let resp = self.send(request).await?;
             let wait = (!resp.status().is_success())
                 .then(|| retry_after(resp.headers()))
                 .flatten();

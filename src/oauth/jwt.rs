@@ -97,6 +97,39 @@ pub fn default_alg(pem: &Secret) -> Result<&'static str> {
     Err(bad_key("it is neither a P-256, P-384 nor an RSA key"))
 }
 
+/// Largest identity token file read: real ones are a few KiB.
+const MAX_ASSERTION: u64 = 64 * 1024;
+
+/// Reads a workload identity token file (trimmed), bounded in size: the
+/// assertion of a JWT bearer grant (RFC 7523 §2.1). Used at login and at
+/// each renewal, so a token the platform rotated in place is the one sent.
+pub fn read_assertion(path: &std::path::Path) -> Result<Secret> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| {
+        Error::io(
+            format!("cannot read the identity token file {}", path.display()),
+            e,
+        )
+    })?;
+    let mut text = String::new();
+    file.take(MAX_ASSERTION + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| {
+            Error::io(
+                format!("cannot read the identity token file {}", path.display()),
+                e,
+            )
+        })?;
+    let text = text.trim();
+    if text.len() as u64 > MAX_ASSERTION || text.is_empty() || text.split('.').count() != 3 {
+        return Err(Error::Usage(format!(
+            "{} does not hold a JWT (an identity token is three base64url parts joined by dots)",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(text))
+}
+
 /// Checks that `pem` can sign with `alg`, before anything is sent.
 pub fn check(pem: &Secret, alg: &str) -> Result<()> {
     load(pem, alg).map(|_| ())

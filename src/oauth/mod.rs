@@ -5,6 +5,7 @@
 pub mod authorize;
 pub mod browser;
 pub mod device;
+pub mod dpop;
 pub mod flow;
 pub mod http;
 pub mod identity;

@@ -41,8 +41,14 @@ pub struct Registered {
 }
 
 /// The auth method to ask for: none (a public native client) when offered,
-/// else the secret-based ones the server lists. Servers that list nothing
-/// get `none`.
+/// else the secret-based ones the server lists, `client_secret_post` first.
+/// Servers that list nothing get `none`.
+///
+/// Post before basic because both are then equally standard (RFC 7591 §2,
+/// https://www.rfc-editor.org/rfc/rfc7591#section-2) and post carries the
+/// `client_id` in the body where every server finds it: the MCP Python
+/// SDK's own client prefers it in the same order
+/// (`_SECRET_TOKEN_ENDPOINT_AUTH_METHODS` in mcp/client/auth/oauth2.py).
 pub fn preferred_method(supported: Option<&[String]>) -> AuthMethod {
     let Some(supported) = supported else {
         return AuthMethod::None;
@@ -50,12 +56,44 @@ pub fn preferred_method(supported: Option<&[String]>) -> AuthMethod {
     let has = |m: &str| supported.iter().any(|s| s == m);
     if has("none") || supported.is_empty() {
         AuthMethod::None
-    } else if has("client_secret_basic") {
-        AuthMethod::ClientSecretBasic
     } else if has("client_secret_post") {
         AuthMethod::ClientSecretPost
+    } else if has("client_secret_basic") {
+        AuthMethod::ClientSecretBasic
     } else {
         AuthMethod::None
+    }
+}
+
+/// The registration request: a native application (SEP-837, MCP 2026-07-28
+/// authorization; `application_type` of OpenID Connect Dynamic Client
+/// Registration §2, which RFC 7591 servers accept as an extension) whose
+/// loopback redirect URIs are valid on any port (RFC 8252 §7.3), asking for
+/// refresh tokens (`refresh_token` in `grant_types`, as SEP-2207 asks).
+fn request<'a>(
+    redirect_uri: Option<&'a str>,
+    method: AuthMethod,
+    scopes: &[String],
+) -> Request<'a> {
+    let grant = if redirect_uri.is_some() {
+        "authorization_code"
+    } else {
+        DEVICE_GRANT
+    };
+    Request {
+        client_name: "mcp-auth",
+        redirect_uris: redirect_uri.into_iter().collect(),
+        grant_types: vec![grant, "refresh_token"],
+        response_types: if redirect_uri.is_some() {
+            vec!["code"]
+        } else {
+            Vec::new()
+        },
+        token_endpoint_auth_method: method.as_str(),
+        application_type: "native",
+        scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
+        software_id: "mcp-auth",
+        software_version: env!("CARGO_PKG_VERSION"),
     }
 }
 
@@ -71,26 +109,7 @@ pub async fn register(
     scopes: &[String],
 ) -> Result<Registered> {
     let context = "client registration failed";
-    let grant = if redirect_uri.is_some() {
-        "authorization_code"
-    } else {
-        DEVICE_GRANT
-    };
-    let body = Request {
-        client_name: "mcp-auth",
-        redirect_uris: redirect_uri.into_iter().collect(),
-        grant_types: vec![grant, "refresh_token"],
-        response_types: if redirect_uri.is_some() {
-            vec!["code"]
-        } else {
-            Vec::new()
-        },
-        token_endpoint_auth_method: method.as_str(),
-        application_type: "native",
-        scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
-        software_id: "mcp-auth",
-        software_version: env!("CARGO_PKG_VERSION"),
-    };
+    let body = request(redirect_uri, method, scopes);
     let client = http::client()?;
     let resp = client
         .post(endpoint)
@@ -167,6 +186,26 @@ mod tests {
     }
 
     #[test]
+    fn registers_a_native_application_that_wants_refresh_tokens() {
+        let body = serde_json::to_value(request(
+            Some("http://127.0.0.1:5/callback"),
+            AuthMethod::None,
+            &["a".into()],
+        ))
+        .unwrap();
+        assert_eq!(body["application_type"], "native");
+        assert_eq!(
+            body["grant_types"],
+            serde_json::json!(["authorization_code", "refresh_token"])
+        );
+        assert_eq!(
+            body["redirect_uris"],
+            serde_json::json!(["http://127.0.0.1:5/callback"])
+        );
+        assert_eq!(body["scope"], "a");
+    }
+
+    #[test]
     fn asks_for_a_method_the_server_supports() {
         assert_eq!(preferred_method(None), AuthMethod::None);
         assert_eq!(
@@ -179,6 +218,11 @@ mod tests {
         );
         assert_eq!(
             preferred_method(Some(&v(&["client_secret_post"]))),
+            AuthMethod::ClientSecretPost
+        );
+        // Python SDK authorization servers list both (fastmcp 4.1.6).
+        assert_eq!(
+            preferred_method(Some(&v(&["client_secret_basic", "client_secret_post"]))),
             AuthMethod::ClientSecretPost
         );
         assert_eq!(

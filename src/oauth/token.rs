@@ -31,6 +31,9 @@ pub struct ClientAuth {
     pub method: AuthMethod,
     /// With `private_key_jwt`: how to sign the assertion.
     pub assertion: Option<Assertion>,
+    /// The credential's DPoP key: token requests prove possession of it,
+    /// so the tokens they get are bound to it (RFC 9449 §5).
+    pub dpop: Option<super::dpop::Key>,
 }
 
 /// How a `private_key_jwt` assertion is made.
@@ -60,6 +63,16 @@ impl ClientAuth {
             (AuthMethod::PrivateKeyJwt, _, _) => Err(Error::Config(
                 "private_key_jwt needs a private key and a signing algorithm".into(),
             )),
+            // The id travels in the Basic header, and in the body too:
+            // RFC 6749 §3.2.1 lets a client name itself with `client_id`
+            // there (https://www.rfc-editor.org/rfc/rfc6749#section-3.2.1),
+            // and authorization servers built on the MCP Python SDK (fastmcp's
+            // InMemoryOAuthProvider, its OAuthProxy providers) look for it
+            // only there, answering `invalid_client (Missing client_id)`
+            // otherwise; the Python SDK's own client sends it the same way.
+            (AuthMethod::ClientSecretBasic, _, Some(_)) => {
+                Ok(vec![("client_id".to_string(), self.client_id.clone())])
+            }
             _ => Ok(Vec::new()),
         }
     }
@@ -72,6 +85,7 @@ impl ClientAuth {
             client_secret: None,
             method: AuthMethod::None,
             assertion: None,
+            dpop: None,
         }
     }
 
@@ -99,6 +113,7 @@ impl ClientAuth {
                     alg,
                     audience: audience.to_string(),
                 }),
+                dpop: None,
             });
         }
         let secret = secret.ok_or_else(|| {
@@ -121,6 +136,7 @@ impl ClientAuth {
                 AuthMethod::ClientSecretBasic
             },
             assertion: None,
+            dpop: None,
         })
     }
 }
@@ -324,7 +340,7 @@ pub async fn exchange_code(
     for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
-    let sender = http::Sender::new(http);
+    let sender = http::Sender::new(http).with_dpop(auth.dpop.clone());
     let resp = req.request_async(&sender).await.map_err(|e| {
         token_error("the token exchange failed", e).with_retry_after(sender.retry_after())
     })?;
@@ -347,7 +363,7 @@ pub async fn refresh(
     for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
-    let sender = http::Sender::new(http);
+    let sender = http::Sender::new(http).with_dpop(auth.dpop.clone());
     let resp = req
         .request_async(&sender)
         .await
@@ -371,7 +387,7 @@ pub async fn client_credentials(
     for (k, v) in extras.pairs().chain(auth.params(now)?) {
         req = req.add_extra_param(k, v);
     }
-    let sender = http::Sender::new(http);
+    let sender = http::Sender::new(http).with_dpop(auth.dpop.clone());
     let resp = req.request_async(&sender).await.map_err(|e| {
         token_error("the client credentials grant failed", e).with_retry_after(sender.retry_after())
     })?;
@@ -426,7 +442,9 @@ async fn form_grant(
     let request = builder
         .body(body)
         .map_err(|e| Error::Config(format!("{context}: {e}")))?;
-    let response = http::send(&http::client()?, request)
+    let response = http::Sender::new(http::client()?)
+        .with_dpop(auth.dpop.clone())
+        .send(request)
         .await
         .map_err(|e| match e {
             http::TransportError::Http(e) => http::request_error(context, &e),
@@ -537,6 +555,29 @@ mod tests {
     #[test]
     fn missing_access_token_is_refused() {
         assert!(serde_json::from_str::<TokenResponse>(r#"{"token_type":"bearer"}"#).is_err());
+    }
+
+    /// Python SDK authorization servers (fastmcp) read the client id from
+    /// the body only: with Basic it goes there too, never the secret.
+    #[test]
+    fn basic_auth_also_names_the_client_in_the_body() {
+        let auth = |method| ClientAuth {
+            client_id: "cid".into(),
+            client_secret: Some(Secret::new("s3cret")),
+            method,
+            assertion: None,
+            dpop: None,
+        };
+        let basic = auth(AuthMethod::ClientSecretBasic).params(0).unwrap();
+        assert_eq!(basic, vec![("client_id".to_string(), "cid".to_string())]);
+        // Post already carries both (the oauth2 crate adds them); none too.
+        assert!(
+            auth(AuthMethod::ClientSecretPost)
+                .params(0)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(ClientAuth::public("p").params(0).unwrap().is_empty());
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::model::{
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_secrets.sql"),
+    include_str!("migrations/003_registration_worked.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -42,6 +43,9 @@ pub struct Registration {
     pub has_secret: bool,
     pub client_secret_expires_at: Option<Timestamp>,
     pub registered_at: Timestamp,
+    /// When a token request with this client last succeeded; `None` until
+    /// one has (see [`Db::mark_registration_worked`]).
+    pub worked_at: Option<Timestamp>,
 }
 
 /// A static secret's metadata.
@@ -643,8 +647,8 @@ impl Db {
             .map_err(|e| db_error(&self.path, &e))?;
         tx.execute(
             "INSERT OR REPLACE INTO registrations (issuer, redirect_uri, client_id, \
-             auth_method, has_secret, client_secret_expires_at, registered_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             auth_method, has_secret, client_secret_expires_at, registered_at, worked_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 r.issuer,
                 r.redirect_uri,
@@ -652,7 +656,8 @@ impl Db {
                 r.auth_method.as_str(),
                 r.has_secret,
                 r.client_secret_expires_at,
-                r.registered_at
+                r.registered_at,
+                r.worked_at
             ],
         )
         .map_err(|e| db_error(&self.path, &e))?;
@@ -682,6 +687,24 @@ impl Db {
         .map_err(|e| db_error(&self.path, &e))?;
         journal_in(&tx, journal_key, owner, at).map_err(|e| db_error(&self.path, &e))?;
         tx.commit().map_err(|e| db_error(&self.path, &e))
+    }
+
+    /// Records that the registration of `client_id` at `issuer` just got
+    /// tokens: from now on an `invalid_client` for it means the server
+    /// forgot it.
+    pub fn mark_registration_worked(
+        &self,
+        issuer: &str,
+        client_id: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE registrations SET worked_at = ?3 WHERE issuer = ?1 AND client_id = ?2",
+                params![issuer, client_id, at],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     pub fn delete_registration(&self, issuer: &str, redirect_uri: &str) -> Result<()> {
@@ -842,7 +865,7 @@ fn row_to_secret_meta(r: &Row) -> rusqlite::Result<SecretMeta> {
 }
 
 const REGISTRATION_COLUMNS: &str = "issuer, redirect_uri, client_id, auth_method, has_secret, \
-    client_secret_expires_at, registered_at";
+    client_secret_expires_at, registered_at, worked_at";
 
 fn row_to_registration(r: &Row) -> rusqlite::Result<Registration> {
     Ok(Registration {
@@ -853,6 +876,7 @@ fn row_to_registration(r: &Row) -> rusqlite::Result<Registration> {
         has_secret: r.get(4)?,
         client_secret_expires_at: r.get(5)?,
         registered_at: r.get(6)?,
+        worked_at: r.get(7)?,
     })
 }
 
@@ -1069,13 +1093,23 @@ pub(crate) mod tests {
             has_secret: true,
             client_secret_expires_at: None,
             registered_at: 5,
+            worked_at: None,
         };
         db.put_registration_journaled(&r, "client/https://as/dyn-1")
             .unwrap();
         assert_eq!(
             db.registration("https://as", "http://127.0.0.1/callback")
                 .unwrap(),
-            Some(r)
+            Some(r.clone())
+        );
+        db.mark_registration_worked("https://as", "dyn-1", 9)
+            .unwrap();
+        assert_eq!(
+            db.registration("https://as", "http://127.0.0.1/callback")
+                .unwrap()
+                .unwrap()
+                .worked_at,
+            Some(9)
         );
         db.delete_registration("https://as", "http://127.0.0.1/callback")
             .unwrap();

@@ -473,6 +473,8 @@ mod tests {
             client_assertion_alg: None,
             token_params: Vec::new(),
             idp: None,
+            dpop_key: None,
+            assertion_file: None,
         }
     }
 
@@ -649,6 +651,7 @@ mod tests {
             has_secret: true,
             client_secret_expires_at: None,
             registered_at: 1,
+            worked_at: None,
         }
     }
 

@@ -10,6 +10,10 @@
 //! bottleneck. Every figure is checked against the issue's target and the
 //! report ends with PASS/FAIL per target (the exit status is 1 on a FAIL).
 //!
+//! The 2026-07-28 era is measured the same way against a stateless
+//! TypeScript SDK v2 server (tests/peers/ts-server-2026.mjs) and the mock:
+//! no `initialize`, `_meta` on every request, the per-request headers.
+//!
 //! Environment knobs: BENCH_ROUNDS (default 7), BENCH_SEQ (sequential
 //! requests per round and client, 2000), BENCH_TPUT (requests per throughput run,
 //! 3000), BENCH_FLAT (requests of the memory-flatness run, 20000).
@@ -43,7 +47,7 @@ fn env_num(name: &str, default: usize) -> usize {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--direct-startup") {
-        direct_startup_child(&args[i + 1]);
+        direct_startup_child(&args[i + 1], args.get(i + 2).is_some_and(|e| e == "2026"));
         return;
     }
     if args.iter().any(|a| a == "--list") {
@@ -77,6 +81,20 @@ fn main() {
         false,
     );
 
+    let ts = peers::start("ts-server-2026.mjs", &[("PORT", "0")]);
+    let modern = measure(&rt, &ts.url, Call::Echo2026, rounds, seq, tput, true);
+    let modern_flat = rss_flatness(&ts.url, Call::Echo2026, flat);
+    drop(ts);
+    let modern_fast = measure(
+        &rt,
+        &mock.url,
+        Call::Ping2026,
+        rounds.min(3),
+        seq,
+        tput.max(10000),
+        false,
+    );
+
     let mut report = Report::default();
     println!();
     println!("== against server-everything (medians of {rounds} rounds) ==");
@@ -93,6 +111,23 @@ fn main() {
     println!();
     println!("== against the in-process mock (bridge is the bottleneck) ==");
     fast.print();
+    println!();
+    println!(
+        "== 2026-07-28: against the stateless TypeScript SDK v2 server (medians of {rounds} rounds) =="
+    );
+    modern.print();
+    println!(
+        "  memory: peak RSS {:.1} MB; RSS after {} requests {:.2} MB, after {} {:.2} MB (growth {:+.2} MB)",
+        mb(modern_flat.peak),
+        modern_flat.early_at,
+        mb(modern_flat.early),
+        modern_flat.late_at,
+        mb(modern_flat.late),
+        (modern_flat.late as f64 - modern_flat.early as f64) / 1e6
+    );
+    println!();
+    println!("== 2026-07-28: against the in-process mock ==");
+    modern_fast.print();
 
     println!();
     println!("== targets ==");
@@ -148,11 +183,67 @@ fn main() {
         20000.0,
         "req/s",
     );
+    targets_2026(&mut report, &modern, &modern_flat, &modern_fast);
     println!();
     println!("{} passed, {} failed", report.passed, report.failed);
     if report.failed > 0 {
         std::process::exit(1);
     }
+}
+
+/// The same targets for the 2026-07-28 era.
+fn targets_2026(report: &mut Report, e: &Results, flatness: &Flatness, fast: &Results) {
+    report.check(
+        "2026: added p50 latency vs direct (TS v2 stateless)",
+        e.bridge_p50 - e.direct_p50,
+        0.1,
+        "ms",
+    );
+    report.check(
+        "2026: added p99 latency vs direct (TS v2 stateless)",
+        e.bridge_p99 - e.direct_p99,
+        0.5,
+        "ms",
+    );
+    report.check_min(
+        "2026: throughput at 16 in flight, bridge / direct",
+        e.bridge_rps / e.direct_rps,
+        0.9,
+        "x",
+    );
+    report.check(
+        "2026: startup to first response, bridge - direct",
+        e.bridge_startup - e.direct_startup,
+        5.0,
+        "ms",
+    );
+    report.check(
+        "2026: bridge CPU per request (TS v2 stateless)",
+        e.bridge_cpu_ms,
+        0.2,
+        "ms",
+    );
+    report.check(
+        "2026: bridge peak RSS",
+        mb(flatness.peak.max(e.peak_rss)),
+        10.0,
+        "MB",
+    );
+    report.check(
+        &format!(
+            "2026: RSS growth from {} to {} requests",
+            flatness.early_at, flatness.late_at
+        ),
+        (flatness.late as f64 - flatness.early as f64).max(0.0) / 1e6,
+        1.0,
+        "MB",
+    );
+    report.check_min(
+        "2026: bridge throughput at 16 in flight (mock)",
+        fast.bridge_rps,
+        20000.0,
+        "req/s",
+    );
 }
 
 fn mb(bytes: u64) -> f64 {
@@ -193,6 +284,10 @@ enum Call {
     Echo,
     /// `ping` (the mock answers anything).
     Ping,
+    /// 2026-07-28 `tools/call echo` (the TS v2 stateless server).
+    Echo2026,
+    /// 2026-07-28 `ping` (the mock).
+    Ping2026,
 }
 
 impl Call {
@@ -202,9 +297,38 @@ impl Call {
                 r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"bench {id}"}}}}}}"#
             ),
             Call::Ping => format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#),
+            Call::Echo2026 => format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"text":"bench {id}"}},"_meta":{META}}}}}"#
+            ),
+            Call::Ping2026 => {
+                format!(
+                    r#"{{"jsonrpc":"2.0","id":{id},"method":"ping","params":{{"_meta":{META}}}}}"#
+                )
+            }
+        }
+    }
+
+    fn modern(self) -> bool {
+        matches!(self, Call::Echo2026 | Call::Ping2026)
+    }
+
+    /// The first message a client of this era sends.
+    fn first(self) -> &'static str {
+        if self.modern() { DISCOVER } else { INIT }
+    }
+
+    /// The 2026-07-28 headers a direct client sends with it.
+    fn headers(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Call::Echo2026 => &[("mcp-method", "tools/call"), ("mcp-name", "echo")],
+            Call::Ping2026 => &[("mcp-method", "ping")],
+            _ => &[],
         }
     }
 }
+
+const META: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}"#;
+const DISCOVER: &str = r#"{"jsonrpc":"2.0","id":0,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}"#;
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#;
 const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
@@ -296,9 +420,9 @@ fn measure(
         // the server in the same state (JIT, GC, sessions).
         {
             let mut b = Driven::start(url);
-            b.initialize();
+            b.initialize(call);
             b.run_concurrent(call, 200); // warm-up
-            let d = rt.block_on(Direct::connect(url));
+            let d = rt.block_on(Direct::connect(url, call));
             rt.block_on(d.run_concurrent(call, 200));
             let mut bl = Vec::with_capacity(seq);
             let mut dl = Vec::with_capacity(seq);
@@ -324,7 +448,7 @@ fn measure(
         for which in [bridge_first, !bridge_first] {
             if which {
                 let mut b = Driven::start(url);
-                b.initialize();
+                b.initialize(call);
                 b.run_concurrent(call, 200); // warm-up
                 let before = proc_usage(b.pid()).map(|u| u.1).unwrap_or_default();
                 let took = b.run_concurrent(call, tput);
@@ -334,7 +458,7 @@ fn measure(
                 peak = peak.max(proc_usage(b.pid()).map(|u| u.0).unwrap_or(0));
                 b.finish();
             } else {
-                let d = rt.block_on(Direct::connect(url));
+                let d = rt.block_on(Direct::connect(url, call));
                 rt.block_on(d.run_concurrent(call, 200));
                 let took = rt.block_on(d.run_concurrent(call, tput));
                 drps.push(tput as f64 / took.as_secs_f64());
@@ -344,11 +468,11 @@ fn measure(
         if startup {
             for _ in 0..3 {
                 if bridge_first {
-                    bstart.push(bridge_startup(url));
-                    dstart.push(direct_startup(url));
+                    bstart.push(bridge_startup(url, call));
+                    dstart.push(direct_startup(url, call));
                 } else {
-                    dstart.push(direct_startup(url));
-                    bstart.push(bridge_startup(url));
+                    dstart.push(direct_startup(url, call));
+                    bstart.push(bridge_startup(url, call));
                 }
             }
         }
@@ -440,10 +564,12 @@ impl Driven {
         }
     }
 
-    fn initialize(&mut self) {
-        self.write(INIT);
+    fn initialize(&mut self, call: Call) {
+        self.write(call.first());
         self.read_response();
-        self.write(INITIALIZED);
+        if !call.modern() {
+            self.write(INITIALIZED);
+        }
     }
 
     /// One request, written and answered; its round-trip time.
@@ -497,7 +623,7 @@ impl Driven {
 }
 
 /// Spawn to the first response on stdout (the initialize's), in ms.
-fn bridge_startup(url: &str) -> f64 {
+fn bridge_startup(url: &str, call: Call) -> f64 {
     let home = tempfile::tempdir().expect("home");
     let t = Instant::now();
     let mut child = Command::new(BIN)
@@ -509,7 +635,7 @@ fn bridge_startup(url: &str) -> f64 {
         .spawn()
         .expect("start the bridge");
     let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(INIT.as_bytes()).expect("write");
+    stdin.write_all(call.first().as_bytes()).expect("write");
     stdin.write_all(b"\n").expect("write");
     let mut out = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
@@ -523,11 +649,12 @@ fn bridge_startup(url: &str) -> f64 {
 
 /// Spawn to the first response of a direct client process (this binary in
 /// `--direct-startup` mode), in ms.
-fn direct_startup(url: &str) -> f64 {
+fn direct_startup(url: &str, call: Call) -> f64 {
     let exe = std::env::current_exe().expect("current exe");
     let t = Instant::now();
+    let era = if call.modern() { "2026" } else { "2025" };
     let mut child = Command::new(exe)
-        .args(["--direct-startup", url])
+        .args(["--direct-startup", url, era])
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the direct client");
@@ -541,13 +668,13 @@ fn direct_startup(url: &str) -> f64 {
 }
 
 /// The direct client's process: build the client, initialize, print.
-fn direct_startup_child(url: &str) {
+fn direct_startup_child(url: &str, modern: bool) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let d = Direct::connect(url).await;
+        let d = Direct::connect(url, if modern { Call::Ping2026 } else { Call::Ping }).await;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{}", d.init_reply);
         let _ = out.flush();
@@ -562,21 +689,24 @@ struct Direct {
     session: Option<String>,
     init_reply: String,
     next: std::cell::Cell<u64>,
+    modern: bool,
 }
 
 impl Direct {
-    async fn connect(url: &str) -> Direct {
+    async fn connect(url: &str, call: Call) -> Direct {
         let parsed = url::Url::parse(url).expect("url");
         let client = mcp_auth::mcp::transport::http_client(&parsed, Duration::from_secs(10))
             .expect("client");
-        let resp = client
+        let mut req = client
             .post(url)
             .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
-            .body(INIT)
-            .send()
-            .await
-            .expect("initialize");
+            .header("content-type", "application/json");
+        if call.modern() {
+            req = req
+                .header("mcp-protocol-version", "2026-07-28")
+                .header("mcp-method", "server/discover");
+        }
+        let resp = req.body(call.first()).send().await.expect("initialize");
         let session = resp
             .headers()
             .get("mcp-session-id")
@@ -590,19 +720,32 @@ impl Direct {
             session,
             init_reply,
             next: std::cell::Cell::new(1),
+            modern: call.modern(),
         };
-        d.post(INITIALIZED.to_string()).await;
+        if !d.modern {
+            d.post(INITIALIZED.to_string(), Call::Ping).await;
+        }
         d
     }
 
-    async fn post(&self, body: String) -> String {
+    async fn post(&self, body: String, call: Call) -> String {
+        let version = if self.modern {
+            "2026-07-28"
+        } else {
+            "2025-06-18"
+        };
         let mut req = self
             .client
             .post(&self.url)
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json")
-            .header("mcp-protocol-version", "2025-06-18");
-        if let Some(s) = &self.session {
+            .header("mcp-protocol-version", version);
+        for (k, v) in call.headers() {
+            req = req.header(*k, *v);
+        }
+        if let Some(s) = &self.session
+            && !self.modern
+        {
             req = req.header("mcp-session-id", s);
         }
         let resp = req.body(body).send().await.expect("send");
@@ -613,7 +756,7 @@ impl Direct {
         let id = self.next.get();
         self.next.set(id + 1);
         let t = Instant::now();
-        let body = self.post(call.body(id)).await;
+        let body = self.post(call.body(id), call).await;
         let took = t.elapsed();
         let msg = message_of(&body);
         let m: IdOnly = serde_json::from_str(msg).expect("JSON reply");
@@ -676,7 +819,7 @@ struct Flatness {
 
 fn rss_flatness(url: &str, call: Call, total: usize) -> Flatness {
     let mut b = Driven::start(url);
-    b.initialize();
+    b.initialize(call);
     let early_at = (total / 10).max(1);
     b.run_concurrent(call, early_at);
     let early = proc_rss(b.pid()).unwrap_or(0);

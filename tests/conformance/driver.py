@@ -65,6 +65,13 @@ def bridge_command(url, home):
             "--idp-client-id", context["idp_client_id"],
             "--id-token-env", "CONFORMANCE_ID_TOKEN",
         ]
+    if "valid_jwt" in context:
+        # Workload identity: the platform's token in a file, as a CI runner
+        # or a pod has it.
+        token = os.path.join(home, "identity-token")
+        with open(token, "w") as f:
+            f.write(context["valid_jwt"])
+        args += ["--grant", "jwt-bearer", "--assertion-file", token]
     return args, env
 
 

@@ -31,6 +31,9 @@ use tokio::sync::{Notify, mpsc};
 
 pub const PROTOCOL_VERSION: &str = "2025-06-18";
 
+/// A request's headers as received: (lower-case name, value), sorted.
+pub type Headers = Vec<(String, String)>;
+
 #[derive(Clone, Debug)]
 pub struct Behavior {
     /// Answer requests with an SSE stream (else one JSON body).
@@ -46,6 +49,11 @@ pub struct Behavior {
     /// The protocol version the server negotiates. From 2026-07-28 on it
     /// checks `Mcp-Method`/`Mcp-Name` and expects no GET stream.
     pub version: &'static str,
+    /// Speak only MCP 2026-07-28, stateless: no `initialize`, no session;
+    /// every POST must carry `MCP-Protocol-Version` equal to its `_meta`
+    /// version, `Mcp-Method`, `Mcp-Name` and the `Mcp-Param-*` headers of
+    /// the `locate` tool (https://modelcontextprotocol.io/specification/2026-07-28/basic/transports).
+    pub stateless: bool,
 }
 
 impl Default for Behavior {
@@ -57,6 +65,7 @@ impl Default for Behavior {
             bearer: false,
             api_key: None,
             version: PROTOCOL_VERSION,
+            stateless: false,
         }
     }
 }
@@ -86,6 +95,9 @@ pub struct Seen {
     legacy: HashMap<String, mpsc::UnboundedSender<String>>,
     /// tools/call names in arrival order.
     pub calls: Vec<String>,
+    /// Stateless mode: every POST's headers (lower-case name, value) and
+    /// body bytes as received.
+    pub stateless_posts: Vec<(Headers, Vec<u8>)>,
 }
 
 #[derive(Default)]
@@ -308,6 +320,9 @@ async fn mcp(
 }
 
 async fn mcp_post(fake: Arc<Fake>, headers: HeaderMap, body: Bytes) -> Response {
+    if fake.behavior.stateless {
+        return stateless_post(fake, headers, body).await;
+    }
     if fake.behavior.legacy {
         return status(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -349,6 +364,16 @@ async fn mcp_post(fake: Arc<Fake>, headers: HeaderMap, body: Bytes) -> Response 
             }
         } else {
             match &session {
+                // A 2026-07-28 client's first request, probing: refused as
+                // a 2025 server refuses it, and no violation.
+                None if version.as_deref() == Some("2026-07-28")
+                    && fake.behavior.version < "2026-07-28" =>
+                {
+                    return status(
+                        StatusCode::BAD_REQUEST,
+                        "Bad Request: Server not initialized",
+                    );
+                }
                 None => {
                     s.violations
                         .push(format!("{} without a session id", msg["method"]));
@@ -462,11 +487,232 @@ async fn mcp_post(fake: Arc<Fake>, headers: HeaderMap, body: Bytes) -> Response 
                 let ms = msg["params"]["arguments"]["ms"].as_u64().unwrap_or(100);
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
+            "progress" => return progress_stream(msg),
             _ => {}
         }
     }
     let resp = answer(&msg);
     reply(&fake, resp, None)
+}
+
+/// `progress {count, ms}`: `count` progress notifications `ms` apart on an
+/// SSE stream, then the answer.
+fn progress_stream(msg: Value) -> Response {
+    let (tx, body) = channel_body();
+    tokio::spawn(async move {
+        let count = msg["params"]["arguments"]["count"].as_u64().unwrap_or(3);
+        let ms = msg["params"]["arguments"]["ms"].as_u64().unwrap_or(100);
+        for i in 0..count {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            let p = json!({"jsonrpc": "2.0", "method": "notifications/progress",
+                "params": {"progressToken": msg["params"]["_meta"]["progressToken"], "progress": i + 1, "total": count}});
+            let _ = tx.send(Ok(format!("data: {p}\n\n")));
+        }
+        let _ = tx.send(Ok(format!("data: {}\n\n", answer(&msg))));
+    });
+    sse_response(body, None)
+}
+
+/// The tools a stateless server lists: `locate` mirrors `region` into
+/// `Mcp-Param-Region`; `broken` marks a number, which clients must refuse.
+fn stateless_tools() -> Value {
+    json!([
+        {"name": "echo", "inputSchema": {"type": "object"}},
+        {"name": "slow", "inputSchema": {"type": "object"}},
+        {"name": "locate", "inputSchema": {"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"},
+            "query": {"type": "string"}
+        }}},
+        {"name": "broken", "inputSchema": {"type": "object", "properties": {
+            "score": {"type": "number", "x-mcp-header": "Score"}
+        }}}
+    ])
+}
+
+fn decode_header(v: &str) -> String {
+    use base64::Engine;
+    match v
+        .strip_prefix("=?base64?")
+        .and_then(|r| r.strip_suffix("?="))
+    {
+        Some(b) => base64::engine::general_purpose::STANDARD
+            .decode(b)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default(),
+        None => v.to_string(),
+    }
+}
+
+fn rpc_error(code: i64, id: &Value, err: i64, message: &str) -> Response {
+    Response::builder()
+        .status(code as u16)
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"jsonrpc": "2.0", "id": id, "error": {"code": err, "message": message,
+                "data": {"supported": ["2026-07-28"]}}})
+            .to_string(),
+        ))
+        .expect("response")
+}
+
+async fn stateless_post(fake: Arc<Fake>, headers: HeaderMap, body: Bytes) -> Response {
+    let Ok(msg) = serde_json::from_slice::<Value>(&body) else {
+        return status(StatusCode::BAD_REQUEST, "not json");
+    };
+    let h = |n: &str| header(&headers, n);
+    let id = msg["id"].clone();
+    let method = msg["method"].as_str().map(str::to_string);
+    if method.as_deref() == Some("initialize") {
+        // A 2025-era client's first message: refused, as a 2026-only
+        // server does, and no violation.
+        fake.seen.lock().unwrap().initializes.push(msg.clone());
+        return rpc_error(
+            400,
+            &id,
+            -32601,
+            "initialize is not part of MCP 2026-07-28; use server/discover",
+        );
+    }
+    {
+        let mut s = fake.seen.lock().unwrap();
+        s.posts += 1;
+        let mut all: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    v.to_str().unwrap_or("?").to_string(),
+                )
+            })
+            .collect();
+        all.sort();
+        s.stateless_posts.push((all, body.to_vec()));
+        if h("mcp-session-id").is_some() {
+            s.violations
+                .push("a stateless POST carried Mcp-Session-Id".into());
+        }
+        if let Some(m) = &method {
+            if h("mcp-method").as_deref() != Some(m.as_str()) {
+                s.violations
+                    .push(format!("Mcp-Method {:?} for {m}", h("mcp-method")));
+            }
+            let target = match m.as_str() {
+                "tools/call" | "prompts/get" => msg["params"]["name"].as_str(),
+                "resources/read" => msg["params"]["uri"].as_str(),
+                _ => None,
+            };
+            if h("mcp-name").map(|v| decode_header(&v)).as_deref() != target {
+                s.violations
+                    .push(format!("Mcp-Name {:?} for {target:?}", h("mcp-name")));
+            }
+            if m == "tools/call" && msg["params"]["name"] == "locate" {
+                let want = msg["params"]["arguments"]["region"].as_str();
+                if h("mcp-param-region").map(|v| decode_header(&v)).as_deref() != want {
+                    s.violations.push(format!(
+                        "Mcp-Param-Region {:?} for {want:?}",
+                        h("mcp-param-region")
+                    ));
+                }
+            }
+            if m == "tools/call" && msg["params"]["name"] == "broken" {
+                s.violations
+                    .push("a tool with an invalid x-mcp-header was called".into());
+            }
+        }
+    }
+    let Some(version) = h("mcp-protocol-version") else {
+        fake.seen
+            .lock()
+            .unwrap()
+            .violations
+            .push(format!("{method:?} without MCP-Protocol-Version"));
+        return rpc_error(400, &id, -32020, "Missing MCP-Protocol-Version header");
+    };
+    let Some(method) = method else {
+        // A response: this server sends no requests.
+        fake.seen
+            .lock()
+            .unwrap()
+            .violations
+            .push("a response posted to a stateless server".into());
+        return status(StatusCode::ACCEPTED, "");
+    };
+    let meta = &msg["params"]["_meta"];
+    if meta["io.modelcontextprotocol/protocolVersion"].as_str() != Some(version.as_str())
+        || !meta["io.modelcontextprotocol/clientCapabilities"].is_object()
+    {
+        fake.seen.lock().unwrap().violations.push(format!(
+            "{method}: _meta {meta} does not match the version header {version}"
+        ));
+        return rpc_error(400, &id, -32602, "Invalid params: _meta");
+    }
+    if version != "2026-07-28" {
+        return rpc_error(400, &id, -32022, "Unsupported protocol version");
+    }
+    if msg.get("id").is_none() {
+        fake.seen.lock().unwrap().client_messages.push(msg);
+        fake.changed.notify_waiters();
+        return status(StatusCode::ACCEPTED, "");
+    }
+    let result = match method.as_str() {
+        "server/discover" => json!({"resultType": "complete", "supportedVersions": ["2026-07-28"],
+            "capabilities": {"tools": {}}, "serverInfo": {"name": "fake-stateless", "version": "1"},
+            "ttlMs": 0, "cacheScope": "private"}),
+        "tools/list" => {
+            json!({"resultType": "complete", "tools": stateless_tools(), "ttlMs": 60000, "cacheScope": "private"})
+        }
+        "tools/call" => {
+            let name = msg["params"]["name"].as_str().unwrap_or("").to_string();
+            fake.seen.lock().unwrap().calls.push(name.clone());
+            match name.as_str() {
+                "slow" => {
+                    let ms = msg["params"]["arguments"]["ms"].as_u64().unwrap_or(100);
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+                "hang" => tokio::time::sleep(Duration::from_secs(3600)).await,
+                "progress" => return progress_stream(msg),
+                // Multi round trip (SEP-2322): first an elicitation, then
+                // the answer once it comes back with the request state.
+                "confirm" => {
+                    let p = &msg["params"];
+                    if p.get("inputResponses").is_none() {
+                        let r = json!({"resultType": "input_required",
+                            "inputRequests": {"ask": {"method": "elicitation/create", "params": {
+                                "message": "Sure?", "requestedSchema": {"type": "object", "properties": {"ok": {"type": "boolean"}}}}}},
+                            "requestState": "state-1"});
+                        return json_response(
+                            &json!({"jsonrpc": "2.0", "id": id, "result": r}),
+                            None,
+                        );
+                    }
+                    let ok = p["requestState"] == "state-1"
+                        && p["inputResponses"]["ask"]["action"] == "accept";
+                    let text = if ok { "confirmed" } else { "wrong retry" };
+                    return json_response(
+                        &json!({"jsonrpc": "2.0", "id": id, "result": {
+                        "resultType": "complete", "content": [{"type": "text", "text": text}]}}),
+                        None,
+                    );
+                }
+                _ => {}
+            }
+            let text = msg["params"]["arguments"]["text"].clone();
+            json!({"resultType": "complete", "content": [{"type": "text", "text": text}]})
+        }
+        "ping" => json!({}),
+        other => {
+            return json_response(
+                &json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": format!("no method {other}")}}),
+                None,
+            );
+        }
+    };
+    let resp = json!({"jsonrpc": "2.0", "id": id, "result": result});
+    if fake.behavior.sse {
+        return sse_response(Body::from(format!("data: {resp}\n\n")), None);
+    }
+    json_response(&resp, None)
 }
 
 /// The result of a request (for both transports).
@@ -554,7 +800,7 @@ async fn mcp_get(fake: Arc<Fake>, headers: HeaderMap) -> Response {
     if fake.behavior.legacy {
         return legacy_stream(&fake);
     }
-    if fake.behavior.version >= "2026-07-28" {
+    if fake.behavior.stateless || fake.behavior.version >= "2026-07-28" {
         fake.seen
             .lock()
             .unwrap()

@@ -14,6 +14,7 @@ pub mod bridge;
 pub mod crash;
 pub mod daemon;
 pub mod fake_as;
+pub mod fake_dpop;
 pub mod fake_provider;
 pub mod fake_server;
 pub mod fake_token;
@@ -107,6 +108,20 @@ pub fn seed_credential(
     access: &str,
     refresh: Option<&str>,
 ) {
+    seed_credential_expiring(home, name, server_url, token_url, access, refresh, 3600);
+}
+
+/// [`seed_credential`] with an access token that expires in `expires_in` seconds.
+#[allow(dead_code)]
+pub fn seed_credential_expiring(
+    home: &Path,
+    name: &str,
+    server_url: &str,
+    token_url: &str,
+    access: &str,
+    refresh: Option<&str>,
+    expires_in: i64,
+) {
     let at = now();
     let cred = Credential {
         name: name.into(),
@@ -128,7 +143,7 @@ pub fn seed_credential(
         created_at: at,
         last_used_at: None,
         last_refreshed_at: None,
-        access_expires_at: Some(at + 3600),
+        access_expires_at: Some(at + expires_in),
         refresh_expires_at: None,
         status: Status::Active,
         status_changed_at: at,
@@ -141,10 +156,12 @@ pub fn seed_credential(
         refresh_token: refresh.map(Secret::new),
         id_token: None,
         client_secret: None,
-        access_expires_at: Some(at + 3600),
+        access_expires_at: Some(at + expires_in),
         client_assertion_alg: None,
         token_params: Vec::new(),
         idp: None,
+        dpop_key: None,
+        assertion_file: None,
     };
     store(home)
         .save_login(&cred, &tokens)

@@ -381,3 +381,16 @@ pub fn wait_listening(
         std::thread::sleep(Duration::from_millis(25));
     }
 }
+
+/// A fastmcp 4.1.6 server that is its own authorization server, access
+/// tokens living `access_ttl` seconds; each client registration appends a
+/// line to `registrations`.
+pub fn fastmcp_server(access_ttl: u64, registrations: &Path) -> Peer {
+    let port = free_port();
+    let mut cmd = Command::new(python());
+    cmd.arg(peers_dir().join("fastmcp-server.py"))
+        .env("PORT", port.to_string())
+        .env("ACCESS_TTL", access_ttl.to_string())
+        .env("REGISTRATIONS", registrations);
+    start_command("the fastmcp server", cmd)
+}

@@ -28,6 +28,9 @@ pub struct BearerChallenge {
     pub scope: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
+    /// The challenge was a DPoP one (RFC 9449 §7.1): the resource takes
+    /// DPoP-bound tokens.
+    pub dpop: bool,
 }
 
 impl BearerChallenge {
@@ -49,15 +52,20 @@ impl BearerChallenge {
 
 /// Finds the Bearer challenge among all `WWW-Authenticate` header values.
 pub fn bearer<'a>(headers: impl IntoIterator<Item = &'a str>) -> Option<BearerChallenge> {
-    headers
-        .into_iter()
-        .flat_map(parse)
+    // A DPoP challenge (RFC 9449 §7.1,
+    // https://www.rfc-editor.org/rfc/rfc9449#section-7.1) carries the same
+    // parameters for the same purpose; a resource that takes only
+    // DPoP-bound tokens sends just that one. Bearer wins when both come.
+    let all: Vec<Challenge> = headers.into_iter().flat_map(parse).collect();
+    all.iter()
         .find(|c| c.scheme == "bearer")
+        .or_else(|| all.iter().find(|c| c.scheme == "dpop"))
         .map(|c| BearerChallenge {
             resource_metadata: c.params.get("resource_metadata").cloned(),
             scope: c.params.get("scope").cloned(),
             error: c.params.get("error").cloned(),
             error_description: c.params.get("error_description").cloned(),
+            dpop: c.scheme == "dpop",
         })
 }
 

@@ -24,13 +24,19 @@ use crate::providers::is_loopback;
 /// The protocol version sent on discovery requests.
 pub const PROTOCOL_VERSION: &str = "2025-11-25";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Default)]
 pub struct ResourceMetadata {
     pub resource: String,
     #[serde(default)]
     pub authorization_servers: Vec<String>,
     #[serde(default)]
     pub scopes_supported: Option<Vec<String>>,
+    /// RFC 9728 §2: the DPoP proof algorithms the resource checks, and
+    /// whether it takes only DPoP-bound tokens.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
+    #[serde(default)]
+    pub dpop_bound_access_tokens_required: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -54,6 +60,11 @@ pub struct AuthServerMetadata {
     pub authorization_response_iss_parameter_supported: bool,
     #[serde(default)]
     pub client_id_metadata_document_supported: bool,
+    /// RFC 9449 §5.1: the algorithms the server binds tokens to; its
+    /// presence is how a client learns that the server issues DPoP-bound
+    /// tokens.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 /// Where the authorization server's description came from.
@@ -118,9 +129,43 @@ impl Discovery {
         }
     }
 
+    /// A new DPoP key when both ends take DPoP-bound tokens, else `None`
+    /// (bearer tokens). Every login makes a new one, which is how a
+    /// credential's key rotates.
+    ///
+    /// The authorization server must bind tokens to ES256 keys
+    /// (`dpop_signing_alg_values_supported`, RFC 9449 §5.1), and the
+    /// resource must take them: its challenge is a DPoP one (RFC 9449
+    /// §7.1), or its metadata lists ES256 for proofs or requires bound
+    /// tokens (RFC 9728 §2). An authorization server offering DPoP in front
+    /// of a resource that knows only Bearer (oidc-provider before the
+    /// Python SDK's resource server, say) keeps bearer tokens: a DPoP-bound
+    /// token would be refused there.
+    pub fn dpop_key(&self) -> Result<Option<crate::oauth::dpop::Key>> {
+        let resource_takes_it = self.challenge.as_ref().is_some_and(|c| c.dpop)
+            || self.resource_metadata.as_ref().is_some_and(|m| {
+                m.dpop_bound_access_tokens_required
+                    || crate::oauth::dpop::offered(m.dpop_signing_alg_values_supported.as_deref())
+            });
+        if resource_takes_it
+            && crate::oauth::dpop::offered(
+                self.auth_server
+                    .dpop_signing_alg_values_supported
+                    .as_deref(),
+            )
+        {
+            crate::oauth::dpop::Key::generate().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// Scopes to request (MCP scope selection strategy): the challenge's,
     /// else all the resource supports, else none; `offline_access` added
-    /// when the authorization server lists it, to ask for a refresh token.
+    /// when the authorization server lists it, to ask for a refresh token,
+    /// and never asked for when it does not list it, whoever suggested it
+    /// (SEP-2207, MCP 2026-07-28 authorization,
+    /// https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization).
     pub fn scopes(&self) -> Vec<String> {
         let mut scopes: Vec<String> = match &self.challenge {
             Some(c) if c.scope.is_some() => c.scopes(),
@@ -135,7 +180,9 @@ impl Discovery {
             .scopes_supported
             .as_ref()
             .is_some_and(|s| s.iter().any(|s| s == "offline_access"));
-        if offered && !scopes.is_empty() && !scopes.iter().any(|s| s == "offline_access") {
+        if !offered {
+            scopes.retain(|s| s != "offline_access");
+        } else if !scopes.is_empty() && !scopes.iter().any(|s| s == "offline_access") {
             scopes.push("offline_access".to_string());
         }
         scopes
@@ -404,6 +451,34 @@ pub async fn auth_server_metadata(issuer: &str) -> Result<AuthServerMetadata> {
     )))
 }
 
+/// The authorization server the protected resource names now, when it is
+/// no longer `issuer`: a credential is bound to the authorization server
+/// that issued it, and when the resource's metadata stops listing that one
+/// the credential (and the client registration behind it) is of no use
+/// there. MCP 2026-07-28 authorization, SEP-2352
+/// (https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization):
+/// the client re-registers and re-authorizes with the new server and never
+/// presents the old server's client credentials to it. `None` when the
+/// issuer is still listed, or the metadata cannot be read (then a refresh
+/// at the old server is still the best try).
+pub async fn moved_issuer(
+    server_url: &str,
+    challenge: Option<&BearerChallenge>,
+    issuer: &str,
+) -> Option<String> {
+    let server = canonical_url(server_url).ok()?;
+    match resource_metadata(&server, challenge).await {
+        Ok(Some(prm)) if !prm.authorization_servers.iter().any(|a| a == issuer) => {
+            prm.authorization_servers.first().cloned()
+        }
+        Ok(_) => None,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot re-read the protected resource metadata");
+            None
+        }
+    }
+}
+
 /// The whole discovery for a server, given the challenge of its 401 if one
 /// was seen.
 pub async fn discover(server_url: &str, challenge: Option<BearerChallenge>) -> Result<Discovery> {
@@ -573,6 +648,7 @@ mod tests {
                 resource: "https://m/mcp".into(),
                 authorization_servers: vec!["https://a".into()],
                 scopes_supported: prm_scopes.map(|v| v.into_iter().map(String::from).collect()),
+                ..Default::default()
             }),
             issuer: "https://a".into(),
             auth_server: AuthServerMetadata {
@@ -610,6 +686,45 @@ mod tests {
                 .scopes()
                 .is_empty()
         );
+    }
+
+    /// SEP-2207: offline_access only when the authorization server lists
+    /// it, even when the resource or its challenge suggests it.
+    #[test]
+    fn offline_access_is_never_asked_of_a_server_that_does_not_list_it() {
+        assert_eq!(
+            discovery(Some("a offline_access"), None, Some(vec!["a"])).scopes(),
+            vec!["a"]
+        );
+        assert_eq!(
+            discovery(None, Some(vec!["x", "offline_access"]), None).scopes(),
+            vec!["x"]
+        );
+        assert_eq!(
+            discovery(Some("a offline_access"), None, Some(vec!["offline_access"])).scopes(),
+            vec!["a", "offline_access"]
+        );
+    }
+
+    /// DPoP only when the authorization server binds ES256 keys and the
+    /// resource takes bound tokens (its challenge or its metadata says).
+    #[test]
+    fn dpop_needs_both_the_authorization_server_and_the_resource() {
+        let mut d = discovery(None, None, None);
+        d.auth_server.dpop_signing_alg_values_supported = Some(vec!["ES256".into()]);
+        assert!(d.dpop_key().unwrap().is_none(), "a Bearer-only resource");
+        d.challenge = Some(BearerChallenge {
+            dpop: true,
+            ..Default::default()
+        });
+        assert!(d.dpop_key().unwrap().is_some(), "a DPoP challenge");
+        d.challenge = None;
+        if let Some(m) = d.resource_metadata.as_mut() {
+            m.dpop_bound_access_tokens_required = true;
+        }
+        assert!(d.dpop_key().unwrap().is_some(), "required by the metadata");
+        d.auth_server.dpop_signing_alg_values_supported = Some(vec!["RS256".into()]);
+        assert!(d.dpop_key().unwrap().is_none(), "no ES256 at the server");
     }
 
     #[test]

@@ -38,6 +38,18 @@ pub struct LoginOptions {
     pub device: bool,
     /// Cross-app access: the IdP exchange and the person's ID token.
     pub idp: Option<IdpExchange>,
+    /// Workload identity: where the platform's identity token comes from.
+    pub assertion: Option<AssertionSource>,
+}
+
+/// Where a workload's identity token (the JWT bearer grant's assertion)
+/// comes from.
+#[derive(Debug, Clone)]
+pub enum AssertionSource {
+    /// A file the platform keeps current, read at each renewal.
+    File(std::path::PathBuf),
+    /// This process's environment: one login, no renewal.
+    Env { var: String, token: Secret },
 }
 
 /// How many times a cached registration the server has forgotten is
@@ -147,7 +159,8 @@ pub async fn login(
     let store = creds.store()?.clone();
     let mut attempts_left = REREGISTER_ATTEMPTS;
     loop {
-        let (listener, auth, cached) = client_identity(creds, &found, &scopes, opts).await?;
+        let (listener, mut auth, cached) = client_identity(creds, &found, &scopes, opts).await?;
+        auth.dpop = found.dpop_key()?;
         let title = canonical.clone();
         let result = flow::authorization_code(
             listener,
@@ -178,7 +191,9 @@ pub async fn login(
             // A cached registration the server no longer knows: drop it and
             // register again, once.
             Err(Error::OAuth { ref error, .. })
-                if error == "invalid_client" && attempts_left > 0 && cached.is_some() =>
+                if error == "invalid_client"
+                    && attempts_left > 0
+                    && cached.as_ref().is_some_and(|r| forgotten(r, now())) =>
             {
                 attempts_left -= 1;
                 if let Some(r) = cached {
@@ -189,6 +204,9 @@ pub async fn login(
             }
             Err(e) => return Err(e),
         };
+        if let Some(reg) = &cached {
+            mark_worked(&store, reg).await;
+        }
         let who = identity::identify(&tokens, found.auth_server.userinfo_endpoint.as_deref()).await;
         return creds
             .save_login(credential(
@@ -232,7 +250,8 @@ pub async fn cross_app(
     let challenge = probe(&canonical).await?;
     let found = discovery::discover(&canonical, challenge).await?;
     let store = creds.store()?.clone();
-    let auth = pre_registered(&store, &found, &client_id, opts).await?;
+    let mut auth = pre_registered(&store, &found, &client_id, opts).await?;
+    auth.dpop = found.dpop_key()?;
     let scopes = machine_scopes(&found, opts);
     spinner.set_message("Exchanging the ID token at the identity provider");
     let jag = crate::oauth::token::exchange_for_id_jag(
@@ -262,6 +281,79 @@ pub async fn cross_app(
     let who = crate::oauth::identity::from_id_token(&idp.id_token);
     let mut new = credential(&found, name, auth, GrantKind::CrossApp, scopes, who, tokens)?;
     new.idp = Some(idp);
+    creds.save_login(new).await
+}
+
+/// Workload identity (RFC 7523 §2.1 JWT bearer grant, the MCP workload
+/// identity federation extension, SEP-1933): the platform's identity token
+/// is the assertion; the client is the one pre-registered for this
+/// workload (`--client-id`), authenticating with nothing else, since the
+/// assertion is the proof. A failure is reported as it is: no retry, no
+/// other grant (the extension asks for exactly that).
+pub async fn jwt_bearer(
+    creds: &Credentials,
+    out: &Printer,
+    server_url: &str,
+    opts: &LoginOptions,
+) -> Result<Credential> {
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(server_url));
+    validate_name(&name)?;
+    let source = opts.assertion.clone().ok_or_else(|| {
+        Error::Usage("--grant jwt-bearer needs --assertion-file PATH or --assertion-env VAR".into())
+    })?;
+    let client_id = opts.client_id.clone().ok_or_else(|| {
+        Error::Usage(
+            "--grant jwt-bearer needs --client-id: the client registered for this workload".into(),
+        )
+    })?;
+    let (assertion, file) = match source {
+        AssertionSource::File(path) => (crate::oauth::jwt::read_assertion(&path)?, Some(path)),
+        AssertionSource::Env { var, token } => {
+            out.info(&format!(
+                "The identity token comes from ${var}, which only this process can read: the \
+                 daemon and later commands cannot renew this credential. Use --assertion-file \
+                 for renewals."
+            ));
+            (token, None)
+        }
+    };
+    let canonical = discovery::canonical_string(&discovery::canonical_url(server_url)?);
+    let spinner = out.spinner(&format!("Discovering how {canonical} authorizes"));
+    let challenge = probe(&canonical).await?;
+    let found = discovery::discover(&canonical, challenge).await?;
+    let store = creds.store()?.clone();
+    let mut auth = pre_registered(&store, &found, &client_id, opts).await?;
+    auth.dpop = found.dpop_key()?;
+    let scopes = machine_scopes(&found, opts);
+    spinner.set_message("Requesting a token");
+    let tokens = crate::oauth::token::jwt_bearer(
+        found.token_endpoint()?,
+        &auth,
+        &assertion,
+        &scopes,
+        &crate::oauth::Extras {
+            resource: Some(found.resource.clone()),
+            params: Vec::new(),
+        },
+        now(),
+    )
+    .await?;
+    spinner.finish();
+    // Who the platform says the workload is (its `sub`), for display.
+    let who = crate::oauth::identity::from_id_token(&assertion);
+    let mut new = credential(
+        &found,
+        name,
+        auth,
+        GrantKind::JwtBearer,
+        scopes,
+        who,
+        tokens,
+    )?;
+    new.assertion_file = file;
     creds.save_login(new).await
 }
 
@@ -334,6 +426,10 @@ async fn device_login(
         scopes = %scopes.join(" "),
         "starting the device authorization grant"
     );
+    let auth = ClientAuth {
+        dpop: found.dpop_key()?,
+        ..auth
+    };
     let title = found.server_url.clone();
     let presenter = Presenter {
         out,
@@ -399,16 +495,19 @@ pub async fn client_credentials(
         private_key = private_key.is_some(),
         "requesting a token with the client credentials grant"
     );
-    let auth = ClientAuth::machine(
-        &client_id,
-        opts.client_secret.clone(),
-        private_key,
-        &found.issuer,
-        found
-            .auth_server
-            .token_endpoint_auth_methods_supported
-            .as_deref(),
-    )?;
+    let auth = ClientAuth {
+        dpop: found.dpop_key()?,
+        ..ClientAuth::machine(
+            &client_id,
+            opts.client_secret.clone(),
+            private_key,
+            &found.issuer,
+            found
+                .auth_server
+                .token_endpoint_auth_methods_supported
+                .as_deref(),
+        )?
+    };
     let scopes = machine_scopes(&found, opts);
     let extras = crate::oauth::Extras {
         resource: Some(found.resource.clone()),
@@ -467,6 +566,7 @@ fn credential(
         tokens,
         token_params: Vec::new(),
         idp: None,
+        assertion_file: None,
     })
 }
 
@@ -563,6 +663,7 @@ async fn pre_registered(
         client_secret: secret,
         method,
         assertion: None,
+        dpop: None,
     })
 }
 
@@ -590,6 +691,7 @@ async fn auth_of(store: &Store, reg: &Registration) -> Result<Option<ClientAuth>
         client_secret: secret,
         method: reg.auth_method,
         assertion: None,
+        dpop: None,
     }))
 }
 
@@ -632,6 +734,7 @@ async fn register(
         has_secret: registered.client_secret.is_some(),
         client_secret_expires_at: registered.client_secret_expires_at,
         registered_at: now(),
+        worked_at: None,
     };
     {
         let store = creds.store()?.clone();
@@ -644,6 +747,7 @@ async fn register(
         client_secret: registered.client_secret,
         method: registered.auth_method,
         assertion: None,
+        dpop: None,
     };
     Ok((Some(auth), Some(reg)))
 }
@@ -674,6 +778,34 @@ fn no_metadata(found: &Discovery, endpoint: &str, err: Error) -> Error {
     }
 }
 
+/// A registration younger than this is never taken for forgotten: the
+/// server made it moments ago, so a refusal is about something else (how
+/// the client authenticated, say) and registering again would only pile
+/// up registrations and browser tabs.
+const FRESH_REGISTRATION_SECS: i64 = 300;
+
+/// True when an `invalid_client` answer for `reg` means the server forgot
+/// it: it got tokens before, and it is not fresh. Anything else keeps it.
+fn forgotten(reg: &Registration, now: crate::model::Timestamp) -> bool {
+    reg.worked_at.is_some() && now - reg.registered_at >= FRESH_REGISTRATION_SECS
+}
+
+/// Records that `reg` got tokens; a failure to record is only logged (the
+/// login itself succeeded).
+async fn mark_worked(store: &Store, reg: &Registration) {
+    let store = store.clone();
+    let (issuer, client_id) = (reg.issuer.clone(), reg.client_id.clone());
+    let result = blocking(move || {
+        store
+            .db()
+            .mark_registration_worked(&issuer, &client_id, now())
+    })
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot record that the client registration works");
+    }
+}
+
 async fn forget_registration(store: &crate::store::Store, reg: Registration) -> Result<()> {
     let store = store.clone();
     blocking(move || store.forget_registration(&reg)).await
@@ -692,6 +824,31 @@ mod tests {
         let (c2, out2, o2) = (c.clone(), out.clone(), o.clone());
         is_send(async move { login(&c, &out, "x", None, &o).await });
         is_send(async move { client_credentials(&c2, &out2, "x", &o2, None).await });
+    }
+
+    fn reg(registered_at: i64, worked_at: Option<i64>) -> Registration {
+        Registration {
+            issuer: "https://as".into(),
+            redirect_uri: "http://127.0.0.1:1/callback".into(),
+            client_id: "c".into(),
+            auth_method: AuthMethod::ClientSecretPost,
+            has_secret: true,
+            client_secret_expires_at: None,
+            registered_at,
+            worked_at,
+        }
+    }
+
+    /// Regression guard (Python SDK authorization servers): a token
+    /// exchange refused with invalid_client right after registering made
+    /// mcp-auth register again and open another browser tab, each time.
+    #[test]
+    fn only_a_registration_that_worked_and_is_not_fresh_is_taken_for_forgotten() {
+        let now = 10_000;
+        assert!(!forgotten(&reg(now - 5, None), now), "made seconds ago");
+        assert!(!forgotten(&reg(now - 5000, None), now), "never worked");
+        assert!(!forgotten(&reg(now - 5, Some(now - 2)), now), "fresh");
+        assert!(forgotten(&reg(now - 5000, Some(now - 4000)), now));
     }
 
     #[test]

@@ -86,8 +86,8 @@ fn check_reply(reply: &[u8]) -> String {
     r.id.get().to_string()
 }
 
-fn check_line(line: &[u8], method_headers: bool) {
-    match classify(line, method_headers) {
+fn check_line(line: &[u8]) {
+    match classify(line) {
         LineAction::Skip => assert!(line.iter().all(u8::is_ascii_whitespace)),
         LineAction::Reply(reply) => {
             check_reply(&reply);
@@ -103,7 +103,15 @@ fn check_line(line: &[u8], method_headers: bool) {
                 assert_eq!(&check_reply(&e), id);
             }
             if c.name.is_some() {
-                assert!(method_headers, "Mcp-Name only with the 2026-07-28 headers");
+                assert!(c.method.is_some(), "Mcp-Name only for a method");
+            }
+            if let Some((version, meta)) = &c.meta {
+                // The _meta is a JSON object and names the version read.
+                let m: serde_json::Value = serde_json::from_str(meta).expect("_meta is JSON");
+                assert_eq!(
+                    m["io.modelcontextprotocol/protocolVersion"].as_str(),
+                    Some(version.as_str())
+                );
             }
             if c.initialize.is_some() {
                 assert_eq!(c.method.as_deref(), Some("initialize"));
@@ -120,11 +128,10 @@ fuzz_target!(|data: &[u8]| {
     let Some((&seed, input)) = data.split_first() else {
         return;
     };
-    let method_headers = seed & 1 == 1;
     let lines = split_lines(input, seed);
     assert_eq!(lines, reference_lines(input), "chunking changed the lines");
     for line in &lines {
-        check_line(line, method_headers);
+        check_line(line);
     }
 
     // The same helpers on the whole input as one message (the response
