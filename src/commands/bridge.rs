@@ -33,9 +33,11 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
     if let Some(name) = &args.name {
         validate_name(name)?;
     }
-    let headers = parse_headers(&expand_secrets(ctx, &args.headers)?, |v| {
-        crate::secret_env::read_optional(v)
-    })?;
+    let headers = parse_headers(
+        &args.headers,
+        |v| crate::secret_env::read_optional(v),
+        |name| ctx.store()?.user_secret(name),
+    )?;
     let connect_timeout = parse_duration(&args.connect_timeout)
         .map_err(|e| Error::Usage(format!("--connect-timeout {:?}: {e}", args.connect_timeout)))?;
     let auth: Arc<dyn Authorizer> = if headers.contains_key(reqwest::header::AUTHORIZATION) {
@@ -159,54 +161,48 @@ pub fn login_hook(ctx: &Context, args: &BridgeArgs) -> Result<Option<Arc<dyn Log
     })))
 }
 
-/// Replaces every `{secret:NAME}` with the value stored by `mcp-auth
-/// secrets set NAME`; the store is opened only when a header asks.
-fn expand_secrets(ctx: &Context, raw: &[String]) -> Result<Vec<String>> {
-    if !raw.iter().any(|h| h.contains("{secret:")) {
-        return Ok(raw.to_vec());
-    }
-    let store = ctx.store()?;
-    raw.iter()
-        .map(|h| {
-            let mut out = String::with_capacity(h.len());
-            let mut rest = h.as_str();
-            while let Some(start) = rest.find("{secret:") {
-                out.push_str(&rest[..start]);
-                let after = &rest[start + "{secret:".len()..];
-                let Some(end) = after.find('}') else {
-                    return Err(Error::Usage(format!(
-                        "--header: `{{secret:` without a closing `}}` in {:?}",
-                        h.split_once(':').map_or(h.as_str(), |(n, _)| n)
-                    )));
-                };
-                out.push_str(store.user_secret(&after[..end])?.expose());
-                rest = &after[end + 1..];
-            }
-            out.push_str(rest);
-            Ok(out)
-        })
-        .collect()
-}
-
-/// Parses `--header 'Name: value'` arguments, expanding `${VAR}` from
-/// `env`. Values are marked sensitive; errors name the header and the
-/// variable, never a value.
-pub fn parse_headers(raw: &[String], env: impl Fn(&str) -> Option<String>) -> Result<HeaderMap> {
+/// Parses `--header 'Name: value'` arguments. The name is split off the
+/// raw argument first; only then are `${VAR}` (from `env`) and
+/// `{secret:NAME}` (from `secret`, the store opened on first use) expanded,
+/// in one pass over the value alone, so an expanded value is never read
+/// again (a variable holding `{secret:x}` stays text) and can never become
+/// part of a header's name. Values are marked sensitive; errors name the
+/// header, the variable or the secret, never a value: stderr goes to MCP
+/// hosts' log files.
+pub fn parse_headers(
+    raw: &[String],
+    env: impl Fn(&str) -> Option<String>,
+    mut secret: impl FnMut(&str) -> Result<Secret>,
+) -> Result<HeaderMap> {
     let mut map = HeaderMap::new();
-    for h in raw {
+    for (i, h) in raw.iter().enumerate() {
         let Some((name, value)) = h.split_once(':') else {
+            // What could be a name, and no further: the rest may be a key
+            // written with the wrong separator (`X-Api-Key=abc`).
+            let shown: String = h
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
             return Err(Error::Usage(format!(
-                "--header {:?} is not of the form 'Name: value'",
-                h.split_once(' ').map_or(h.as_str(), |(n, _)| n)
+                "--header number {} ({shown:?}…) is not of the form 'Name: value'",
+                i + 1
             )));
         };
         let name = name.trim();
-        let header = HeaderName::try_from(name)
-            .map_err(|_| Error::Usage(format!("--header: {name:?} is not a valid header name")))?;
-        let value = expand_env(value.trim(), &env).map_err(|var| {
+        let header = HeaderName::try_from(name).map_err(|_| {
             Error::Usage(format!(
-                "--header {name}: the environment variable {var} is not set"
+                "--header: {:?} is not a valid header name",
+                crate::text::printable(name, 100)
             ))
+        })?;
+        let value = expand_value(value.trim(), &env, &mut secret).map_err(|e| match e {
+            Unexpanded::Var(var) => Error::Usage(format!(
+                "--header {name}: the environment variable {var} is not set"
+            )),
+            Unexpanded::Unclosed => Error::Usage(format!(
+                "--header {name}: `{{secret:` without a closing `}}`"
+            )),
+            Unexpanded::Secret(e) => e,
         })?;
         let mut value = HeaderValue::try_from(value).map_err(|_| {
             Error::Usage(format!(
@@ -219,22 +215,50 @@ pub fn parse_headers(raw: &[String], env: impl Fn(&str) -> Option<String>) -> Re
     Ok(map)
 }
 
-/// Replaces every `${VAR}` with the variable's value; `Err(VAR)` when one
-/// is not set. Text without `${` is left as it is (`$5`, `$HOME` included).
-pub fn expand_env(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+/// Why a header value could not be expanded.
+enum Unexpanded {
+    Var(String),
+    Unclosed,
+    Secret(Error),
+}
+
+/// Expands `${VAR}` and `{secret:NAME}` in one left-to-right pass; what an
+/// expansion yields is copied, never scanned again. Text without either
+/// (`$5`, `$HOME`, an unclosed `${`) is left as it is.
+fn expand_value(
+    text: &str,
+    env: impl Fn(&str) -> Option<String>,
+    mut secret: impl FnMut(&str) -> Result<Secret>,
+) -> Result<String, Unexpanded> {
+    const SECRET: &str = "{secret:";
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(start) = rest.find("${") {
+    loop {
+        let var_at = rest.find("${");
+        let secret_at = rest.find(SECRET);
+        let (start, is_secret) = match (var_at, secret_at) {
+            (Some(v), Some(s)) if s < v => (s, true),
+            (Some(v), _) => (v, false),
+            (None, Some(s)) => (s, true),
+            (None, None) => break,
+        };
         out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
+        let after = &rest[start + if is_secret { SECRET.len() } else { 2 }..];
         let Some(end) = after.find('}') else {
+            if is_secret {
+                return Err(Unexpanded::Unclosed);
+            }
             out.push_str(&rest[start..]);
             return Ok(out);
         };
-        let var = &after[..end];
-        match env(var) {
-            Some(v) => out.push_str(&v),
-            None => return Err(var.to_string()),
+        let key = &after[..end];
+        if is_secret {
+            out.push_str(secret(key).map_err(Unexpanded::Secret)?.expose());
+        } else {
+            match env(key) {
+                Some(v) => out.push_str(&v),
+                None => return Err(Unexpanded::Var(key.to_string())),
+            }
         }
         rest = &after[end + 1..];
     }
@@ -254,31 +278,83 @@ mod tests {
         }
     }
 
+    fn secret(name: &str) -> Result<Secret> {
+        match name {
+            "k1" => Ok(Secret::new("v4lue-of-k1".into())),
+            "evil" => Ok(Secret::new("${KEY}".into())),
+            _ => Err(Error::SecretNotFound(name.into())),
+        }
+    }
+
+    fn expand(text: &str) -> Result<String, String> {
+        expand_value(text, env, secret).map_err(|e| match e {
+            Unexpanded::Var(v) => format!("var {v}"),
+            Unexpanded::Unclosed => "unclosed".into(),
+            Unexpanded::Secret(e) => e.to_string(),
+        })
+    }
+
     #[test]
-    fn env_vars_expand_and_missing_ones_are_named() {
-        assert_eq!(expand_env("Bearer ${KEY}", env).unwrap(), "Bearer s3cret");
-        assert_eq!(expand_env("${KEY}-${KEY}", env).unwrap(), "s3cret-s3cret");
-        assert_eq!(expand_env("a${EMPTY}b", env).unwrap(), "ab");
+    fn variables_and_secrets_expand_once_and_missing_ones_are_named() {
+        assert_eq!(expand("Bearer ${KEY}").unwrap(), "Bearer s3cret");
+        assert_eq!(expand("${KEY}-${KEY}").unwrap(), "s3cret-s3cret");
+        assert_eq!(expand("a${EMPTY}b").unwrap(), "ab");
+        assert_eq!(expand("$KEY $5 ${unclosed").unwrap(), "$KEY $5 ${unclosed");
+        assert_eq!(expand("${NOPE}").unwrap_err(), "var NOPE");
         assert_eq!(
-            expand_env("$KEY $5 ${unclosed", env).unwrap(),
-            "$KEY $5 ${unclosed"
+            expand("k={secret:k1};v=${KEY}").unwrap(),
+            "k=v4lue-of-k1;v=s3cret"
         );
-        assert_eq!(expand_env("${NOPE}", env).unwrap_err(), "NOPE");
+        // What a secret holds is not expanded again.
+        assert_eq!(expand("{secret:evil}").unwrap(), "${KEY}");
+        assert_eq!(expand("{secret:k1").unwrap_err(), "unclosed");
+        assert!(expand("{secret:none}").unwrap_err().contains("none"));
+    }
+
+    #[test]
+    fn a_malformed_header_never_shows_a_secret_or_a_value() {
+        // The separator is wrong: nothing is expanded, and the message
+        // shows neither the secret nor what stood after the name.
+        let mut asked = false;
+        let e = parse_headers(&["X-Api-Key={secret:k1}".into()], env, |n| {
+            asked = true;
+            secret(n)
+        })
+        .unwrap_err();
+        assert!(!asked, "a secret was read for a header that is not one");
+        let text = e.to_string();
+        assert!(
+            !text.contains("v4lue") && !text.contains("secret:k1"),
+            "{text}"
+        );
+        assert!(text.contains("X-Api-Key"), "{text}");
+        let e = parse_headers(&["X-Api-Key=abc123".into()], env, secret).unwrap_err();
+        assert!(!e.to_string().contains("abc123"), "{e}");
+        // A secret never becomes part of a name.
+        let h = parse_headers(&["X-K: {secret:k1}".into()], env, secret).unwrap();
+        assert_eq!(h["x-k"], "v4lue-of-k1");
+        let e = parse_headers(&["X-K: a{secret:k1}\u{7}".into()], env, secret).unwrap_err();
+        assert!(!e.to_string().contains("v4lue"), "{e}");
     }
 
     #[test]
     fn headers_parse_and_errors_never_show_values() {
-        let h = parse_headers(&["X-Api-Key: ${KEY}".into(), "X-Two:  b ".into()], env).unwrap();
+        let h = parse_headers(
+            &["X-Api-Key: ${KEY}".into(), "X-Two:  b ".into()],
+            env,
+            secret,
+        )
+        .unwrap();
         assert_eq!(h["x-api-key"], "s3cret");
         assert!(h["x-api-key"].is_sensitive());
         assert_eq!(h["x-two"], "b");
-        let e = parse_headers(&["X-Api-Key: ${NOPE}".into()], env).unwrap_err();
+        let e = parse_headers(&["X-Api-Key: ${NOPE}".into()], env, secret).unwrap_err();
         assert!(e.to_string().contains("NOPE"), "{e}");
-        let e = parse_headers(&["no colon s3cret".into()], env).unwrap_err();
+        let e = parse_headers(&["no colon s3cret".into()], env, secret).unwrap_err();
         assert!(!e.to_string().contains("s3cret"), "{e}");
-        let e = parse_headers(&["Bad Name: x".into()], env).unwrap_err();
+        let e = parse_headers(&["Bad Name: x".into()], env, secret).unwrap_err();
         assert!(e.to_string().contains("Bad Name"), "{e}");
-        let e = parse_headers(&["X: a\u{7}b".into()], env).unwrap_err();
+        let e = parse_headers(&["X: a\u{7}b".into()], env, secret).unwrap_err();
         assert!(!e.to_string().contains("a\u{7}b"), "{e}");
     }
 }
