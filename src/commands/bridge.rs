@@ -280,8 +280,8 @@ mod tests {
 
     fn secret(name: &str) -> Result<Secret> {
         match name {
-            "k1" => Ok(Secret::new("v4lue-of-k1".into())),
-            "evil" => Ok(Secret::new("${KEY}".into())),
+            "k1" => Ok(Secret::new("v4lue-of-k1".to_string())),
+            "evil" => Ok(Secret::new("${KEY}".to_string())),
             _ => Err(Error::SecretNotFound(name.into())),
         }
     }
