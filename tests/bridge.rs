@@ -1053,6 +1053,9 @@ fn a_token_about_to_expire_is_renewed_before_it_is_sent() {
     let mut b = Bridge::start_with(&server.url, Options::default().home(home.path()));
     b.initialize(json!({}));
     assert_eq!(text_of(&echo(&mut b, "early")), "early");
+    // The GET stream's attempt (405 here) goes with the token too, while
+    // it is still valid; only what is sent after the pause counts.
+    server.wait_for("the GET stream attempt", |s| s.gets >= 1);
     let before = server.seen().bearers.len();
     std::thread::sleep(Duration::from_millis(7600));
     assert_eq!(text_of(&echo(&mut b, "late")), "late");

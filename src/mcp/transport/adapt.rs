@@ -51,10 +51,7 @@ impl Upstream {
             Err(Failure::Http {
                 status: 400 | 404 | 405,
                 ..
-            }) if !self.stateless.proven.load(Ordering::Relaxed)
-                && self.core.cfg.mode == Mode::Auto
-                && !pending.is_empty() =>
-            {
+            }) if !self.stateless.proven.load(Ordering::Relaxed) && !pending.is_empty() => {
                 // No 2026 answer yet and a refusal that is not a JSON-RPC
                 // answer: perhaps a 2025-only server.
                 self.adapt_to_session(msg, pending).await
@@ -192,6 +189,9 @@ impl Upstream {
             Err(Failure::InitializeRefused(original)) => {
                 if let Some(done) = self.adapt_to_stateless(msg, pending).await {
                     return done;
+                }
+                if self.core.cfg.mode != Mode::Auto {
+                    return Err(*original);
                 }
                 self.session
                     .initialize_legacy(msg, pending, *original)

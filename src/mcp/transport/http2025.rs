@@ -255,10 +255,10 @@ impl Session {
                 StatusCode::BAD_REQUEST
                 | StatusCode::NOT_FOUND
                 | StatusCode::METHOD_NOT_ALLOWED
-                    if msg.is_initialize && self.core.cfg.mode == Mode::Auto =>
+                    if msg.is_initialize =>
                 {
-                    // The caller decides: a 2026-07-28 server, or the
-                    // older HTTP+SSE transport.
+                    // The caller decides: a 2026-07-28 server, or (in auto
+                    // mode) the older HTTP+SSE transport.
                     return Err(Failure::InitializeRefused(Box::new(
                         http_failure(resp).await,
                     )));
