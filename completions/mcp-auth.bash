@@ -19,6 +19,9 @@ _mcp__auth() {
             mcp__auth,bridge)
                 cmd="mcp__auth__subcmd__bridge"
                 ;;
+            mcp__auth,clients)
+                cmd="mcp__auth__subcmd__clients"
+                ;;
             mcp__auth,completions)
                 cmd="mcp__auth__subcmd__completions"
                 ;;
@@ -48,6 +51,30 @@ _mcp__auth() {
                 ;;
             mcp__auth,tokens)
                 cmd="mcp__auth__subcmd__tokens"
+                ;;
+            mcp__auth__subcmd__clients,add)
+                cmd="mcp__auth__subcmd__clients__subcmd__add"
+                ;;
+            mcp__auth__subcmd__clients,help)
+                cmd="mcp__auth__subcmd__clients__subcmd__help"
+                ;;
+            mcp__auth__subcmd__clients,list)
+                cmd="mcp__auth__subcmd__clients__subcmd__list"
+                ;;
+            mcp__auth__subcmd__clients,remove)
+                cmd="mcp__auth__subcmd__clients__subcmd__remove"
+                ;;
+            mcp__auth__subcmd__clients__subcmd__help,add)
+                cmd="mcp__auth__subcmd__clients__subcmd__help__subcmd__add"
+                ;;
+            mcp__auth__subcmd__clients__subcmd__help,help)
+                cmd="mcp__auth__subcmd__clients__subcmd__help__subcmd__help"
+                ;;
+            mcp__auth__subcmd__clients__subcmd__help,list)
+                cmd="mcp__auth__subcmd__clients__subcmd__help__subcmd__list"
+                ;;
+            mcp__auth__subcmd__clients__subcmd__help,remove)
+                cmd="mcp__auth__subcmd__clients__subcmd__help__subcmd__remove"
                 ;;
             mcp__auth__subcmd__daemon,help)
                 cmd="mcp__auth__subcmd__daemon__subcmd__help"
@@ -94,6 +121,9 @@ _mcp__auth() {
             mcp__auth__subcmd__help,bridge)
                 cmd="mcp__auth__subcmd__help__subcmd__bridge"
                 ;;
+            mcp__auth__subcmd__help,clients)
+                cmd="mcp__auth__subcmd__help__subcmd__clients"
+                ;;
             mcp__auth__subcmd__help,completions)
                 cmd="mcp__auth__subcmd__help__subcmd__completions"
                 ;;
@@ -123,6 +153,15 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__help,tokens)
                 cmd="mcp__auth__subcmd__help__subcmd__tokens"
+                ;;
+            mcp__auth__subcmd__help__subcmd__clients,add)
+                cmd="mcp__auth__subcmd__help__subcmd__clients__subcmd__add"
+                ;;
+            mcp__auth__subcmd__help__subcmd__clients,list)
+                cmd="mcp__auth__subcmd__help__subcmd__clients__subcmd__list"
+                ;;
+            mcp__auth__subcmd__help__subcmd__clients,remove)
+                cmd="mcp__auth__subcmd__help__subcmd__clients__subcmd__remove"
                 ;;
             mcp__auth__subcmd__help__subcmd__daemon,install)
                 cmd="mcp__auth__subcmd__help__subcmd__daemon__subcmd__install"
@@ -156,6 +195,9 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__help__subcmd__secrets,set)
                 cmd="mcp__auth__subcmd__help__subcmd__secrets__subcmd__set"
+                ;;
+            mcp__auth__subcmd__help__subcmd__tokens,import)
+                cmd="mcp__auth__subcmd__help__subcmd__tokens__subcmd__import"
                 ;;
             mcp__auth__subcmd__help__subcmd__tokens,list)
                 cmd="mcp__auth__subcmd__help__subcmd__tokens__subcmd__list"
@@ -217,6 +259,9 @@ _mcp__auth() {
             mcp__auth__subcmd__tokens,help)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help"
                 ;;
+            mcp__auth__subcmd__tokens,import)
+                cmd="mcp__auth__subcmd__tokens__subcmd__import"
+                ;;
             mcp__auth__subcmd__tokens,list)
                 cmd="mcp__auth__subcmd__tokens__subcmd__list"
                 ;;
@@ -234,6 +279,9 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__tokens__subcmd__help,help)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__help"
+                ;;
+            mcp__auth__subcmd__tokens__subcmd__help,import)
+                cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__import"
                 ;;
             mcp__auth__subcmd__tokens__subcmd__help,list)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__list"
@@ -257,7 +305,7 @@ _mcp__auth() {
 
     case "${cmd}" in
         mcp__auth)
-            opts="-h -V --log-level --log-file --help --version login token tokens providers bridge logout secrets doctor daemon completions help"
+            opts="-h -V --log-level --log-file --help --version login token tokens providers bridge logout clients secrets doctor daemon completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,6 +395,172 @@ _mcp__auth() {
                     ;;
                 --request-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients)
+            opts="-h -V --log-level --log-file --help --version add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__add)
+            opts="-h -V --scope --project --log-level --log-file --help --version claude-code claude-desktop cursor vscode"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --scope)
+                    COMPREPLY=($(compgen -W "local project user" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__help)
+            opts="add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__list)
+            opts="-h -V --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__clients__subcmd__remove)
+            opts="-h -V --scope --project --log-level --log-file --help --version claude-code claude-desktop cursor vscode"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --scope)
+                    COMPREPLY=($(compgen -W "local project user" -- "${cur}"))
                     return 0
                     ;;
                 --log-level)
@@ -521,7 +735,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__install)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -565,7 +779,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__start)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -609,7 +823,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__stop)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -631,7 +845,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__daemon__subcmd__uninstall)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -675,7 +889,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help)
-            opts="login token tokens providers bridge logout secrets doctor daemon completions help"
+            opts="login token tokens providers bridge logout clients secrets doctor daemon completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -691,6 +905,62 @@ _mcp__auth() {
         mcp__subcmd__auth__subcmd__help__subcmd__bridge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__clients)
+            opts="add list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__clients__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__clients__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__clients__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -983,8 +1253,22 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help__subcmd__tokens)
-            opts="list show revoke refresh prune"
+            opts="list show revoke refresh import prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__tokens__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1067,7 +1351,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__login)
-            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --domain --tenant --device --paste --port --no-browser --timeout --json --log-level --log-file --help --version"
+            opts="-h -V --name --scope --client-id --client-secret-env --client-metadata-url --grant --private-key-file --signing-alg --idp-token-url --idp-client-id --id-token-env --domain --tenant --auth-server --audience --device --paste --port --no-browser --timeout --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1125,6 +1409,14 @@ _mcp__auth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --auth-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1149,7 +1441,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__logout)
-            opts="-h -V --local-only --log-level --log-file --help --version"
+            opts="-h -V --local-only --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1271,7 +1563,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__providers__subcmd__show)
-            opts="-h -V --domain --tenant --json --log-level --log-file --help --version"
+            opts="-h -V --domain --tenant --auth-server --audience --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1282,6 +1574,14 @@ _mcp__auth() {
                     return 0
                     ;;
                 --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1323,7 +1623,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__secrets__subcmd__delete)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1437,7 +1737,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__secrets__subcmd__set)
-            opts="-h -V --expires --note --log-level --log-file --help --version"
+            opts="-h -V --expires --note --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1493,7 +1793,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens)
-            opts="-h -V --log-level --log-file --help --version list show revoke refresh prune help"
+            opts="-h -V --log-level --log-file --help --version list show revoke refresh import prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1515,7 +1815,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__help)
-            opts="list show revoke refresh prune help"
+            opts="list show revoke refresh import prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1529,6 +1829,20 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__tokens__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1612,6 +1926,64 @@ _mcp__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcp__subcmd__auth__subcmd__tokens__subcmd__import)
+            opts="-h -V --provider --url --domain --tenant --auth-server --audience --client-id --expires --scope --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__list)
             opts="-h -V --json --provider --status --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1669,12 +2041,16 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__refresh)
-            opts="-h -V --all --json --log-level --log-file --help --version"
+            opts="-h -V --all --scope --no-browser --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

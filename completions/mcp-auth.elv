@@ -30,6 +30,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand providers 'Show the provider templates and the custom providers of the config'
             cand bridge 'Run a stdio MCP server that forwards everything to a remote MCP server'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
+            cand clients 'Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to remote servers through the bridge'
             cand secrets 'Keep API keys and other static secrets in the keyring'
             cand doctor 'Check the installation and every credential, with a fix for each problem'
             cand daemon 'Run, start, stop, inspect or install the background daemon'
@@ -48,13 +49,15 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand --idp-token-url 'Cross-app access: the enterprise identity provider''s token endpoint, where the person''s ID token is exchanged for an ID-JAG (RFC 8693)'
             cand --idp-client-id 'Cross-app access: this client''s id at the identity provider'
             cand --id-token-env 'Cross-app access: read the person''s ID token from this environment variable'
-            cand --domain 'Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)'
-            cand --tenant 'Microsoft tenant: common, organizations, consumers or a tenant id [default: common]'
+            cand --domain 'The provider''s host: Okta or Auth0 domain (dev-123.okta.com), GitHub Enterprise Server host (ghe.example.com), GitLab host or URL (https://example.com/gitlab), Microsoft national cloud authority (login.microsoftonline.us)'
+            cand --tenant 'Microsoft tenant: common, organizations, consumers, or the tenant id or domain of a single-tenant app [default: common]'
+            cand --auth-server 'Okta authorization server: default, org (the org authorization server) or a custom server''s id [default: default]'
+            cand --audience 'Auth0 API identifier to get an access token for (the `audience` parameter)'
             cand --port 'Port for the 127.0.0.1 redirect listener [default: any free port]'
             cand --timeout 'How long to wait for the browser to come back [default: 5m]'
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
-            cand --device 'Log in with a code typed on any device (RFC 8628): for SSH sessions and machines without a browser'
+            cand --device 'Log in with a code typed on any device (RFC 8628): for SSH sessions and machines without a browser; with --no-browser the code and URL are only printed'
             cand --paste 'Open the login URL on any machine, then paste back the address the browser ended on'
             cand --no-browser 'Do not open a browser; only print the URL to open'
             cand --json 'Print the saved credential as JSON on stdout'
@@ -83,7 +86,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand list 'List saved credentials with their user, scopes and health'
             cand show 'Show everything known about one credential (never a token value)'
             cand revoke 'Revoke credentials at their provider and delete them here'
-            cand refresh 'Refresh credentials now, whatever their expiry'
+            cand refresh 'Refresh credentials now, whatever their expiry, or ask for more scopes'
+            cand import 'Save a token obtained elsewhere, read from stdin (never an argument)'
             cand prune 'Delete credentials that have been dead longer than the retention period'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -123,12 +127,32 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand --version 'Print version'
         }
         &'mcp-auth;tokens;refresh'= {
+            cand --scope 'Log in again for the credential''s scopes plus this one; repeat for several (one NAME)'
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
             cand --all 'Refresh every renewable credential'
+            cand --no-browser 'With --scope: do not open a browser; only print the URL to open'
             cand --json 'Print the outcome as JSON'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;tokens;import'= {
+            cand --provider 'The provider the token is from (a template or a provider of config.toml)'
+            cand --url 'The MCP server the token is for'
+            cand --domain 'The provider''s host: Okta or Auth0 domain (dev-123.okta.com), GitHub Enterprise Server host (ghe.example.com), GitLab host or URL (https://example.com/gitlab), Microsoft national cloud authority (login.microsoftonline.us)'
+            cand --tenant 'Microsoft tenant: common, organizations, consumers, or the tenant id or domain of a single-tenant app [default: common]'
+            cand --auth-server 'Okta authorization server: default, org (the org authorization server) or a custom server''s id [default: default]'
+            cand --audience 'Auth0 API identifier to get an access token for (the `audience` parameter)'
+            cand --client-id 'OAuth client id, for refreshing (overrides the config)'
+            cand --expires 'When the token stops working: a duration from now (90d) or a date (2027-01-31); overrides an expiry in the input'
+            cand --scope 'The token''s scopes; repeat for several'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the saved credential as JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -147,7 +171,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand list 'List saved credentials with their user, scopes and health'
             cand show 'Show everything known about one credential (never a token value)'
             cand revoke 'Revoke credentials at their provider and delete them here'
-            cand refresh 'Refresh credentials now, whatever their expiry'
+            cand refresh 'Refresh credentials now, whatever their expiry, or ask for more scopes'
+            cand import 'Save a token obtained elsewhere, read from stdin (never an argument)'
             cand prune 'Delete credentials that have been dead longer than the retention period'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -158,6 +183,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;tokens;help;revoke'= {
         }
         &'mcp-auth;tokens;help;refresh'= {
+        }
+        &'mcp-auth;tokens;help;import'= {
         }
         &'mcp-auth;tokens;help;prune'= {
         }
@@ -171,7 +198,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand list 'List the built-in templates and custom providers'
-            cand show 'Show a provider''s endpoints, scopes and settings'
+            cand show 'Show a provider''s endpoints, the redirect URI to register and what to tick'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcp-auth;providers;list'= {
@@ -184,19 +211,21 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand --version 'Print version'
         }
         &'mcp-auth;providers;show'= {
-            cand --domain 'Okta or Auth0 domain, or GitLab host, to fill in the endpoints'
-            cand --tenant 'Microsoft tenant'
+            cand --domain 'The provider''s host: Okta or Auth0 domain (dev-123.okta.com), GitHub Enterprise Server host (ghe.example.com), GitLab host or URL (https://example.com/gitlab), Microsoft national cloud authority (login.microsoftonline.us)'
+            cand --tenant 'Microsoft tenant: common, organizations, consumers, or the tenant id or domain of a single-tenant app [default: common]'
+            cand --auth-server 'Okta authorization server: default, org (the org authorization server) or a custom server''s id [default: default]'
+            cand --audience 'Auth0 API identifier to get an access token for (the `audience` parameter)'
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
             cand --json 'Print JSON'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'mcp-auth;providers;help'= {
             cand list 'List the built-in templates and custom providers'
-            cand show 'Show a provider''s endpoints, scopes and settings'
+            cand show 'Show a provider''s endpoints, the redirect URI to register and what to tick'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcp-auth;providers;help;list'= {
@@ -234,10 +263,66 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
             cand --local-only 'Only delete here; do not call the provider''s revocation endpoint'
+            cand --json 'Print the outcome as JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'mcp-auth;clients'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+            cand list 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+            cand remove 'Remove a server that runs the bridge from a host'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;clients;add'= {
+            cand --scope 'claude-code: where `claude mcp add` keeps it [default: user]'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --project 'cursor, vscode: the project''s file (.cursor/mcp.json, .vscode/mcp.json in the current directory) instead of the user''s'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;clients;list'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;clients;remove'= {
+            cand --scope 'claude-code: the scope to remove it from [default: user]'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --project 'cursor, vscode: the project''s file instead of the user''s'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;clients;help'= {
+            cand add 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+            cand list 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+            cand remove 'Remove a server that runs the bridge from a host'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcp-auth;clients;help;add'= {
+        }
+        &'mcp-auth;clients;help;list'= {
+        }
+        &'mcp-auth;clients;help;remove'= {
+        }
+        &'mcp-auth;clients;help;help'= {
         }
         &'mcp-auth;secrets'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
@@ -256,6 +341,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand --note 'A note for `secrets list` (where the key came from, what it is for)'
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -273,6 +359,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;secrets;delete'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -328,6 +415,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;daemon;start'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -336,6 +424,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;daemon;stop'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -353,14 +442,16 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;daemon;install'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --json 'Print the outcome as JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'mcp-auth;daemon;uninstall'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -404,6 +495,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand providers 'Show the provider templates and the custom providers of the config'
             cand bridge 'Run a stdio MCP server that forwards everything to a remote MCP server'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
+            cand clients 'Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to remote servers through the bridge'
             cand secrets 'Keep API keys and other static secrets in the keyring'
             cand doctor 'Check the installation and every credential, with a fix for each problem'
             cand daemon 'Run, start, stop, inspect or install the background daemon'
@@ -418,7 +510,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand list 'List saved credentials with their user, scopes and health'
             cand show 'Show everything known about one credential (never a token value)'
             cand revoke 'Revoke credentials at their provider and delete them here'
-            cand refresh 'Refresh credentials now, whatever their expiry'
+            cand refresh 'Refresh credentials now, whatever their expiry, or ask for more scopes'
+            cand import 'Save a token obtained elsewhere, read from stdin (never an argument)'
             cand prune 'Delete credentials that have been dead longer than the retention period'
         }
         &'mcp-auth;help;tokens;list'= {
@@ -429,11 +522,13 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         }
         &'mcp-auth;help;tokens;refresh'= {
         }
+        &'mcp-auth;help;tokens;import'= {
+        }
         &'mcp-auth;help;tokens;prune'= {
         }
         &'mcp-auth;help;providers'= {
             cand list 'List the built-in templates and custom providers'
-            cand show 'Show a provider''s endpoints, scopes and settings'
+            cand show 'Show a provider''s endpoints, the redirect URI to register and what to tick'
         }
         &'mcp-auth;help;providers;list'= {
         }
@@ -442,6 +537,17 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;help;bridge'= {
         }
         &'mcp-auth;help;logout'= {
+        }
+        &'mcp-auth;help;clients'= {
+            cand add 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+            cand list 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+            cand remove 'Remove a server that runs the bridge from a host'
+        }
+        &'mcp-auth;help;clients;add'= {
+        }
+        &'mcp-auth;help;clients;list'= {
+        }
+        &'mcp-auth;help;clients;remove'= {
         }
         &'mcp-auth;help;secrets'= {
             cand set 'Store a secret, read from stdin or a hidden prompt (never an argument)'

@@ -34,6 +34,7 @@ complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "tokens" -d 'List,
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
+complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "clients" -d 'Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to remote servers through the bridge'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "daemon" -d 'Run, start, stop, inspect or install the background daemon'
@@ -52,13 +53,15 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l signing-alg 
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l idp-token-url -d 'Cross-app access: the enterprise identity provider\'s token endpoint, where the person\'s ID token is exchanged for an ID-JAG (RFC 8693)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l idp-client-id -d 'Cross-app access: this client\'s id at the identity provider' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l id-token-env -d 'Cross-app access: read the person\'s ID token from this environment variable' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l domain -d 'Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l tenant -d 'Microsoft tenant: common, organizations, consumers or a tenant id [default: common]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l domain -d 'The provider\'s host: Okta or Auth0 domain (dev-123.okta.com), GitHub Enterprise Server host (ghe.example.com), GitLab host or URL (https://example.com/gitlab), Microsoft national cloud authority (login.microsoftonline.us)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l tenant -d 'Microsoft tenant: common, organizations, consumers, or the tenant id or domain of a single-tenant app [default: common]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l auth-server -d 'Okta authorization server: default, org (the org authorization server) or a custom server\'s id [default: default]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l audience -d 'Auth0 API identifier to get an access token for (the `audience` parameter)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l port -d 'Port for the 127.0.0.1 redirect listener [default: any free port]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l timeout -d 'How long to wait for the browser to come back [default: 5m]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l device -d 'Log in with a code typed on any device (RFC 8628): for SSH sessions and machines without a browser'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l device -d 'Log in with a code typed on any device (RFC 8628): for SSH sessions and machines without a browser; with --no-browser the code and URL are only printed'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l paste -d 'Open the login URL on any machine, then paste back the address the browser ended on'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l no-browser -d 'Do not open a browser; only print the URL to open'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand login" -l json -d 'Print the saved credential as JSON on stdout'
@@ -70,16 +73,17 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -l log-file -d 
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -l header -d 'Print `Authorization: Bearer <token>` instead of the bare token'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh prune help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh prune help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh prune help" -s h -l help -d 'Print help'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh prune help" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh prune help" -f -a "list" -d 'List saved credentials with their user, scopes and health'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh prune help" -f -a "show" -d 'Show everything known about one credential (never a token value)'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh prune help" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh prune help" -f -a "refresh" -d 'Refresh credentials now, whatever their expiry'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh prune help" -f -a "prune" -d 'Delete credentials that have been dead longer than the retention period'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "list" -d 'List saved credentials with their user, scopes and health'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "show" -d 'Show everything known about one credential (never a token value)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "refresh" -d 'Refresh credentials now, whatever their expiry, or ask for more scopes'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "import" -d 'Save a token obtained elsewhere, read from stdin (never an argument)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "prune" -d 'Delete credentials that have been dead longer than the retention period'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from list" -l provider -d 'Only credentials of this provider (or MCP server URL)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from list" -l status -d 'Only credentials with this health' -r -f -a "valid\t''
 expiring-soon\t''
@@ -106,12 +110,28 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_see
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from revoke" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from revoke" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from refresh" -l scope -d 'Log in again for the credential\'s scopes plus this one; repeat for several (one NAME)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from refresh" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from refresh" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from refresh" -l all -d 'Refresh every renewable credential'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from refresh" -l no-browser -d 'With --scope: do not open a browser; only print the URL to open'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from refresh" -l json -d 'Print the outcome as JSON'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from refresh" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from refresh" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from refresh" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l provider -d 'The provider the token is from (a template or a provider of config.toml)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l url -d 'The MCP server the token is for' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l domain -d 'The provider\'s host: Okta or Auth0 domain (dev-123.okta.com), GitHub Enterprise Server host (ghe.example.com), GitLab host or URL (https://example.com/gitlab), Microsoft national cloud authority (login.microsoftonline.us)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l tenant -d 'Microsoft tenant: common, organizations, consumers, or the tenant id or domain of a single-tenant app [default: common]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l auth-server -d 'Okta authorization server: default, org (the org authorization server) or a custom server\'s id [default: default]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l audience -d 'Auth0 API identifier to get an access token for (the `audience` parameter)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l client-id -d 'OAuth client id, for refreshing (overrides the config)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l expires -d 'When the token stops working: a duration from now (90d) or a date (2027-01-31); overrides an expiry in the input' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l scope -d 'The token\'s scopes; repeat for several' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -l json -d 'Print the saved credential as JSON'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from prune" -l retention-days -d 'Keep credentials dead for fewer days than this [default: retention_days, 90]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from prune" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from prune" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
@@ -122,7 +142,8 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_see
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "list" -d 'List saved credentials with their user, scopes and health'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show everything known about one credential (never a token value)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "refresh" -d 'Refresh credentials now, whatever their expiry'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "refresh" -d 'Refresh credentials now, whatever their expiry, or ask for more scopes'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "import" -d 'Save a token obtained elsewhere, read from stdin (never an argument)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete credentials that have been dead longer than the retention period'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and not __fish_seen_subcommand_from list show help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
@@ -130,22 +151,24 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and not __f
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and not __fish_seen_subcommand_from list show help" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and not __fish_seen_subcommand_from list show help" -f -a "list" -d 'List the built-in templates and custom providers'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and not __fish_seen_subcommand_from list show help" -f -a "show" -d 'Show a provider\'s endpoints, scopes and settings'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and not __fish_seen_subcommand_from list show help" -f -a "show" -d 'Show a provider\'s endpoints, the redirect URI to register and what to tick'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and not __fish_seen_subcommand_from list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from list" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from list" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -l domain -d 'Okta or Auth0 domain, or GitLab host, to fill in the endpoints' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -l tenant -d 'Microsoft tenant' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -l domain -d 'The provider\'s host: Okta or Auth0 domain (dev-123.okta.com), GitHub Enterprise Server host (ghe.example.com), GitLab host or URL (https://example.com/gitlab), Microsoft national cloud authority (login.microsoftonline.us)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -l tenant -d 'Microsoft tenant: common, organizations, consumers, or the tenant id or domain of a single-tenant app [default: common]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -l auth-server -d 'Okta authorization server: default, org (the org authorization server) or a custom server\'s id [default: default]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -l audience -d 'Auth0 API identifier to get an access token for (the `audience` parameter)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -l json -d 'Print JSON'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the built-in templates and custom providers'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a provider\'s endpoints, scopes and settings'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a provider\'s endpoints, the redirect URI to register and what to tick'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -l name -d 'Use this saved credential [default: the one saved for URL, if any]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -s H -l header -d 'Add an HTTP header to every request, e.g. \'X-Api-Key: {secret:NAME}\'; repeat for several. {secret:NAME} is a secret stored with `mcp-auth secrets set NAME`, ${VAR} the environment variable VAR, so keys stay out of config files and process listings. Values are never logged. An Authorization header here replaces the bearer' -r
@@ -174,8 +197,42 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand bridge" -s V -l versio
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l local-only -d 'Only delete here; do not call the provider\'s revocation endpoint'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand logout" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -f -a "add" -d 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -f -a "list" -d 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -f -a "remove" -d 'Remove a server that runs the bridge from a host'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and not __fish_seen_subcommand_from add list remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -l scope -d 'claude-code: where `claude mcp add` keeps it [default: user]' -r -f -a "local\t''
+project\t''
+user\t''"
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -l project -d 'cursor, vscode: the project\'s file (.cursor/mcp.json, .vscode/mcp.json in the current directory) instead of the user\'s'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from list" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from list" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -l scope -d 'claude-code: the scope to remove it from [default: user]' -r -f -a "local\t''
+project\t''
+user\t''"
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -l project -d 'cursor, vscode: the project\'s file instead of the user\'s'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a server that runs the bridge from a host'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -188,6 +245,7 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_se
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l note -d 'A note for `secrets list` (where the key came from, what it is for)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from list" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
@@ -197,6 +255,7 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_se
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from delete" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from delete" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from delete" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "set" -d 'Store a secret, read from stdin or a hidden prompt (never an argument)'
@@ -226,10 +285,12 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_see
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from start" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from start" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from start" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from status" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
@@ -239,10 +300,12 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_see
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from install" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from install" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from install" -l json -d 'Print the outcome as JSON'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from uninstall" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from uninstall" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from uninstall" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from uninstall" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from uninstall" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the daemon in the foreground (for service managers and debugging)'
@@ -256,24 +319,29 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-le
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "daemon" -d 'Run, start, stop, inspect or install the background daemon'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout secrets doctor daemon completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "clients" -d 'Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to remote servers through the bridge'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "daemon" -d 'Run, start, stop, inspect or install the background daemon'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "list" -d 'List saved credentials with their user, scopes and health'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "show" -d 'Show everything known about one credential (never a token value)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "refresh" -d 'Refresh credentials now, whatever their expiry'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "refresh" -d 'Refresh credentials now, whatever their expiry, or ask for more scopes'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "import" -d 'Save a token obtained elsewhere, read from stdin (never an argument)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "prune" -d 'Delete credentials that have been dead longer than the retention period'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "list" -d 'List the built-in templates and custom providers'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "show" -d 'Show a provider\'s endpoints, scopes and settings'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from providers" -f -a "show" -d 'Show a provider\'s endpoints, the redirect URI to register and what to tick'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from clients" -f -a "add" -d 'Add a remote MCP server to a host, through `mcp-auth bridge`'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from clients" -f -a "list" -d 'List the MCP servers of every host that run the bridge, with the health of their credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from clients" -f -a "remove" -d 'Remove a server that runs the bridge from a host'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "set" -d 'Store a secret, read from stdin or a hidden prompt (never an argument)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "list" -d 'List the stored secrets (names, expiry and last use; never values)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "delete" -d 'Delete stored secrets'

@@ -43,7 +43,7 @@ pub enum Command {
     /// a one-shot listener on 127.0.0.1. Logging in again under the same name
     /// replaces the credential.
     #[command(
-        after_help = "Examples:\n  mcp-auth login https://mcp.example.com/mcp\n  mcp-auth login github --client-id Iv1.0123456789abcdef\n  mcp-auth login okta --domain dev-123.okta.com --scope openid --scope offline_access\n  mcp-auth login google --name work-google\n  MCP_AUTH_BROWSER=\"firefox --private-window\" mcp-auth login gitlab\n  mcp-auth login okta --domain dev-123.okta.com --grant client-credentials \\\n      --client-id 0oa1b2c3 --client-secret-env OKTA_CLIENT_SECRET\n  mcp-auth login https://mcp.example.com/mcp --grant client-credentials \\\n      --client-id svc --private-key-file key.pem"
+        after_help = "Examples:\n  mcp-auth login https://mcp.example.com/mcp\n  mcp-auth login github --client-id Iv1.0123456789abcdef --client-secret-env GITHUB_CLIENT_SECRET\n  mcp-auth login github --device --no-browser\n  mcp-auth login okta --domain dev-123.okta.com --auth-server org\n  mcp-auth login microsoft --tenant contoso.onmicrosoft.com\n  mcp-auth login auth0 --domain dev-abc.us.auth0.com --audience https://api.example.com\n  mcp-auth login gitlab --domain https://example.com/gitlab\n  mcp-auth login google --name work-google\n  MCP_AUTH_BROWSER=\"firefox --private-window\" mcp-auth login gitlab\n  mcp-auth login okta --domain dev-123.okta.com --grant client-credentials \\\n      --client-id 0oa1b2c3 --client-secret-env OKTA_CLIENT_SECRET\n  mcp-auth login https://mcp.example.com/mcp --grant client-credentials \\\n      --client-id svc --private-key-file key.pem"
     )]
     Login(LoginArgs),
 
@@ -95,7 +95,23 @@ pub enum Command {
         /// Only delete here; do not call the provider's revocation endpoint
         #[arg(long)]
         local_only: bool,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
+
+    /// Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to
+    /// remote servers through the bridge
+    ///
+    /// `add` writes the host's configuration with the absolute path of this
+    /// binary (Claude Desktop on macOS does not see the shell's PATH),
+    /// merged into the file (other servers and keys stay, a backup is kept
+    /// as NAME.bak; adding the same again changes nothing); for Claude
+    /// Code it runs `claude mcp add`. `list` reads the hosts' files (it
+    /// starts no server) and shows every server that runs the bridge with
+    /// the health of its credential.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
 
     /// Keep API keys and other static secrets in the keyring
     ///
@@ -160,17 +176,12 @@ pub struct LoginArgs {
     #[command(flatten)]
     pub client: ClientArgs,
 
-    /// Okta or Auth0 domain, or GitLab host (e.g. dev-123.okta.com)
-    #[arg(long, value_name = "DOMAIN")]
-    pub domain: Option<String>,
-
-    /// Microsoft tenant: common, organizations, consumers or a tenant id [default: common]
-    #[arg(long, value_name = "TENANT")]
-    pub tenant: Option<String>,
+    #[command(flatten)]
+    pub template: TemplateArgs,
 
     /// Log in with a code typed on any device (RFC 8628): for SSH sessions and machines
-    /// without a browser
-    #[arg(long, conflicts_with_all = ["paste", "no_browser"])]
+    /// without a browser; with --no-browser the code and URL are only printed
+    #[arg(long, conflicts_with = "paste")]
     pub device: bool,
 
     /// Open the login URL on any machine, then paste back the address the browser ended on
@@ -192,6 +203,31 @@ pub struct LoginArgs {
     /// Print the saved credential as JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+/// The parameters of a provider template; each template takes some of them
+/// (`mcp-auth providers show NAME` says which) and refuses the others.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TemplateArgs {
+    /// The provider's host: Okta or Auth0 domain (dev-123.okta.com), GitHub Enterprise Server
+    /// host (ghe.example.com), GitLab host or URL (https://example.com/gitlab), Microsoft
+    /// national cloud authority (login.microsoftonline.us)
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+
+    /// Microsoft tenant: common, organizations, consumers, or the tenant id or domain of a
+    /// single-tenant app [default: common]
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
+
+    /// Okta authorization server: default, org (the org authorization server) or a custom
+    /// server's id [default: default]
+    #[arg(long, value_name = "ID")]
+    pub auth_server: Option<String>,
+
+    /// Auth0 API identifier to get an access token for (the `audience` parameter)
+    #[arg(long, value_name = "URI")]
+    pub audience: Option<String>,
 }
 
 /// How mcp-auth identifies itself to an authorization server and what it
@@ -257,7 +293,8 @@ pub enum GrantArg {
 
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
-    /// The credential's name
+    /// The credential's name, or an MCP server's URL (the credential saved
+    /// for it)
     pub name: String,
 
     /// Refresh first when the token expires within this time
@@ -292,7 +329,16 @@ pub enum TokensCommand {
     )]
     Revoke(RevokeArgs),
 
-    /// Refresh credentials now, whatever their expiry
+    /// Refresh credentials now, whatever their expiry, or ask for more scopes
+    ///
+    /// A credential that neither expires nor can be refreshed (a GitHub
+    /// OAuth app token, an imported personal access token) has nothing to
+    /// refresh: that is said, and is not a failure. With --scope, a new
+    /// login asks for the credential's scopes plus the ones given, like a
+    /// server's step-up.
+    #[command(
+        after_help = "Examples:\n  mcp-auth tokens refresh github\n  mcp-auth tokens refresh --all --json\n  mcp-auth tokens refresh github --scope repo --scope gist"
+    )]
     Refresh {
         /// Credentials to refresh
         #[arg(required_unless_present = "all", conflicts_with = "all")]
@@ -300,10 +346,29 @@ pub enum TokensCommand {
         /// Refresh every renewable credential
         #[arg(long)]
         all: bool,
+        /// Log in again for the credential's scopes plus this one; repeat for several (one NAME)
+        #[arg(long = "scope", value_name = "SCOPE", conflicts_with = "all")]
+        scopes: Vec<String>,
+        /// With --scope: do not open a browser; only print the URL to open
+        #[arg(long, requires = "scopes")]
+        no_browser: bool,
         /// Print the outcome as JSON
         #[arg(long)]
         json: bool,
     },
+
+    /// Save a token obtained elsewhere, read from stdin (never an argument)
+    ///
+    /// For personal access tokens (the GitHub MCP server accepts them) and
+    /// for moving from another tool. stdin holds the bare token, or a JSON
+    /// token response: {"access_token": ..., "refresh_token": ...,
+    /// "expires_in": SECONDS} (or "expires_at": RFC 3339 or Unix time). A
+    /// refresh token is used with the provider's token endpoint and client
+    /// id (--provider only).
+    #[command(
+        after_help = "Examples:\n  mcp-auth tokens import gh-pat --provider github < pat.txt\n  printf %s \"$TOKEN\" | mcp-auth tokens import linear --url https://mcp.linear.app/mcp --expires 90d\n  other-tool export --json | mcp-auth tokens import work --provider okta --domain dev-123.okta.com"
+    )]
+    Import(ImportArgs),
 
     /// Delete credentials that have been dead longer than the retention period
     ///
@@ -321,6 +386,34 @@ pub enum TokensCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["provider", "url"])))]
+pub struct ImportArgs {
+    /// The name to save the credential under
+    pub name: String,
+    /// The provider the token is from (a template or a provider of config.toml)
+    #[arg(long, value_name = "PROVIDER")]
+    pub provider: Option<String>,
+    /// The MCP server the token is for
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub template: TemplateArgs,
+    /// OAuth client id, for refreshing (overrides the config)
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// When the token stops working: a duration from now (90d) or a date (2027-01-31);
+    /// overrides an expiry in the input
+    #[arg(long, value_name = "WHEN")]
+    pub expires: Option<String>,
+    /// The token's scopes; repeat for several
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// Print the saved credential as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -385,6 +478,9 @@ pub enum SecretsCommand {
         /// A note for `secrets list` (where the key came from, what it is for)
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// List the stored secrets (names, expiry and last use; never values)
     List {
@@ -397,6 +493,9 @@ pub enum SecretsCommand {
         /// The secrets' names
         #[arg(required = true)]
         names: Vec<String>,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -408,16 +507,20 @@ pub enum ProvidersCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show a provider's endpoints, scopes and settings
+    /// Show a provider's endpoints, the redirect URI to register and what to tick
+    ///
+    /// Takes the same template parameters as `login`, and shows exactly the
+    /// redirect URI that login sends (`redirect_uri` in the JSON), whether
+    /// the client secret is required (`client_secret_required`), where to
+    /// register the client and which settings its flows need.
+    #[command(
+        after_help = "Examples:\n  mcp-auth providers show github\n  mcp-auth providers show okta --domain dev-123.okta.com --auth-server org\n  mcp-auth providers show microsoft --tenant contoso.onmicrosoft.com --json"
+    )]
     Show {
         /// The provider's name
         name: String,
-        /// Okta or Auth0 domain, or GitLab host, to fill in the endpoints
-        #[arg(long, value_name = "DOMAIN")]
-        domain: Option<String>,
-        /// Microsoft tenant
-        #[arg(long, value_name = "TENANT")]
-        tenant: Option<String>,
+        #[command(flatten)]
+        template: TemplateArgs,
         /// Print JSON
         #[arg(long)]
         json: bool,
@@ -490,6 +593,94 @@ impl std::fmt::Debug for BridgeArgs {
     }
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Add a remote MCP server to a host, through `mcp-auth bridge`
+    ///
+    /// Flags after `--` are the bridge's own (`mcp-auth bridge --help`):
+    /// they are checked now and written into the host's configuration.
+    #[command(
+        after_help = "Examples:\n  mcp-auth clients add claude-code linear https://mcp.linear.app/mcp\n  mcp-auth clients add claude-code linear https://mcp.linear.app/mcp --scope project\n  mcp-auth clients add claude-desktop linear https://mcp.linear.app/mcp\n  mcp-auth clients add cursor internal https://api.example.com/mcp --project \\\n      -- --header 'X-Api-Key: {secret:internal-key}'\n  mcp-auth clients add vscode work https://mcp.example.com/mcp -- --name work-example --no-login"
+    )]
+    Add(ClientsAddArgs),
+
+    /// List the MCP servers of every host that run the bridge, with the
+    /// health of their credentials
+    ///
+    /// Reads the hosts' user files and the project files of the current
+    /// directory; never starts a server.
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Remove a server that runs the bridge from a host
+    ///
+    /// Servers that are not `mcp-auth bridge` are never touched.
+    Remove(ClientsRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClientsAddArgs {
+    /// The MCP host
+    #[arg(value_enum)]
+    pub host: HostArg,
+
+    /// The server's name in the host
+    pub name: String,
+
+    /// The remote MCP server's URL
+    pub url: String,
+
+    /// claude-code: where `claude mcp add` keeps it [default: user]
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub scope: Option<ClaudeScope>,
+
+    /// cursor, vscode: the project's file (.cursor/mcp.json,
+    /// .vscode/mcp.json in the current directory) instead of the user's
+    #[arg(long)]
+    pub project: bool,
+
+    /// The bridge's flags (after `--`)
+    #[arg(last = true, value_name = "BRIDGE FLAGS", allow_hyphen_values = true)]
+    pub bridge_args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientsRemoveArgs {
+    /// The MCP host
+    #[arg(value_enum)]
+    pub host: HostArg,
+
+    /// The server's name in the host
+    pub name: String,
+
+    /// claude-code: the scope to remove it from [default: user]
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub scope: Option<ClaudeScope>,
+
+    /// cursor, vscode: the project's file instead of the user's
+    #[arg(long)]
+    pub project: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostArg {
+    ClaudeCode,
+    ClaudeDesktop,
+    Cursor,
+    Vscode,
+}
+
+/// Claude Code's configuration scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClaudeScope {
+    Local,
+    Project,
+    User,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BridgeTransport {
     Auto,
@@ -510,10 +701,18 @@ pub enum DaemonCommand {
     ///
     /// Its logs go to --log-file, else log_file from the config, else
     /// daemon.log in the data directory.
-    Start,
+    Start {
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
 
     /// Stop the running daemon
-    Stop,
+    Stop {
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
 
     /// Show whether the daemon runs, what it watches, its next refresh and
     /// last prune
@@ -527,8 +726,20 @@ pub enum DaemonCommand {
 
     /// Install the daemon as a user service and start it: a systemd user
     /// unit on Linux, a launchd agent on macOS
-    Install,
+    ///
+    /// Checks first that the service manager can be used (on Linux, that
+    /// the systemd user manager answers); when it cannot, nothing changes:
+    /// a daemon started by hand keeps running and no unit file is written.
+    Install {
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
 
     /// Stop the user service and remove it
-    Uninstall,
+    Uninstall {
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -44,9 +44,12 @@ pub struct ProviderConfig {
     pub scopes: Option<Vec<String>>,
     #[serde(default)]
     pub extra_params: BTreeMap<String, String>,
-    /// Template parameters: Okta/Auth0 domain, GitLab host, Microsoft tenant.
+    /// Template parameters: Okta/Auth0 domain, GitHub Enterprise or GitLab
+    /// host, Microsoft tenant, Okta authorization server, Auth0 audience.
     pub domain: Option<String>,
     pub tenant: Option<String>,
+    pub auth_server: Option<String>,
+    pub audience: Option<String>,
     pub redirect_port: Option<u16>,
 }
 

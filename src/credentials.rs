@@ -154,7 +154,8 @@ impl Credentials {
             return Ok(token);
         }
         let token = self.local_token(name, min_valid).await?;
-        self.record_use(name).await?;
+        self.record_use(name, &use_detail("this process", token.expires_at, now()))
+            .await?;
         Ok(token)
     }
 
@@ -266,14 +267,18 @@ impl Credentials {
         self.renew(name, Renewal::UnlessValidFor(within)).await
     }
 
-    /// Records that a token of `name` was handed out: last used, audit event.
-    pub async fn record_use(&self, name: &str) -> Result<()> {
+    /// Records that a token of `name` was handed out: last used, and an
+    /// audit event with `detail` (see [`use_detail`]).
+    pub async fn record_use(&self, name: &str, detail: &str) -> Result<()> {
         let store = self.store_owned()?;
         let name = name.to_string();
+        let detail = detail.to_string();
         blocking(move || {
             let at = now();
             store.db().touch_used(&name, at)?;
-            store.db().add_event(Some(&name), EventKind::Use, None, at)
+            store
+                .db()
+                .add_event(Some(&name), EventKind::Use, Some(&detail), at)
         })
         .await
     }
@@ -519,6 +524,7 @@ impl Credentials {
         at: Timestamp,
     ) -> Result<Refreshed> {
         let generation = cred.generation.max(old.generation) + 1;
+        let old_refresh = old.refresh_token.clone();
         let set = TokenSet {
             generation,
             access_token: new.access_token,
@@ -542,6 +548,7 @@ impl Credentials {
         let store = self.store_owned()?;
         let name = cred.name.clone();
         let token = token_of(&set);
+        let detail = refresh_detail(&cred, &old_refresh, &set, at);
         let credential = blocking(move || {
             // Secret first: if we die after this line, the next reader sees
             // the newer generation in the secret and trusts it.
@@ -556,7 +563,7 @@ impl Credentials {
             }
             store
                 .db()
-                .add_event(Some(&name), EventKind::Refresh, None, update.at)?;
+                .add_event(Some(&name), EventKind::Refresh, Some(&detail), update.at)?;
             store
                 .db()
                 .get(&name)?
@@ -809,6 +816,45 @@ pub fn validate_name(name: &str) -> Result<()> {
              (at most 100, not starting with a dot)"
         )))
     }
+}
+
+/// The audit detail of a token handed out by `by` (this process, the
+/// daemon): how long it stays valid, so the log says what was given.
+pub fn use_detail(by: &str, expires_at: Option<Timestamp>, at: Timestamp) -> String {
+    match expires_at {
+        Some(t) => format!(
+            "access token handed out by {by}, expires {}",
+            crate::model::relative(t, at)
+        ),
+        None => format!("access token handed out by {by}, no expiry given"),
+    }
+}
+
+/// The audit detail of a refresh: what renewed it, until when, and what
+/// became of the refresh token (rotated, kept, none).
+fn refresh_detail(
+    cred: &Credential,
+    old_refresh: &Option<Secret>,
+    new: &TokenSet,
+    at: Timestamp,
+) -> String {
+    let how = match cred.grant {
+        GrantKind::ClientCredentials | GrantKind::CrossApp => {
+            format!("new token minted ({})", cred.grant.as_str())
+        }
+        _ => "access token refreshed".to_string(),
+    };
+    let until = match new.access_expires_at {
+        Some(t) => format!(", expires {}", crate::model::relative(t, at)),
+        None => ", no expiry given".to_string(),
+    };
+    let refresh = match (old_refresh, &new.refresh_token) {
+        (Some(old), Some(new)) if old != new => "; refresh token rotated",
+        (Some(_), Some(_)) => "; refresh token kept",
+        (None, Some(_)) => "; a refresh token was issued",
+        (_, None) => "",
+    };
+    format!("{how}{until}{refresh}")
 }
 
 #[cfg(test)]

@@ -40,9 +40,22 @@ pub enum Error {
     CredentialNotFound(String),
 
     #[error(
+        "no secret named '{0}'\n  hint: `mcp-auth secrets list` shows the stored secrets; `mcp-auth secrets set NAME` stores one"
+    )]
+    SecretNotFound(String),
+
+    #[error(
         "unknown provider '{0}'\n  hint: `mcp-auth providers list` shows the templates; add your own under [providers.{0}] in config.toml"
     )]
     UnknownProvider(String),
+
+    /// Nothing was ever saved for this server: a first login, not a new one.
+    #[error("no credential for {server}: run `mcp-auth login {server}`{}", note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default())]
+    NotLoggedIn {
+        server: String,
+        /// Why this process does not log in by itself (`--no-login`).
+        note: Option<String>,
+    },
 
     /// The credential exists but cannot produce a token without a new login.
     #[error(
@@ -107,8 +120,10 @@ impl Error {
         match self {
             Error::Usage(_) => exit::USAGE,
             Error::Config(_) => exit::CONFIG,
-            Error::CredentialNotFound(_) | Error::UnknownProvider(_) => exit::NOT_FOUND,
-            Error::NeedsLogin { .. } => exit::NEEDS_LOGIN,
+            Error::CredentialNotFound(_) | Error::SecretNotFound(_) | Error::UnknownProvider(_) => {
+                exit::NOT_FOUND
+            }
+            Error::NeedsLogin { .. } | Error::NotLoggedIn { .. } => exit::NEEDS_LOGIN,
             Error::OAuth { .. } | Error::Protocol { .. } => exit::AUTH_FAILED,
             Error::Network { .. } => exit::NETWORK,
             Error::Timeout(_) => exit::TIMEOUT,
@@ -188,6 +203,15 @@ impl Error {
 }
 
 impl Error {
+    /// The command that fixes this error, when a login does.
+    pub fn login_command(&self) -> Option<String> {
+        match self {
+            Error::NeedsLogin { login_hint, .. } => Some(format!("mcp-auth login {login_hint}")),
+            Error::NotLoggedIn { server, .. } => Some(format!("mcp-auth login {server}")),
+            _ => None,
+        }
+    }
+
     /// How long the server asked the client to wait before trying again.
     pub fn retry_after(&self) -> Option<u64> {
         match self {

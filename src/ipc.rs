@@ -263,6 +263,10 @@ impl WireError {
                 w.name = Some(name.clone());
                 "unknown_provider"
             }
+            Error::SecretNotFound(name) => {
+                w.name = Some(name.clone());
+                "secret_not_found"
+            }
             Error::NeedsLogin {
                 name,
                 reason,
@@ -272,6 +276,11 @@ impl WireError {
                 w.reason = Some(reason.clone());
                 w.login_hint = Some(login_hint.clone());
                 "needs_login"
+            }
+            Error::NotLoggedIn { server, note } => {
+                w.name = Some(server.clone());
+                w.reason = note.clone();
+                "not_logged_in"
             }
             Error::OAuth {
                 context,
@@ -325,10 +334,15 @@ impl WireError {
             "config" => Error::Config(message),
             "not_found" => Error::CredentialNotFound(or_msg(name)),
             "unknown_provider" => Error::UnknownProvider(or_msg(name)),
+            "secret_not_found" => Error::SecretNotFound(or_msg(name)),
             "needs_login" => Error::NeedsLogin {
                 name: or_msg(name),
                 reason: or_msg(reason),
                 login_hint: login_hint.unwrap_or_default(),
+            },
+            "not_logged_in" => Error::NotLoggedIn {
+                server: or_msg(name),
+                note: reason,
             },
             "oauth" => Error::OAuth {
                 context: context.unwrap_or_default(),

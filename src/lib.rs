@@ -3,15 +3,18 @@
 //!
 //! Layers, each using only the ones below it:
 //! `commands` → `mcp`, `daemon` → `credentials` → `ipc`, `oauth`, `store`
-//! → `config`, `providers`, `model`, `paths`, `error`; `output` is the
-//! only place that prints, `logging` the only place that sets up logs.
+//! → `config`, `providers`, `hosts`, `model`, `paths`, `body_text`,
+//! `error`; `output` is the only place that prints, `logging` the only
+//! place that sets up logs.
 
+pub mod body_text;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod credentials;
 pub mod daemon;
 pub mod error;
+pub mod hosts;
 pub mod ipc;
 pub mod logging;
 pub mod mcp;

@@ -53,6 +53,9 @@ pub enum GrantKind {
     /// Enterprise-managed cross-app access: an ID token from the
     /// organisation's IdP exchanged for an ID-JAG, then a JWT bearer grant.
     CrossApp,
+    /// A token obtained elsewhere (`tokens import`): a personal access
+    /// token, or one moved from another tool.
+    Imported,
 }
 
 impl GrantKind {
@@ -62,6 +65,7 @@ impl GrantKind {
             GrantKind::DeviceCode => "device_code",
             GrantKind::ClientCredentials => "client_credentials",
             GrantKind::CrossApp => "cross_app",
+            GrantKind::Imported => "imported",
         }
     }
 
@@ -76,6 +80,7 @@ impl GrantKind {
             "device_code" => GrantKind::DeviceCode,
             "client_credentials" => GrantKind::ClientCredentials,
             "cross_app" => GrantKind::CrossApp,
+            "imported" => GrantKind::Imported,
             _ => return None,
         })
     }

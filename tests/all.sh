@@ -84,7 +84,7 @@ cargo test --locked --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 passed=0 failed=0 ignored=0 results=0
 while read -r p f i; do
   passed=$((passed + p)) failed=$((failed + f)) ignored=$((ignored + i)) results=$((results + 1))
-done < <(sed -nE 's/^test result: [A-Z]+\. ([0-9]+) passed; ([0-9]+) failed; ([0-9]+) ignored.*/\1 \2 \3/p' "$log")
+done < <(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed; ([0-9]+) ignored.*/\1 \2 \3/p' "$log")
 if [ "$results" -gt 0 ]; then
   echo
   echo "tests/all.sh: $ignored ignored (the long runs README lists)"

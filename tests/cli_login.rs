@@ -465,7 +465,7 @@ fn providers_are_listed_and_shown() {
             .contains("login.microsoftonline.com/contoso.onmicrosoft.com/")
     );
     let okta = home.run(&["providers", "show", "okta"]);
-    assert!(okta.ok().stdout().contains("https://DOMAIN/"));
+    assert!(okta.ok().stdout().contains("https://your-domain/"));
 }
 
 #[test]

@@ -216,7 +216,7 @@ impl World {
                         self.models[i]
                             .as_ref()
                             .and_then(|m| m.dead_since(t))
-                            .is_some_and(|since| since < cutoff)
+                            .is_some_and(|since| since <= cutoff)
                     })
                     .map(|i| NAMES[i].to_string())
                     .collect();

@@ -651,9 +651,20 @@ fn install_writes_a_systemd_user_unit_or_explains_why_it_cannot() {
         1,
         "Failed to connect to bus: No medium found",
     );
+    // A daemon started by hand keeps running, and nothing is written.
+    let started = install(&bin, &["daemon", "start", "--json"]).ok().json();
+    assert_eq!(started["changed"], true);
+    assert!(started["pid"].is_u64(), "{started}");
     install(&bin, &["daemon", "install"])
         .fails_with(1, "Failed to connect to bus")
+        .fails_with(1, "nothing was changed")
+        .fails_with(1, "loginctl enable-linger")
         .fails_with(1, "mcp-auth daemon start");
+    assert!(!unit.exists());
+    install(&bin, &["daemon", "status"]).ok();
+    let stopped = install(&bin, &["daemon", "stop", "--json"]).ok().json();
+    assert_eq!(stopped["changed"], true);
+    assert_eq!(stopped["pid"], started["pid"]);
 
     // A working user manager.
     let ok = tempfile::tempdir().unwrap();
@@ -696,4 +707,16 @@ fn install_writes_a_systemd_user_unit_or_explains_why_it_cannot() {
     );
     let again = install(&bin, &["daemon", "uninstall"]);
     assert!(again.ok().stdout().contains("No user service is installed"));
+    let again = install(&bin, &["daemon", "uninstall", "--json"])
+        .ok()
+        .json();
+    assert_eq!(again["changed"], false);
+    let installed = install(&bin, &["daemon", "install", "--json"]).ok().json();
+    assert_eq!(installed["changed"], true);
+    assert_eq!(installed["path"], unit.display().to_string());
+    let removed = install(&bin, &["daemon", "uninstall", "--json"])
+        .ok()
+        .json();
+    assert_eq!(removed["changed"], true);
+    assert!(!unit.exists());
 }

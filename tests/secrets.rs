@@ -60,11 +60,21 @@ fn secrets_are_stored_listed_and_deleted_without_showing_values() {
     let db = std::fs::read(home.database()).unwrap();
     assert!(!String::from_utf8_lossy(&db).contains("lin_api_SECRET"));
 
-    home.run(&["secrets", "delete", "linear-key"]).ok();
+    let deleted = home
+        .run(&["secrets", "delete", "linear-key", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        deleted,
+        serde_json::json!([{"name": "linear-key", "deleted": true}])
+    );
     let file = std::fs::read_to_string(home.path().join("data/secrets.json")).unwrap();
     assert!(!file.contains("lin_api_SECRET"));
+    // Unknown: exit 4, like an unknown credential.
     home.run(&["secrets", "delete", "linear-key"])
-        .fails_with(2, "no secret named 'linear-key'");
+        .fails_with(4, "no secret named 'linear-key'");
+    let stored = set(&home, &["new", "--json"], "v");
+    assert_eq!(stored.ok().json()["replaced"], false);
 }
 
 #[test]

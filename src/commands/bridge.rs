@@ -45,7 +45,10 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
         })
     } else {
         let (login, no_login_reason) = if args.no_login {
-            (None, "--no-login is set".to_string())
+            (
+                None,
+                "with --no-login the bridge does not log in by itself".to_string(),
+            )
         } else {
             (
                 login_hook(ctx, args)?,

@@ -35,11 +35,13 @@ pub async fn run(ctx: &Context, cmd: DaemonCommand, log: LogFlags<'_>) -> Result
             })
             .await
         }
-        DaemonCommand::Start => start(ctx, &log).await,
-        DaemonCommand::Stop => stop(ctx).await.map(|_| ()),
+        DaemonCommand::Start { json } => start(ctx, &log, json).await,
+        DaemonCommand::Stop { json } => stop(ctx, if json { Say::Json } else { Say::Text })
+            .await
+            .map(|_| ()),
         DaemonCommand::Status { json } => status(ctx, json).await,
-        DaemonCommand::Install => install(ctx, &log).await,
-        DaemonCommand::Uninstall => uninstall(ctx),
+        DaemonCommand::Install { json } => install(ctx, &log, json).await,
+        DaemonCommand::Uninstall { json } => uninstall(ctx, json),
     }
 }
 
@@ -56,8 +58,45 @@ fn detached_log_file(ctx: &Context, log: &LogFlags<'_>) -> PathBuf {
     configured_log_file(ctx, log).unwrap_or_else(|| ctx.paths.daemon_log())
 }
 
-async fn start(ctx: &Context, log: &LogFlags<'_>) -> Result<()> {
+/// What a daemon command that changes something did, for `--json`.
+#[derive(Serialize)]
+struct Changed {
+    action: &'static str,
+    /// Whether this command changed anything (a start of a running daemon
+    /// does not).
+    changed: bool,
+    running: bool,
+    pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
+}
+
+impl Changed {
+    fn new(action: &'static str, changed: bool, running: bool) -> Changed {
+        Changed {
+            action,
+            changed,
+            running,
+            pid: None,
+            log_file: None,
+            path: None,
+            warning: None,
+        }
+    }
+}
+
+async fn start(ctx: &Context, log: &LogFlags<'_>, json: bool) -> Result<()> {
     if let Some(pid) = Instance::running(&ctx.paths) {
+        if json {
+            return ctx.out.json(&Changed {
+                pid: Some(pid),
+                ..Changed::new("start", false, true)
+            });
+        }
         ctx.out.line(&format!(
             "The mcp-auth daemon is already running (pid {pid})."
         ))?;
@@ -114,6 +153,13 @@ async fn start(ctx: &Context, log: &LogFlags<'_>) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    if json {
+        return ctx.out.json(&Changed {
+            pid: Some(child.id()),
+            log_file: Some(log_file),
+            ..Changed::new("start", true, true)
+        });
+    }
     ctx.out.line(&format!(
         "Started the mcp-auth daemon (pid {}).",
         child.id()
@@ -157,7 +203,16 @@ fn tail(path: &Path, n: usize) -> String {
 
 /// Stops the running daemon: over the socket, else with SIGTERM to the PID
 /// in its PID file. Returns whether one was running.
-async fn stop(ctx: &Context) -> Result<bool> {
+/// How [`stop`] reports on stdout.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Say {
+    Text,
+    Json,
+    /// Nothing: the caller (install) has an answer of its own.
+    Nothing,
+}
+
+async fn stop(ctx: &Context, say: Say) -> Result<bool> {
     let pid = Instance::running(&ctx.paths);
     let asked = match ipc::call(&ctx.paths.socket(), Op::Stop).await? {
         Some(resp) => {
@@ -169,7 +224,11 @@ async fn stop(ctx: &Context) -> Result<bool> {
     if !asked {
         match pid {
             None => {
-                ctx.out.line("The mcp-auth daemon is not running.")?;
+                match say {
+                    Say::Json => ctx.out.json(&Changed::new("stop", false, false))?,
+                    Say::Text => ctx.out.line("The mcp-auth daemon is not running.")?,
+                    Say::Nothing => {}
+                }
                 return Ok(false);
             }
             Some(pid) => terminate(pid)?,
@@ -186,9 +245,18 @@ async fn stop(ctx: &Context) -> Result<bool> {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let which = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
-    ctx.out
-        .line(&format!("Stopped the mcp-auth daemon{which}."))?;
+    match say {
+        Say::Json => ctx.out.json(&Changed {
+            pid,
+            ..Changed::new("stop", true, false)
+        })?,
+        Say::Text => {
+            let which = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+            ctx.out
+                .line(&format!("Stopped the mcp-auth daemon{which}."))?;
+        }
+        Say::Nothing => {}
+    }
     Ok(true)
 }
 
@@ -346,11 +414,15 @@ fn service_env() -> Result<Vec<(String, String)>> {
     Ok(env)
 }
 
-async fn install(ctx: &Context, log: &LogFlags<'_>) -> Result<()> {
+async fn install(ctx: &Context, log: &LogFlags<'_>, json: bool) -> Result<()> {
+    // Checked before anything changes: a running daemon keeps running and
+    // no unit file is left behind when the service manager cannot work.
     if let Some(reason) = service::unavailable() {
         return Err(Error::Other(format!(
-            "{reason}, so no user service was installed\n  hint: run the daemon with \
-             `mcp-auth daemon start` (for example from your shell's startup file)"
+            "{reason}, so nothing was changed and no user service was installed\n  hint: run \
+             the daemon with `mcp-auth daemon start` (for example from your shell's startup \
+             file), or run `loginctl enable-linger $USER` and log in again for a user manager \
+             that outlives your sessions"
         )));
     }
     let spec = ServiceSpec {
@@ -363,9 +435,15 @@ async fn install(ctx: &Context, log: &LogFlags<'_>) -> Result<()> {
     if Instance::running(&ctx.paths).is_some() {
         ctx.out
             .info("Stopping the running daemon so that the service runs its own.");
-        stop(ctx).await?;
+        // Said on stderr above; stdout stays for the install's own answer.
+        stop(ctx, Say::Nothing).await?;
     }
     match service::install(&spec)? {
+        Outcome::Done { path } if json => ctx.out.json(&Changed {
+            path: Some(path),
+            log_file: Some(spec.log_file.clone()),
+            ..Changed::new("install", true, true)
+        }),
         Outcome::Done { path } => {
             ctx.out.line(&format!("Installed {}", path.display()))?;
             ctx.out.info(&if cfg!(target_os = "macos") {
@@ -395,8 +473,26 @@ async fn install(ctx: &Context, log: &LogFlags<'_>) -> Result<()> {
     }
 }
 
-fn uninstall(ctx: &Context) -> Result<()> {
-    match service::uninstall()? {
+fn uninstall(ctx: &Context, json: bool) -> Result<()> {
+    let outcome = service::uninstall()?;
+    if json {
+        return ctx.out.json(&match outcome {
+            Outcome::Done { path } => Changed {
+                path: Some(path),
+                ..Changed::new("uninstall", true, false)
+            },
+            Outcome::ManagerFailed { path, reason } => Changed {
+                path: Some(path),
+                warning: Some(reason),
+                ..Changed::new("uninstall", true, false)
+            },
+            Outcome::NoManager { reason } => Changed {
+                warning: Some(format!("no user service is installed ({reason})")),
+                ..Changed::new("uninstall", false, false)
+            },
+        });
+    }
+    match outcome {
         Outcome::Done { path } => ctx.out.line(&format!(
             "Stopped the user service and removed {}",
             path.display()

@@ -24,22 +24,50 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
             "--client-metadata-url applies to MCP servers, not provider templates".into(),
         ));
     }
-    let provider = providers::resolve(
-        &args.target,
+    let provider = resolve(ctx, &args.target, args)?;
+    login_provider(ctx, args, provider).await
+}
+
+/// The provider a login (or a step-up of a provider credential) uses; an
+/// unknown name that looks like a host gets the URL it probably meant.
+pub fn resolve(ctx: &Context, target: &str, args: &LoginArgs) -> Result<Provider> {
+    let t = &args.template;
+    providers::resolve(
+        target,
         &ctx.config,
         &Overrides {
             client_id: args.client.client_id.clone(),
             client_secret_env: args.client.client_secret_env.clone(),
             scopes: args.client.scopes.clone(),
-            domain: args.domain.clone(),
-            tenant: args.tenant.clone(),
+            domain: t.domain.clone(),
+            tenant: t.tenant.clone(),
+            auth_server: t.auth_server.clone(),
+            audience: t.audience.clone(),
+            redirect_port: args.port,
         },
-    )?;
+    )
+    .map_err(|e| match e {
+        Error::UnknownProvider(name) if looks_like_host(&name) => Error::Usage(format!(
+            "'{name}' is neither a provider nor a URL; for an MCP server give its URL: \
+             `mcp-auth login https://{name}`"
+        )),
+        other => other,
+    })
+}
+
+/// `mcp.example.com` or `localhost:3000`: a host someone meant as a URL.
+fn looks_like_host(s: &str) -> bool {
+    (s.contains('.') || s.contains(':'))
+        && url::Url::parse(&format!("https://{s}")).is_ok_and(|u| u.host_str().is_some())
+}
+
+/// Logs in to a resolved provider and saves the credential.
+pub async fn login_provider(ctx: &Context, args: &LoginArgs, provider: Provider) -> Result<()> {
     let name = args.name.clone().unwrap_or_else(|| provider.name.clone());
     validate_name(&name)?;
     let client_id = provider.client_id.clone().ok_or_else(|| {
         let how = provider
-            .register_hint
+            .register_hint()
             .map(|h| format!("{h}; then "))
             .unwrap_or_default();
         Error::Usage(format!(
@@ -65,6 +93,11 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
             "--private-key-file is for --grant client-credentials".into(),
         ));
     }
+    // A login that cannot work stops here, before anyone opens a browser.
+    check_can_work(&provider, args.device, client_secret.is_some())?;
+    if let Some(why) = single_tenant::refused(ctx, &provider, &client_id) {
+        return Err(Error::Usage(why));
+    }
     let auth = ClientAuth {
         client_id,
         method: if client_secret.is_some() {
@@ -77,15 +110,25 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
     };
     let timeout = login_timeout(ctx, args)?;
     check_secret_store(ctx).await?;
+    tracing::debug!(
+        provider = %provider.name,
+        authorization_endpoint = %provider.authorize_url,
+        token_endpoint = %provider.token_url,
+        device_endpoint = %provider.device_authorization_url.as_deref().unwrap_or("-"),
+        client_id = %auth.client_id,
+        client_secret = auth.client_secret.is_some(),
+        scopes = %provider.scopes.join(" "),
+        "logging in to a provider"
+    );
 
-    let extra_params: Vec<(String, String)> = provider
+    let params: Vec<(String, String)> = provider
         .extra_params
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let title = provider_title(&provider);
     let presenter = presenter(ctx, &title, args.no_browser);
-    let (tokens, grant) =
+    let result =
         if args.device {
             let device_url = provider.device_authorization_url.as_deref().ok_or_else(|| {
             Error::Usage(format!(
@@ -94,6 +137,7 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
                 provider.name, provider.name
             ))
         })?;
+            let waiting = std::sync::Mutex::new(None);
             let tokens = flow::interruptible(device::device(
                 &DeviceGrant {
                     device_url,
@@ -101,16 +145,35 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
                     auth: &auth,
                     scopes: &provider.scopes,
                     resource: None,
-                    extra_params: &extra_params,
+                    extra_params: &params,
                     timeout: Some(timeout),
                 },
-                |p| presenter.present_device(p),
+                |p| {
+                    presenter.present_device(p);
+                    let spinner = ctx
+                        .out
+                        .spinner("Waiting for the login to be approved (Ctrl-C to cancel)");
+                    *waiting.lock().unwrap_or_else(|p| p.into_inner()) = Some(spinner);
+                },
             ))
-            .await?;
-            (tokens, GrantKind::DeviceCode)
+            .await;
+            if let Some(s) = waiting.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                s.finish();
+            }
+            if let Ok(tokens) = &tokens {
+                flow::log_tokens(tokens);
+            }
+            tokens.map(|t| (t, GrantKind::DeviceCode))
         } else {
-            let listener = Loopback::bind(args.port.or(provider.redirect_port)).await?;
-            let tokens = flow::authorization_code(
+            let listener = Loopback::bind(provider.redirect_port)
+                .await?
+                .naming(provider.redirect_host());
+            let authorize_params: Vec<(String, String)> = params
+                .iter()
+                .cloned()
+                .chain(provider.authorize_params.clone())
+                .collect();
+            flow::authorization_code(
                 listener,
                 &CodeFlow {
                     authorize_url: &provider.authorize_url,
@@ -118,7 +181,7 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
                     auth: &auth,
                     scopes: &provider.scopes,
                     resource: None,
-                    extra_params: &extra_params,
+                    extra_params: &authorize_params,
                     issuer: provider.issuer.as_deref(),
                     iss_required: false,
                     timeout,
@@ -126,10 +189,40 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
                 },
                 &presenter,
             )
-            .await?;
-            (tokens, GrantKind::AuthorizationCode)
+            .await
+            .map(|t| (t, GrantKind::AuthorizationCode))
         };
+    let (tokens, grant) = result.map_err(|e| {
+        single_tenant::learn(ctx, &provider, &auth.client_id, &e);
+        explain(&provider, e, args.device)
+    })?;
+    // A device login without the secret works, but the provider refreshes
+    // only with it (GitHub Apps): say so now, not in 8 hours.
+    if provider.client_secret_required
+        && auth.client_secret.is_none()
+        && tokens.refresh_token.is_some()
+    {
+        ctx.out.warn(&format!(
+            "{title} refreshes tokens only with the client secret, which was not given: this \
+             credential will need a new login when its token expires; log in with \
+             --client-secret-env VAR (or client_secret_env under [providers.{}]) to keep it \
+             renewable",
+            provider.name
+        ));
+    }
     let who = identity::identify(&tokens, provider.userinfo_url.as_deref()).await;
+    tracing::debug!(credential = %name, "saving the credential");
+    // A provider that wants the scopes again on a refresh gets the ones
+    // granted (or asked for) with every refresh.
+    let token_params = if provider.scope_on_refresh {
+        let granted = tokens
+            .scopes
+            .clone()
+            .unwrap_or_else(|| provider.scopes.clone());
+        vec![("scope".to_string(), granted.join(" "))]
+    } else {
+        Vec::new()
+    };
     let saved = ctx
         .credentials()?
         .save_login(provider_credential(
@@ -139,10 +232,152 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
             grant,
             who,
             tokens,
-            Vec::new(),
+            token_params,
         ))
         .await?;
     report(ctx, &title, &saved, args.json)
+}
+
+/// Refuses a login the provider is documented to refuse, naming what to add.
+fn check_can_work(p: &Provider, device: bool, have_secret: bool) -> Result<()> {
+    let needs = if device {
+        p.device_client_secret_required
+    } else {
+        p.client_secret_required
+    };
+    if !needs || have_secret {
+        return Ok(());
+    }
+    let flow = if device {
+        "device flow"
+    } else {
+        "browser login"
+    };
+    let alternative =
+        if !device && !p.device_client_secret_required && p.device_authorization_url.is_some() {
+            let need = p
+                .registration
+                .as_ref()
+                .map(|r| format!(" ({})", r.device_flow))
+                .unwrap_or_default();
+            format!("; or log in with --device, which needs no secret{need}")
+        } else {
+            String::new()
+        };
+    Err(Error::Usage(format!(
+        "{}'s {flow} needs the OAuth client's secret at the token endpoint, and none is \
+         configured: put the secret in an environment variable and pass --client-secret-env VAR, \
+         or set client_secret_env under [providers.{}] in config.toml{alternative}",
+        provider_title(p),
+        p.name
+    )))
+}
+
+/// Microsoft answers AADSTS50194 when a single-tenant app logs in at a
+/// multi-tenant authority (`common`, `organizations`, `consumers`). Once it
+/// has said so for a client id, later logins of that client without a
+/// tenant stop before the browser opens.
+/// https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
+mod single_tenant {
+    use super::{Context, Error, Provider};
+
+    const FILE: &str = "single-tenant-clients";
+    const SHARED: [&str; 3] = ["/common/", "/organizations/", "/consumers/"];
+
+    fn at_shared_authority(p: &Provider) -> bool {
+        p.template.as_deref() == Some("microsoft")
+            && SHARED.iter().any(|t| p.authorize_url.contains(t))
+    }
+
+    fn known(ctx: &Context) -> Vec<String> {
+        std::fs::read_to_string(ctx.paths.data_dir.join(FILE))
+            .map(|t| t.lines().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn refused(ctx: &Context, p: &Provider, client_id: &str) -> Option<String> {
+        (at_shared_authority(p) && known(ctx).iter().any(|c| c == client_id)).then(|| {
+            format!(
+                "Microsoft said app {client_id} is single-tenant (AADSTS50194), so it cannot log \
+                 in at a shared authority like `common`: pass --tenant TENANT-ID (the Directory \
+                 (tenant) ID of the app registration) or set tenant under [providers.{}]",
+                p.name
+            )
+        })
+    }
+
+    /// Remembers the answer; failing to is no worse than not knowing.
+    pub fn learn(ctx: &Context, p: &Provider, client_id: &str, e: &Error) {
+        let said =
+            matches!(e, Error::OAuth { description: Some(d), .. } if d.contains("AADSTS50194"));
+        if !said || !at_shared_authority(p) || client_id.contains('\n') {
+            return;
+        }
+        let mut ids = known(ctx);
+        if ids.iter().any(|c| c == client_id) {
+            return;
+        }
+        ids.push(client_id.to_string());
+        let _ = crate::paths::ensure_private_dir(&ctx.paths.data_dir).and_then(|_| {
+            crate::paths::write_private_file(
+                &ctx.paths.data_dir.join(FILE),
+                format!("{}\n", ids.join("\n")).as_bytes(),
+            )
+        });
+    }
+}
+
+/// Adds what to do to the errors a provider documents by code.
+fn explain(p: &Provider, e: Error, device: bool) -> Error {
+    let Error::OAuth {
+        context,
+        error,
+        description,
+        retry_after,
+    } = e
+    else {
+        return e;
+    };
+    let text = description.as_deref().unwrap_or_default();
+    // https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
+    let hint = if text.contains("AADSTS50194") {
+        Some(format!(
+            "the app is single-tenant, so `common` cannot be used: pass --tenant TENANT-ID (the \
+             Directory (tenant) ID of the app registration) or set tenant under \
+             [providers.{}]",
+            p.name
+        ))
+    } else if text.contains("AADSTS50011") || error == "redirect_uri_mismatch" {
+        Some(format!(
+            "register the redirect URI {} exactly (see `mcp-auth providers show {}`)",
+            p.redirect_uri, p.name
+        ))
+    } else if error == "incorrect_client_credentials" {
+        Some(
+            "the client secret is missing or wrong: check --client-secret-env / client_secret_env"
+                .into(),
+        )
+    } else if error == "device_flow_disabled" {
+        Some("enable Device Flow in the app's settings".into())
+    } else if device && matches!(error.as_str(), "invalid_client" | "unauthorized_client") {
+        // The client exists but may not use the device flow (Google's
+        // Desktop clients, a grant type not ticked): say what it needs.
+        p.registration
+            .as_ref()
+            .map(|r| format!("the device flow needs {}", r.device_flow))
+    } else {
+        None
+    };
+    Error::OAuth {
+        context,
+        error,
+        description: match (description, hint) {
+            (Some(d), Some(h)) => Some(format!("{d}; {h}")),
+            (None, Some(h)) => Some(h),
+            (d, None) => d,
+        },
+        retry_after,
+    }
 }
 
 /// What a provider login saves.
@@ -202,6 +437,13 @@ async fn provider_machine(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    tracing::debug!(
+        provider = %provider.name,
+        token_endpoint = %provider.token_url,
+        client_id = %auth.client_id,
+        method = %auth.method.as_str(),
+        "requesting a token with the client credentials grant"
+    );
     let spinner = ctx.out.spinner("Requesting a token");
     let tokens = token::client_credentials(
         &provider.token_url,
@@ -245,9 +487,12 @@ pub fn private_key(client: &ClientArgs) -> Result<Option<(Secret, Option<String>
 
 /// `login URL`: MCP authorization discovery, client registration, login.
 async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
-    if args.domain.is_some() || args.tenant.is_some() {
+    let t = &args.template;
+    if t.domain.is_some() || t.tenant.is_some() || t.auth_server.is_some() || t.audience.is_some() {
         return Err(Error::Usage(
-            "--domain and --tenant apply to provider templates, not MCP server URLs".into(),
+            "--domain, --tenant, --auth-server and --audience apply to provider templates, not \
+             MCP server URLs"
+                .into(),
         ));
     }
     let opts = LoginOptions {
@@ -363,7 +608,7 @@ fn provider_title(p: &Provider) -> String {
 }
 
 /// The client secret from where the provider's config says, never argv.
-fn client_secret(ctx: &Context, p: &Provider) -> Result<Option<Secret>> {
+pub fn client_secret(ctx: &Context, p: &Provider) -> Result<Option<Secret>> {
     match &p.client_secret_source {
         None => Ok(None),
         Some(SecretSource::Env(var)) => secret_from_env(var).map(Some),

@@ -2,8 +2,10 @@
 //! [`Context`] and its arguments, so it can be tested without clap.
 
 pub mod bridge;
+pub mod clients;
 pub mod daemon;
 pub mod doctor;
+pub mod import;
 pub mod login;
 pub mod providers;
 pub mod secrets;
@@ -78,8 +80,13 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
         Command::Tokens(cmd) => tokens::run(&ctx, cmd).await,
         Command::Providers(cmd) => providers::run(&ctx, cmd),
         Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
+        Command::Clients(cmd) => clients::run(&ctx, cmd).await,
         Command::Doctor { online, json } => doctor::run(&ctx, json, online).await,
-        Command::Logout { name, local_only } => {
+        Command::Logout {
+            name,
+            local_only,
+            json,
+        } => {
             tokens::revoke_cmd(
                 &ctx,
                 &crate::cli::RevokeArgs {
@@ -89,7 +96,7 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
                     expired: false,
                     yes: true,
                     local_only,
-                    json: false,
+                    json,
                 },
             )
             .await

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::cli::ProvidersCommand;
+use crate::cli::{ProvidersCommand, TemplateArgs};
 use crate::commands::Context;
 use crate::error::Result;
 use crate::providers::{self, Overrides, TEMPLATES};
@@ -20,10 +20,9 @@ pub fn run(ctx: &Context, cmd: ProvidersCommand) -> Result<()> {
         ProvidersCommand::List { json } => list(ctx, json),
         ProvidersCommand::Show {
             name,
-            domain,
-            tenant,
+            template,
             json,
-        } => show(ctx, &name, domain, tenant, json),
+        } => show(ctx, &name, &template, json),
     }
 }
 
@@ -78,32 +77,25 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
     )
 }
 
-fn show(
-    ctx: &Context,
-    name: &str,
-    domain: Option<String>,
-    tenant: Option<String>,
-    json: bool,
-) -> Result<()> {
-    // Templates with a {domain} show placeholders until one is given.
-    let placeholder = providers::template(
-        ctx.config
-            .providers
-            .get(name)
-            .and_then(|c| c.template.as_deref())
-            .unwrap_or(name),
-    )
-    .is_some_and(|t| t.authorize_url.contains("{domain}") && t.default_domain.is_none());
-    let over = Overrides {
-        domain: domain.or_else(|| {
-            let configured = ctx
+fn show(ctx: &Context, name: &str, t: &TemplateArgs, json: bool) -> Result<()> {
+    // Templates that need a domain show a placeholder until one is given.
+    let placeholder = providers::template_of(name, &ctx.config).is_some_and(|tm| {
+        matches!(tm.name, "okta" | "auth0")
+            && ctx
                 .config
                 .providers
                 .get(name)
-                .and_then(|c| c.domain.clone());
-            configured.or(placeholder.then(|| "DOMAIN".to_string()))
-        }),
-        tenant,
+                .and_then(|c| c.domain.as_ref())
+                .is_none()
+    });
+    let over = Overrides {
+        domain: t
+            .domain
+            .clone()
+            .or(placeholder.then(|| "your-domain".to_string())),
+        tenant: t.tenant.clone(),
+        auth_server: t.auth_server.clone(),
+        audience: t.audience.clone(),
         ..Overrides::default()
     };
     let p = providers::resolve(name, &ctx.config, &over)?;
@@ -111,41 +103,55 @@ fn show(
         return ctx.out.json(&p);
     }
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let redirect = if p.redirect_match.port_matched() {
+        format!("{} (exactly, port included)", p.redirect_uri)
+    } else {
+        format!("{} (any port)", p.redirect_uri)
+    };
     let mut fields = vec![
         ("name", p.name.clone()),
         ("template", opt(&p.template)),
+        ("redirect uri", redirect),
+        (
+            "client secret",
+            match (&p.client_secret_source, p.client_secret_required) {
+                (None, true) => "required, not configured (--client-secret-env VAR)".into(),
+                (None, false) => "not needed".into(),
+                (Some(providers::SecretSource::Config), _) => "in config.toml".into(),
+                (Some(providers::SecretSource::Env(v)), _) => format!("from ${v}"),
+            },
+        ),
+        ("client id", opt(&p.client_id)),
+        ("scopes", p.scopes.join(" ")),
         ("authorize", p.authorize_url.clone()),
         ("token", p.token_url.clone()),
         ("device", opt(&p.device_authorization_url)),
         ("revocation", opt(&p.revocation_url)),
         ("userinfo", opt(&p.userinfo_url)),
         ("issuer", opt(&p.issuer)),
-        ("client id", opt(&p.client_id)),
-        (
-            "client secret",
-            match &p.client_secret_source {
-                None => "-".into(),
-                Some(providers::SecretSource::Config) => "in config.toml".into(),
-                Some(providers::SecretSource::Env(v)) => format!("from ${v}"),
-            },
-        ),
-        ("scopes", p.scopes.join(" ")),
     ];
-    if !p.extra_params.is_empty() {
-        fields.push((
-            "extra params",
-            p.extra_params
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        ));
+    let params: Vec<String> = p
+        .extra_params
+        .iter()
+        .chain(p.authorize_params.iter())
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if !params.is_empty() {
+        fields.push(("extra params", params.join(" ")));
     }
-    if let Some(h) = p.register_hint {
-        fields.push((
-            "register",
-            h.split_whitespace().collect::<Vec<_>>().join(" "),
-        ));
+    if let Some(r) = &p.registration {
+        fields.push(("register at", r.url.to_string()));
+        fields.push(("create", flat(r.create)));
+        for s in &r.settings {
+            fields.push(("setting", flat(s)));
+        }
+        fields.push(("device flow", flat(r.device_flow)));
+        fields.push(("refresh", flat(r.refresh)));
+        fields.push(("revoke", flat(r.revocation)));
     }
     ctx.out.fields(&fields)
+}
+
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

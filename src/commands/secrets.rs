@@ -24,15 +24,16 @@ pub async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
             name,
             expires,
             note,
-        } => set(ctx, name, expires, note).await,
+            json,
+        } => set(ctx, name, expires, note, json).await,
         SecretsCommand::List { json } => list(ctx, json),
-        SecretsCommand::Delete { names } => delete(ctx, names).await,
+        SecretsCommand::Delete { names, json } => delete(ctx, names, json).await,
     }
 }
 
 /// `90d`, `12h`, or a date `2027-01-31` (end of that day, UTC), or an
 /// RFC 3339 time.
-fn parse_expiry(s: &str, at: Timestamp) -> Result<Timestamp> {
+pub(crate) fn parse_expiry(s: &str, at: Timestamp) -> Result<Timestamp> {
     if let Ok(d) = parse_duration(s) {
         return Ok(at + d.as_secs() as i64);
     }
@@ -54,7 +55,7 @@ fn parse_expiry(s: &str, at: Timestamp) -> Result<Timestamp> {
         })
 }
 
-fn read_value() -> Result<Secret> {
+pub(crate) fn read_value() -> Result<Secret> {
     let stdin = std::io::stdin();
     let value = if stdin.is_terminal() {
         rpassword::prompt_password("Value (input hidden): ")
@@ -85,6 +86,7 @@ async fn set(
     name: String,
     expires: Option<String>,
     note: Option<String>,
+    json: bool,
 ) -> Result<()> {
     validate_name(&name)?;
     let at = now();
@@ -112,6 +114,19 @@ async fn set(
         Ok(previous.is_some())
     })
     .await?;
+    if json {
+        #[derive(Serialize)]
+        struct Stored {
+            name: String,
+            replaced: bool,
+            expires_at: Option<String>,
+        }
+        return ctx.out.json(&Stored {
+            name,
+            replaced,
+            expires_at: expires_at.map(rfc3339),
+        });
+    }
     let verb = if replaced { "Replaced" } else { "Stored" };
     let until = expires_at
         .map(|t| format!(", expires {}", relative(t, at)))
@@ -187,29 +202,36 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
     )
 }
 
-async fn delete(ctx: &Context, names: Vec<String>) -> Result<()> {
+async fn delete(ctx: &Context, names: Vec<String>, json: bool) -> Result<()> {
+    #[derive(Serialize)]
+    struct Deleted {
+        name: String,
+        deleted: bool,
+    }
     let store = ctx.store()?.clone();
-    let mut missing = Vec::new();
+    let mut outcomes = Vec::new();
     for name in names {
         let s = store.clone();
         let n = name.clone();
-        if blocking(move || s.delete_user_secret(&n)).await? {
+        let deleted = blocking(move || s.delete_user_secret(&n)).await?;
+        if deleted && !json {
             ctx.out.line(&format!("{name}: deleted"))?;
-        } else {
-            missing.push(name);
         }
+        outcomes.push(Deleted { name, deleted });
     }
+    if json {
+        ctx.out.json(&outcomes)?;
+    }
+    let missing: Vec<String> = outcomes
+        .into_iter()
+        .filter(|o| !o.deleted)
+        .map(|o| o.name)
+        .collect();
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(Error::Usage(format!(
-            "no secret named {}",
-            missing
-                .iter()
-                .map(|m| format!("'{m}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )))
+        // The same exit code as an unknown credential (4).
+        Err(Error::SecretNotFound(missing.join("', '")))
     }
 }
 

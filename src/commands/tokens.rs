@@ -7,15 +7,26 @@ use crate::cli::{HealthFilter, ListArgs, RevokeArgs, TokensCommand};
 use crate::commands::Context;
 use crate::credentials::{blocking, client_auth};
 use crate::error::{Error, Result};
-use crate::model::{Credential, EventKind, Health, Timestamp, now, relative, rfc3339};
-use crate::oauth::revoke::{self, Hint};
+use crate::model::{Credential, EventKind, Health, Origin, Timestamp, now, relative, rfc3339};
+use crate::oauth::revoke::{self, Hint, Revoked};
+use crate::providers::{self, Revocation};
 
 pub async fn run(ctx: &Context, cmd: TokensCommand) -> Result<()> {
     match cmd {
         TokensCommand::List(args) => list(ctx, &args),
         TokensCommand::Show { name, json } => show(ctx, &name, json),
         TokensCommand::Revoke(args) => revoke_cmd(ctx, &args).await,
-        TokensCommand::Refresh { names, all, json } => refresh(ctx, names, all, json).await,
+        TokensCommand::Refresh {
+            names,
+            all: _,
+            scopes,
+            no_browser,
+            json,
+        } if !scopes.is_empty() => step_up(ctx, &names, &scopes, no_browser, json).await,
+        TokensCommand::Refresh {
+            names, all, json, ..
+        } => refresh(ctx, names, all, json).await,
+        TokensCommand::Import(args) => super::import::run(ctx, &args).await,
         TokensCommand::Prune {
             retention_days,
             dry_run,
@@ -355,7 +366,7 @@ async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<S
         let store = store.clone();
         blocking(move || store.check_can_store()).await?;
     }
-    let mut remote = "deleted here only";
+    let mut remote = "deleted here only".to_string();
     if !local_only && let Some(url) = &c.revocation_url {
         let name = c.name.clone();
         let tokens = {
@@ -364,20 +375,66 @@ async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<S
         };
         if let Some(t) = tokens {
             let auth = client_auth(c, &t);
-            // Revoking the refresh token ends the grant; the access token
-            // is revoked too for servers that treat them apart.
-            if let Some(rt) = &t.refresh_token {
-                revoke::revoke(url, &auth, rt, Hint::RefreshToken)
-                    .await
-                    .map_err(|e| kept(c, e))?;
+            let method = match &c.origin {
+                Origin::Provider { provider } => providers::template_of(provider, &ctx.config)
+                    .map(|t| t.revocation)
+                    .filter(|r| *r != Revocation::Unsupported)
+                    .unwrap_or(Revocation::Rfc7009),
+                Origin::McpServer { .. } => Revocation::Rfc7009,
+            };
+            let mut answers = Vec::new();
+            match method {
+                // GitHub revokes only for the app's secret; a device-flow
+                // login never had one. Said plainly, like a provider
+                // without an endpoint.
+                Revocation::GitHubAppToken if auth.client_secret.is_none() => {
+                    remote = "deleted here (GitHub revokes a token only for a request with the \
+                              app's client secret, which this credential does not have; revoke \
+                              it in GitHub's Settings > Applications)"
+                        .into();
+                }
+                Revocation::GitHubAppToken => answers.push(
+                    revoke::revoke_github(url, &auth, &t.access_token)
+                        .await
+                        .map_err(|e| kept(c, e))?,
+                ),
+                _ => {
+                    // Revoking the refresh token ends the grant; the access
+                    // token is revoked too for servers that treat them
+                    // apart (one that ended the whole grant with the first
+                    // answers the second as already invalid).
+                    if let Some(rt) = &t.refresh_token {
+                        answers.push(
+                            revoke::revoke(url, &auth, rt, Hint::RefreshToken)
+                                .await
+                                .map_err(|e| kept(c, e))?,
+                        );
+                    }
+                    if method != Revocation::RefreshTokenOnly {
+                        answers.push(
+                            revoke::revoke(url, &auth, &t.access_token, Hint::AccessToken)
+                                .await
+                                .map_err(|e| kept(c, e))?,
+                        );
+                    }
+                }
             }
-            revoke::revoke(url, &auth, &t.access_token, Hint::AccessToken)
-                .await
-                .map_err(|e| kept(c, e))?;
-            remote = "revoked at the provider and deleted here";
+            remote = if answers.is_empty() && method == Revocation::GitHubAppToken {
+                remote
+            } else if answers.is_empty() {
+                "deleted here (the provider revokes only refresh tokens and this credential has \
+                 none; its access token lasts until it expires)"
+                    .into()
+            } else if answers.iter().all(|a| *a == Revoked::AlreadyInvalid) {
+                "the provider no longer knew it (already revoked or expired); deleted here".into()
+            } else {
+                "revoked at the provider and deleted here".into()
+            };
         }
     } else if !local_only {
-        remote = "deleted here (the provider has no revocation endpoint; revoke the grant in its account settings)";
+        remote = "deleted here (the provider has no revocation endpoint; revoke the grant in its \
+                  account settings)"
+            .into();
     }
     let name = c.name.clone();
     let detail = remote.to_string();
@@ -388,7 +445,7 @@ async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<S
             .add_event(Some(&name), EventKind::Revoke, Some(&detail), now())
     })
     .await?;
-    Ok(remote.to_string())
+    Ok(remote)
 }
 
 fn kept(c: &Credential, e: Error) -> Error {
@@ -413,6 +470,21 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
     };
     let mut outcomes = Vec::new();
     for name in names {
+        // Nothing to renew and nothing that runs out: say so, truthfully.
+        if let Some(c) = ctx.store()?.db().get(&name)?
+            && !c.renewable()
+            && c.access_expires_at.is_none()
+            && c.status != crate::model::Status::NeedsLogin
+        {
+            outcomes.push(Outcome {
+                name,
+                ok: true,
+                message: "its token does not expire and the provider issues no refresh token \
+                          for it: nothing to refresh"
+                    .into(),
+            });
+            continue;
+        }
         let outcome = match creds.refresh(&name, true).await {
             Ok(r) if r.performed => Outcome {
                 name,
@@ -439,6 +511,71 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
         outcomes.push(outcome);
     }
     report_outcomes(ctx, &outcomes, json, "refresh")
+}
+
+/// `tokens refresh NAME --scope S`: a new login for the credential's
+/// scopes plus the ones asked for, saved under the same name.
+async fn step_up(
+    ctx: &Context,
+    names: &[String],
+    scopes: &[String],
+    no_browser: bool,
+    json: bool,
+) -> Result<()> {
+    let [name] = names else {
+        return Err(Error::Usage(
+            "--scope asks for more scopes for one credential: give exactly one NAME".into(),
+        ));
+    };
+    let c = ctx
+        .store()?
+        .db()
+        .get(name)?
+        .ok_or_else(|| Error::CredentialNotFound(name.clone()))?;
+    let mut union = c.scopes.clone();
+    for s in providers::split_scopes(scopes) {
+        if !union.contains(&s) {
+            union.push(s);
+        }
+    }
+    let args = crate::cli::LoginArgs {
+        target: match &c.origin {
+            Origin::Provider { provider } => provider.clone(),
+            Origin::McpServer { server_url } => server_url.clone(),
+        },
+        name: Some(c.name.clone()),
+        client: crate::cli::ClientArgs {
+            scopes: union,
+            // A provider's client id may have been a flag; an MCP server's
+            // comes from its stored registration.
+            client_id: matches!(c.origin, Origin::Provider { .. }).then(|| c.client_id.clone()),
+            ..Default::default()
+        },
+        template: Default::default(),
+        device: false,
+        paste: false,
+        port: None,
+        no_browser,
+        timeout: None,
+        json,
+    };
+    match &c.origin {
+        Origin::Provider { .. } => {
+            let p = super::login::resolve(ctx, &args.target, &args)?;
+            // Template parameters given as flags at login are not stored:
+            // a provider that resolves elsewhere now is not this one.
+            if p.token_url != c.token_url {
+                return Err(Error::Usage(format!(
+                    "'{}' was logged in to {} with template parameters that are not in \
+                     config.toml; log in again with them and the scopes: `mcp-auth login {} \
+                     --name {} --scope ...`",
+                    c.name, c.token_url, args.target, c.name
+                )));
+            }
+            super::login::login_provider(ctx, &args, p).await
+        }
+        Origin::McpServer { .. } => super::login::run(ctx, &args).await,
+    }
 }
 
 fn report_outcomes(ctx: &Context, outcomes: &[Outcome], json: bool, verb: &str) -> Result<()> {

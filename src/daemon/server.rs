@@ -139,8 +139,13 @@ async fn connection(stream: UnixStream, creds: Credentials, state: Arc<State>) {
         if ipc::write_line(&mut write, &response).await.is_err() {
             return;
         }
-        if let Some(name) = used
-            && let Err(e) = creds.record_use(&name).await
+        if let Some((name, expires_at)) = used
+            && let Err(e) = creds
+                .record_use(
+                    &name,
+                    &crate::credentials::use_detail("the daemon", expires_at, crate::model::now()),
+                )
+                .await
         {
             tracing::warn!(credential = %name, error = %e, "cannot record the use of a token");
         }
@@ -153,7 +158,11 @@ async fn connection(stream: UnixStream, creds: Credentials, state: Arc<State>) {
 }
 
 /// The answer to one request, and the credential whose token it hands out.
-async fn answer(creds: &Credentials, state: &State, op: Op) -> (Response, Option<String>) {
+async fn answer(
+    creds: &Credentials,
+    state: &State,
+    op: Op,
+) -> (Response, Option<(String, Option<crate::model::Timestamp>)>) {
     if *state.shutdown.borrow() {
         return (
             Response::failed(WireError::unavailable("the daemon is stopping")),
@@ -184,7 +193,7 @@ async fn answer(creds: &Credentials, state: &State, op: Op) -> (Response, Option
                         }),
                         ..Response::ok()
                     },
-                    record_use.then_some(name),
+                    record_use.then_some((name, t.expires_at)),
                 ),
                 Err(e) => (Response::failed(WireError::of(&e)), None),
             }

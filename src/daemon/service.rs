@@ -232,13 +232,21 @@ pub fn uninstall() -> Result<Outcome> {
     })
 }
 
-/// Why no service can be installed here, if none can.
+/// Why no service can be installed here, if none can: checked before an
+/// install changes anything. On Linux that includes a user manager that
+/// cannot be reached (no user bus: containers, SSH sessions without
+/// lingering), which `systemctl --user show-environment` reveals without
+/// side effects.
 pub fn unavailable() -> Option<String> {
     if cfg!(target_os = "macos") {
-        None
-    } else {
-        no_systemctl()
+        return None;
     }
+    if let Some(reason) = no_systemctl() {
+        return Some(reason);
+    }
+    run("systemctl", &["--user", "show-environment"])
+        .err()
+        .map(|reason| format!("the systemd user manager cannot be reached ({reason})"))
 }
 
 /// Why systemd's user manager cannot be used, if it cannot.

@@ -374,6 +374,13 @@ impl CredentialAuthorizer {
             return Err(self.needs_login(name, why.clone()));
         }
         let Some(hook) = &self.login else {
+            // Never logged in is a first login to run, not a new one.
+            if name.is_none() {
+                return Err(Error::NotLoggedIn {
+                    server: self.server_url.clone(),
+                    note: Some(self.no_login_reason.clone()),
+                });
+            }
             return Err(self.needs_login(name, format!("{reason}; {}", self.no_login_reason)));
         };
         let request = LoginRequest {
@@ -391,6 +398,13 @@ impl CredentialAuthorizer {
             Err(Error::NeedsLogin { reason, .. }) => {
                 state.failed_login = Some(reason.clone());
                 return Err(self.needs_login(request.name, reason));
+            }
+            // A first login that failed: its own error names the cause
+            // (no OAuth metadata, a refused registration, ...); later
+            // requests get that cause with the login to run.
+            Err(e) if request.name.is_none() && state.name.is_none() => {
+                state.failed_login = Some(format!("{}; logging in failed: {e}", request.reason));
+                return Err(e);
             }
             Err(e) => {
                 let reason = format!("{}; logging in failed: {e}", request.reason);

@@ -119,6 +119,16 @@ pub async fn authorization_code(
         resource: flow.resource,
         extra_params: flow.extra_params,
     })?;
+    // The URL itself carries `state` and the PKCE challenge: its host is
+    // enough to tell where the person is sent.
+    tracing::debug!(
+        redirect_uri = %redirect_uri,
+        authorization_host = %request.url.host_str().unwrap_or("-"),
+        client_id = %flow.auth.client_id,
+        scopes = %flow.scopes.join(" "),
+        resource = %flow.resource.unwrap_or("-"),
+        "authorization request ready; the redirect listener is waiting"
+    );
     let expect = Expect {
         state: request.state.clone(),
         issuer: flow.issuer.map(str::to_string),
@@ -143,6 +153,8 @@ pub async fn authorization_code(
         spinner.finish();
         cb?
     };
+    tracing::debug!("the callback came back with a code and the expected state");
+    tracing::debug!(token_endpoint = %flow.token_url, method = %flow.auth.method.as_str(), "exchanging the code for tokens");
     let spinner = presenter.out.spinner("Exchanging the code for tokens");
     let extras = Extras {
         resource: flow.resource.map(str::to_string),
@@ -159,7 +171,21 @@ pub async fn authorization_code(
     ))
     .await;
     spinner.finish();
+    if let Ok(t) = &tokens {
+        log_tokens(t);
+    }
     tokens
+}
+
+/// What a token answer brought, never the tokens themselves.
+pub fn log_tokens(t: &Tokens) {
+    tracing::debug!(
+        expires_in_secs = t.access_expires_at.map(|e| e - now()).unwrap_or(-1),
+        refresh_token = t.refresh_token.is_some(),
+        id_token = t.id_token.is_some(),
+        scopes = %t.scopes.as_deref().unwrap_or_default().join(" "),
+        "the token endpoint issued tokens"
+    );
 }
 
 /// Reads the redirect URL the person pastes (the page that failed to load)

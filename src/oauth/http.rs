@@ -252,12 +252,15 @@ where
         oauth2::RequestTokenError::ServerResponse(resp) => oauth_error(context, &resp),
         oauth2::RequestTokenError::Request(TransportError::Http(e)) => request_error(context, &e),
         oauth2::RequestTokenError::Request(other) => Error::protocol(context, other.to_string()),
-        oauth2::RequestTokenError::Parse(e, _body) => {
+        oauth2::RequestTokenError::Parse(e, body) => {
             // The path names the field that failed; for JSON that is not
             // even an object (cut off, HTML) it is `?` or `.`, which says
-            // nothing.
+            // nothing: an HTML page is named by its title instead.
             let path = e.path().to_string();
-            let at = if path == "?" || path == "." {
+            let at = if crate::body_text::is_html(None, &body) {
+                let page = crate::body_text::summary(None, &body);
+                format!(" (not JSON: {})", page.as_deref().unwrap_or("an HTML page"))
+            } else if path == "?" || path == "." {
                 String::new()
             } else {
                 format!(" (at `{path}`)")

@@ -30,6 +30,9 @@ const MAX_HEADER_BYTES: usize = 16 * 1024;
 pub struct Loopback {
     listeners: Vec<TcpListener>,
     port: u16,
+    /// The host the redirect URI names: `127.0.0.1`, or `localhost` for
+    /// providers that only accept that name (it reaches the same listeners).
+    host: &'static str,
 }
 
 /// What a good callback carries.
@@ -75,7 +78,19 @@ impl Loopback {
         if let Ok(v6) = TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))).await {
             listeners.push(v6);
         }
-        Ok(Loopback { listeners, port })
+        Ok(Loopback {
+            listeners,
+            port,
+            host: "127.0.0.1",
+        })
+    }
+
+    /// Names `localhost` instead of `127.0.0.1` in the redirect URI, for a
+    /// provider that accepts http only with that name. The listeners stay
+    /// on 127.0.0.1 and ::1, where a browser resolving it arrives.
+    pub fn naming(mut self, host: &'static str) -> Loopback {
+        self.host = host;
+        self
     }
 
     pub fn port(&self) -> u16 {
@@ -83,9 +98,10 @@ impl Loopback {
     }
 
     /// The redirect URI to register and send: the 127.0.0.1 literal, as
-    /// RFC 8252 §7.3 recommends over "localhost".
+    /// RFC 8252 §7.3 recommends over "localhost", unless [`Loopback::naming`]
+    /// chose otherwise.
     pub fn redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
+        format!("http://{}:{}{CALLBACK_PATH}", self.host, self.port)
     }
 
     /// Serves until one callback arrives or `timeout` passes.

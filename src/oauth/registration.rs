@@ -100,6 +100,12 @@ pub async fn register(
         .await
         .map_err(|e| http::request_error(context, &e))?;
     let status = resp.status();
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    tracing::debug!(%endpoint, status = status.as_u16(), "the registration endpoint answered");
     let bytes = http::read_body(resp).await.map_err(|e| match e {
         http::TransportError::Http(e) => http::request_error(context, &e),
         other => Error::protocol(context, other.to_string()),
@@ -116,10 +122,15 @@ pub async fn register(
             retry_after: None,
         });
     }
-    let r: Response = serde_json::from_slice(&bytes).map_err(|_| {
+    let r: Response = serde_json::from_slice(&bytes).map_err(|e| {
+        let ct = content_type.as_deref();
+        let why = match e.classify() {
+            serde_json::error::Category::Data => "missing or mistyped fields".to_string(),
+            _ => crate::body_text::not_json(ct, &bytes),
+        };
         Error::protocol(
             context,
-            "the server's answer is not a registration response",
+            format!("the server's answer is not a registration response ({why})"),
         )
     })?;
     if r.client_id.is_empty() {

@@ -442,10 +442,10 @@ impl Db {
         rows.map_err(|e| self.err(e))
     }
 
-    /// Deletes audit events older than `cutoff`; returns how many.
+    /// Deletes audit events from `cutoff` or before; returns how many.
     pub fn prune_events(&self, cutoff: Timestamp) -> Result<usize> {
         self.conn()
-            .execute("DELETE FROM events WHERE at < ?1", [cutoff])
+            .execute("DELETE FROM events WHERE at <= ?1", [cutoff])
             .map_err(|e| self.err(e))
     }
 

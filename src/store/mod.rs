@@ -304,15 +304,17 @@ impl Store {
         Ok(deleted)
     }
 
-    /// Deletes credentials dead for longer than `retention_days` (see
-    /// [`Credential::dead_since`]) and audit events older than that, and
+    /// Deletes credentials dead for `retention_days` or longer (see
+    /// [`Credential::dead_since`]) and audit events at least that old, and
     /// finishes interrupted secret writes. With `dry_run` nothing changes.
+    /// The bound is inclusive so that `--retention-days 0` deletes
+    /// everything dead now, a credential that died this very second too.
     pub fn prune(&self, at: Timestamp, retention_days: u32, dry_run: bool) -> Result<PruneReport> {
         let started = std::time::Instant::now();
         let cutoff = at - i64::from(retention_days) * 86_400;
         let (examined, doomed) = self
             .db()
-            .select_by_lifecycle(|l| l.dead_since(at).is_some_and(|since| since < cutoff))?;
+            .select_by_lifecycle(|l| l.dead_since(at).is_some_and(|since| since <= cutoff))?;
         let mut report = PruneReport {
             examined,
             deleted: doomed.clone(),
@@ -407,11 +409,10 @@ impl Store {
 
     /// A static secret's value, unless it has expired.
     pub fn user_secret(&self, name: &str) -> Result<Secret> {
-        let meta = self.db().secret_meta(name)?.ok_or_else(|| {
-            Error::Usage(format!(
-                "no secret named '{name}'; store one with `mcp-auth secrets set {name}`"
-            ))
-        })?;
+        let meta = self
+            .db()
+            .secret_meta(name)?
+            .ok_or_else(|| Error::SecretNotFound(name.to_string()))?;
         if meta.expires_at.is_some_and(|t| t <= now()) {
             return Err(Error::Usage(format!(
                 "the secret '{name}' has expired; store a new value with `mcp-auth secrets set {name}`"
@@ -557,6 +558,40 @@ mod tests {
         // The 90-day default keeps a credential dead for 45 days.
         s.save_login(&dead_for("d45", 45), &tokens(1)).unwrap();
         assert!(s.prune(now, 90, false).unwrap().deleted.is_empty());
+    }
+
+    #[test]
+    fn retention_zero_deletes_what_died_this_very_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let now = 1_000_000;
+        let mut expired = db::tests::sample("expired-now");
+        expired.has_refresh_token = false;
+        expired.access_expires_at = Some(now);
+        s.save_login(&expired, &tokens(1)).unwrap();
+        let mut refused = db::tests::sample("refused-now");
+        refused.status = crate::model::Status::NeedsLogin;
+        refused.status_changed_at = now;
+        s.save_login(&refused, &tokens(1)).unwrap();
+        let mut alive = db::tests::sample("alive");
+        alive.access_expires_at = Some(now + 1);
+        s.save_login(&alive, &tokens(1)).unwrap();
+        s.db()
+            .add_event(Some("alive"), EventKind::Use, Some("x"), now)
+            .unwrap();
+
+        let r = s.prune(now, 0, false).unwrap();
+        assert_eq!(r.deleted, vec!["expired-now", "refused-now"]);
+        assert_eq!(r.events_deleted, 1, "events of this second too");
+        let left: Vec<_> = s.db().list().unwrap().into_iter().map(|c| c.name).collect();
+        assert_eq!(left, vec!["alive"]);
+        // One day of retention keeps what died a second short of a day ago.
+        let mut day_old = db::tests::sample("day-old");
+        day_old.has_refresh_token = false;
+        day_old.access_expires_at = Some(now - 86_399);
+        s.save_login(&day_old, &tokens(1)).unwrap();
+        assert!(s.prune(now, 1, false).unwrap().deleted.is_empty());
+        assert_eq!(s.prune(now + 1, 1, false).unwrap().deleted, vec!["day-old"]);
     }
 
     #[test]

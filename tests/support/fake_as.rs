@@ -123,6 +123,8 @@ pub enum AsMetadataMode {
     Malformed,
     /// Not served at all.
     Missing,
+    /// A login wall: HTTP 200 with an HTML page.
+    Html,
 }
 
 /// The MCP side of the fake: a resource at `/mcp` and the metadata and
@@ -898,6 +900,15 @@ async fn as_metadata(State(s): Shared) -> Response {
                 StatusCode::OK,
                 [("content-type", "application/json")],
                 "{\"issuer\": [",
+            )
+                .into_response();
+        }
+        AsMetadataMode::Html => {
+            return (
+                StatusCode::OK,
+                [("content-type", "text/html; charset=utf-8")],
+                "<!doctype html><html><head><style>body{font:14px sans-serif}</style>\
+                 <title>Sign in - Example SSO</title></head><body>Sign in</body></html>",
             )
                 .into_response();
         }

@@ -14,6 +14,7 @@ pub mod bridge;
 pub mod crash;
 pub mod daemon;
 pub mod fake_as;
+pub mod fake_provider;
 pub mod fake_server;
 pub mod fake_token;
 pub mod fs_faults;

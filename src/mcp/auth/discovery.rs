@@ -215,6 +215,7 @@ async fn get_json<T: serde::de::DeserializeOwned>(url: &Url, what: &str) -> Resu
         .await
         .map_err(|e| http::request_error(&format!("cannot fetch the {what} at {url}"), &e))?;
     let status = resp.status();
+    tracing::debug!(%url, status = status.as_u16(), "fetched the {what}");
     if status.is_redirection() {
         return Ok(Fetched::Absent(format!(
             "{url} redirects elsewhere (not followed)"
@@ -229,19 +230,26 @@ async fn get_json<T: serde::de::DeserializeOwned>(url: &Url, what: &str) -> Resu
     if !status.is_success() {
         return Ok(Fetched::Absent(format!("{url}: HTTP {status}")));
     }
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let body = http::read_body(resp).await.map_err(|e| match e {
         http::TransportError::Http(e) => http::request_error(&format!("reading {url}"), &e),
         other => refuse(format!("the {what} at {url}: {other}")),
     })?;
     match serde_json::from_slice::<T>(&body) {
         Ok(doc) => Ok(Fetched::Found(doc)),
-        Err(e) => Ok(Fetched::Absent(format!(
-            "{url} is not a valid {what} ({})",
-            match e.classify() {
-                serde_json::error::Category::Data => "missing or mistyped fields",
-                _ => "not JSON",
-            }
-        ))),
+        Err(e) => {
+            let why = match e.classify() {
+                serde_json::error::Category::Data => "missing or mistyped fields".to_string(),
+                _ => crate::body_text::not_json(content_type.as_deref(), &body),
+            };
+            let why = format!("{url} is not a valid {what} ({why})");
+            tracing::debug!("{why}");
+            Ok(Fetched::Absent(why))
+        }
     }
 }
 
@@ -291,6 +299,13 @@ pub async fn resource_metadata(
                         canonical_string(server)
                     )));
                 }
+                tracing::debug!(
+                    %url,
+                    resource = %doc.resource,
+                    authorization_servers = %doc.authorization_servers.join(" "),
+                    scopes_supported = %doc.scopes_supported.as_deref().unwrap_or_default().join(" "),
+                    "using this protected resource metadata"
+                );
                 return Ok(Some(doc));
             }
             // The server named this document itself: its absence is an error.
@@ -349,6 +364,19 @@ fn check_auth_server(doc: &AuthServerMetadata) -> Result<()> {
     Ok(())
 }
 
+/// Says which authorization server metadata a login goes on with.
+fn log_auth_server(url: &Url, doc: &AuthServerMetadata) {
+    let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    tracing::debug!(
+        %url,
+        issuer = %doc.issuer,
+        authorization_endpoint = %or_none(&doc.authorization_endpoint),
+        token_endpoint = %or_none(&doc.token_endpoint),
+        registration_endpoint = %or_none(&doc.registration_endpoint),
+        "using this authorization server metadata"
+    );
+}
+
 /// Fetches an issuer's metadata and checks that it names that issuer.
 pub async fn auth_server_metadata(issuer: &str) -> Result<AuthServerMetadata> {
     let issuer_url = check_endpoint("authorization server", issuer)?;
@@ -364,6 +392,7 @@ pub async fn auth_server_metadata(issuer: &str) -> Result<AuthServerMetadata> {
                     )));
                 }
                 check_auth_server(&doc)?;
+                log_auth_server(&url, &doc);
                 return Ok(doc);
             }
             Fetched::Absent(why) => misses.push(why),
@@ -415,18 +444,26 @@ pub async fn discover(server_url: &str, challenge: Option<BearerChallenge>) -> R
                     )));
                 }
                 check_auth_server(&doc)?;
+                log_auth_server(&legacy, &doc);
                 (doc, Source::LegacyMetadata)
             }
-            Fetched::Absent(_) => (
-                AuthServerMetadata {
-                    issuer: origin.clone(),
-                    authorization_endpoint: Some(format!("{origin}/authorize")),
-                    token_endpoint: Some(format!("{origin}/token")),
-                    registration_endpoint: Some(format!("{origin}/register")),
-                    ..AuthServerMetadata::default()
-                },
-                Source::LegacyDefaults,
-            ),
+            Fetched::Absent(_) => {
+                tracing::debug!(
+                    %origin,
+                    "no metadata at all; trying the 2025-03-26 default endpoints \
+                     /authorize, /token and /register"
+                );
+                (
+                    AuthServerMetadata {
+                        issuer: origin.clone(),
+                        authorization_endpoint: Some(format!("{origin}/authorize")),
+                        token_endpoint: Some(format!("{origin}/token")),
+                        registration_endpoint: Some(format!("{origin}/register")),
+                        ..AuthServerMetadata::default()
+                    },
+                    Source::LegacyDefaults,
+                )
+            }
         };
     Ok(Discovery {
         server_url: server_string.clone(),

@@ -59,6 +59,7 @@ pub async fn probe(server_url: &str) -> Result<Option<BearerChallenge>> {
             "clientInfo": {"name": "mcp-auth", "version": env!("CARGO_PKG_VERSION")}
         }
     });
+    tracing::debug!(url = %server_url, "probing the server without a token (initialize)");
     let resp = client
         .post(server_url)
         .header("accept", "application/json, text/event-stream")
@@ -67,6 +68,7 @@ pub async fn probe(server_url: &str) -> Result<Option<BearerChallenge>> {
         .await
         .map_err(|e| Error::network(format!("cannot reach {server_url}"), &e))?;
     let status = resp.status();
+    tracing::debug!(url = %server_url, status = status.as_u16(), "the probe was answered");
     if status == reqwest::StatusCode::UNAUTHORIZED {
         let values: Vec<String> = resp
             .headers()
@@ -74,9 +76,13 @@ pub async fn probe(server_url: &str) -> Result<Option<BearerChallenge>> {
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_string))
             .collect();
-        return Ok(Some(
-            challenge::bearer(values.iter().map(String::as_str)).unwrap_or_default(),
-        ));
+        let challenge = challenge::bearer(values.iter().map(String::as_str)).unwrap_or_default();
+        tracing::debug!(
+            resource_metadata = %challenge.resource_metadata.as_deref().unwrap_or("-"),
+            scope = %challenge.scope.as_deref().unwrap_or("-"),
+            "the server asks for a bearer token"
+        );
+        return Ok(Some(challenge));
     }
     // The server answered without a token: end the session it may have
     // opened, so the probe leaves nothing behind.
@@ -134,6 +140,7 @@ pub async fn login(
     } else {
         opts.scopes.clone()
     };
+    tracing::debug!(scopes = %scopes.join(" "), "scopes to request");
     if opts.device {
         return device_login(creds, out, &found, name, scopes, opts).await;
     }
@@ -321,6 +328,12 @@ async fn device_login(
             })?
         }
     };
+    tracing::debug!(
+        device_endpoint = %device_url,
+        client_id = %auth.client_id,
+        scopes = %scopes.join(" "),
+        "starting the device authorization grant"
+    );
     let title = found.server_url.clone();
     let presenter = Presenter {
         out,
@@ -341,6 +354,7 @@ async fn device_login(
         |p| presenter.present_device(p),
     ))
     .await?;
+    flow::log_tokens(&tokens);
     let who = identity::identify(&tokens, found.auth_server.userinfo_endpoint.as_deref()).await;
     creds
         .save_login(credential(
@@ -379,6 +393,12 @@ pub async fn client_credentials(
     let challenge = probe(&canonical).await?;
     let found = discovery::discover(&canonical, challenge).await?;
     spinner.set_message("Requesting a token");
+    tracing::debug!(
+        token_endpoint = %found.token_endpoint()?,
+        %client_id,
+        private_key = private_key.is_some(),
+        "requesting a token with the client credentials grant"
+    );
     let auth = ClientAuth::machine(
         &client_id,
         opts.client_secret.clone(),
@@ -430,6 +450,7 @@ fn credential(
     identity: crate::oauth::identity::Identity,
     tokens: crate::oauth::Tokens,
 ) -> Result<NewCredential> {
+    tracing::debug!(credential = %name, server = %found.server_url, grant = %grant.as_str(), "saving the credential");
     Ok(NewCredential {
         name,
         origin: Origin::McpServer {
@@ -461,6 +482,7 @@ async fn client_identity(
     let store = creds.store()?.clone();
     // 1. Pre-registered.
     if let Some(client_id) = &opts.client_id {
+        tracing::debug!(%client_id, "using the pre-registered client");
         let auth = pre_registered(&store, found, client_id, opts).await?;
         return Ok((Loopback::bind(opts.port).await?, auth, None));
     }
@@ -468,6 +490,7 @@ async fn client_identity(
     if found.auth_server.client_id_metadata_document_supported
         && let Some(url) = &opts.client_metadata_url
     {
+        tracing::debug!(client_id = %url, "using the client ID metadata document as the client id");
         let listener = Loopback::bind(opts.port).await?;
         return Ok((listener, ClientAuth::public(url.clone()), None));
     }
@@ -492,7 +515,7 @@ async fn client_identity(
             continue;
         }
         if let Some(auth) = auth_of(&store, &reg).await? {
-            tracing::debug!(client_id = %reg.client_id, "reusing the client registration");
+            tracing::debug!(client_id = %reg.client_id, issuer = %reg.issuer, "reusing the cached client registration");
             return Ok((listener, auth, Some(reg)));
         }
     }
@@ -585,13 +608,22 @@ async fn register(
         .auth_server
         .token_endpoint_auth_methods_supported
         .as_deref();
-    let registered = registration::register(
-        &endpoint,
-        redirect_uri,
-        registration::preferred_method(supported),
-        scopes,
-    )
-    .await?;
+    let method = registration::preferred_method(supported);
+    tracing::debug!(
+        %endpoint,
+        redirect_uri = %redirect_uri.unwrap_or("(device grant)"),
+        method = %method.as_str(),
+        "registering a client (RFC 7591)"
+    );
+    let registered = registration::register(&endpoint, redirect_uri, method, scopes)
+        .await
+        .map_err(|e| no_metadata(found, &endpoint, e))?;
+    tracing::debug!(
+        client_id = %registered.client_id,
+        method = %registered.auth_method.as_str(),
+        secret = registered.client_secret.is_some(),
+        "registered"
+    );
     let reg = Registration {
         issuer: found.issuer.clone(),
         redirect_uri: redirect_uri.unwrap_or(DEVICE_REGISTRATION).to_string(),
@@ -614,6 +646,32 @@ async fn register(
         assertion: None,
     };
     Ok((Some(auth), Some(reg)))
+}
+
+/// A server that answered 401 but publishes no metadata at all was given
+/// the 2025-03-26 default endpoints; when the default registration endpoint
+/// is not there either (a plain HTTP error, not an OAuth one), the real
+/// cause is that the server offers no OAuth login, not a failed
+/// registration.
+fn no_metadata(found: &Discovery, endpoint: &str, err: Error) -> Error {
+    match &err {
+        Error::OAuth { error, .. }
+            if found.source == Source::LegacyDefaults && error.starts_with("http_4") =>
+        {
+            Error::Protocol {
+                context: format!("cannot log in to {}", found.server_url),
+                message: format!(
+                    "this server publishes no OAuth metadata: it asks for a token, but has no \
+                     protected resource metadata (RFC 9728) and no authorization server \
+                     metadata (RFC 8414), and its default registration endpoint {endpoint} \
+                     answered HTTP {}; ask its operator how to authenticate (a client id for \
+                     --client-id, or an API key for `mcp-auth bridge --header`)",
+                    error.trim_start_matches("http_")
+                ),
+            }
+        }
+        _ => err,
+    }
 }
 
 async fn forget_registration(store: &crate::store::Store, reg: Registration) -> Result<()> {

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use tokio::sync::{OnceCell, mpsc, oneshot, watch};
 use url::Url;
 
+use crate::body_text;
 use crate::error::Error;
 use crate::mcp::authorizer::{Authorizer, Challenge, SessionStats};
 use crate::mcp::jsonrpc::{self, Peeked};
@@ -130,18 +131,17 @@ impl Failure {
     /// the server's own answer already went to the client).
     pub fn response(&self, id: &str) -> Option<Vec<u8>> {
         use jsonrpc::{AUTH_REQUIRED, FORBIDDEN, UPSTREAM_ERROR, error_response};
+        let message = self.to_string();
         Some(match self {
-            Failure::Upstream(m) => error_response(Some(id), UPSTREAM_ERROR, m, None),
+            Failure::Upstream(_) => error_response(Some(id), UPSTREAM_ERROR, &message, None),
             Failure::Http {
                 status,
-                detail,
                 retry_after,
+                ..
             } => {
                 let mut data = serde_json::json!({ "httpStatus": status });
-                let mut message = format!("the MCP server answered HTTP {status}{detail}");
                 if let Some(secs) = retry_after {
                     data["retryAfter"] = serde_json::json!(secs);
-                    message.push_str(&format!("; it asked to retry in {secs}s"));
                 }
                 error_response(
                     Some(id),
@@ -155,29 +155,53 @@ impl Failure {
                 )
             }
             Failure::Auth(e) => {
-                let data = match e {
-                    Error::NeedsLogin { login_hint, .. } => {
-                        Some(serde_json::json!({ "hint": format!("mcp-auth login {login_hint}") }))
-                    }
-                    _ => None,
-                };
+                let data = e
+                    .login_command()
+                    .map(|hint| serde_json::json!({ "hint": hint }));
                 let code = if e.is_transient() {
                     UPSTREAM_ERROR
                 } else {
                     AUTH_REQUIRED
                 };
-                error_response(Some(id), code, &format!("authorization: {e}"), data)
+                error_response(Some(id), code, &message, data)
             }
-            Failure::Forbidden { detail } => error_response(
+            Failure::Forbidden { .. } => error_response(
                 Some(id),
                 FORBIDDEN,
-                &format!("the MCP server refused this request (HTTP 403){detail}"),
+                &message,
                 Some(serde_json::json!({ "httpStatus": 403 })),
             ),
             Failure::InitializeRefused(f) => return f.response(id),
             Failure::Answered => return None,
             Failure::Refused { code, message } => error_response(Some(id), *code, message, None),
         })
+    }
+}
+
+/// The failure in words: the JSON-RPC error's message and the log line's.
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Upstream(m) => f.write_str(m),
+            Failure::Http {
+                status,
+                detail,
+                retry_after,
+            } => {
+                write!(f, "the MCP server answered HTTP {status}{detail}")?;
+                match retry_after {
+                    Some(secs) => write!(f, "; it asked to retry in {secs}s"),
+                    None => Ok(()),
+                }
+            }
+            Failure::Auth(e) => write!(f, "authorization: {e}"),
+            Failure::Forbidden { detail } => {
+                write!(f, "the MCP server refused this request (HTTP 403){detail}")
+            }
+            Failure::InitializeRefused(inner) => inner.fmt(f),
+            Failure::Answered => f.write_str("the MCP server answered with a JSON-RPC error"),
+            Failure::Refused { message, .. } => f.write_str(message),
+        }
     }
 }
 
@@ -566,13 +590,22 @@ impl Core {
 
     /// Answers the requests still pending with `failure` (logged once).
     pub(super) fn fail(&self, method: Option<&str>, pending: &[String], failure: &Failure) {
-        if pending.is_empty() {
-            tracing::warn!(method = method.unwrap_or("(response)"), error = ?failure, "could not deliver a message");
+        // A 2026-07-28 client probes with `server/discover` and falls back
+        // to `initialize` when an older server refuses it
+        // (https://modelcontextprotocol.io/specification/2026-07-28/server/discover):
+        // an expected refusal, not a failed request of the session.
+        let probe = method == Some("server/discover");
+        if probe {
+            tracing::debug!(error = %failure, "the server does not answer server/discover (an older revision)");
+        } else if pending.is_empty() {
+            tracing::warn!(method = method.unwrap_or("(response)"), error = %failure, "could not deliver a message");
         } else {
-            tracing::warn!(method = method.unwrap_or("(batch)"), error = ?failure, "request failed");
+            tracing::warn!(method = method.unwrap_or("(batch)"), error = %failure, "request failed");
         }
         for id in pending {
-            self.stats.failed.fetch_add(1, Ordering::Relaxed);
+            if !probe {
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+            }
             if let Some(r) = failure.response(id) {
                 self.out.send(r);
             }
@@ -658,9 +691,18 @@ async fn read_error_body(mut resp: reqwest::Response) -> Vec<u8> {
     body
 }
 
+/// The `Content-Type` of an answer, if readable.
+pub(super) fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 /// A short description of an error body: a JSON-RPC error's message, an
-/// OAuth error, or the start of the text.
-pub(super) fn describe_body(body: &[u8]) -> String {
+/// OAuth error, an HTML page's title, or the start of the text
+/// ([`body_text::summary`]).
+pub(super) fn describe_body(content_type: Option<&str>, body: &[u8]) -> String {
     #[derive(Deserialize)]
     struct E {
         error: Option<serde_json::Value>,
@@ -681,16 +723,12 @@ pub(super) fn describe_body(body: &[u8]) -> String {
             _ => None,
         };
         if let Some(t) = text {
-            return format!(": {}", truncate(&t, 300));
+            return format!(": {}", body_text::clean(&t, 300));
         }
     }
-    let text = String::from_utf8_lossy(body);
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", truncate(&text, 200))
-    }
+    body_text::summary(content_type, body)
+        .map(|t| format!(": {t}"))
+        .unwrap_or_default()
 }
 
 pub(super) fn truncate(s: &str, max: usize) -> String {
@@ -708,7 +746,7 @@ pub(super) struct ErrorAnswer {
     status: u16,
     reason: &'static str,
     retry_after: Option<u64>,
-    json: bool,
+    content_type: Option<String>,
     pub(super) body: Vec<u8>,
 }
 
@@ -716,16 +754,12 @@ impl ErrorAnswer {
     pub(super) async fn read(resp: reqwest::Response) -> ErrorAnswer {
         let status = resp.status();
         let retry_after = crate::oauth::http::retry_after(resp.headers());
-        let json = resp
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.contains("json"));
+        let content_type = content_type(resp.headers());
         ErrorAnswer {
             status: status.as_u16(),
             reason: status.canonical_reason().unwrap_or(""),
             retry_after,
-            json,
+            content_type,
             body: read_error_body(resp).await,
         }
     }
@@ -751,14 +785,18 @@ impl ErrorAnswer {
     /// with HTTP 400: https://modelcontextprotocol.io/specification/2026-07-28/basic/transports),
     /// that answer goes to the client as it is: [`Failure::Answered`].
     pub(super) fn failure(self, core: &Core, pending: &mut Vec<String>) -> Failure {
-        if self.json && !pending.is_empty() && is_error_answer(&self.body, pending) {
+        let json = self
+            .content_type
+            .as_deref()
+            .is_some_and(|ct| ct.contains("json"));
+        if json && !pending.is_empty() && is_error_answer(&self.body, pending) {
             let _ = core.forward(self.body, pending);
             if pending.is_empty() {
                 return Failure::Answered;
             }
             return Failure::Upstream("the MCP server answered only part of a batch".into());
         }
-        let detail = describe_body(&self.body);
+        let detail = describe_body(self.content_type.as_deref(), &self.body);
         let detail = if detail.is_empty() && !self.reason.is_empty() {
             format!(" ({})", self.reason)
         } else {
@@ -798,7 +836,8 @@ pub(super) async fn http_failure(resp: reqwest::Response) -> Failure {
     let status = resp.status().as_u16();
     let reason = resp.status().canonical_reason().unwrap_or("");
     let retry_after = crate::oauth::http::retry_after(resp.headers());
-    let detail = describe_body(&read_error_body(resp).await);
+    let ct = content_type(resp.headers());
+    let detail = describe_body(ct.as_deref(), &read_error_body(resp).await);
     let detail = if detail.is_empty() && !reason.is_empty() {
         format!(" ({reason})")
     } else {
@@ -817,7 +856,8 @@ pub(super) async fn forbidden(resp: reqwest::Response) -> Failure {
         .get(header::WWW_AUTHENTICATE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let mut detail = describe_body(&read_error_body(resp).await);
+    let ct = content_type(resp.headers());
+    let mut detail = describe_body(ct.as_deref(), &read_error_body(resp).await);
     if let Some(w) = www {
         detail.push_str(&format!(" [WWW-Authenticate: {}]", truncate(&w, 300)));
     }
@@ -831,21 +871,31 @@ mod tests {
     #[test]
     fn error_bodies_are_described_briefly() {
         assert_eq!(
-            describe_body(br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}"#),
+            describe_body(None, br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Bad Request: No valid session ID provided"}}"#),
             ": Bad Request: No valid session ID provided"
         );
         assert_eq!(
             describe_body(
+                None,
                 br#"{"error":"insufficient_scope","error_description":"needs files:read"}"#
             ),
             ": insufficient_scope: needs files:read"
         );
+        // HTML is its title, or nothing (the caller names the status line).
+        assert_eq!(describe_body(None, b"<html>\n  Bad gateway\n</html>"), "");
         assert_eq!(
-            describe_body(b"<html>\n  Bad gateway\n</html>"),
-            ": <html> Bad gateway </html>"
+            describe_body(
+                Some("text/html"),
+                b"<head><style>p{}</style><title>Bad gateway</title></head>"
+            ),
+            ": an HTML page titled \"Bad gateway\""
         );
-        assert_eq!(describe_body(b""), "");
-        assert!(describe_body(&[b'x'; 1000]).chars().count() < 210);
+        assert_eq!(
+            describe_body(Some("text/plain"), b"upstream\nfailed"),
+            ": upstream failed"
+        );
+        assert_eq!(describe_body(None, b""), "");
+        assert!(describe_body(None, &[b'x'; 1000]).chars().count() < 210);
     }
 
     #[test]

@@ -32,7 +32,8 @@ use url::Url;
 
 use super::core::{
     ACCEPT_BOTH, ACCEPT_SSE, Core, Failure, JSON, LAST_EVENT_ID, MCP_PROTOCOL_VERSION,
-    MCP_SESSION_ID, Rounds, Sent, http_failure, http_failure_for, is_sse, lock, read_body,
+    MCP_SESSION_ID, Rounds, Sent, content_type, http_failure, http_failure_for, is_sse, lock,
+    read_body,
 };
 use super::{Mode, Outgoing};
 use crate::mcp::headers::{self, MCP_METHOD, MCP_NAME};
@@ -339,6 +340,7 @@ impl Session {
             return self.read_stream(resp, msg, pending, snap).await;
         }
         let status = resp.status();
+        let ct = content_type(resp.headers());
         let body = read_body(resp).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
             if pending.is_empty() {
@@ -351,7 +353,10 @@ impl Session {
         }
         if let Err(e) = self.forward(body.to_vec(), pending, msg.is_initialize) {
             return Err(Failure::Upstream(format!(
-                "the MCP server's answer is not valid JSON ({e})"
+                "the MCP server's answer to this request (HTTP {}) is {} ({})",
+                status.as_u16(),
+                crate::body_text::not_json(ct.as_deref(), &body),
+                crate::error::json_problem(&e)
             )));
         }
         if pending.is_empty() {
@@ -635,7 +640,7 @@ impl Session {
             None => self.post(&self.core.cfg.url, &snap, &msg).await,
         };
         if let Err(e) = sent {
-            tracing::warn!(error = ?e, "could not send notifications/initialized for the new session");
+            tracing::warn!(error = %e, "could not send notifications/initialized for the new session");
         }
     }
 
