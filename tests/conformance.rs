@@ -72,6 +72,14 @@ fn run_with(runner: &str, command: &str, selector: &[&str]) -> BTreeMap<String, 
         String::from_utf8_lossy(&status.stdout),
         String::from_utf8_lossy(&status.stderr)
     );
+    // An unexpected failure is shown with the runner's own account of it
+    // (each scenario's client and bridge stderr), printed with the failure.
+    let unexpected = results
+        .iter()
+        .any(|(s, bad)| !bad.is_empty() && !EXPECTED_FAILURES.iter().any(|(e, _)| e == s));
+    if unexpected {
+        eprintln!("{}", String::from_utf8_lossy(&status.stdout));
+    }
     results
 }
 

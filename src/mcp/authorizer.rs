@@ -429,14 +429,12 @@ impl CredentialAuthorizer {
                 state.failed_login = Some(reason.clone());
                 return Err(self.needs_login(request.name, reason));
             }
-            // A first login that failed: its own error names the cause (no
-            // OAuth metadata, a refused registration, ...); this request and
-            // the ones after it get that cause and the command to run,
-            // without another login.
+            // A first login that failed: its own error names the cause
+            // (no OAuth metadata, a refused registration, ...); later
+            // requests get that cause with the login to run.
             Err(e) if request.name.is_none() && state.name.is_none() => {
-                let why = e.to_string();
-                state.failed_login = Some(why.clone());
-                return Err(self.needs_login(None, why));
+                state.failed_login = Some(format!("{}; logging in failed: {e}", request.reason));
+                return Err(e);
             }
             Err(e) => {
                 let reason = format!("{}; logging in failed: {e}", request.reason);

@@ -25,6 +25,7 @@ use crate::mcp::authorizer::{Authorizer, Challenge, SessionStats};
 use crate::mcp::jsonrpc::{self, Peeked};
 use crate::mcp::stdio::Output;
 use crate::model::Secret;
+use crate::text::printable;
 
 pub(super) const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
 pub(super) const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
@@ -33,8 +34,6 @@ pub(super) const ACCEPT_BOTH: HeaderValue =
     HeaderValue::from_static("application/json, text/event-stream");
 pub(super) const ACCEPT_SSE: HeaderValue = HeaderValue::from_static("text/event-stream");
 pub(super) const JSON: HeaderValue = HeaderValue::from_static("application/json");
-/// The 2026-07-28 method a client probes a server's revision with.
-pub(super) const DISCOVER: &str = "server/discover";
 const USER_AGENT: &str = concat!("mcp-auth/", env!("CARGO_PKG_VERSION"));
 
 /// How much of an error body is read to describe the error.
@@ -130,8 +129,7 @@ impl Failure {
     }
 
     /// The JSON-RPC error response for request `id` (None: nothing to send,
-    /// the server's own answer already went to the client); its message is
-    /// the failure's `Display`, which the log lines use too.
+    /// the server's own answer already went to the client).
     pub fn response(&self, id: &str) -> Option<Vec<u8>> {
         use jsonrpc::{AUTH_REQUIRED, FORBIDDEN, UPSTREAM_ERROR, error_response};
         let message = self.to_string();
@@ -176,11 +174,12 @@ impl Failure {
             ),
             Failure::InitializeRefused(f) => return f.response(id),
             Failure::Answered => return None,
-            Failure::Refused { code, .. } => error_response(Some(id), *code, &message, None),
+            Failure::Refused { code, message } => error_response(Some(id), *code, message, None),
         })
     }
 }
 
+/// The failure in words: the JSON-RPC error's message and the log line's.
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -201,7 +200,7 @@ impl std::fmt::Display for Failure {
                 write!(f, "the MCP server refused this request (HTTP 403){detail}")
             }
             Failure::InitializeRefused(inner) => inner.fmt(f),
-            Failure::Answered => f.write_str("the MCP server answered with an error of its own"),
+            Failure::Answered => f.write_str("the MCP server answered with a JSON-RPC error"),
             Failure::Refused { message, .. } => f.write_str(message),
         }
     }
@@ -596,7 +595,7 @@ impl Core {
         // to `initialize` when an older server refuses it
         // (https://modelcontextprotocol.io/specification/2026-07-28/server/discover):
         // an expected refusal, not a failed request of the session.
-        let probe = method == Some(DISCOVER);
+        let probe = method == Some("server/discover");
         if probe {
             tracing::debug!(error = %failure, "the server does not answer server/discover (an older revision)");
         } else if pending.is_empty() {
@@ -681,9 +680,7 @@ fn too_big() -> Failure {
     ))
 }
 
-/// The content type and the first [`ERROR_BODY`] bytes of an error answer.
-async fn read_error_body(mut resp: reqwest::Response) -> (Option<String>, Vec<u8>) {
-    let content_type = content_type(&resp);
+async fn read_error_body(mut resp: reqwest::Response) -> Vec<u8> {
     let mut body = Vec::new();
     while body.len() < ERROR_BODY {
         match resp.chunk().await {
@@ -692,7 +689,15 @@ async fn read_error_body(mut resp: reqwest::Response) -> (Option<String>, Vec<u8
         }
     }
     body.truncate(ERROR_BODY);
-    (content_type, body)
+    body
+}
+
+/// The `Content-Type` of an answer, if readable.
+pub(super) fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// A short description of an error body: a JSON-RPC error's message, an
@@ -719,36 +724,12 @@ pub(super) fn describe_body(content_type: Option<&str>, body: &[u8]) -> String {
             _ => None,
         };
         if let Some(t) = text {
-            return format!(": {}", crate::text::printable(&t, 300));
+            return format!(": {}", printable(&t, 300));
         }
     }
     body_text::summary(content_type, body)
         .map(|t| format!(": {t}"))
         .unwrap_or_default()
-}
-
-/// The content type of a response, for messages about its body.
-pub(super) fn content_type(resp: &reqwest::Response) -> Option<String> {
-    resp.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-/// A successful answer whose body is not the JSON-RPC it should be: named
-/// by status, content type (an HTML page by its title) and what is wrong.
-pub(super) fn not_json(
-    status: StatusCode,
-    content_type: Option<&str>,
-    body: &[u8],
-    e: &serde_json::Error,
-) -> Failure {
-    Failure::Upstream(format!(
-        "the MCP server's answer to this request (HTTP {}) is {} ({})",
-        status.as_u16(),
-        body_text::not_json(content_type, body),
-        crate::error::json_problem(e)
-    ))
 }
 
 /// An HTTP error answer, read (bounded) but not yet judged.
@@ -764,13 +745,13 @@ impl ErrorAnswer {
     pub(super) async fn read(resp: reqwest::Response) -> ErrorAnswer {
         let status = resp.status();
         let retry_after = crate::oauth::http::retry_after(resp.headers());
-        let (content_type, body) = read_error_body(resp).await;
+        let content_type = content_type(resp.headers());
         ErrorAnswer {
             status: status.as_u16(),
             reason: status.canonical_reason().unwrap_or(""),
             retry_after,
             content_type,
-            body,
+            body: read_error_body(resp).await,
         }
     }
 
@@ -846,8 +827,8 @@ pub(super) async fn http_failure(resp: reqwest::Response) -> Failure {
     let status = resp.status().as_u16();
     let reason = resp.status().canonical_reason().unwrap_or("");
     let retry_after = crate::oauth::http::retry_after(resp.headers());
-    let (content_type, body) = read_error_body(resp).await;
-    let detail = describe_body(content_type.as_deref(), &body);
+    let ct = content_type(resp.headers());
+    let detail = describe_body(ct.as_deref(), &read_error_body(resp).await);
     let detail = if detail.is_empty() && !reason.is_empty() {
         format!(" ({reason})")
     } else {
@@ -866,13 +847,10 @@ pub(super) async fn forbidden(resp: reqwest::Response) -> Failure {
         .get(header::WWW_AUTHENTICATE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let (content_type, body) = read_error_body(resp).await;
-    let mut detail = describe_body(content_type.as_deref(), &body);
+    let ct = content_type(resp.headers());
+    let mut detail = describe_body(ct.as_deref(), &read_error_body(resp).await);
     if let Some(w) = www {
-        detail.push_str(&format!(
-            " [WWW-Authenticate: {}]",
-            crate::text::printable(&w, 300)
-        ));
+        detail.push_str(&format!(" [WWW-Authenticate: {}]", printable(&w, 300)));
     }
     Failure::Forbidden { detail }
 }

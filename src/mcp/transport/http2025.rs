@@ -31,8 +31,9 @@ use tokio::sync::{oneshot, watch};
 use url::Url;
 
 use super::core::{
-    self, ACCEPT_BOTH, ACCEPT_SSE, Core, Failure, JSON, LAST_EVENT_ID, MCP_PROTOCOL_VERSION,
-    MCP_SESSION_ID, Rounds, Sent, http_failure, http_failure_for, is_sse, lock, read_body,
+    ACCEPT_BOTH, ACCEPT_SSE, Core, Failure, JSON, LAST_EVENT_ID, MCP_PROTOCOL_VERSION,
+    MCP_SESSION_ID, Rounds, Sent, content_type, http_failure, http_failure_for, is_sse, lock,
+    read_body,
 };
 use super::{Mode, Outgoing};
 use crate::mcp::headers::{self, MCP_METHOD, MCP_NAME};
@@ -255,10 +256,10 @@ impl Session {
                 StatusCode::BAD_REQUEST
                 | StatusCode::NOT_FOUND
                 | StatusCode::METHOD_NOT_ALLOWED
-                    if msg.is_initialize && self.core.cfg.mode == Mode::Auto =>
+                    if msg.is_initialize =>
                 {
-                    // The caller decides: a 2026-07-28 server, or the
-                    // older HTTP+SSE transport.
+                    // The caller decides: a 2026-07-28 server, or (in auto
+                    // mode) the older HTTP+SSE transport.
                     return Err(Failure::InitializeRefused(Box::new(
                         http_failure(resp).await,
                     )));
@@ -339,7 +340,7 @@ impl Session {
             return self.read_stream(resp, msg, pending, snap).await;
         }
         let status = resp.status();
-        let content_type = core::content_type(&resp);
+        let ct = content_type(resp.headers());
         let body = read_body(resp).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
             if pending.is_empty() {
@@ -351,7 +352,12 @@ impl Session {
             )));
         }
         if let Err(e) = self.forward(body.to_vec(), pending, msg.is_initialize) {
-            return Err(core::not_json(status, content_type.as_deref(), &body, &e));
+            return Err(Failure::Upstream(format!(
+                "the MCP server's answer to this request (HTTP {}) is {} ({})",
+                status.as_u16(),
+                crate::body_text::not_json(ct.as_deref(), &body),
+                crate::error::json_problem(&e)
+            )));
         }
         if pending.is_empty() {
             Ok(())
@@ -634,7 +640,7 @@ impl Session {
             None => self.post(&self.core.cfg.url, &snap, &msg).await,
         };
         if let Err(e) = sent {
-            tracing::warn!(error = ?e, "could not send notifications/initialized for the new session");
+            tracing::warn!(error = %e, "could not send notifications/initialized for the new session");
         }
     }
 

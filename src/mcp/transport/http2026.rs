@@ -23,8 +23,8 @@ use serde::Deserialize;
 
 use super::Outgoing;
 use super::core::{
-    self, ACCEPT_BOTH, Core, ErrorAnswer, Failure, JSON, MCP_PROTOCOL_VERSION, Rounds, is_sse,
-    lock, read_body,
+    ACCEPT_BOTH, Core, ErrorAnswer, Failure, JSON, MCP_PROTOCOL_VERSION, Rounds, content_type,
+    is_sse, lock, read_body,
 };
 use crate::mcp::headers::{self, MCP_METHOD, MCP_NAME, ToolHeaders};
 use crate::mcp::jsonrpc;
@@ -313,7 +313,7 @@ impl Stateless {
             }
         }
         let status = resp.status();
-        let content_type = core::content_type(&resp);
+        let ct = content_type(resp.headers());
         let body: Bytes = read_body(resp).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
             if pending.is_empty() {
@@ -330,7 +330,12 @@ impl Stateless {
             body.to_vec()
         };
         if let Err(e) = self.core.forward(data, pending) {
-            return Err(core::not_json(status, content_type.as_deref(), &body, &e));
+            return Err(Failure::Upstream(format!(
+                "the MCP server's answer to this request (HTTP {}) is {} ({})",
+                status.as_u16(),
+                crate::body_text::not_json(ct.as_deref(), &body),
+                crate::error::json_problem(&e)
+            )));
         }
         if pending.is_empty() {
             Ok(())
