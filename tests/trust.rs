@@ -146,3 +146,95 @@ fn every_token_the_daemon_hands_out_names_the_process_that_asked() {
     );
     daemon.terminate();
 }
+
+/// A raw HTTP server on `ip` that answers every request with `answer` and
+/// keeps every request's bytes.
+fn raw_server(
+    ip: &str,
+    answer: impl Fn() -> String + Send + 'static,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut buf = vec![0u8; 64 * 1024];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let _ = stream.write_all(answer().as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn the_bridge_refuses_plain_http_to_another_host() {
+    let home = Home::new();
+    let run = support::home::Run(
+        home.cmd()
+            .args(["bridge", "http://192.0.2.1/mcp", "--header", "X-Api-Key: k"])
+            .output()
+            .unwrap(),
+    );
+    run.fails_with(2, "plain http to a host other than this machine");
+}
+
+#[test]
+fn a_redirect_to_another_origin_is_refused_and_nothing_is_sent_there() {
+    // 127.0.0.2 is another origin on this machine: the attacker's host.
+    let (evil_port, evil_seen) = raw_server("127.0.0.2", || {
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+            .to_string()
+    });
+    let (port, seen) = raw_server("127.0.0.1", move || {
+        format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.2:{evil_port}/mcp\r\n\
+             content-length: 0\r\n\r\n"
+        )
+    });
+    let home = Home::new();
+    let mut bridge = support::bridge::Bridge::start_with(
+        &format!("http://127.0.0.1:{port}/mcp"),
+        support::bridge::Options::default()
+            .home(home.path())
+            .arg("--no-login")
+            .arg("--header")
+            .arg("X-Api-Key: s3cret-key"),
+    );
+    let answer = bridge.request(
+        "initialize",
+        serde_json::json!({
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}
+        }),
+    );
+    let message = answer["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains(&format!(
+            "redirected to http://127.0.0.2:{evil_port}, another origin"
+        )),
+        "{answer}"
+    );
+    assert!(!seen.lock().unwrap().is_empty(), "the server was asked");
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .all(|r| r.contains("s3cret-key")),
+        "the header went to its own server"
+    );
+    assert!(
+        evil_seen.lock().unwrap().is_empty(),
+        "something was sent to the other origin"
+    );
+}

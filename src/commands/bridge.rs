@@ -30,6 +30,17 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
     let server_url = canonical_server_url(&args.url)?;
     let url = url::Url::parse(args.url.trim())
         .map_err(|e| Error::Usage(format!("{:?} is not a valid URL: {e}", args.url)))?;
+    // A bearer, a DPoP proof or a stored secret in a header would cross the
+    // network in cleartext: the bridge's command line may come from a file
+    // someone else wrote (a repository's .mcp.json), so this is refused,
+    // as `login` refuses it (RFC 9700 §2.6: no tokens over plain http).
+    if url.scheme() == "http" && !crate::providers::is_loopback(&url) {
+        return Err(Error::Usage(format!(
+            "refusing {}: plain http to a host other than this machine would send credentials \
+             in cleartext; use https",
+            crate::text::printable(url.as_str(), 200)
+        )));
+    }
     if let Some(name) = &args.name {
         validate_name(name)?;
     }

@@ -277,9 +277,7 @@ pub fn http_client(url: &Url, connect_timeout: Duration) -> Result<reqwest::Clie
         .user_agent(USER_AGENT)
         .connect_timeout(connect_timeout)
         .pool_idle_timeout(Duration::from_secs(90))
-        // The bearer must not follow a redirect to another host; reqwest
-        // strips it there, and a few same-host hops are allowed.
-        .redirect(reqwest::redirect::Policy::limited(5));
+        .redirect(same_origin_redirects());
     if url.scheme() == "http" {
         builder = builder.tls_certs_only(Vec::<reqwest::Certificate>::new());
     }
@@ -287,6 +285,43 @@ pub fn http_client(url: &Url, connect_timeout: Duration) -> Result<reqwest::Clie
         .build()
         .map_err(|e| Error::Other(format!("cannot set up the HTTP client: {e}")))
 }
+
+/// Redirects are followed only within the server's origin (scheme, host,
+/// port), at most 5 times. A redirect carries the request's headers and
+/// body: the `--header` values (stored secrets, `${VAR}` values), the
+/// session id and the message itself, which reqwest would send on to any
+/// host (it drops only `Authorization`). Anything else fails the request
+/// with the target named, and nothing is sent there.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.follow();
+        };
+        if attempt.previous().len() > 5 {
+            return attempt.error(Redirect("more than 5 redirects".into()));
+        }
+        if attempt.url().origin() == first.origin() {
+            return attempt.follow();
+        }
+        let target = printable(&attempt.url().origin().ascii_serialization(), 200);
+        attempt.error(Redirect(format!(
+            "the MCP server redirected to {target}, another origin; nothing is sent there \
+             (use that URL with the bridge if it is the server you mean)"
+        )))
+    })
+}
+
+/// Why a redirect was not followed.
+#[derive(Debug)]
+struct Redirect(String);
+
+impl std::fmt::Display for Redirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Redirect {}
 
 /// What one authorized attempt carried, for the 401/403 that may follow.
 pub(super) type Sent = Option<Arc<Bearer>>;
