@@ -76,6 +76,20 @@ fn discovers_registers_and_logs_in_with_resource_and_pkce() {
     assert_eq!(mcp_status(&fake, &token), 200);
     assert_eq!(mcp_status(&fake, "forged"), 401);
 
+    // The redirect URI registered names the issuer in its path (RFC 9700
+    // §4.4.2: an answer meant for another server's login cannot complete
+    // this one).
+    let db = rusqlite::Connection::open(home.database()).unwrap();
+    let uri: String = db
+        .query_row("SELECT redirect_uri FROM registrations", [], |r| r.get(0))
+        .unwrap();
+    let path = mcp_auth::oauth::loopback::callback_path_for(&fake.url);
+    assert!(
+        uri.starts_with("http://127.0.0.1:") && uri.ends_with(&path),
+        "{uri}"
+    );
+    drop(db);
+
     // A second login reuses the registration.
     home.run(&["login", &fake.mcp_url()]).ok();
     assert_eq!(fake.stats().registrations, 1);

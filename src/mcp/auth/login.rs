@@ -12,7 +12,7 @@ use crate::credentials::{Credentials, NewCredential, blocking, validate_name};
 use crate::error::{Error, Result};
 use crate::model::{AuthMethod, Credential, GrantKind, IdpExchange, Origin, Secret, now};
 use crate::oauth::flow::{self, CodeFlow, Presenter};
-use crate::oauth::loopback::Loopback;
+use crate::oauth::loopback::{Loopback, callback_path_for};
 use crate::oauth::{ClientAuth, identity, registration};
 use crate::output::Printer;
 use crate::store::{Registration, Store, keys};
@@ -601,14 +601,22 @@ async fn client_identity(
         let issuer = found.issuer.clone();
         blocking(move || store.db().registrations(&issuer)).await?
     };
+    // A registered redirect URI names its issuer in its path, so that an
+    // answer meant for another authorization server's login cannot complete
+    // this one, even without `iss` (RFC 9700 §4.4.2). A registration made
+    // before that, on the shared `/callback`, is not reused.
+    let path = callback_path_for(&found.issuer);
     for reg in cached {
         let Ok(uri) = url::Url::parse(&reg.redirect_uri) else {
             continue; // the device grant's pseudo URI, or junk
         };
-        if uri.scheme() != "http" || (opts.port.is_some() && opts.port != uri.port()) {
+        if uri.scheme() != "http"
+            || uri.path() != path
+            || (opts.port.is_some() && opts.port != uri.port())
+        {
             continue;
         }
-        let Ok(listener) = Loopback::bind(uri.port()).await else {
+        let Ok(listener) = Loopback::bind_at(uri.port(), &path).await else {
             continue;
         };
         if listener.redirect_uri() != reg.redirect_uri {
@@ -619,7 +627,7 @@ async fn client_identity(
             return Ok((listener, auth, Some(reg)));
         }
     }
-    let listener = Loopback::bind(opts.port).await?;
+    let listener = Loopback::bind_at(opts.port, &path).await?;
     let redirect_uri = listener.redirect_uri();
     match register(creds, found, Some(&redirect_uri), scopes).await? {
         (Some(auth), reg) => Ok((listener, auth, reg)),
