@@ -213,12 +213,80 @@ pub fn canonical_string(url: &Url) -> String {
     crate::mcp::canonical_server_url(url.as_str()).unwrap_or_else(|_| url.to_string())
 }
 
-/// Endpoints must be https, or plain http on a loopback host.
-fn check_endpoint(what: &str, raw: &str) -> Result<Url> {
+/// Where an address is, for the rule [`check_endpoint`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reach {
+    /// This machine: 127.0.0.0/8, ::1, `localhost`.
+    Loopback,
+    /// A private network: RFC 1918, shared (RFC 6598), IPv6 unique local
+    /// (RFC 4193), link-local.
+    Private,
+    /// Anything else, host names included.
+    Public,
+}
+
+/// The reach of a URL's host, from IP literals and `localhost`; a DNS name
+/// counts as public.
+fn reach(url: &Url) -> Reach {
+    fn v4(ip: std::net::Ipv4Addr) -> Reach {
+        let [a, b, ..] = ip.octets();
+        if ip.is_loopback() {
+            Reach::Loopback
+        } else if ip.is_private() || ip.is_link_local() || (a == 100 && (64..128).contains(&b)) {
+            Reach::Private
+        } else {
+            Reach::Public
+        }
+    }
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            if d == "localhost" || d.ends_with(".localhost") {
+                Reach::Loopback
+            } else {
+                Reach::Public
+            }
+        }
+        Some(url::Host::Ipv4(ip)) => v4(ip),
+        Some(url::Host::Ipv6(ip)) => {
+            let first = ip.segments()[0];
+            if let Some(mapped) = ip.to_ipv4_mapped() {
+                v4(mapped)
+            } else if ip.is_loopback() {
+                Reach::Loopback
+            } else if first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfe80 {
+                Reach::Private
+            } else {
+                Reach::Public
+            }
+        }
+        None => Reach::Public,
+    }
+}
+
+/// An endpoint a server's metadata names, checked against that server
+/// (`server`): https, or plain http on loopback when the server is on
+/// loopback too; and an endpoint on this machine or a private network only
+/// for a server that is there itself. Otherwise a remote server's metadata
+/// could point registration or authorization at local services (SSRF, RFC
+/// 9700 §4.1 and the MCP security best practices). DNS names are judged
+/// as public: the address a name resolves to is not checked here.
+fn check_endpoint(server: &Url, what: &str, raw: &str) -> Result<Url> {
     let url = Url::parse(raw).map_err(|_| refuse(format!("{what} {raw:?} is not a URL")))?;
+    let (at, from) = (reach(&url), reach(server));
+    if at < Reach::Public && from == Reach::Public {
+        return Err(refuse(format!(
+            "{what} {raw} is on {}, but the MCP server is not; refusing to send anything there",
+            if at == Reach::Loopback {
+                "this machine"
+            } else {
+                "a private network"
+            }
+        )));
+    }
     match url.scheme() {
         "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
+        "http" if is_loopback(&url) && from == Reach::Loopback => Ok(url),
         _ => Err(refuse(format!(
             "{what} {raw} does not use https; refusing to send credentials to it"
         ))),
@@ -327,7 +395,7 @@ pub async fn resource_metadata(
 ) -> Result<Option<ResourceMetadata>> {
     let mut candidates = Vec::new();
     if let Some(u) = challenge.and_then(|c| c.resource_metadata.as_deref()) {
-        candidates.push((check_endpoint("resource_metadata", u)?, true));
+        candidates.push((check_endpoint(server, "resource_metadata", u)?, true));
     } else {
         if !server.path().trim_end_matches('/').is_empty() {
             candidates.push((path_inserted(server, "oauth-protected-resource"), false));
@@ -392,7 +460,7 @@ fn same_issuer(a: &str, b: &str) -> bool {
     a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
-fn check_auth_server(doc: &AuthServerMetadata) -> Result<()> {
+fn check_auth_server(server: &Url, doc: &AuthServerMetadata) -> Result<()> {
     for (what, url) in [
         ("authorization_endpoint", &doc.authorization_endpoint),
         ("token_endpoint", &doc.token_endpoint),
@@ -405,7 +473,7 @@ fn check_auth_server(doc: &AuthServerMetadata) -> Result<()> {
         ("userinfo_endpoint", &doc.userinfo_endpoint),
     ] {
         if let Some(u) = url {
-            check_endpoint(what, u)?;
+            check_endpoint(server, what, u)?;
         }
     }
     Ok(())
@@ -425,8 +493,8 @@ fn log_auth_server(url: &Url, doc: &AuthServerMetadata) {
 }
 
 /// Fetches an issuer's metadata and checks that it names that issuer.
-pub async fn auth_server_metadata(issuer: &str) -> Result<AuthServerMetadata> {
-    let issuer_url = check_endpoint("authorization server", issuer)?;
+pub async fn auth_server_metadata(server: &Url, issuer: &str) -> Result<AuthServerMetadata> {
+    let issuer_url = check_endpoint(server, "authorization server", issuer)?;
     let mut misses = Vec::new();
     for url in auth_server_metadata_urls(&issuer_url) {
         match get_json::<AuthServerMetadata>(&url, "authorization server metadata").await? {
@@ -438,7 +506,7 @@ pub async fn auth_server_metadata(issuer: &str) -> Result<AuthServerMetadata> {
                         doc.issuer.chars().take(200).collect::<String>()
                     )));
                 }
-                check_auth_server(&doc)?;
+                check_auth_server(server, &doc)?;
                 log_auth_server(&url, &doc);
                 return Ok(doc);
             }
@@ -488,7 +556,7 @@ pub async fn discover(server_url: &str, challenge: Option<BearerChallenge>) -> R
         let issuer = prm.authorization_servers.first().cloned().ok_or_else(|| {
             refuse("the protected resource metadata lists no authorization_servers")
         })?;
-        let auth_server = auth_server_metadata(&issuer).await?;
+        let auth_server = auth_server_metadata(&server, &issuer).await?;
         return Ok(Discovery {
             server_url: server_string,
             resource: prm.resource.clone(),
@@ -518,7 +586,7 @@ pub async fn discover(server_url: &str, challenge: Option<BearerChallenge>) -> R
                         doc.issuer.chars().take(200).collect::<String>()
                     )));
                 }
-                check_auth_server(&doc)?;
+                check_auth_server(&server, &doc)?;
                 log_auth_server(&legacy, &doc);
                 (doc, Source::LegacyMetadata)
             }
@@ -625,15 +693,52 @@ mod tests {
 
     #[test]
     fn insecure_endpoints_are_refused() {
-        assert!(check_endpoint("x", "http://auth.example.com/token").is_err());
-        assert!(check_endpoint("x", "http://127.0.0.1:9/token").is_ok());
-        assert!(check_endpoint("x", "javascript:alert(1)").is_err());
+        let local = Url::parse("http://127.0.0.1:8/mcp").unwrap();
+        assert!(check_endpoint(&local, "x", "http://auth.example.com/token").is_err());
+        assert!(check_endpoint(&local, "x", "http://127.0.0.1:9/token").is_ok());
+        assert!(check_endpoint(&local, "x", "javascript:alert(1)").is_err());
         let doc = AuthServerMetadata {
             issuer: "https://a".into(),
             token_endpoint: Some("http://a.example/token".into()),
             ..Default::default()
         };
-        assert!(check_auth_server(&doc).is_err());
+        assert!(check_auth_server(&local, &doc).is_err());
+    }
+
+    #[test]
+    fn a_remote_server_cannot_point_discovery_or_registration_at_local_services() {
+        let remote = Url::parse("https://mcp.example.com/mcp").unwrap();
+        for local in [
+            "http://127.0.0.1:8080/register",
+            "https://127.0.0.2/register",
+            "https://localhost/register",
+            "https://app.localhost/register",
+            "https://10.0.0.5/register",
+            "https://172.16.1.1/register",
+            "https://192.168.1.1/register",
+            "https://169.254.169.254/latest/meta-data",
+            "https://100.64.0.1/register",
+            "https://[::1]/register",
+            "https://[fd00::1]/register",
+            "https://[fe80::1]/register",
+            "https://[::ffff:127.0.0.1]/register",
+        ] {
+            let e = check_endpoint(&remote, "registration_endpoint", local).unwrap_err();
+            assert!(
+                e.to_string().contains("but the MCP server is not"),
+                "{local}: {e}"
+            );
+        }
+        assert!(check_endpoint(&remote, "x", "https://auth.example.com/register").is_ok());
+        // A server on a private network may use its network's endpoints,
+        // over https; plain http is for loopback servers only.
+        let lan = Url::parse("https://10.0.0.2/mcp").unwrap();
+        assert!(check_endpoint(&lan, "x", "https://10.0.0.3/register").is_ok());
+        assert!(check_endpoint(&lan, "x", "http://10.0.0.3/register").is_err());
+        assert!(check_endpoint(&lan, "x", "http://127.0.0.1/register").is_err());
+        let local = Url::parse("http://127.0.0.1:8/mcp").unwrap();
+        assert!(check_endpoint(&local, "x", "https://192.168.1.1/register").is_ok());
+        assert!(check_endpoint(&local, "x", "http://localhost:9/register").is_ok());
     }
 
     fn discovery(
