@@ -387,7 +387,7 @@ fn html_error_pages_are_reduced_to_their_title_or_the_status_line() {
     );
     assert!(!msg.contains('<') && !msg.contains("font:"), "{msg}");
     // The log line says the same, without a stray ": " of a field.
-    let stderr = b.stderr();
+    let stderr = b.stderr_with("error=the MCP server answered HTTP 502");
     assert!(
         stderr.contains("error=the MCP server answered HTTP 502: an HTML page titled"),
         "{stderr}"

@@ -148,7 +148,7 @@ mod tests {
             "sh -c 'printf \"%s\\n\" \"$@\" > {}' sh --flag",
             out.display()
         );
-        let opened = open("http://x/?a=1&b=2", Some(&cmd)).unwrap();
+        let opened = open("https://x/?a=1&b=2", Some(&cmd)).unwrap();
         assert_eq!(opened, Opened::Command("sh".into()));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while !out.exists() && std::time::Instant::now() < deadline {
@@ -156,13 +156,27 @@ mod tests {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
         let text = std::fs::read_to_string(&out).unwrap();
-        assert_eq!(text, "--flag\nhttp://x/?a=1&b=2\n");
+        assert_eq!(text, "--flag\nhttps://x/?a=1&b=2\n");
+    }
+
+    #[test]
+    fn only_web_addresses_are_opened() {
+        for url in [
+            "smb://evil.example/share",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "http://evil.example/",
+            "x-custom-app://open",
+        ] {
+            let e = open(url, Some("/nonexistent/browser")).unwrap_err();
+            assert!(e.to_string().contains("refusing to open"), "{url}: {e}");
+        }
     }
 
     #[test]
     fn unusable_commands_are_clear_errors() {
-        assert!(open("http://x", Some("'unterminated")).is_err());
-        let e = open("http://x", Some("/nonexistent/browser")).unwrap_err();
+        assert!(open("https://x", Some("'unterminated")).is_err());
+        let e = open("https://x", Some("/nonexistent/browser")).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/browser"), "{e}");
     }
 }

@@ -137,6 +137,20 @@ impl Bridge {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Stderr once it contains `needle` (it is read by another thread, so a
+    /// line written just before an answer may arrive just after it), or as
+    /// it is after 5 seconds.
+    pub fn stderr_with(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = self.stderr();
+            if text.contains(needle) || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     pub fn send(&mut self, msg: &Value) {
         self.send_raw(&msg.to_string());
     }
