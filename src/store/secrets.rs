@@ -12,11 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::SecretStoreKind;
 use crate::error::{Error, Result};
 use crate::model::Secret;
+use crate::store::secrets_file::{self, Edit, Edits, Flow, Reader, Rewritten, Stop};
 
 /// A place that holds secret strings by key.
 pub trait SecretBackend: Send + Sync {
@@ -41,13 +40,29 @@ pub trait SecretBackend: Send + Sync {
     fn tidy(&self) -> Result<()> {
         Ok(())
     }
-    /// Deletes many keys; backends that can do it in one write override this.
-    fn delete_many(&self, keys: &[String]) -> Result<()> {
-        for key in keys {
-            self.delete(key)?;
+    /// Deletes every key `keys` yields. Backends that can do it in one
+    /// pass override this (the file store rewrites its file once).
+    fn delete_sorted(&self, keys: &mut dyn SortedKeys) -> Result<()> {
+        loop {
+            let batch = keys.next_batch()?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for key in batch {
+                self.delete(&key)?;
+            }
         }
-        Ok(())
     }
+}
+
+/// Keys in strictly ascending byte order (SQLite's `BINARY` collation and
+/// Rust's `str` order agree on it), pulled a batch at a time so that a
+/// million of them are never held at once; `restart` goes back to the
+/// first.
+pub trait SortedKeys {
+    /// The next keys; empty when there are no more.
+    fn next_batch(&mut self) -> Result<Vec<String>>;
+    fn restart(&mut self);
 }
 
 /// Why the keyring cannot be used, in words a user can act on.
@@ -207,12 +222,6 @@ pub struct FileBackend {
     lock_path: PathBuf,
 }
 
-#[derive(Default, Serialize, Deserialize)]
-struct FileContents {
-    version: u32,
-    entries: BTreeMap<String, Secret>,
-}
-
 impl FileBackend {
     pub fn new(path: &Path) -> FileBackend {
         let mut lock = path.as_os_str().to_owned();
@@ -255,41 +264,147 @@ impl FileBackend {
         Ok(file)
     }
 
-    fn read(&self) -> Result<FileContents> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) if bytes.is_empty() => Ok(FileContents::default()),
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::SecretStore(format!(
-                    "the secrets file {} is damaged ({}); restore it from a backup or move it \
-                     aside and log in again",
-                    self.path.display(),
-                    crate::error::json_problem(&e)
-                ))
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileContents::default()),
+    fn damaged(&self, e: &serde_json::Error) -> Error {
+        Error::SecretStore(format!(
+            "the secrets file {} is damaged ({}); restore it from a backup or move it \
+             aside and log in again",
+            self.path.display(),
+            crate::error::json_problem(e)
+        ))
+    }
+
+    fn stopped(&self, stop: Stop) -> Error {
+        match stop {
+            Stop::Damaged(e) => self.damaged(&e),
+            Stop::Io(e) => self.failed("read", &self.path, e),
+            Stop::Unsorted => Error::Other(format!(
+                "the secrets file {} is not in key order",
+                self.path.display()
+            )),
+            Stop::EditsUnsorted => {
+                Error::Other("secret store edits were not given in key order".into())
+            }
+            // Only the fast reader says this, and it is then read again.
+            Stop::Unrecognized => Error::SecretStore(format!(
+                "the secrets file {} cannot be read",
+                self.path.display()
+            )),
+        }
+    }
+
+    /// The file to read, or an empty one when there is none yet.
+    fn open(&self) -> Result<Box<dyn std::io::Read>> {
+        match File::open(&self.path) {
+            Ok(f) => Ok(Box::new(f)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Box::new(std::io::empty())),
             Err(e) => Err(self.failed("read", &self.path, e)),
         }
     }
 
-    fn write(&self, contents: &FileContents) -> Result<()> {
-        // Streamed: a store with a million entries is never held twice.
+    /// Streams the entries (under the caller's lock) until `each` stops.
+    /// An entry may be seen twice: when the fast reader gives up on the
+    /// file, the pass starts again with the other one.
+    fn scan(&self, each: &mut dyn FnMut(String, Secret) -> Flow) -> Result<()> {
+        let mut pass = |reader| -> Result<std::result::Result<(), Stop>> {
+            Ok(secrets_file::scan(self.open()?, reader, &mut |k, v| {
+                Ok(each(k, v))
+            }))
+        };
+        let mut r = pass(Reader::Fast)?;
+        if matches!(r, Err(Stop::Unrecognized)) {
+            r = pass(Reader::Serde)?;
+        }
+        r.map_err(|s| self.stopped(s))
+    }
+
+    /// Replaces the file with itself plus `edits`, in one streaming pass,
+    /// under the exclusive lock. A file out of key order (edited by hand)
+    /// is sorted in memory once instead.
+    fn rewrite(&self, edits: &mut dyn Edits) -> Result<Rewritten> {
+        let _lock = self.lock(true)?;
+        self.remove_stale_copies();
+        let mut r = self.rewrite_with(Reader::Fast, edits)?;
+        if matches!(r, Err(Stop::Unrecognized)) {
+            edits
+                .restart()
+                .map_err(|e| self.failed("read", &self.path, e))?;
+            r = self.rewrite_with(Reader::Serde, edits)?;
+        }
+        match r {
+            Ok(r) => Ok(r),
+            Err(Stop::Unsorted) => self.rewrite_unsorted(edits),
+            Err(stop) => Err(self.stopped(stop)),
+        }
+    }
+
+    /// One pass: `Err` when the file could not be written, `Ok(Err)` when
+    /// the pass stopped (the copy is abandoned) for the caller to sort out.
+    fn rewrite_with(
+        &self,
+        reader: Reader,
+        edits: &mut dyn Edits,
+    ) -> Result<std::result::Result<Rewritten, Stop>> {
+        let mut outcome = None;
+        let written = crate::paths::write_private_file_with(&self.path, |w| {
+            let old = self
+                .open()
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let r = secrets_file::rewrite(old, reader, w, edits);
+            let failed = r.is_err();
+            outcome = Some(r);
+            if failed {
+                // Abandon the copy; the reason is in `outcome`.
+                return Err(std::io::Error::other("rewrite stopped"));
+            }
+            Ok(())
+        });
+        match (outcome, written) {
+            (Some(Ok(r)), Ok(())) => Ok(Ok(r)),
+            (Some(Err(stop)), _) => Ok(Err(stop)),
+            (_, Err(Error::Io { source, .. })) => Err(self.failed("write", &self.path, source)),
+            (_, Err(e)) => Err(e),
+            (None, Ok(())) => Err(Error::Other("the secrets file was not rewritten".into())),
+        }
+    }
+
+    /// The fallback for a file whose keys are out of order: read whole,
+    /// edit, written back sorted (the caller holds the lock).
+    fn rewrite_unsorted(&self, edits: &mut dyn Edits) -> Result<Rewritten> {
+        let mut entries = BTreeMap::new();
+        self.scan(&mut |k, v| {
+            entries.insert(k, v);
+            Flow::Continue
+        })?;
+        edits
+            .restart()
+            .map_err(|e| self.failed("read", &self.path, e))?;
+        let mut deleted = 0;
+        while let Some((key, edit)) = edits
+            .next()
+            .map_err(|e| self.failed("read", &self.path, e))?
+        {
+            match edit {
+                Edit::Put(v) => {
+                    entries.insert(key, v);
+                }
+                Edit::Delete => deleted += usize::from(entries.remove(&key).is_some()),
+            }
+        }
         crate::paths::write_private_file_with(&self.path, |w| {
-            serde_json::to_writer_pretty(w, contents).map_err(std::io::Error::from)
+            let mut out = secrets_file::Writer::begin(w)?;
+            for (k, v) in &entries {
+                out.entry(k, v)?;
+            }
+            out.finish().map(|_| ())
         })
         .map_err(|e| match e {
             Error::Io { source, .. } => self.failed("write", &self.path, source),
             other => other,
+        })?;
+        Ok(Rewritten {
+            entries: entries.len(),
+            deleted,
         })
-    }
-
-    fn modify<T>(&self, f: impl FnOnce(&mut FileContents) -> T) -> Result<T> {
-        let _lock = self.lock(true)?;
-        let mut contents = self.read()?;
-        contents.version = 1;
-        let out = f(&mut contents);
-        self.remove_stale_copies();
-        self.write(&contents)?;
-        Ok(out)
     }
 
     /// Deletes copies of the secrets file that a writer killed between
@@ -327,7 +442,7 @@ impl SecretBackend for FileBackend {
     fn probe(&self) -> Result<()> {
         {
             let _lock = self.lock(false)?;
-            self.read()?;
+            self.scan(&mut |_, _| Flow::Continue)?;
         }
         self.probe_replace()
     }
@@ -367,31 +482,104 @@ impl SecretBackend for FileBackend {
 
     fn get(&self, key: &str) -> Result<Option<Secret>> {
         let _lock = self.lock(false)?;
-        Ok(self.read()?.entries.remove(key))
+        let mut found = None;
+        self.scan(&mut |k, v| {
+            if k == key {
+                found = Some(v);
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        })?;
+        Ok(found)
     }
 
     fn set(&self, key: &str, value: &Secret) -> Result<()> {
-        self.modify(|c| {
-            c.entries.insert(key.to_string(), value.clone());
-        })
+        self.rewrite(&mut One(
+            Some((key.to_string(), Edit::Put(value.clone()))),
+            None,
+        ))
+        .map(|_| ())
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
-        {
-            let _lock = self.lock(false)?;
-            if !self.read()?.entries.contains_key(key) {
-                return Ok(false);
-            }
+        // Most deletions find nothing (a credential's other secrets):
+        // read, and rewrite only when there is something to drop.
+        if self.get(key)?.is_none() {
+            return Ok(false);
         }
-        self.modify(|c| c.entries.remove(key).is_some())
+        let r = self.rewrite(&mut One(Some((key.to_string(), Edit::Delete)), None))?;
+        Ok(r.deleted > 0)
     }
 
-    fn delete_many(&self, keys: &[String]) -> Result<()> {
-        self.modify(|c| {
-            for key in keys {
-                c.entries.remove(key);
+    fn delete_sorted(&self, keys: &mut dyn SortedKeys) -> Result<()> {
+        let mut edits = Deletions {
+            keys,
+            batch: Vec::new().into_iter(),
+            failure: None,
+        };
+        let r = self.rewrite(&mut edits);
+        match edits.failure {
+            Some(e) => Err(e),
+            None => r.map(|_| ()),
+        }
+    }
+}
+
+/// A single edit, for `set` and `delete`; the second field keeps it for a
+/// restart.
+struct One(Option<(String, Edit)>, Option<(String, Edit)>);
+
+impl Edits for One {
+    fn next(&mut self) -> std::io::Result<Option<(String, Edit)>> {
+        let item = self.0.take();
+        if let Some((k, e)) = &item {
+            let copy = match e {
+                Edit::Put(v) => Edit::Put(v.clone()),
+                Edit::Delete => Edit::Delete,
+            };
+            self.1 = Some((k.clone(), copy));
+        }
+        Ok(item)
+    }
+
+    fn restart(&mut self) -> std::io::Result<()> {
+        if self.0.is_none() {
+            self.0 = self.1.take();
+        }
+        Ok(())
+    }
+}
+
+/// Deletions pulled from [`SortedKeys`] a batch at a time; a failure of the
+/// source (the database) is kept whole for the caller.
+struct Deletions<'a> {
+    keys: &'a mut dyn SortedKeys,
+    batch: std::vec::IntoIter<String>,
+    failure: Option<Error>,
+}
+
+impl Edits for Deletions<'_> {
+    fn next(&mut self) -> std::io::Result<Option<(String, Edit)>> {
+        if let Some(k) = self.batch.next() {
+            return Ok(Some((k, Edit::Delete)));
+        }
+        match self.keys.next_batch() {
+            Ok(batch) => {
+                self.batch = batch.into_iter();
+                Ok(self.batch.next().map(|k| (k, Edit::Delete)))
             }
-        })
+            Err(e) => {
+                self.failure = Some(e);
+                Err(std::io::Error::other("the keys to delete cannot be read"))
+            }
+        }
+    }
+
+    fn restart(&mut self) -> std::io::Result<()> {
+        self.keys.restart();
+        self.batch = Vec::new().into_iter();
+        Ok(())
     }
 }
 
