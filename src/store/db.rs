@@ -312,12 +312,19 @@ impl Db {
     /// byte order.
     pub fn prune_set_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT name FROM temp.prune_set WHERE ?1 IS NULL OR name > ?1 \
-                 ORDER BY name LIMIT ?2",
-            )
-            .map_err(|e| self.err(e))?;
+        // Two statements: `?1 IS NULL OR name > ?1` would keep SQLite from
+        // seeking in the index, and every page would scan the whole set.
+        let (sql, after) = match after {
+            Some(a) => (
+                "SELECT name FROM temp.prune_set WHERE name > ?1 ORDER BY name LIMIT ?2",
+                a,
+            ),
+            None => (
+                "SELECT name FROM temp.prune_set WHERE ?1 = ?1 ORDER BY name LIMIT ?2",
+                "",
+            ),
+        };
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params![after, limit as i64], |r| r.get(0))
             .map_err(|e| self.err(e))?;

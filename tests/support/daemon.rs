@@ -206,7 +206,13 @@ pub fn seed(home: &Home, n: usize, token_url: &str, each: impl Fn(usize) -> Seed
     home.run(&["tokens", "list"]).ok(); // creates the database
     let mut conn = rusqlite::Connection::open(home.database()).unwrap();
     let tx = conn.transaction().unwrap();
-    let mut entries = std::collections::BTreeMap::new();
+    // Written as it goes, in the store's own format (keys in order: the
+    // names are made in order), so that seeding a million holds none.
+    let file = std::fs::File::create(home.path().join("data/secrets.json")).unwrap();
+    let mut file = std::io::BufWriter::new(file);
+    file.write_all(b"{\n  \"version\": 1,\n  \"entries\": {")
+        .unwrap();
+    let mut previous: Option<String> = None;
     {
         let mut insert = tx
             .prepare(
@@ -237,14 +243,23 @@ pub fn seed(home: &Home, n: usize, token_url: &str, each: impl Fn(usize) -> Seed
             if let Some(rt) = s.refresh_token {
                 set["refresh_token"] = rt.into();
             }
-            entries.insert(format!("credential/{}", s.name), set.to_string());
+            assert!(
+                previous.as_deref().is_none_or(|p| p < s.name.as_str()),
+                "seeded names must come in order"
+            );
+            let sep = if i == 0 { "\n    " } else { ",\n    " };
+            write!(
+                file,
+                "{sep}{}: {}",
+                serde_json::to_string(&format!("credential/{}", s.name)).unwrap(),
+                serde_json::to_string(&set.to_string()).unwrap()
+            )
+            .unwrap();
+            previous = Some(s.name);
         }
     }
+    file.write_all(if n == 0 { b"}\n}" } else { b"\n  }\n}" })
+        .unwrap();
+    file.flush().unwrap();
     tx.commit().unwrap();
-    let file = serde_json::json!({"version": 1, "entries": entries});
-    std::fs::write(
-        home.path().join("data/secrets.json"),
-        serde_json::to_vec_pretty(&file).unwrap(),
-    )
-    .unwrap();
 }
