@@ -239,6 +239,7 @@ impl Db {
         &self,
         doomed: impl Fn(&Lifecycle) -> bool,
         dry_run: bool,
+        journal: bool,
         key_prefix: &str,
         at: Timestamp,
     ) -> Result<(usize, usize)> {
@@ -292,12 +293,14 @@ impl Db {
             }
         }
         if !dry_run && selected > 0 {
-            tx.execute(
-                "INSERT OR REPLACE INTO secret_journal (key, credential, at) \
-                 SELECT ?1 || name, name, ?2 FROM temp.prune_set",
-                params![key_prefix, at],
-            )
-            .map_err(err)?;
+            if journal {
+                tx.execute(
+                    "INSERT OR REPLACE INTO secret_journal (key, credential, at) \
+                     SELECT ?1 || name, name, ?2 FROM temp.prune_set",
+                    params![key_prefix, at],
+                )
+                .map_err(err)?;
+            }
             tx.execute(
                 "DELETE FROM credentials WHERE name IN (SELECT name FROM temp.prune_set)",
                 [],
@@ -328,6 +331,40 @@ impl Db {
         let rows = stmt
             .query_map(params![after, limit as i64], |r| r.get(0))
             .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Up to `limit` credential names after `after`, in ascending byte
+    /// order.
+    pub fn names_page(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        let conn = self.conn();
+        // Two statements, as in `prune_set_page`.
+        let (sql, after) = match after {
+            Some(a) => (
+                "SELECT name FROM credentials WHERE name > ?1 ORDER BY name LIMIT ?2",
+                a,
+            ),
+            None => (
+                "SELECT name FROM credentials WHERE ?1 = ?1 ORDER BY name LIMIT ?2",
+                "",
+            ),
+        };
+        let mut stmt = conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![after, limit as i64], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every key in the journal, whatever its age.
+    pub fn journal_keys(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT key FROM secret_journal")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<String>>>()
             .map_err(|e| self.err(e))
     }

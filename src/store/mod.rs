@@ -44,7 +44,7 @@ pub struct PruneReport {
     pub retention_days: u32,
     pub duration_ms: u64,
 }
-use secrets::{FileBackend, KeyringBackend, SecretBackend, SortedKeys};
+use secrets::{FileBackend, Keep, KeyringBackend, SecretBackend, SortedKeys};
 
 /// Asked once when the keyring is unreachable and no store was chosen: may
 /// the file store be used (and remembered in the config)? Only set when a
@@ -325,9 +325,17 @@ impl Store {
         let started = std::time::Instant::now();
         let cutoff = at - i64::from(retention_days) * 86_400;
         let db = self.db();
+        // A store that can list its keys (the file) has its secrets swept
+        // after the rows go: every token set left without a row and not
+        // journaled (a login in progress) is deleted, in one pass, and
+        // a crash in between leaves what the next sweep deletes, so the
+        // rows need no journal entry each. The keyring cannot be listed:
+        // each secret is journaled with its row and deleted by name.
+        let sweep = self.backend().lists_keys();
         let (examined, deleted) = db.prune_select(
             |l| l.dead_since(at).is_some_and(|since| since < cutoff),
             dry_run,
+            !sweep,
             keys::TOKENS_PREFIX,
             at,
         )?;
@@ -342,7 +350,13 @@ impl Store {
         };
         let result = (|| {
             if !dry_run {
-                if deleted > 0 {
+                if sweep {
+                    let mut keep = Owned::new(db)?;
+                    self.with_backend(|b| {
+                        keep.restart();
+                        b.retain(&mut keep)
+                    })?;
+                } else if deleted > 0 {
                     let mut keys = PruneKeys { db, after: None };
                     self.with_backend(|b| {
                         keys.restart();
@@ -481,6 +495,65 @@ impl Store {
 
     pub fn delete_secret(&self, key: &str) -> Result<bool> {
         self.with_backend(|b| b.delete(key))
+    }
+}
+
+/// What a sweep keeps: every secret but token sets whose credential has
+/// no row and no journal entry. Asked in key order, it walks the names in
+/// the database beside the file, a page at a time.
+struct Owned<'a> {
+    db: &'a Db,
+    journaled: std::collections::HashSet<String>,
+    page: Vec<String>,
+    next: usize,
+    done: bool,
+}
+
+impl<'a> Owned<'a> {
+    fn new(db: &'a Db) -> Result<Owned<'a>> {
+        Ok(Owned {
+            db,
+            journaled: db.journal_keys()?.into_iter().collect(),
+            page: Vec::new(),
+            next: 0,
+            done: false,
+        })
+    }
+}
+
+impl Keep for Owned<'_> {
+    fn keep(&mut self, key: &str) -> Result<bool> {
+        let Some(name) = key.strip_prefix(keys::TOKENS_PREFIX) else {
+            return Ok(true);
+        };
+        if self.journaled.contains(key) {
+            return Ok(true);
+        }
+        loop {
+            if let Some(live) = self.page.get(self.next) {
+                match live.as_str().cmp(name) {
+                    std::cmp::Ordering::Less => self.next += 1,
+                    std::cmp::Ordering::Equal => return Ok(true),
+                    std::cmp::Ordering::Greater => return Ok(false),
+                }
+            } else if self.done {
+                return Ok(false);
+            } else {
+                let after = self.page.last().cloned();
+                self.page = self.db.names_page(after.as_deref(), PRUNE_PAGE)?;
+                self.next = 0;
+                self.done = self.page.len() < PRUNE_PAGE;
+                if self.page.is_empty() {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+
+    fn restart(&mut self) {
+        self.page.clear();
+        self.next = 0;
+        self.done = false;
     }
 }
 
@@ -739,6 +812,34 @@ mod tests {
         assert!(s.secret(&new_key).unwrap().is_none());
         assert!(s.db().registrations("https://as").unwrap().is_empty());
         assert!(s.db().journal_older_than(i64::MAX).unwrap().is_empty());
+    }
+
+    #[test]
+    fn prune_sweeps_token_sets_without_a_row_but_not_a_login_in_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let now = 1_000 * 86_400;
+        s.save_login(&db::tests::sample("live"), &tokens(1))
+            .unwrap();
+        // Left by a crash between a prune's rows and its secrets.
+        s.put_tokens("orphan", &tokens(1)).unwrap();
+        // A login in progress: journaled, secret written, no row yet.
+        s.db()
+            .journal_add(&keys::tokens("arriving"), "arriving", now)
+            .unwrap();
+        s.put_tokens("arriving", &tokens(1)).unwrap();
+        s.put_secret(&keys::client_secret("https://as", "c1"), &Secret::new("cs"))
+            .unwrap();
+        s.prune(now, 30, false, |_| Ok(())).unwrap();
+        assert!(s.tokens("live").unwrap().is_some());
+        assert!(s.tokens("orphan").unwrap().is_none());
+        assert!(s.tokens("arriving").unwrap().is_some());
+        assert!(
+            s.secret(&keys::client_secret("https://as", "c1"))
+                .unwrap()
+                .is_some(),
+            "only token sets are swept"
+        );
     }
 
     #[test]

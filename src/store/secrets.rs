@@ -40,6 +40,20 @@ pub trait SecretBackend: Send + Sync {
     fn tidy(&self) -> Result<()> {
         Ok(())
     }
+    /// Whether [`SecretBackend::retain`] works: the backend can list its
+    /// keys (the file store can, the keyring cannot).
+    fn lists_keys(&self) -> bool {
+        false
+    }
+
+    /// Deletes every key `keep` does not keep, asking about each key it
+    /// holds; how many went. `None` from a backend that cannot list its
+    /// keys.
+    fn retain(&self, keep: &mut dyn Keep) -> Result<Option<usize>> {
+        let _ = keep;
+        Ok(None)
+    }
+
     /// Deletes every key `keys` yields. Backends that can do it in one
     /// pass override this (the file store rewrites its file once).
     fn delete_sorted(&self, keys: &mut dyn SortedKeys) -> Result<()> {
@@ -53,6 +67,13 @@ pub trait SecretBackend: Send + Sync {
             }
         }
     }
+}
+
+/// Which keys a [`SecretBackend::retain`] keeps, asked in ascending key
+/// order; `restart` precedes a second pass.
+pub trait Keep {
+    fn keep(&mut self, key: &str) -> Result<bool>;
+    fn restart(&mut self);
 }
 
 /// Keys in strictly ascending byte order (SQLite's `BINARY` collation and
@@ -344,12 +365,24 @@ impl FileBackend {
         reader: Reader,
         edits: &mut dyn Edits,
     ) -> Result<std::result::Result<Rewritten, Stop>> {
+        self.write_pass(&mut |old, w| secrets_file::rewrite(old, reader, w, edits))
+    }
+
+    /// Writes a new file with `pass` (old file in, new file out) and
+    /// renames it over the old one, unless the pass stops.
+    fn write_pass(
+        &self,
+        pass: &mut dyn FnMut(
+            Box<dyn std::io::Read>,
+            &mut dyn std::io::Write,
+        ) -> std::result::Result<Rewritten, Stop>,
+    ) -> Result<std::result::Result<Rewritten, Stop>> {
         let mut outcome = None;
         let written = crate::paths::write_private_file_with(&self.path, |w| {
             let old = self
                 .open()
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
-            let r = secrets_file::rewrite(old, reader, w, edits);
+            let r = pass(old, w);
             let failed = r.is_err();
             outcome = Some(r);
             if failed {
@@ -365,6 +398,68 @@ impl FileBackend {
             (_, Err(e)) => Err(e),
             (None, Ok(())) => Err(Error::Other("the secrets file was not rewritten".into())),
         }
+    }
+
+    /// [`SecretBackend::retain`]: one pass, with the fallbacks of
+    /// [`FileBackend::rewrite`].
+    fn retain_keys(&self, keep: &mut dyn Keep) -> Result<usize> {
+        let _lock = self.lock(true)?;
+        self.remove_stale_copies();
+        let mut failure = None;
+        let mut run = |reader: Reader, keep: &mut dyn Keep| {
+            self.write_pass(&mut |old, w| {
+                secrets_file::retain(old, reader, w, &mut |k| {
+                    keep.keep(k).map_err(|e| {
+                        failure = Some(e);
+                        std::io::Error::other("the keys to keep cannot be read")
+                    })
+                })
+            })
+        };
+        let mut r = run(Reader::Fast, keep)?;
+        if matches!(r, Err(Stop::Unrecognized)) {
+            keep.restart();
+            r = run(Reader::Serde, keep)?;
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        match r {
+            Ok(r) => Ok(r.deleted),
+            Err(Stop::Unsorted) => {
+                // Out of order (edited by hand): sorted in memory once.
+                let mut entries = BTreeMap::new();
+                self.scan(&mut |k, v| {
+                    entries.insert(k, v);
+                    Flow::Continue
+                })?;
+                keep.restart();
+                let before = entries.len();
+                let mut kept = BTreeMap::new();
+                for (k, v) in entries {
+                    if keep.keep(&k)? {
+                        kept.insert(k, v);
+                    }
+                }
+                self.write_sorted(&kept)?;
+                Ok(before - kept.len())
+            }
+            Err(stop) => Err(self.stopped(stop)),
+        }
+    }
+
+    fn write_sorted(&self, entries: &BTreeMap<String, Secret>) -> Result<()> {
+        crate::paths::write_private_file_with(&self.path, |w| {
+            let mut out = secrets_file::Writer::begin(w)?;
+            for (k, v) in entries {
+                out.entry(k, v)?;
+            }
+            out.finish().map(|_| ())
+        })
+        .map_err(|e| match e {
+            Error::Io { source, .. } => self.failed("write", &self.path, source),
+            other => other,
+        })
     }
 
     /// The fallback for a file whose keys are out of order: read whole,
@@ -390,17 +485,7 @@ impl FileBackend {
                 Edit::Delete => deleted += usize::from(entries.remove(&key).is_some()),
             }
         }
-        crate::paths::write_private_file_with(&self.path, |w| {
-            let mut out = secrets_file::Writer::begin(w)?;
-            for (k, v) in &entries {
-                out.entry(k, v)?;
-            }
-            out.finish().map(|_| ())
-        })
-        .map_err(|e| match e {
-            Error::Io { source, .. } => self.failed("write", &self.path, source),
-            other => other,
-        })?;
+        self.write_sorted(&entries)?;
         Ok(Rewritten {
             entries: entries.len(),
             deleted,
@@ -510,6 +595,14 @@ impl SecretBackend for FileBackend {
         }
         let r = self.rewrite(&mut One(Some((key.to_string(), Edit::Delete)), None))?;
         Ok(r.deleted > 0)
+    }
+
+    fn lists_keys(&self) -> bool {
+        true
+    }
+
+    fn retain(&self, keep: &mut dyn Keep) -> Result<Option<usize>> {
+        self.retain_keys(keep).map(Some)
     }
 
     fn delete_sorted(&self, keys: &mut dyn SortedKeys) -> Result<()> {

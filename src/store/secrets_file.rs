@@ -173,6 +173,46 @@ pub(super) fn rewrite(
     Ok(Rewritten { entries, deleted })
 }
 
+/// Writes to `out` the entries of `old` that `keep` keeps, asking it in
+/// ascending key order (so it can walk another sorted list beside them).
+pub(super) fn retain(
+    old: impl Read,
+    reader: Reader,
+    out: &mut dyn Write,
+    keep: &mut dyn FnMut(&str) -> io::Result<bool>,
+) -> Result<Rewritten, Stop> {
+    let mut w = Writer::begin(out).map_err(Stop::Io)?;
+    let mut previous: Option<String> = None;
+    let mut deleted = 0;
+    let mut failure = None;
+    {
+        let mut on_entry = |e: Entry<'_>| -> Result<(), ()> {
+            let mut step = || -> Result<(), Stop> {
+                if previous.as_deref().is_some_and(|p| p >= e.key.as_str()) {
+                    return Err(Stop::Unsorted);
+                }
+                if keep(&e.key).map_err(Stop::Io)? {
+                    match e.encoded {
+                        Some(bytes) => w.entry_encoded(&e.key, bytes),
+                        None => w.entry(&e.key, &e.value),
+                    }
+                    .map_err(Stop::Io)?;
+                } else {
+                    deleted += 1;
+                }
+                previous = Some(e.key.clone());
+                Ok(())
+            };
+            step().map_err(|e| failure = Some(e))
+        };
+        if let Err(e) = read_entries(old, reader, &mut on_entry) {
+            return Err(failure.unwrap_or(e));
+        }
+    }
+    let entries = w.finish().map_err(Stop::Io)?;
+    Ok(Rewritten { entries, deleted })
+}
+
 /// The edit after `current`, checked to come after it.
 fn next_after(
     edits: &mut dyn Edits,
@@ -819,6 +859,23 @@ mod tests {
                 Err(Stop::Damaged(e)) => assert!(!e.to_string().contains("SECRET"), "{e}"),
                 other => panic!("{other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn retain_keeps_what_it_is_told_and_asks_in_order() {
+        let old = whole(&[("a", "1"), ("b", "2"), ("c", "3")]);
+        for reader in BOTH {
+            let mut asked = Vec::new();
+            let mut out = Vec::new();
+            let r = retain(&old[..], reader, &mut out, &mut |k| {
+                asked.push(k.to_string());
+                Ok(k != "b")
+            })
+            .unwrap();
+            assert_eq!(asked, ["a", "b", "c"]);
+            assert_eq!((r.entries, r.deleted), (2, 1));
+            assert_eq!(out, whole(&[("a", "1"), ("c", "3")]));
         }
     }
 
