@@ -370,13 +370,7 @@ impl FileBackend {
 
     /// Writes a new file with `pass` (old file in, new file out) and
     /// renames it over the old one, unless the pass stops.
-    fn write_pass(
-        &self,
-        pass: &mut dyn FnMut(
-            Box<dyn std::io::Read>,
-            &mut dyn std::io::Write,
-        ) -> std::result::Result<Rewritten, Stop>,
-    ) -> Result<std::result::Result<Rewritten, Stop>> {
+    fn write_pass(&self, pass: &mut Pass<'_>) -> Result<std::result::Result<Rewritten, Stop>> {
         let mut outcome = None;
         let written = crate::paths::write_private_file_with(&self.path, |w| {
             let old = self
@@ -618,6 +612,10 @@ impl SecretBackend for FileBackend {
         }
     }
 }
+
+/// One pass over the secrets file: the old file in, the new one out.
+type Pass<'a> = dyn FnMut(Box<dyn std::io::Read>, &mut dyn std::io::Write) -> std::result::Result<Rewritten, Stop>
+    + 'a;
 
 /// A single edit, for `set` and `delete`; the second field keeps it for a
 /// restart.
