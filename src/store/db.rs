@@ -247,8 +247,8 @@ impl Db {
         // Temporary tables live in memory in this SQLite build unless told.
         conn.execute_batch(
             "PRAGMA temp_store = FILE; \
-             CREATE TEMP TABLE IF NOT EXISTS prune_set (name TEXT PRIMARY KEY NOT NULL) \
-             WITHOUT ROWID; \
+             CREATE TEMP TABLE IF NOT EXISTS prune_set \
+             (name TEXT PRIMARY KEY NOT NULL, rid INTEGER NOT NULL) WITHOUT ROWID; \
              DELETE FROM temp.prune_set;",
         )
         .map_err(|e| self.err(e))?;
@@ -265,11 +265,11 @@ impl Db {
             let mut stmt = tx
                 .prepare(
                     "SELECT name, status, status_changed_at, access_expires_at, \
-                     refresh_expires_at, has_refresh_token, grant_kind FROM credentials",
+                     refresh_expires_at, has_refresh_token, grant_kind, rowid FROM credentials",
                 )
                 .map_err(err)?;
             let mut insert = tx
-                .prepare("INSERT INTO temp.prune_set (name) VALUES (?1)")
+                .prepare("INSERT INTO temp.prune_set (name, rid) VALUES (?1, ?2)")
                 .map_err(err)?;
             let mut rows = stmt.query([]).map_err(err)?;
             while let Some(r) = rows.next().map_err(err)? {
@@ -284,10 +284,9 @@ impl Db {
                     renewable: has_refresh || grant.renewed_without_refresh_token(),
                 };
                 if doomed(&lifecycle) {
-                    let name = r.get_ref(0).map_err(err)?;
-                    insert
-                        .execute([rusqlite::types::ToSqlOutput::Borrowed(name)])
-                        .map_err(err)?;
+                    let name = rusqlite::types::ToSqlOutput::Borrowed(r.get_ref(0).map_err(err)?);
+                    let rid: i64 = r.get(7).map_err(err)?;
+                    insert.execute(params![name, rid]).map_err(err)?;
                     selected += 1;
                 }
             }
@@ -301,8 +300,9 @@ impl Db {
                 )
                 .map_err(err)?;
             }
+            // By rowid: the row is found without a search by name.
             tx.execute(
-                "DELETE FROM credentials WHERE name IN (SELECT name FROM temp.prune_set)",
+                "DELETE FROM credentials WHERE rowid IN (SELECT rid FROM temp.prune_set)",
                 [],
             )
             .map_err(err)?;

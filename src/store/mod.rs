@@ -339,6 +339,12 @@ impl Store {
             keys::TOKENS_PREFIX,
             at,
         )?;
+        tracing::debug!(
+            examined,
+            deleted,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "prune: rows chosen and deleted"
+        );
         let mut report = PruneReport {
             examined,
             deleted,
@@ -364,6 +370,10 @@ impl Store {
                     })?;
                     db.prune_set_settle(keys::TOKENS_PREFIX)?;
                 }
+                tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "prune: secrets deleted"
+                );
                 report.events_deleted = db.prune_events(cutoff)?;
                 // Entries younger than this may belong to a login in progress.
                 report.orphans_cleaned = self.recover(at - JOURNAL_GRACE_SECS)?;

@@ -85,7 +85,14 @@ pub(super) fn scan(
     let mut failure = None;
     let result = {
         let mut on_entry = |e: Entry<'_>| -> Result<(), ()> {
-            match each(e.key, e.value) {
+            let value = match e.value.secret() {
+                Ok(v) => v,
+                Err(stop) => {
+                    failure = Some(stop);
+                    return Err(());
+                }
+            };
+            match each(e.key, value) {
                 Ok(Flow::Continue) => Ok(()),
                 Ok(Flow::Stop) => {
                     stopped_by_caller = true;
@@ -122,11 +129,7 @@ pub(super) fn rewrite(
     let mut failure = None;
     {
         let mut on_entry = |e: Entry<'_>| -> Result<(), ()> {
-            let Entry {
-                key,
-                value,
-                encoded,
-            } = e;
+            let Entry { key, value } = e;
             let step = || -> Result<(), Stop> {
                 if previous.as_deref().is_some_and(|p| p >= key.as_str()) {
                     return Err(Stop::Unsorted);
@@ -149,10 +152,7 @@ pub(super) fn rewrite(
                         }
                         pending = next_after(edits, pending.take())?;
                     }
-                    _ => match encoded {
-                        Some(bytes) => w.entry_encoded(&key, bytes).map_err(Stop::Io)?,
-                        None => w.entry(&key, &value).map_err(Stop::Io)?,
-                    },
+                    _ => value.write(&mut w, &key).map_err(Stop::Io)?,
                 }
                 previous = Some(key);
                 Ok(())
@@ -192,11 +192,7 @@ pub(super) fn retain(
                     return Err(Stop::Unsorted);
                 }
                 if keep(&e.key).map_err(Stop::Io)? {
-                    match e.encoded {
-                        Some(bytes) => w.entry_encoded(&e.key, bytes),
-                        None => w.entry(&e.key, &e.value),
-                    }
-                    .map_err(Stop::Io)?;
+                    e.value.write(&mut w, &e.key).map_err(Stop::Io)?;
                 } else {
                     deleted += 1;
                 }
@@ -289,12 +285,35 @@ pub(super) enum Reader {
     Serde,
 }
 
-/// One entry as read: the value decoded, and, from the fast reader, as
-/// it was encoded in the file.
+/// One entry as read: its key, and its value decoded (the serde reader)
+/// or still as encoded in the file (the fast reader: a rewrite copies a
+/// kept value without decoding it, and only a reader of values decodes).
 struct Entry<'a> {
     key: String,
-    value: Secret,
-    encoded: Option<&'a [u8]>,
+    value: Value<'a>,
+}
+
+enum Value<'a> {
+    Decoded(Secret),
+    Encoded(&'a [u8]),
+}
+
+impl Value<'_> {
+    fn secret(self) -> Result<Secret, Stop> {
+        match self {
+            Value::Decoded(s) => Ok(s),
+            Value::Encoded(token) => decode(token)
+                .map(Secret::new)
+                .map_err(|()| Stop::Unrecognized),
+        }
+    }
+
+    fn write(&self, w: &mut Writer<'_>, key: &str) -> io::Result<()> {
+        match self {
+            Value::Decoded(s) => w.entry(key, s),
+            Value::Encoded(token) => w.entry_encoded(key, token),
+        }
+    }
 }
 
 /// Streams the entries of a whole file to `on_entry`; an empty file has
@@ -331,8 +350,7 @@ fn serde_read(
     let mut plain = |key: String, value: Secret| {
         on_entry(Entry {
             key,
-            value,
-            encoded: None,
+            value: Value::Decoded(value),
         })
     };
     let parsed = FileSeed {
@@ -533,8 +551,7 @@ impl<R: Read> FastReader<R> {
             let encoded = &self.buf[at + value.start..at + value.end];
             let entry = Entry {
                 key: decode(key_bytes).map_err(|()| Stop::Unrecognized)?,
-                value: Secret::new(decode(encoded).map_err(|()| Stop::Unrecognized)?),
-                encoded: Some(encoded),
+                value: Value::Encoded(encoded),
             };
             if on_entry(entry).is_err() {
                 return Err(Stop::Io(io::Error::other("interrupted")));
