@@ -824,6 +824,60 @@ mod tests {
         assert!(s.db().journal_older_than(i64::MAX).unwrap().is_empty());
     }
 
+    /// The file store seen as a backend that cannot list its keys, as the
+    /// keyring: prune takes the journaled path, deleting by name.
+    struct Unlisted(FileBackend);
+
+    impl SecretBackend for Unlisted {
+        fn kind(&self) -> SecretStoreKind {
+            SecretStoreKind::Keyring
+        }
+        fn describe(&self) -> String {
+            "unlisted".into()
+        }
+        fn get(&self, key: &str) -> Result<Option<Secret>> {
+            self.0.get(key)
+        }
+        fn set(&self, key: &str, value: &Secret) -> Result<()> {
+            self.0.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<bool> {
+            self.0.delete(key)
+        }
+    }
+
+    #[test]
+    fn prune_of_a_store_that_cannot_be_listed_journals_and_deletes_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        *s.inner.backend.write().unwrap() = Arc::new(Unlisted(FileBackend::new(
+            &Paths::under(dir.path()).secrets_file(),
+        )));
+        let now = 1_000 * 86_400;
+        for (name, dead) in [("a", true), ("b", false), ("c", true)] {
+            let mut c = db::tests::sample(name);
+            if dead {
+                c.has_refresh_token = false;
+                c.access_expires_at = Some(now - 45 * 86_400);
+            }
+            s.save_login(&c, &tokens(1)).unwrap();
+        }
+        // Not swept: only a listing store can find it.
+        s.put_tokens("orphan", &tokens(1)).unwrap();
+        let mut names = Vec::new();
+        s.prune(now, 30, false, |n| {
+            names.push(n.to_string());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(names, ["a", "c"]);
+        assert!(s.tokens("a").unwrap().is_none());
+        assert!(s.tokens("b").unwrap().is_some());
+        assert!(s.tokens("c").unwrap().is_none());
+        assert!(s.tokens("orphan").unwrap().is_some());
+        assert!(s.db().journal_older_than(i64::MAX).unwrap().is_empty());
+    }
+
     #[test]
     fn prune_sweeps_token_sets_without_a_row_but_not_a_login_in_progress() {
         let dir = tempfile::tempdir().unwrap();
