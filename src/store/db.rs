@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::error::{Error, Result, describe_sqlite};
@@ -237,7 +238,7 @@ impl Db {
     /// The set stays until the next call or [`Db::prune_set_clear`].
     pub fn prune_select(
         &self,
-        doomed: impl Fn(&Lifecycle) -> bool,
+        doomed: impl Fn(&Lifecycle) -> bool + Send + std::panic::UnwindSafe + 'static,
         dry_run: bool,
         journal: bool,
         key_prefix: &str,
@@ -260,37 +261,47 @@ impl Db {
             })
             .map_err(|e| db_error(&self.path, &e))?;
         let err = |e: rusqlite::Error| db_error(&self.path, &e);
-        let (mut examined, mut selected) = (0, 0);
+        // The choice is made inside SQLite, row by row, by `doomed` in a
+        // function of the statement: one INSERT ... SELECT, without a round
+        // trip through rusqlite per row (a third of the time at a million).
+        let examined = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         {
-            let mut stmt = tx
-                .prepare(
-                    "SELECT name, status, status_changed_at, access_expires_at, \
-                     refresh_expires_at, has_refresh_token, grant_kind, rowid FROM credentials",
-                )
-                .map_err(err)?;
-            let mut insert = tx
-                .prepare("INSERT INTO temp.prune_set (name, rid) VALUES (?1, ?2)")
-                .map_err(err)?;
-            let mut rows = stmt.query([]).map_err(err)?;
-            while let Some(r) = rows.next().map_err(err)? {
-                examined += 1;
-                let grant = parse_col(r, 6, GrantKind::parse).map_err(err)?;
-                let has_refresh: bool = r.get(5).map_err(err)?;
-                let lifecycle = Lifecycle {
-                    status: parse_col(r, 1, Status::parse).map_err(err)?,
-                    status_changed_at: r.get(2).map_err(err)?,
-                    access_expires_at: r.get(3).map_err(err)?,
-                    refresh_expires_at: r.get(4).map_err(err)?,
-                    renewable: has_refresh || grant.renewed_without_refresh_token(),
-                };
-                if doomed(&lifecycle) {
-                    let name = rusqlite::types::ToSqlOutput::Borrowed(r.get_ref(0).map_err(err)?);
-                    let rid: i64 = r.get(7).map_err(err)?;
-                    insert.execute(params![name, rid]).map_err(err)?;
-                    selected += 1;
-                }
-            }
+            let examined = examined.clone();
+            tx.create_scalar_function(
+                "mcp_auth_doomed",
+                6,
+                FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+                move |ctx| {
+                    examined.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let text = |i: usize| -> rusqlite::Result<String> { ctx.get::<String>(i) };
+                    let bad = |i: usize, what: &str| {
+                        rusqlite::Error::UserFunctionError(
+                            format!("unknown {what} in column {i}").into(),
+                        )
+                    };
+                    let status = Status::parse(&text(0)?).ok_or_else(|| bad(0, "status"))?;
+                    let grant = GrantKind::parse(&text(5)?).ok_or_else(|| bad(5, "grant"))?;
+                    let has_refresh: bool = ctx.get(4)?;
+                    Ok(doomed(&Lifecycle {
+                        status,
+                        status_changed_at: ctx.get(1)?,
+                        access_expires_at: ctx.get(2)?,
+                        refresh_expires_at: ctx.get(3)?,
+                        renewable: has_refresh || grant.renewed_without_refresh_token(),
+                    }))
+                },
+            )
+            .map_err(err)?;
         }
+        let chosen = tx.execute(
+            "INSERT INTO temp.prune_set (name, rid) SELECT name, rowid FROM credentials \
+             WHERE mcp_auth_doomed(status, status_changed_at, access_expires_at, \
+             refresh_expires_at, has_refresh_token, grant_kind)",
+            [],
+        );
+        tx.remove_function("mcp_auth_doomed", 6).map_err(err)?;
+        let selected = chosen.map_err(err)?;
+        let examined = examined.load(std::sync::atomic::Ordering::Relaxed);
         if !dry_run && selected > 0 {
             if journal {
                 tx.execute(

@@ -333,7 +333,7 @@ impl Store {
         // each secret is journaled with its row and deleted by name.
         let sweep = self.backend().lists_keys();
         let (examined, deleted) = db.prune_select(
-            |l| l.dead_since(at).is_some_and(|since| since < cutoff),
+            move |l| l.dead_since(at).is_some_and(|since| since < cutoff),
             dry_run,
             !sweep,
             keys::TOKENS_PREFIX,
