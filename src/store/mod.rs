@@ -745,7 +745,7 @@ mod tests {
             .add_event(Some("alive"), EventKind::Use, Some("x"), now)
             .unwrap();
 
-        let r = s.prune(now, 0, false).unwrap();
+        let r = s.prune(now, 0, false, |_| Ok(())).unwrap();
         assert_eq!(r.deleted, vec!["expired-now", "refused-now"]);
         assert_eq!(r.events_deleted, 1, "events of this second too");
         let left: Vec<_> = s.db().list().unwrap().into_iter().map(|c| c.name).collect();
