@@ -745,8 +745,19 @@ mod tests {
             .add_event(Some("alive"), EventKind::Use, Some("x"), now)
             .unwrap();
 
-        let r = s.prune(now, 0, false, |_| Ok(())).unwrap();
-        assert_eq!(r.deleted, vec!["expired-now", "refused-now"]);
+        let prune = |at, days| {
+            let mut names = Vec::new();
+            let r = s
+                .prune(at, days, false, |n| {
+                    names.push(n.to_string());
+                    Ok(())
+                })
+                .unwrap();
+            (r, names)
+        };
+        let (r, deleted) = prune(now, 0);
+        assert_eq!(deleted, vec!["expired-now", "refused-now"]);
+        assert_eq!(r.deleted, 2);
         assert_eq!(r.events_deleted, 1, "events of this second too");
         let left: Vec<_> = s.db().list().unwrap().into_iter().map(|c| c.name).collect();
         assert_eq!(left, vec!["alive"]);
@@ -755,8 +766,8 @@ mod tests {
         day_old.has_refresh_token = false;
         day_old.access_expires_at = Some(now - 86_399);
         s.save_login(&day_old, &tokens(1)).unwrap();
-        assert!(s.prune(now, 1, false).unwrap().deleted.is_empty());
-        assert_eq!(s.prune(now + 1, 1, false).unwrap().deleted, vec!["day-old"]);
+        assert!(prune(now, 1).1.is_empty());
+        assert_eq!(prune(now + 1, 1).1, vec!["day-old"]);
     }
 
     #[test]
