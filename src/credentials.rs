@@ -179,23 +179,30 @@ impl Credentials {
         min_valid: Duration,
         record_use: bool,
     ) -> Result<Option<AccessToken>> {
-        let op = Op::Token {
-            name: name.to_string(),
-            min_valid: min_valid.as_secs(),
-            record_use,
-        };
-        let Some(resp) = self.ask_daemon(op).await? else {
+        let op = token_op(name, min_valid, record_use);
+        match self.ask_daemon(op).await? {
+            Some(resp) => token_from(resp).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// What [`access_token`](Credentials::access_token) gets from the
+    /// daemon, asked without an async runtime; `None` when no daemon
+    /// answers (then call `access_token`, which works in this process).
+    /// `mcp-auth token` starts here: a script's most frequent call costs
+    /// one socket round trip and no runtime.
+    pub fn access_token_from_daemon(
+        &self,
+        name: &str,
+        min_valid: Duration,
+    ) -> Result<Option<AccessToken>> {
+        let Some(socket) = &self.inner.daemon else {
             return Ok(None);
         };
-        let token = resp
-            .into_result()?
-            .token
-            .ok_or_else(|| Error::Other("the daemon answered without a token".into()))?;
-        Ok(Some(AccessToken {
-            token: token.token,
-            expires_at: token.expires_at,
-            dpop_key: token.dpop_key,
-        }))
+        match ipc::call_blocking(socket, token_op(name, min_valid, true))? {
+            Some(resp) => token_from(resp).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Refreshes now (`force`), or only when the token is about to expire;
@@ -683,6 +690,27 @@ enum Renewal {
     Force,
     /// The stored token is no longer this refused one: use it.
     UnlessReplaced(Secret),
+}
+
+fn token_op(name: &str, min_valid: Duration, record_use: bool) -> Op {
+    Op::Token {
+        name: name.to_string(),
+        min_valid: min_valid.as_secs(),
+        record_use,
+    }
+}
+
+/// The token in a daemon's answer (or the error it carries).
+fn token_from(resp: ipc::Response) -> Result<AccessToken> {
+    let token = resp
+        .into_result()?
+        .token
+        .ok_or_else(|| Error::Other("the daemon answered without a token".into()))?;
+    Ok(AccessToken {
+        token: token.token,
+        expires_at: token.expires_at,
+        dpop_key: token.dpop_key,
+    })
 }
 
 /// A refresh the daemon did, as a [`Refreshed`].

@@ -458,33 +458,214 @@ pub async fn call(socket: &Path, op: Op) -> Result<Option<Response>> {
         )));
     }
     match tokio::time::timeout(timeout, exchange(stream, &request)).await {
-        Ok(Ok(resp)) if resp.v != VERSION => {
+        Ok(answer) => Ok(usable(answer)),
+        Err(_) => Ok(timed_out(timeout)),
+    }
+}
+
+/// [`call`] without an async runtime, for a process that needs nothing
+/// else from one (`mcp-auth token` answered by the daemon: one socket
+/// round trip, and no runtime to build). Same checks, same answers.
+pub fn call_blocking(socket: &Path, op: Op) -> Result<Option<Response>> {
+    use std::io::{BufRead, Write};
+    let meta = match std::fs::symlink_metadata(socket) {
+        Ok(m) => m,
+        Err(_) => return Ok(None),
+    };
+    check_socket(socket, &meta)?;
+    let timeout = op.reply_timeout();
+    let request = Request { v: VERSION, op };
+    let stream = match connect_now(socket) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            tracing::warn!(socket = %socket.display(), "the daemon is not accepting connections; working in this process");
+            return Ok(None);
+        }
+        Err(e) => {
+            tracing::debug!(socket = %socket.display(), error = %e, "no daemon answers; working in this process");
+            return Ok(None);
+        }
+    };
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let peer = peer_uid(stream.as_fd());
+        if !peer_allowed(peer, crate::paths::current_uid()) {
+            return Err(Error::Config(format!(
+                "the process listening on {} runs as uid {}, not as you; refusing to use it",
+                socket.display(),
+                peer.map_or_else(|| "unknown".to_string(), |u| u.to_string())
+            )));
+        }
+    }
+    let exchange = || -> std::io::Result<Response> {
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
+        let mut line = serde_json::to_vec(&request)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        line.push(b'\n');
+        (&stream).write_all(&line)?;
+        let mut answer = Vec::new();
+        std::io::BufReader::new(std::io::Read::take(&stream, MAX_LINE as u64 + 1))
+            .read_until(b'\n', &mut answer)?;
+        parse_answer(answer)
+    };
+    match exchange() {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            Ok(timed_out(timeout))
+        }
+        answer => Ok(usable(answer)),
+    }
+}
+
+/// Connects without waiting: a live daemon's socket accepts at once (into
+/// its backlog), a dead one refuses at once, and a wedged one with a full
+/// backlog fails with `WouldBlock` instead of leaving the caller blocked
+/// (the async [`call`] gives it [`CONNECT_TIMEOUT`]). The stream returned
+/// blocks again, for reads and writes with timeouts.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn connect_now(socket: &Path) -> std::io::Result<std::os::unix::net::UnixStream> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: sockaddr_un is plain data; all zeroes is a valid value.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let path = socket.as_os_str().as_bytes();
+    if path.len() >= addr.sun_path.len() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "socket path too long",
+        ));
+    }
+    for (dst, src) in addr.sun_path.iter_mut().zip(path) {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: a new socket; its descriptor is owned from here on.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            0,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fd is a valid descriptor that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let stream = std::os::unix::net::UnixStream::from(fd);
+    let len = (std::mem::size_of::<libc::sa_family_t>() + path.len() + 1) as libc::socklen_t;
+    // SAFETY: addr is a sockaddr_un of at least `len` bytes.
+    let rc = unsafe {
+        use std::os::fd::AsRawFd;
+        libc::connect(
+            stream.as_raw_fd(),
+            (&addr as *const libc::sockaddr_un).cast(),
+            len,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    stream.set_nonblocking(false)?;
+    Ok(stream)
+}
+
+/// Elsewhere a plain connect (a wedged daemon's full backlog is rare, and
+/// the read timeout still bounds the answer).
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+fn connect_now(socket: &Path) -> std::io::Result<std::os::unix::net::UnixStream> {
+    std::os::unix::net::UnixStream::connect(socket)
+}
+
+/// The uid of the process at the other end of a Unix socket (what tokio's
+/// `peer_cred` asks; std's is not stable yet).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn peer_uid(fd: std::os::fd::BorrowedFd<'_>) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: ucred is plain integers; all zeroes is a valid value.
+    let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: SO_PEERCRED fills a ucred of the size given.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    (rc == 0).then_some(cred.uid)
+}
+
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+fn peer_uid(fd: std::os::fd::BorrowedFd<'_>) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    let (mut uid, mut gid) = (0, 0);
+    // SAFETY: getpeereid fills the two ids it is given.
+    let rc = unsafe { libc::getpeereid(fd.as_raw_fd(), &mut uid, &mut gid) };
+    (rc == 0).then_some(uid)
+}
+
+/// An answer the caller can use, or `None` (then it works in its own
+/// process): another protocol version, `unavailable`, an unusable answer.
+fn usable(answer: std::io::Result<Response>) -> Option<Response> {
+    match answer {
+        Ok(resp) if resp.v != VERSION => {
             tracing::debug!(
                 theirs = resp.v,
                 ours = VERSION,
                 "the daemon speaks another protocol version; working in this process"
             );
-            Ok(None)
+            None
         }
-        Ok(Ok(resp)) => match &resp.error {
+        Ok(resp) => match &resp.error {
             Some(e) if e.kind == UNAVAILABLE => {
                 tracing::debug!(reason = %e.message, "the daemon cannot serve this; working in this process");
-                Ok(None)
+                None
             }
-            _ => Ok(Some(resp)),
+            _ => Some(resp),
         },
-        Ok(Err(e)) => {
+        Err(e) => {
             tracing::warn!(error = %e, "the daemon's answer was unusable; working in this process");
-            Ok(None)
-        }
-        Err(_) => {
-            tracing::warn!(
-                "the daemon did not answer within {}s; working in this process",
-                timeout.as_secs()
-            );
-            Ok(None)
+            None
         }
     }
+}
+
+fn timed_out(timeout: Duration) -> Option<Response> {
+    tracing::warn!(
+        "the daemon did not answer within {}s; working in this process",
+        timeout.as_secs()
+    );
+    None
+}
+
+/// One answer line (with its newline) as a [`Response`].
+fn parse_answer(mut line: Vec<u8>) -> std::io::Result<Response> {
+    if line.last() != Some(&b'\n') {
+        let why = if line.is_empty() {
+            "the daemon closed the connection without answering"
+        } else if line.len() > MAX_LINE {
+            "line too long"
+        } else {
+            "connection closed in the middle of a line"
+        };
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, why));
+    }
+    line.pop();
+    serde_json::from_slice(&line).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not a protocol answer ({})", crate::error::json_problem(&e)),
+        )
+    })
 }
 
 async fn exchange(stream: UnixStream, request: &Request) -> std::io::Result<Response> {

@@ -74,11 +74,16 @@ fn run_cli(cli: Cli) -> Result<(), Error> {
     }
     // Before any request: the shared OAuth client is built once.
     oauth::http::set_timeout(config.http_timeout);
+    let ctx = commands::Context::new(paths, config);
+    if let cli::Command::Token(args) = &cli.command
+        && commands::token::answer_from_daemon(&ctx, args)?
+    {
+        return Ok(());
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
-    let ctx = commands::Context::new(paths, config);
     runtime.block_on(commands::dispatch(cli, ctx))
 }
 

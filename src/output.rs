@@ -56,21 +56,40 @@ impl Printer {
         self.line(&text)
     }
 
-    /// A table on stdout; its width follows the terminal.
+    /// A pretty JSON array on stdout written an item at a time, for lists
+    /// too long to build first (`tokens list --json` of every credential).
+    /// The text is what [`Printer::json`] prints for the whole list.
+    pub fn json_array(&self) -> Result<JsonArray> {
+        JsonArray::start(b"[", 1)
+    }
+
+    /// A pretty JSON object on stdout whose first field, `field`, is an
+    /// array written an item at a time; [`JsonArray::finish_object`] adds
+    /// the other fields once they are known (`tokens prune --json`, whose
+    /// list of names can be a million long and whose counts come last).
+    pub fn json_object_with_array(&self, field: &str) -> Result<JsonArray> {
+        let mut head = b"{\n  ".to_vec();
+        serde_json::to_writer(&mut head, field).map_err(json_error)?;
+        head.extend_from_slice(b": [");
+        JsonArray::start(&head, 2)
+    }
+
+    /// A table on stdout. At a terminal its width follows the terminal's
+    /// (cells wrap); into a pipe or file it is the same text without
+    /// wrapping, written straight from the cells, since that is where a
+    /// table of ten thousand credentials goes (`tokens list | grep`).
     pub fn table(&self, header: &[&str], rows: Vec<Vec<String>>) -> Result<()> {
+        if !Printer::stdout_is_terminal() {
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+            plain_table(&mut out, header, &rows)
+                .and_then(|()| out.flush())
+                .map_err(stdout_error)?;
+            return Ok(());
+        }
         let mut table = Table::new();
-        let tty = Printer::stdout_is_terminal();
         table
-            .load_style(if tty {
-                presets::UTF8_HORIZONTAL_ONLY
-            } else {
-                presets::ASCII_HORIZONTAL_ONLY
-            })
-            .set_content_arrangement(if tty {
-                ContentArrangement::Dynamic
-            } else {
-                ContentArrangement::Disabled
-            })
+            .load_style(presets::UTF8_HORIZONTAL_ONLY)
+            .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(header.iter().copied());
         for row in rows {
             table.add_row(row);
@@ -149,6 +168,139 @@ impl Printer {
     }
 }
 
+/// See [`Printer::json_array`]: items are written as they come, through a
+/// buffer, so memory stays flat however many there are.
+pub struct JsonArray {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    /// Nesting of the items: 1 in a top-level array, 2 in an object's.
+    depth: usize,
+    items: usize,
+    item: Vec<u8>,
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::Other(format!("cannot encode JSON: {e}"))
+}
+
+fn stdout_error(e: std::io::Error) -> Error {
+    Error::io("cannot write to stdout", e)
+}
+
+impl JsonArray {
+    fn start(head: &[u8], depth: usize) -> Result<JsonArray> {
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+        out.write_all(head).map_err(stdout_error)?;
+        Ok(JsonArray {
+            out,
+            depth,
+            items: 0,
+            item: Vec::new(),
+        })
+    }
+
+    /// Writes the item in `self.item` (pretty JSON), each of its lines
+    /// indented to its place.
+    fn write_item(&mut self) -> Result<()> {
+        let pad = self.depth * 2;
+        let mut rest = &self.item[..];
+        while let Some(i) = rest.iter().position(|&b| b == b'\n') {
+            self.out.write_all(&rest[..=i]).map_err(stdout_error)?;
+            write!(self.out, "{:pad$}", "").map_err(stdout_error)?;
+            rest = &rest[i + 1..];
+        }
+        self.out.write_all(rest).map_err(stdout_error)
+    }
+
+    pub fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.item.clear();
+        serde_json::to_writer_pretty(&mut self.item, value).map_err(json_error)?;
+        let sep: &[u8] = if self.items == 0 { b"\n" } else { b",\n" };
+        self.out.write_all(sep).map_err(stdout_error)?;
+        write!(self.out, "{:pad$}", "", pad = self.depth * 2).map_err(stdout_error)?;
+        self.write_item()?;
+        self.items += 1;
+        Ok(())
+    }
+
+    fn close_array(&mut self) -> Result<()> {
+        if self.items > 0 {
+            let pad = (self.depth - 1) * 2;
+            write!(self.out, "\n{:pad$}", "").map_err(stdout_error)?;
+        }
+        self.out.write_all(b"]").map_err(stdout_error)
+    }
+
+    /// Ends a top-level array.
+    pub fn finish(mut self) -> Result<()> {
+        self.close_array()?;
+        self.out.write_all(b"\n").map_err(stdout_error)?;
+        self.out.flush().map_err(stdout_error)
+    }
+
+    /// Ends the array and the object around it, adding the fields of
+    /// `rest` (an object) after it.
+    pub fn finish_object<T: Serialize>(mut self, rest: &T) -> Result<()> {
+        self.close_array()?;
+        self.item.clear();
+        serde_json::to_writer_pretty(&mut self.item, rest).map_err(json_error)?;
+        // `{\n  "a": 1\n}` goes on after `],` without its brace; an
+        // object without fields is `{}`.
+        match self.item.strip_prefix(b"{") {
+            Some(fields) if fields.len() > 1 => {
+                self.out.write_all(b",").map_err(stdout_error)?;
+                self.out.write_all(fields).map_err(stdout_error)?;
+            }
+            _ => self.out.write_all(b"\n}").map_err(stdout_error)?,
+        }
+        self.out.write_all(b"\n").map_err(stdout_error)?;
+        self.out.flush().map_err(stdout_error)
+    }
+}
+
+/// The text `comfy_table` makes of `header` and `rows` with the
+/// `ASCII_HORIZONTAL_ONLY` style and no wrapping, character for character,
+/// in one pass over the cells (the unit test compares the two).
+fn plain_table(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    use unicode_width::UnicodeWidthStr;
+    // comfy_table shows a cell's lines one under the other; these cells
+    // have one line, except by accident, which it would also wrap: keep
+    // the first line so the columns stay aligned.
+    fn cell(s: &str) -> &str {
+        s.lines().next().unwrap_or("")
+    }
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for row in rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell(c).width());
+        }
+    }
+    // Each cell has a space of padding on both sides and columns are
+    // separated by one more space; rows by a line.
+    let total = widths.iter().map(|w| w + 2).sum::<usize>() + widths.len().saturating_sub(1);
+    let line = |out: &mut dyn Write, fill: &str| -> std::io::Result<()> {
+        out.write_all(fill.repeat(total).as_bytes())?;
+        out.write_all(b"\n")
+    };
+    let write_row = |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| {
+        for (i, (c, w)) in cells.zip(&widths).enumerate() {
+            let sep = if i == 0 { " " } else { "   " };
+            let pad = w - c.width();
+            write!(out, "{sep}{c}{:pad$}", "")?;
+        }
+        out.write_all(b" \n")
+    };
+    line(out, "-")?;
+    write_row(out, &mut header.iter().copied())?;
+    line(out, "=")?;
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            line(out, "-")?;
+        }
+        write_row(out, &mut row.iter().map(|c| cell(c)))?;
+    }
+    line(out, "-")
+}
+
 pub struct Spinner(Option<indicatif::ProgressBar>);
 
 impl Spinner {
@@ -170,5 +322,40 @@ impl Drop for Spinner {
         if let Some(bar) = &self.0 {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plain_table_is_comfy_tables_text() {
+        let header = ["NAME", "USER", "SCOPES", "LAST USED"];
+        let rows = vec![
+            vec![
+                "gh".to_string(),
+                "ünïcødé-user".into(),
+                "".into(),
+                "never".into(),
+            ],
+            vec![
+                "a-much-longer-name".into(),
+                "-".into(),
+                "read write".into(),
+                "in 5m".into(),
+            ],
+        ];
+        let mut table = Table::new();
+        table
+            .load_style(presets::ASCII_HORIZONTAL_ONLY)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header(header.iter().copied());
+        for row in &rows {
+            table.add_row(row.clone());
+        }
+        let mut out = Vec::new();
+        plain_table(&mut out, &header, &rows).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), format!("{table}\n"));
     }
 }

@@ -209,7 +209,15 @@ impl World {
             }
             Ev::Prune { retention_days } => {
                 let t = now();
-                let report = self.store.prune(t, retention_days, false).unwrap();
+                let mut deleted = Vec::new();
+                let report = self
+                    .store
+                    .prune(t, retention_days, false, |n| {
+                        deleted.push(n.to_string());
+                        Ok(())
+                    })
+                    .unwrap();
+                assert_eq!(report.deleted, deleted.len());
                 let cutoff = t - i64::from(retention_days) * 86_400;
                 let expected: Vec<String> = (0..NAMES.len())
                     .filter(|&i| {
@@ -220,7 +228,6 @@ impl World {
                     })
                     .map(|i| NAMES[i].to_string())
                     .collect();
-                let mut deleted = report.deleted.clone();
                 deleted.sort();
                 assert_eq!(deleted, expected, "prune deletes exactly the dead set");
                 for name in &deleted {

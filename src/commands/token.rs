@@ -5,26 +5,56 @@
 //! `--header` refuses and `--dpop-proof METHOD URL` prints both headers for
 //! one request instead.
 
+use std::time::Duration;
+
 use crate::cli::TokenArgs;
 use crate::commands::Context;
 use crate::config::parse_duration;
+use crate::credentials::AccessToken;
 use crate::error::{Error, Result};
 use crate::model::now;
 use crate::oauth::dpop;
 
 pub async fn run(ctx: &Context, args: &TokenArgs) -> Result<()> {
-    let min_valid = parse_duration(&args.min_valid)
-        .map_err(|e| Error::Usage(format!("--min-valid {:?}: {e}", args.min_valid)))?;
     let name = resolve(ctx, &args.name)?;
-    let token = ctx.credentials()?.access_token(&name, min_valid).await?;
+    let token = ctx
+        .credentials()?
+        .access_token(&name, min_valid(args)?)
+        .await?;
+    print(ctx, args, &name, &token)
+}
+
+/// The daemon's answer printed, without an async runtime; false when no
+/// daemon answered and [`run`] has to do the work. Scripts call `token`
+/// more than anything else, so with the daemon up it is one socket round
+/// trip and nothing more: no runtime, no database, no secret store. A
+/// server's URL needs the database to find its credential: [`run`] does it.
+pub fn answer_from_daemon(ctx: &Context, args: &TokenArgs) -> Result<bool> {
+    if args.name.contains("://") {
+        return Ok(false);
+    }
+    match ctx
+        .credentials()?
+        .access_token_from_daemon(&args.name, min_valid(args)?)?
+    {
+        Some(token) => print(ctx, args, &args.name, &token).map(|()| true),
+        None => Ok(false),
+    }
+}
+
+fn min_valid(args: &TokenArgs) -> Result<Duration> {
+    parse_duration(&args.min_valid)
+        .map_err(|e| Error::Usage(format!("--min-valid {:?}: {e}", args.min_valid)))
+}
+
+fn print(ctx: &Context, args: &TokenArgs, name: &str, token: &AccessToken) -> Result<()> {
     if let Some(request) = &args.dpop_proof {
         let [method, url] = request.as_slice() else {
             return Err(Error::Usage("--dpop-proof takes METHOD and URL".into()));
         };
         let stored = token.dpop_key.as_ref().ok_or_else(|| {
             Error::Usage(format!(
-                "'{}' is a bearer token, not DPoP-bound; use --header",
-                name
+                "'{name}' is a bearer token, not DPoP-bound; use --header"
             ))
         })?;
         url::Url::parse(url).map_err(|e| Error::Usage(format!("--dpop-proof URL {url:?}: {e}")))?;
@@ -47,7 +77,7 @@ pub async fn run(ctx: &Context, args: &TokenArgs) -> Result<()> {
                 "'{}' holds a DPoP-bound token (RFC 9449): it only works with a proof made for \
                  each request, so there is no one header line to print; use \
                  `mcp-auth token {} --dpop-proof METHOD URL` for the two headers of one request",
-                args.name, args.name
+                name, name
             )));
         }
         ctx.out

@@ -123,50 +123,37 @@ fn user_of(c: &Credential) -> String {
 
 fn list(ctx: &Context, args: &ListArgs) -> Result<()> {
     let at = now();
-    let creds: Vec<Credential> = ctx
-        .store()?
-        .db()
-        .list()?
-        .into_iter()
-        .filter(|c| {
-            args.provider
-                .as_deref()
-                .is_none_or(|p| c.origin.label() == p)
-        })
-        .filter(|c| args.status.is_none_or(|f| matches_filter(c.health(at), f)))
-        .collect();
+    let wanted = |c: &Credential| {
+        args.provider
+            .as_deref()
+            .is_none_or(|p| c.origin.label() == p)
+            && args.status.is_none_or(|f| matches_filter(c.health(at), f))
+    };
+    let db = ctx.store()?.db();
     if args.json {
-        let views: Vec<_> = creds.iter().map(|c| CredentialView::of(c, at)).collect();
-        return ctx.out.json(&views);
+        // Streamed: every credential of a large store without holding them.
+        let mut out = ctx.out.json_array()?;
+        db.each_credential(|c| {
+            if wanted(&c) {
+                out.push(&CredentialView::of(&c, at))?;
+            }
+            Ok(())
+        })?;
+        return out.finish();
     }
-    if creds.is_empty() {
+    let mut rows = Vec::new();
+    db.each_credential(|c| {
+        if wanted(&c) {
+            rows.push(table_row(&c, at));
+        }
+        Ok(())
+    })?;
+    if rows.is_empty() {
         ctx.out.info(
             "No credentials saved. Log in with `mcp-auth login <provider | MCP server URL>`.",
         );
         return Ok(());
     }
-    let rows = creds
-        .iter()
-        .map(|c| {
-            vec![
-                c.name.clone(),
-                c.origin.label().to_string(),
-                user_of(c),
-                if c.scopes.is_empty() {
-                    "-".into()
-                } else {
-                    c.scopes.join(" ")
-                },
-                c.health(at).as_str().to_string(),
-                c.access_expires_at
-                    .map(|t| relative(t, at))
-                    .unwrap_or_else(|| "-".into()),
-                c.last_used_at
-                    .map(|t| relative(t, at))
-                    .unwrap_or_else(|| "never".into()),
-            ]
-        })
-        .collect();
     ctx.out.table(
         &[
             "NAME",
@@ -179,6 +166,26 @@ fn list(ctx: &Context, args: &ListArgs) -> Result<()> {
         ],
         rows,
     )
+}
+
+fn table_row(c: &Credential, at: Timestamp) -> Vec<String> {
+    vec![
+        c.name.clone(),
+        c.origin.label().to_string(),
+        user_of(c),
+        if c.scopes.is_empty() {
+            "-".into()
+        } else {
+            c.scopes.join(" ")
+        },
+        c.health(at).as_str().to_string(),
+        c.access_expires_at
+            .map(|t| relative(t, at))
+            .unwrap_or_else(|| "-".into()),
+        c.last_used_at
+            .map(|t| relative(t, at))
+            .unwrap_or_else(|| "never".into()),
+    ]
 }
 
 fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
@@ -602,25 +609,41 @@ fn report_outcomes(ctx: &Context, outcomes: &[Outcome], json: bool, verb: &str) 
 
 fn prune(ctx: &Context, retention_days: Option<u32>, dry_run: bool, json: bool) -> Result<()> {
     let days = retention_days.unwrap_or(ctx.config.retention_days);
-    let report = ctx.store()?.prune(now(), days, dry_run)?;
+    let store = ctx.store()?;
+    // The names are streamed: a prune of a million credentials prints a
+    // million of them with `--json` and holds none.
+    let (report, first) = if json {
+        let mut out = ctx.out.json_object_with_array("deleted")?;
+        let report = store.prune(now(), days, dry_run, |name| out.push(name))?;
+        out.finish_object(&report)?;
+        (report, Vec::new())
+    } else {
+        let mut first = Vec::new();
+        let report = store.prune(now(), days, dry_run, |name| {
+            if first.len() < LISTED_NAMES {
+                first.push(name.to_string());
+            }
+            Ok(())
+        })?;
+        (report, first)
+    };
     tracing::info!(
         examined = report.examined,
-        deleted = report.deleted.len(),
+        deleted = report.deleted,
         events_deleted = report.events_deleted,
         duration_ms = report.duration_ms,
         "prune"
     );
     if json {
-        return ctx.out.json(&report);
+        return Ok(());
     }
     let verb = if dry_run { "Would delete" } else { "Deleted" };
     let mut text = format!(
         "{verb} {} of {} credential(s) dead for more than {days} days",
-        report.deleted.len(),
-        report.examined
+        report.deleted, report.examined
     );
-    if !report.deleted.is_empty() {
-        text.push_str(&format!(": {}", name_list(&report.deleted)));
+    if report.deleted > 0 {
+        text.push_str(&format!(": {}", name_list(&first, report.deleted)));
     }
     if !dry_run {
         text.push_str(&format!(
@@ -634,16 +657,18 @@ fn prune(ctx: &Context, retention_days: Option<u32>, dry_run: bool, json: bool) 
 /// How many names a sentence lists before it summarises the rest.
 const LISTED_NAMES: usize = 10;
 
-/// `a, b, c`, or the first [`LISTED_NAMES`] and how many more (`--json`
-/// has them all): a prune of a million credentials is one readable line.
-fn name_list(names: &[String]) -> String {
-    if names.len() <= LISTED_NAMES {
-        return names.join(", ");
+/// `a, b, c`, or the first [`LISTED_NAMES`] of `total` and how many more
+/// (`--json` has them all): a prune of a million credentials is one
+/// readable line.
+fn name_list(first: &[String], total: usize) -> String {
+    let shown = &first[..first.len().min(LISTED_NAMES)];
+    if total <= shown.len() {
+        return shown.join(", ");
     }
     format!(
         "{} and {} more (--json lists them all)",
-        names[..LISTED_NAMES].join(", "),
-        names.len() - LISTED_NAMES
+        shown.join(", "),
+        total - shown.len()
     )
 }
 
@@ -654,9 +679,9 @@ mod tests {
     #[test]
     fn long_name_lists_are_summarised() {
         let names = |n: usize| (0..n).map(|i| format!("c{i}")).collect::<Vec<_>>();
-        assert_eq!(name_list(&names(1)), "c0");
-        assert_eq!(name_list(&names(10)), names(10).join(", "));
-        let long = name_list(&names(1_000_000));
+        assert_eq!(name_list(&names(1), 1), "c0");
+        assert_eq!(name_list(&names(10), 10), names(10).join(", "));
+        let long = name_list(&names(10), 1_000_000);
         assert_eq!(
             long,
             "c0, c1, c2, c3, c4, c5, c6, c7, c8, c9 and 999990 more (--json lists them all)"

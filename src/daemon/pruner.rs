@@ -26,24 +26,24 @@ pub(super) async fn run(store: Store, state: Arc<State>) {
         let retention_days = settings.borrow_and_update().retention_days;
         let s = store.clone();
         let at = now();
-        let wait = match blocking(move || s.prune(at, retention_days, false)).await {
+        let wait = match blocking(move || s.prune(at, retention_days, false, |_| Ok(()))).await {
             Ok(report) => {
                 tracing::info!(
                     examined = report.examined,
-                    deleted = report.deleted.len(),
+                    deleted = report.deleted,
                     events_deleted = report.events_deleted,
                     orphans_cleaned = report.orphans_cleaned,
                     retention_days,
                     duration_ms = report.duration_ms,
                     "prune"
                 );
-                if !report.deleted.is_empty() {
+                if report.deleted > 0 {
                     state.mark_rows_changed();
                 }
                 *lock(&state.last_prune) = Some(PruneSummary {
                     at,
                     examined: report.examined,
-                    deleted: report.deleted.len(),
+                    deleted: report.deleted,
                     events_deleted: report.events_deleted,
                     duration_ms: report.duration_ms,
                 });

@@ -203,29 +203,47 @@ impl Scheduler {
     }
 
     /// Starts every due refresh there is room for; returns when to wake.
+    ///
+    /// One pass over the entries without allocating, except for the ones
+    /// due now: with ten thousand credentials this runs on every wake
+    /// (every refresh that finishes, and every tick), so it must not clone
+    /// and sort them all each time.
     fn start_due(&mut self, tasks: &mut JoinSet<Outcome>) -> i64 {
         let settings = self.state.settings();
         let now_ms = now_ms();
         let now_secs = now();
-        let mut due: Vec<(i64, String)> = self
-            .entries
-            .iter()
-            .filter(|(n, _)| !self.in_flight.values().any(|f| f == *n))
-            .filter_map(|(n, e)| Some((self.due(n, e, &settings, now_secs)?, n.clone())))
-            .collect();
-        due.sort();
+        let mut due_now: Vec<(i64, String)> = Vec::new();
+        let mut later: Option<(i64, &String)> = None;
+        for (n, e) in &self.entries {
+            let Some(at) = self.due(n, e, &settings, now_secs) else {
+                continue;
+            };
+            if at <= now_ms {
+                if !self.in_flight.values().any(|f| f == n) {
+                    due_now.push((at, n.clone()));
+                }
+            } else if later.is_none_or(|(t, l)| (at, n) < (t, l))
+                && !self.in_flight.values().any(|f| f == n)
+            {
+                later = Some((at, n));
+            }
+        }
+        let later = later.map(|(at, n)| (at, n.clone()));
+        due_now.sort();
         let mut next = now_ms + super::TICK.as_millis() as i64;
+        if let Some((at, _)) = &later {
+            next = next.min(*at);
+        }
+        // The next one to start: the first due one left waiting for room,
+        // else the first one due later.
         let mut next_refresh = None;
-        for (at, name) in due {
-            if at > now_ms || self.in_flight.len() >= MAX_IN_FLIGHT {
+        for (at, name) in due_now {
+            if self.in_flight.len() >= MAX_IN_FLIGHT {
                 if next_refresh.is_none() {
                     next_refresh = Some(NextRefresh {
                         name: name.clone(),
                         at: at / 1000,
                     });
-                }
-                if at > now_ms {
-                    next = next.min(at);
                 }
                 continue;
             }
@@ -244,6 +262,12 @@ impl Scheduler {
                 (task_name, r)
             });
             self.in_flight.insert(handle.id(), name);
+        }
+        if next_refresh.is_none() {
+            next_refresh = later.map(|(at, name)| NextRefresh {
+                name,
+                at: at / 1000,
+            });
         }
         self.publish(next_refresh, now_secs);
         next

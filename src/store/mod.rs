@@ -10,8 +10,9 @@
 
 pub mod db;
 pub mod secrets;
+mod secrets_file;
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::config::{Config, SecretStoreKind};
 use crate::error::{Error, Result};
@@ -29,18 +30,21 @@ pub const JOURNAL_GRACE_SECS: i64 = 600;
 /// shared-memory file by 32 KiB steps; 256 KiB is many transactions' worth.
 pub const WRITE_HEADROOM: u64 = 256 * 1024;
 
-/// What a prune run did (or, dry, would do).
+/// What a prune run did (or, dry, would do). The names of the credentials
+/// it deleted go to the caller one by one (see [`Store::prune`]).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PruneReport {
     pub examined: usize,
-    pub deleted: Vec<String>,
+    /// How many; `tokens prune --json` lists their names as `deleted`.
+    #[serde(skip)]
+    pub deleted: usize,
     pub events_deleted: usize,
     pub orphans_cleaned: usize,
     pub dry_run: bool,
     pub retention_days: u32,
     pub duration_ms: u64,
 }
-use secrets::{FileBackend, KeyringBackend, SecretBackend};
+use secrets::{FileBackend, Keep, KeyringBackend, SecretBackend, SortedKeys};
 
 /// Asked once when the keyring is unreachable and no store was chosen: may
 /// the file store be used (and remembered in the config)? Only set when a
@@ -60,12 +64,17 @@ struct Inner {
     /// keyring failure is reported rather than offering the file store.
     chosen: bool,
     fallback: Option<FallbackPrompt>,
+    /// One prune at a time per process: its working set is a table of the
+    /// one connection.
+    prune: Mutex<()>,
 }
 
 /// Keys of secrets in the backend.
 pub mod keys {
+    /// What a credential's token set key starts with.
+    pub const TOKENS_PREFIX: &str = "credential/";
     pub fn tokens(credential: &str) -> String {
-        format!("credential/{credential}")
+        format!("{TOKENS_PREFIX}{credential}")
     }
     pub fn client_secret(issuer: &str, client_id: &str) -> String {
         format!("client/{issuer}/{client_id}")
@@ -130,6 +139,7 @@ impl Store {
                 backend: RwLock::new(backend),
                 chosen: config.secret_store.is_some(),
                 fallback,
+                prune: Mutex::new(()),
             }),
         })
     }
@@ -160,7 +170,7 @@ impl Store {
 
     /// Runs a secret operation; when the keyring is unreachable, explains how
     /// to choose the file store, or (at a terminal) offers it once.
-    fn with_backend<T>(&self, op: impl Fn(&dyn SecretBackend) -> Result<T>) -> Result<T> {
+    fn with_backend<T>(&self, mut op: impl FnMut(&dyn SecretBackend) -> Result<T>) -> Result<T> {
         let backend = self.backend();
         match op(backend.as_ref()) {
             Err(Error::SecretStore(reason)) if backend.kind() == SecretStoreKind::Keyring => {
@@ -277,18 +287,6 @@ impl Store {
         Ok(existed)
     }
 
-    /// Deletes many credentials with one database transaction and one batch
-    /// of secret deletions (prune of large stores).
-    pub fn delete_credentials(&self, names: &[String]) -> Result<usize> {
-        let n = self
-            .db()
-            .delete_many_journaled(names, keys::tokens, now())?;
-        let keys: Vec<String> = names.iter().map(|n| keys::tokens(n)).collect();
-        self.with_backend(|b| b.delete_many(&keys))?;
-        self.db().journal_remove_many(&keys)?;
-        Ok(n)
-    }
-
     /// Finishes what a crashed process left: for each journal entry older
     /// than `before`, deletes the secret unless a credential row owns it.
     /// Returns how many secrets were deleted.
@@ -306,42 +304,103 @@ impl Store {
 
     /// Deletes credentials dead for `retention_days` or longer (see
     /// [`Credential::dead_since`]) and audit events at least that old, and
-    /// finishes interrupted secret writes. With `dry_run` nothing changes.
-    /// The bound is inclusive so that `--retention-days 0` deletes
-    /// everything dead now, a credential that died this very second too.
-    pub fn prune(&self, at: Timestamp, retention_days: u32, dry_run: bool) -> Result<PruneReport> {
+    /// finishes interrupted secret writes; then calls `each_deleted` with
+    /// the name of every credential deleted, in byte order. With `dry_run`
+    /// nothing changes and `each_deleted` hears what would go.
+    ///
+    /// Memory stays flat whatever the number of credentials: the chosen
+    /// names wait in a temporary table on disk, the secrets are deleted in
+    /// one streaming pass (the file store rewrites its file once), and the
+    /// names are handed out a page at a time. The bound is inclusive so that
+    /// `--retention-days 0` deletes everything dead now, a credential that
+    /// died this very second too. Rows go first, in one
+    /// transaction that journals their secrets, as [`Store::delete_credential`]
+    /// does for one.
+    pub fn prune(
+        &self,
+        at: Timestamp,
+        retention_days: u32,
+        dry_run: bool,
+        mut each_deleted: impl FnMut(&str) -> Result<()>,
+    ) -> Result<PruneReport> {
+        let _one = self.inner.prune.lock().unwrap_or_else(|p| p.into_inner());
         let started = std::time::Instant::now();
         let cutoff = at - i64::from(retention_days) * 86_400;
-        let (examined, doomed) = self
-            .db()
-            .select_by_lifecycle(|l| l.dead_since(at).is_some_and(|since| since <= cutoff))?;
+        let db = self.db();
+        // A store that can list its keys (the file) has its secrets swept
+        // after the rows go: every token set left without a row and not
+        // journaled (a login in progress) is deleted, in one pass, and
+        // a crash in between leaves what the next sweep deletes, so the
+        // rows need no journal entry each. The keyring cannot be listed:
+        // each secret is journaled with its row and deleted by name.
+        let sweep = self.backend().lists_keys();
+        let (examined, deleted) = db.prune_select(
+            move |l| l.dead_since(at).is_some_and(|since| since <= cutoff),
+            dry_run,
+            !sweep,
+            keys::TOKENS_PREFIX,
+            at,
+        )?;
+        tracing::debug!(
+            examined,
+            deleted,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "prune: rows chosen and deleted"
+        );
         let mut report = PruneReport {
             examined,
-            deleted: doomed.clone(),
+            deleted,
             events_deleted: 0,
             orphans_cleaned: 0,
             dry_run,
             retention_days,
             duration_ms: 0,
         };
-        if !dry_run {
-            if !doomed.is_empty() {
-                self.delete_credentials(&doomed)?;
+        let result = (|| {
+            if !dry_run {
+                if sweep {
+                    let mut keep = Owned::new(db)?;
+                    self.with_backend(|b| {
+                        keep.restart();
+                        b.retain(&mut keep)
+                    })?;
+                } else if deleted > 0 {
+                    let mut keys = PruneKeys { db, after: None };
+                    self.with_backend(|b| {
+                        keys.restart();
+                        b.delete_sorted(&mut keys)
+                    })?;
+                    db.prune_set_settle(keys::TOKENS_PREFIX)?;
+                }
+                tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "prune: secrets deleted"
+                );
+                report.events_deleted = db.prune_events(cutoff)?;
+                // Entries younger than this may belong to a login in progress.
+                report.orphans_cleaned = self.recover(at - JOURNAL_GRACE_SECS)?;
+                self.with_backend(|b| b.tidy())?;
+                let detail = format!(
+                    "examined {examined}, deleted {deleted}, events deleted {}",
+                    report.events_deleted
+                );
+                db.add_event(None, EventKind::Prune, Some(&detail), at)?;
             }
-            report.events_deleted = self.db().prune_events(cutoff)?;
-            // Entries younger than this may belong to a login in progress.
-            report.orphans_cleaned = self.recover(at - JOURNAL_GRACE_SECS)?;
-            self.with_backend(|b| b.tidy())?;
-            let detail = format!(
-                "examined {examined}, deleted {}, events deleted {}",
-                report.deleted.len(),
-                report.events_deleted
-            );
-            self.db()
-                .add_event(None, EventKind::Prune, Some(&detail), at)?;
-        }
-        report.duration_ms = started.elapsed().as_millis() as u64;
-        Ok(report)
+            report.duration_ms = started.elapsed().as_millis() as u64;
+            let mut keys = PruneKeys { db, after: None };
+            loop {
+                let page = keys.next_names()?;
+                if page.is_empty() {
+                    return Ok(());
+                }
+                for name in &page {
+                    each_deleted(name)?;
+                }
+            }
+        })();
+        // A set left behind is emptied by the next prune anyway.
+        let _ = db.prune_set_clear();
+        result.map(|()| report)
     }
 
     /// Caches a client registration (RFC 7591) with its secret, journaled
@@ -450,6 +509,98 @@ impl Store {
     }
 }
 
+/// What a sweep keeps: every secret but token sets whose credential has
+/// no row and no journal entry. Asked in key order, it walks the names in
+/// the database beside the file, a page at a time.
+struct Owned<'a> {
+    db: &'a Db,
+    journaled: std::collections::HashSet<String>,
+    page: Vec<String>,
+    next: usize,
+    done: bool,
+}
+
+impl<'a> Owned<'a> {
+    fn new(db: &'a Db) -> Result<Owned<'a>> {
+        Ok(Owned {
+            db,
+            journaled: db.journal_keys()?.into_iter().collect(),
+            page: Vec::new(),
+            next: 0,
+            done: false,
+        })
+    }
+}
+
+impl Keep for Owned<'_> {
+    fn keep(&mut self, key: &str) -> Result<bool> {
+        let Some(name) = key.strip_prefix(keys::TOKENS_PREFIX) else {
+            return Ok(true);
+        };
+        if self.journaled.contains(key) {
+            return Ok(true);
+        }
+        loop {
+            if let Some(live) = self.page.get(self.next) {
+                match live.as_str().cmp(name) {
+                    std::cmp::Ordering::Less => self.next += 1,
+                    std::cmp::Ordering::Equal => return Ok(true),
+                    std::cmp::Ordering::Greater => return Ok(false),
+                }
+            } else if self.done {
+                return Ok(false);
+            } else {
+                let after = self.page.last().cloned();
+                self.page = self.db.names_page(after.as_deref(), PRUNE_PAGE)?;
+                self.next = 0;
+                self.done = self.page.len() < PRUNE_PAGE;
+                if self.page.is_empty() {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+
+    fn restart(&mut self) {
+        self.page.clear();
+        self.next = 0;
+        self.done = false;
+    }
+}
+
+/// The prune set's names, a page at a time, as secret keys for the
+/// backend or as names for the caller.
+struct PruneKeys<'a> {
+    db: &'a Db,
+    after: Option<String>,
+}
+
+/// Names per page: large enough that paging costs nothing next to the
+/// work per name, small enough to be no memory at all (small in unit
+/// tests, so they cross pages cheaply).
+const PRUNE_PAGE: usize = if cfg!(test) { 16 } else { 4096 };
+
+impl PruneKeys<'_> {
+    fn next_names(&mut self) -> Result<Vec<String>> {
+        let page = self.db.prune_set_page(self.after.as_deref(), PRUNE_PAGE)?;
+        if let Some(last) = page.last() {
+            self.after = Some(last.clone());
+        }
+        Ok(page)
+    }
+}
+
+impl SortedKeys for PruneKeys<'_> {
+    fn next_batch(&mut self) -> Result<Vec<String>> {
+        // Same order as the names: every key has the same prefix.
+        Ok(self.next_names()?.iter().map(|n| keys::tokens(n)).collect())
+    }
+
+    fn restart(&mut self) {
+        self.after = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -542,13 +693,25 @@ mod tests {
             .add_event(Some("x"), EventKind::Use, None, now - 40 * day)
             .unwrap();
 
-        let dry = s.prune(now, 30, true).unwrap();
-        assert_eq!(dry.deleted, vec!["d45", "refused"]);
+        let prune = |dry_run| {
+            let mut names = Vec::new();
+            let r = s
+                .prune(now, 30, dry_run, |n| {
+                    names.push(n.to_string());
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(r.deleted, names.len());
+            (r, names)
+        };
+        let (_, dry) = prune(true);
+        assert_eq!(dry, vec!["d45", "refused"]);
         assert_eq!(s.db().list().unwrap().len(), 4, "dry run changes nothing");
+        assert!(s.tokens("d45").unwrap().is_some());
 
-        let r = s.prune(now, 30, false).unwrap();
+        let (r, deleted) = prune(false);
         assert_eq!(r.examined, 4);
-        assert_eq!(r.deleted, vec!["d45", "refused"]);
+        assert_eq!(deleted, vec!["d45", "refused"]);
         assert_eq!(r.events_deleted, 1);
         let left: Vec<_> = s.db().list().unwrap().into_iter().map(|c| c.name).collect();
         assert_eq!(left, vec!["alive", "d20"]);
@@ -559,7 +722,7 @@ mod tests {
 
         // The 90-day default keeps a credential dead for 45 days.
         s.save_login(&dead_for("d45", 45), &tokens(1)).unwrap();
-        assert!(s.prune(now, 90, false).unwrap().deleted.is_empty());
+        assert_eq!(s.prune(now, 90, false, |_| Ok(())).unwrap().deleted, 0);
     }
 
     #[test]
@@ -582,8 +745,19 @@ mod tests {
             .add_event(Some("alive"), EventKind::Use, Some("x"), now)
             .unwrap();
 
-        let r = s.prune(now, 0, false).unwrap();
-        assert_eq!(r.deleted, vec!["expired-now", "refused-now"]);
+        let prune = |at, days| {
+            let mut names = Vec::new();
+            let r = s
+                .prune(at, days, false, |n| {
+                    names.push(n.to_string());
+                    Ok(())
+                })
+                .unwrap();
+            (r, names)
+        };
+        let (r, deleted) = prune(now, 0);
+        assert_eq!(deleted, vec!["expired-now", "refused-now"]);
+        assert_eq!(r.deleted, 2);
         assert_eq!(r.events_deleted, 1, "events of this second too");
         let left: Vec<_> = s.db().list().unwrap().into_iter().map(|c| c.name).collect();
         assert_eq!(left, vec!["alive"]);
@@ -592,8 +766,8 @@ mod tests {
         day_old.has_refresh_token = false;
         day_old.access_expires_at = Some(now - 86_399);
         s.save_login(&day_old, &tokens(1)).unwrap();
-        assert!(s.prune(now, 1, false).unwrap().deleted.is_empty());
-        assert_eq!(s.prune(now + 1, 1, false).unwrap().deleted, vec!["day-old"]);
+        assert!(prune(now, 1).1.is_empty());
+        assert_eq!(prune(now + 1, 1).1, vec!["day-old"]);
     }
 
     #[test]
@@ -699,17 +873,140 @@ mod tests {
         assert!(s.db().journal_older_than(i64::MAX).unwrap().is_empty());
     }
 
+    /// The file store seen as a backend that cannot list its keys, as the
+    /// keyring: prune takes the journaled path, deleting by name.
+    struct Unlisted(FileBackend);
+
+    impl SecretBackend for Unlisted {
+        fn kind(&self) -> SecretStoreKind {
+            SecretStoreKind::Keyring
+        }
+        fn describe(&self) -> String {
+            "unlisted".into()
+        }
+        fn get(&self, key: &str) -> Result<Option<Secret>> {
+            self.0.get(key)
+        }
+        fn set(&self, key: &str, value: &Secret) -> Result<()> {
+            self.0.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<bool> {
+            self.0.delete(key)
+        }
+    }
+
     #[test]
-    fn batch_delete_removes_rows_and_secrets() {
+    fn prune_of_a_store_that_cannot_be_listed_journals_and_deletes_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let s = store(dir.path());
-        let names: Vec<String> = (0..50).map(|i| format!("c{i}")).collect();
-        for n in &names {
-            s.save_login(&db::tests::sample(n), &tokens(1)).unwrap();
+        *s.inner.backend.write().unwrap() = Arc::new(Unlisted(FileBackend::new(
+            &Paths::under(dir.path()).secrets_file(),
+        )));
+        let now = 1_000 * 86_400;
+        for (name, dead) in [("a", true), ("b", false), ("c", true)] {
+            let mut c = db::tests::sample(name);
+            if dead {
+                c.has_refresh_token = false;
+                c.access_expires_at = Some(now - 45 * 86_400);
+            }
+            s.save_login(&c, &tokens(1)).unwrap();
         }
-        assert_eq!(s.delete_credentials(&names[..40]).unwrap(), 40);
-        assert_eq!(s.db().list().unwrap().len(), 10);
-        assert!(s.tokens("c0").unwrap().is_none());
-        assert!(s.tokens("c45").unwrap().is_some());
+        // Not swept: only a listing store can find it.
+        s.put_tokens("orphan", &tokens(1)).unwrap();
+        let mut names = Vec::new();
+        s.prune(now, 30, false, |n| {
+            names.push(n.to_string());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(names, ["a", "c"]);
+        assert!(s.tokens("a").unwrap().is_none());
+        assert!(s.tokens("b").unwrap().is_some());
+        assert!(s.tokens("c").unwrap().is_none());
+        assert!(s.tokens("orphan").unwrap().is_some());
+        assert!(s.db().journal_older_than(i64::MAX).unwrap().is_empty());
+    }
+
+    #[test]
+    fn prune_sweeps_token_sets_without_a_row_but_not_a_login_in_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let now = 1_000 * 86_400;
+        s.save_login(&db::tests::sample("live"), &tokens(1))
+            .unwrap();
+        // Left by a crash between a prune's rows and its secrets.
+        s.put_tokens("orphan", &tokens(1)).unwrap();
+        // A login in progress: journaled, secret written, no row yet.
+        s.db()
+            .journal_add(&keys::tokens("arriving"), "arriving", now)
+            .unwrap();
+        s.put_tokens("arriving", &tokens(1)).unwrap();
+        s.put_secret(&keys::client_secret("https://as", "c1"), &Secret::new("cs"))
+            .unwrap();
+        s.prune(now, 30, false, |_| Ok(())).unwrap();
+        assert!(s.tokens("live").unwrap().is_some());
+        assert!(s.tokens("orphan").unwrap().is_none());
+        assert!(s.tokens("arriving").unwrap().is_some());
+        assert!(
+            s.secret(&keys::client_secret("https://as", "c1"))
+                .unwrap()
+                .is_some(),
+            "only token sets are swept"
+        );
+    }
+
+    #[test]
+    fn prune_of_many_deletes_exactly_the_dead_rows_and_secrets_in_pages() {
+        // More than one page of names, interleaved with live credentials
+        // and other secrets in the file, so the one-pass merge of the
+        // secrets file meets every case.
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let now = 1_000 * 86_400;
+        let n = PRUNE_PAGE * 4 + 7;
+        for i in 0..n {
+            let mut c = db::tests::sample(&format!("c{i:05}"));
+            if i % 3 != 0 {
+                c.has_refresh_token = false;
+                c.access_expires_at = Some(now - 45 * 86_400);
+            }
+            s.save_login(&c, &tokens(1)).unwrap();
+        }
+        s.save_user_secret(
+            &SecretMeta {
+                name: "api".into(),
+                created_at: 1,
+                updated_at: 1,
+                expires_at: None,
+                last_used_at: None,
+                note: None,
+            },
+            &Secret::new("k"),
+        )
+        .unwrap();
+        let mut names = Vec::new();
+        let r = s
+            .prune(now, 30, false, |n| {
+                names.push(n.to_string());
+                Ok(())
+            })
+            .unwrap();
+        let expected: Vec<String> = (0..n)
+            .filter(|i| i % 3 != 0)
+            .map(|i| format!("c{i:05}"))
+            .collect();
+        assert_eq!(names, expected);
+        assert_eq!(r.deleted, expected.len());
+        assert_eq!(r.examined, n);
+        for i in [0, 1, 2, 3, n - 2, n - 1] {
+            let name = format!("c{i:05}");
+            assert_eq!(s.tokens(&name).unwrap().is_some(), i % 3 == 0, "{name}");
+            assert_eq!(s.db().get(&name).unwrap().is_some(), i % 3 == 0, "{name}");
+        }
+        assert_eq!(s.user_secret("api").unwrap(), Secret::new("k"));
+        assert!(s.db().journal_older_than(i64::MAX).unwrap().is_empty());
+        // Again: nothing left to delete, and the set from before is gone.
+        let again = s.prune(now, 30, false, |_| Ok(())).unwrap();
+        assert_eq!((again.examined, again.deleted), (n - expected.len(), 0));
     }
 }

@@ -12,11 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::SecretStoreKind;
 use crate::error::{Error, Result};
 use crate::model::Secret;
+use crate::store::secrets_file::{self, Edit, Edits, Flow, Reader, Rewritten, Stop};
 
 /// A place that holds secret strings by key.
 pub trait SecretBackend: Send + Sync {
@@ -41,13 +40,50 @@ pub trait SecretBackend: Send + Sync {
     fn tidy(&self) -> Result<()> {
         Ok(())
     }
-    /// Deletes many keys; backends that can do it in one write override this.
-    fn delete_many(&self, keys: &[String]) -> Result<()> {
-        for key in keys {
-            self.delete(key)?;
-        }
-        Ok(())
+    /// Whether [`SecretBackend::retain`] works: the backend can list its
+    /// keys (the file store can, the keyring cannot).
+    fn lists_keys(&self) -> bool {
+        false
     }
+
+    /// Deletes every key `keep` does not keep, asking about each key it
+    /// holds; how many went. `None` from a backend that cannot list its
+    /// keys.
+    fn retain(&self, keep: &mut dyn Keep) -> Result<Option<usize>> {
+        let _ = keep;
+        Ok(None)
+    }
+
+    /// Deletes every key `keys` yields. Backends that can do it in one
+    /// pass override this (the file store rewrites its file once).
+    fn delete_sorted(&self, keys: &mut dyn SortedKeys) -> Result<()> {
+        loop {
+            let batch = keys.next_batch()?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for key in batch {
+                self.delete(&key)?;
+            }
+        }
+    }
+}
+
+/// Which keys a [`SecretBackend::retain`] keeps, asked in ascending key
+/// order; `restart` precedes a second pass.
+pub trait Keep {
+    fn keep(&mut self, key: &str) -> Result<bool>;
+    fn restart(&mut self);
+}
+
+/// Keys in strictly ascending byte order (SQLite's `BINARY` collation and
+/// Rust's `str` order agree on it), pulled a batch at a time so that a
+/// million of them are never held at once; `restart` goes back to the
+/// first.
+pub trait SortedKeys {
+    /// The next keys; empty when there are no more.
+    fn next_batch(&mut self) -> Result<Vec<String>>;
+    fn restart(&mut self);
 }
 
 /// Why the keyring cannot be used, in words a user can act on.
@@ -207,12 +243,6 @@ pub struct FileBackend {
     lock_path: PathBuf,
 }
 
-#[derive(Default, Serialize, Deserialize)]
-struct FileContents {
-    version: u32,
-    entries: BTreeMap<String, Secret>,
-}
-
 impl FileBackend {
     pub fn new(path: &Path) -> FileBackend {
         let mut lock = path.as_os_str().to_owned();
@@ -255,26 +285,170 @@ impl FileBackend {
         Ok(file)
     }
 
-    fn read(&self) -> Result<FileContents> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) if bytes.is_empty() => Ok(FileContents::default()),
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::SecretStore(format!(
-                    "the secrets file {} is damaged ({}); restore it from a backup or move it \
-                     aside and log in again",
-                    self.path.display(),
-                    crate::error::json_problem(&e)
-                ))
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileContents::default()),
+    fn damaged(&self, e: &serde_json::Error) -> Error {
+        Error::SecretStore(format!(
+            "the secrets file {} is damaged ({}); restore it from a backup or move it \
+             aside and log in again",
+            self.path.display(),
+            crate::error::json_problem(e)
+        ))
+    }
+
+    fn stopped(&self, stop: Stop) -> Error {
+        match stop {
+            Stop::Damaged(e) => self.damaged(&e),
+            Stop::Io(e) => self.failed("read", &self.path, e),
+            Stop::Unsorted => Error::Other(format!(
+                "the secrets file {} is not in key order",
+                self.path.display()
+            )),
+            Stop::EditsUnsorted => {
+                Error::Other("secret store edits were not given in key order".into())
+            }
+            // Only the fast reader says this, and it is then read again.
+            Stop::Unrecognized => Error::SecretStore(format!(
+                "the secrets file {} cannot be read",
+                self.path.display()
+            )),
+        }
+    }
+
+    /// The file to read, or an empty one when there is none yet.
+    fn open(&self) -> Result<Box<dyn std::io::Read>> {
+        match File::open(&self.path) {
+            Ok(f) => Ok(Box::new(f)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Box::new(std::io::empty())),
             Err(e) => Err(self.failed("read", &self.path, e)),
         }
     }
 
-    fn write(&self, contents: &FileContents) -> Result<()> {
-        // Streamed: a store with a million entries is never held twice.
+    /// Streams the entries (under the caller's lock) until `each` stops.
+    /// An entry may be seen twice: when the fast reader gives up on the
+    /// file, the pass starts again with the other one.
+    fn scan(&self, each: &mut dyn FnMut(String, Secret) -> Flow) -> Result<()> {
+        let mut pass = |reader| -> Result<std::result::Result<(), Stop>> {
+            Ok(secrets_file::scan(self.open()?, reader, &mut |k, v| {
+                Ok(each(k, v))
+            }))
+        };
+        let mut r = pass(Reader::Fast)?;
+        if matches!(r, Err(Stop::Unrecognized)) {
+            r = pass(Reader::Serde)?;
+        }
+        r.map_err(|s| self.stopped(s))
+    }
+
+    /// Replaces the file with itself plus `edits`, in one streaming pass,
+    /// under the exclusive lock. A file out of key order (edited by hand)
+    /// is sorted in memory once instead.
+    fn rewrite(&self, edits: &mut dyn Edits) -> Result<Rewritten> {
+        let _lock = self.lock(true)?;
+        self.remove_stale_copies();
+        let mut r = self.rewrite_with(Reader::Fast, edits)?;
+        if matches!(r, Err(Stop::Unrecognized)) {
+            edits
+                .restart()
+                .map_err(|e| self.failed("read", &self.path, e))?;
+            r = self.rewrite_with(Reader::Serde, edits)?;
+        }
+        match r {
+            Ok(r) => Ok(r),
+            Err(Stop::Unsorted) => self.rewrite_unsorted(edits),
+            Err(stop) => Err(self.stopped(stop)),
+        }
+    }
+
+    /// One pass: `Err` when the file could not be written, `Ok(Err)` when
+    /// the pass stopped (the copy is abandoned) for the caller to sort out.
+    fn rewrite_with(
+        &self,
+        reader: Reader,
+        edits: &mut dyn Edits,
+    ) -> Result<std::result::Result<Rewritten, Stop>> {
+        self.write_pass(&mut |old, w| secrets_file::rewrite(old, reader, w, edits))
+    }
+
+    /// Writes a new file with `pass` (old file in, new file out) and
+    /// renames it over the old one, unless the pass stops.
+    fn write_pass(&self, pass: &mut Pass<'_>) -> Result<std::result::Result<Rewritten, Stop>> {
+        let mut outcome = None;
+        let written = crate::paths::write_private_file_with(&self.path, |w| {
+            let old = self
+                .open()
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let r = pass(old, w);
+            let failed = r.is_err();
+            outcome = Some(r);
+            if failed {
+                // Abandon the copy; the reason is in `outcome`.
+                return Err(std::io::Error::other("rewrite stopped"));
+            }
+            Ok(())
+        });
+        match (outcome, written) {
+            (Some(Ok(r)), Ok(())) => Ok(Ok(r)),
+            (Some(Err(stop)), _) => Ok(Err(stop)),
+            (_, Err(Error::Io { source, .. })) => Err(self.failed("write", &self.path, source)),
+            (_, Err(e)) => Err(e),
+            (None, Ok(())) => Err(Error::Other("the secrets file was not rewritten".into())),
+        }
+    }
+
+    /// [`SecretBackend::retain`]: one pass, with the fallbacks of
+    /// [`FileBackend::rewrite`].
+    fn retain_keys(&self, keep: &mut dyn Keep) -> Result<usize> {
+        let _lock = self.lock(true)?;
+        self.remove_stale_copies();
+        let mut failure = None;
+        let mut run = |reader: Reader, keep: &mut dyn Keep| {
+            self.write_pass(&mut |old, w| {
+                secrets_file::retain(old, reader, w, &mut |k| {
+                    keep.keep(k).map_err(|e| {
+                        failure = Some(e);
+                        std::io::Error::other("the keys to keep cannot be read")
+                    })
+                })
+            })
+        };
+        let mut r = run(Reader::Fast, keep)?;
+        if matches!(r, Err(Stop::Unrecognized)) {
+            keep.restart();
+            r = run(Reader::Serde, keep)?;
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        match r {
+            Ok(r) => Ok(r.deleted),
+            Err(Stop::Unsorted) => {
+                // Out of order (edited by hand): sorted in memory once.
+                let mut entries = BTreeMap::new();
+                self.scan(&mut |k, v| {
+                    entries.insert(k, v);
+                    Flow::Continue
+                })?;
+                keep.restart();
+                let before = entries.len();
+                let mut kept = BTreeMap::new();
+                for (k, v) in entries {
+                    if keep.keep(&k)? {
+                        kept.insert(k, v);
+                    }
+                }
+                self.write_sorted(&kept)?;
+                Ok(before - kept.len())
+            }
+            Err(stop) => Err(self.stopped(stop)),
+        }
+    }
+
+    fn write_sorted(&self, entries: &BTreeMap<String, Secret>) -> Result<()> {
         crate::paths::write_private_file_with(&self.path, |w| {
-            serde_json::to_writer_pretty(w, contents).map_err(std::io::Error::from)
+            let mut out = secrets_file::Writer::begin(w)?;
+            for (k, v) in entries {
+                out.entry(k, v)?;
+            }
+            out.finish().map(|_| ())
         })
         .map_err(|e| match e {
             Error::Io { source, .. } => self.failed("write", &self.path, source),
@@ -282,14 +456,34 @@ impl FileBackend {
         })
     }
 
-    fn modify<T>(&self, f: impl FnOnce(&mut FileContents) -> T) -> Result<T> {
-        let _lock = self.lock(true)?;
-        let mut contents = self.read()?;
-        contents.version = 1;
-        let out = f(&mut contents);
-        self.remove_stale_copies();
-        self.write(&contents)?;
-        Ok(out)
+    /// The fallback for a file whose keys are out of order: read whole,
+    /// edit, written back sorted (the caller holds the lock).
+    fn rewrite_unsorted(&self, edits: &mut dyn Edits) -> Result<Rewritten> {
+        let mut entries = BTreeMap::new();
+        self.scan(&mut |k, v| {
+            entries.insert(k, v);
+            Flow::Continue
+        })?;
+        edits
+            .restart()
+            .map_err(|e| self.failed("read", &self.path, e))?;
+        let mut deleted = 0;
+        while let Some((key, edit)) = edits
+            .next()
+            .map_err(|e| self.failed("read", &self.path, e))?
+        {
+            match edit {
+                Edit::Put(v) => {
+                    entries.insert(key, v);
+                }
+                Edit::Delete => deleted += usize::from(entries.remove(&key).is_some()),
+            }
+        }
+        self.write_sorted(&entries)?;
+        Ok(Rewritten {
+            entries: entries.len(),
+            deleted,
+        })
     }
 
     /// Deletes copies of the secrets file that a writer killed between
@@ -327,7 +521,7 @@ impl SecretBackend for FileBackend {
     fn probe(&self) -> Result<()> {
         {
             let _lock = self.lock(false)?;
-            self.read()?;
+            self.scan(&mut |_, _| Flow::Continue)?;
         }
         self.probe_replace()
     }
@@ -367,31 +561,116 @@ impl SecretBackend for FileBackend {
 
     fn get(&self, key: &str) -> Result<Option<Secret>> {
         let _lock = self.lock(false)?;
-        Ok(self.read()?.entries.remove(key))
+        let mut found = None;
+        self.scan(&mut |k, v| {
+            if k == key {
+                found = Some(v);
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        })?;
+        Ok(found)
     }
 
     fn set(&self, key: &str, value: &Secret) -> Result<()> {
-        self.modify(|c| {
-            c.entries.insert(key.to_string(), value.clone());
-        })
+        self.rewrite(&mut One(
+            Some((key.to_string(), Edit::Put(value.clone()))),
+            None,
+        ))
+        .map(|_| ())
     }
 
     fn delete(&self, key: &str) -> Result<bool> {
-        {
-            let _lock = self.lock(false)?;
-            if !self.read()?.entries.contains_key(key) {
-                return Ok(false);
-            }
+        // Most deletions find nothing (a credential's other secrets):
+        // read, and rewrite only when there is something to drop.
+        if self.get(key)?.is_none() {
+            return Ok(false);
         }
-        self.modify(|c| c.entries.remove(key).is_some())
+        let r = self.rewrite(&mut One(Some((key.to_string(), Edit::Delete)), None))?;
+        Ok(r.deleted > 0)
     }
 
-    fn delete_many(&self, keys: &[String]) -> Result<()> {
-        self.modify(|c| {
-            for key in keys {
-                c.entries.remove(key);
+    fn lists_keys(&self) -> bool {
+        true
+    }
+
+    fn retain(&self, keep: &mut dyn Keep) -> Result<Option<usize>> {
+        self.retain_keys(keep).map(Some)
+    }
+
+    fn delete_sorted(&self, keys: &mut dyn SortedKeys) -> Result<()> {
+        let mut edits = Deletions {
+            keys,
+            batch: Vec::new().into_iter(),
+            failure: None,
+        };
+        let r = self.rewrite(&mut edits);
+        match edits.failure {
+            Some(e) => Err(e),
+            None => r.map(|_| ()),
+        }
+    }
+}
+
+/// One pass over the secrets file: the old file in, the new one out.
+type Pass<'a> = dyn FnMut(Box<dyn std::io::Read>, &mut dyn std::io::Write) -> std::result::Result<Rewritten, Stop>
+    + 'a;
+
+/// A single edit, for `set` and `delete`; the second field keeps it for a
+/// restart.
+struct One(Option<(String, Edit)>, Option<(String, Edit)>);
+
+impl Edits for One {
+    fn next(&mut self) -> std::io::Result<Option<(String, Edit)>> {
+        let item = self.0.take();
+        if let Some((k, e)) = &item {
+            let copy = match e {
+                Edit::Put(v) => Edit::Put(v.clone()),
+                Edit::Delete => Edit::Delete,
+            };
+            self.1 = Some((k.clone(), copy));
+        }
+        Ok(item)
+    }
+
+    fn restart(&mut self) -> std::io::Result<()> {
+        if self.0.is_none() {
+            self.0 = self.1.take();
+        }
+        Ok(())
+    }
+}
+
+/// Deletions pulled from [`SortedKeys`] a batch at a time; a failure of the
+/// source (the database) is kept whole for the caller.
+struct Deletions<'a> {
+    keys: &'a mut dyn SortedKeys,
+    batch: std::vec::IntoIter<String>,
+    failure: Option<Error>,
+}
+
+impl Edits for Deletions<'_> {
+    fn next(&mut self) -> std::io::Result<Option<(String, Edit)>> {
+        if let Some(k) = self.batch.next() {
+            return Ok(Some((k, Edit::Delete)));
+        }
+        match self.keys.next_batch() {
+            Ok(batch) => {
+                self.batch = batch.into_iter();
+                Ok(self.batch.next().map(|k| (k, Edit::Delete)))
             }
-        })
+            Err(e) => {
+                self.failure = Some(e);
+                Err(std::io::Error::other("the keys to delete cannot be read"))
+            }
+        }
+    }
+
+    fn restart(&mut self) -> std::io::Result<()> {
+        self.keys.restart();
+        self.batch = Vec::new().into_iter();
+        Ok(())
     }
 }
 

@@ -182,47 +182,84 @@ pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
 /// Seeds `n` credentials dead for 45 days straight into the database and
 /// the secrets file, as a long-lived installation accumulates them.
 pub fn seed_dead(home: &Home, n: usize) {
+    let dead = mcp_auth::model::now() - 45 * 86_400;
+    seed(home, n, "https://as/token", |i| Seed {
+        name: format!("dead-{i:07}"),
+        access_expires_at: dead,
+        refresh_token: None,
+    });
+}
+
+/// One credential for [`seed`]: of provider `acme`, client `test-client`,
+/// its token issued an hour before it expires.
+pub struct Seed {
+    pub name: String,
+    pub access_expires_at: i64,
+    pub refresh_token: Option<String>,
+}
+
+/// Writes `n` credentials straight into the database (one transaction)
+/// and the secrets file (one write, keys in order as the store keeps
+/// them): a store of a million in seconds, where a million logins would
+/// take hours.
+pub fn seed(home: &Home, n: usize, token_url: &str, each: impl Fn(usize) -> Seed) {
     home.run(&["tokens", "list"]).ok(); // creates the database
     let mut conn = rusqlite::Connection::open(home.database()).unwrap();
-    let dead = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-        - 45 * 86_400;
     let tx = conn.transaction().unwrap();
+    // Written as it goes, in the store's own format (keys in order: the
+    // names are made in order), so that seeding a million holds none.
+    let file = std::fs::File::create(home.path().join("data/secrets.json")).unwrap();
+    let mut file = std::io::BufWriter::new(file);
+    file.write_all(b"{\n  \"version\": 1,\n  \"entries\": {")
+        .unwrap();
+    let mut previous: Option<String> = None;
     {
         let mut insert = tx
             .prepare(
                 "INSERT INTO credentials (name, origin_kind, origin, token_url, client_id, \
                  auth_method, grant_kind, scopes, has_refresh_token, created_at, \
                  access_expires_at, status, status_changed_at, generation) \
-                 VALUES (?1, 'provider', 'acme', 'https://as/token', 'c', 'none', \
-                 'authorization_code', 'read', 0, ?2, ?2, 'active', ?2, 1)",
+                 VALUES (?1, 'provider', 'acme', ?2, 'test-client', 'none', \
+                 'authorization_code', 'read', ?3, ?4, ?5, 'active', ?4, 1)",
             )
             .unwrap();
         for i in 0..n {
+            let s = each(i);
+            let issued = s.access_expires_at - 3600;
             insert
-                .execute(rusqlite::params![format!("dead-{i:07}"), dead])
+                .execute(rusqlite::params![
+                    s.name,
+                    token_url,
+                    s.refresh_token.is_some(),
+                    issued,
+                    s.access_expires_at
+                ])
                 .unwrap();
+            let mut set = serde_json::json!({
+                "generation": 1,
+                "access_token": format!("at-seeded-{i}"),
+                "access_expires_at": s.access_expires_at,
+            });
+            if let Some(rt) = s.refresh_token {
+                set["refresh_token"] = rt.into();
+            }
+            assert!(
+                previous.as_deref().is_none_or(|p| p < s.name.as_str()),
+                "seeded names must come in order"
+            );
+            let sep = if i == 0 { "\n    " } else { ",\n    " };
+            write!(
+                file,
+                "{sep}{}: {}",
+                serde_json::to_string(&format!("credential/{}", s.name)).unwrap(),
+                serde_json::to_string(&set.to_string()).unwrap()
+            )
+            .unwrap();
+            previous = Some(s.name);
         }
     }
+    file.write_all(if n == 0 { b"}\n}" } else { b"\n  }\n}" })
+        .unwrap();
+    file.flush().unwrap();
     tx.commit().unwrap();
-    let mut entries = serde_json::Map::new();
-    for i in 0..n {
-        let set = serde_json::json!({
-            "generation": 1,
-            "access_token": format!("at-dead-{i}"),
-            "access_expires_at": dead,
-        });
-        entries.insert(
-            format!("credential/dead-{i:07}"),
-            serde_json::Value::String(set.to_string()),
-        );
-    }
-    let file = serde_json::json!({"version": 1, "entries": entries});
-    std::fs::write(
-        home.path().join("data/secrets.json"),
-        serde_json::to_vec(&file).unwrap(),
-    )
-    .unwrap();
 }
