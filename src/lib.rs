@@ -20,6 +20,7 @@ pub mod logging;
 pub mod mcp;
 pub mod model;
 pub mod oauth;
+pub mod origins;
 pub mod output;
 pub mod paths;
 pub mod providers;

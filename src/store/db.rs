@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_secrets.sql"),
     include_str!("migrations/003_registration_worked.sql"),
+    include_str!("migrations/004_allowed_origins.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -721,6 +722,47 @@ impl Db {
     #[cfg(test)]
     pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         f(&self.conn())
+    }
+}
+
+impl Db {
+    /// The origins `name` may be sent to (see [`crate::origins`]); `None`
+    /// when there is no such credential or secret.
+    pub fn allowed_origins(&self, holder: Holder, name: &str) -> Result<Option<Vec<String>>> {
+        let sql = format!("SELECT allowed_origins FROM {} WHERE name = ?1", holder.table());
+        let raw: Option<String> = self
+            .conn()
+            .query_row(&sql, params![name], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(raw.map(|r| r.split_whitespace().map(str::to_string).collect()))
+    }
+
+    /// Replaces the origins `name` may be sent to; false when there is no
+    /// such credential or secret.
+    pub fn set_allowed_origins(&self, holder: Holder, name: &str, origins: &[String]) -> Result<bool> {
+        let sql = format!("UPDATE {} SET allowed_origins = ?2 WHERE name = ?1", holder.table());
+        let n = self
+            .conn()
+            .execute(&sql, params![name, origins.join(" ")])
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+}
+
+/// What holds allowed origins: a credential (its tokens) or a static secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    Token,
+    Secret,
+}
+
+impl Holder {
+    fn table(self) -> &'static str {
+        match self {
+            Holder::Token => "credentials",
+            Holder::Secret => "secrets",
+        }
     }
 }
 
