@@ -82,19 +82,62 @@ pub fn refusal(holder: Holder, name: &str, target: &str, allowed: &[String]) -> 
     )
 }
 
-/// `None` when `name`'s token or secret may go to `target` (an origin),
-/// else the refusal. A name that is not stored passes: what uses it
-/// reports that (or, for a credential, logs in for this server).
-pub fn check(store: &Store, holder: Holder, name: &str, target: &str) -> Result<Option<String>> {
+/// The origins `name` may go to, as the bridge decides ([`of_credential`]
+/// for a credential); `None` when it is not stored.
+pub fn allowed(store: &Store, holder: Holder, name: &str) -> Result<Option<Vec<String>>> {
     let Some(stored) = store.db().allowed_origins(holder, name)? else {
         return Ok(None);
     };
-    let allowed = match holder {
+    Ok(Some(match holder {
         Holder::Token => match store.db().get(name)? {
             Some(cred) => of_credential(&cred, stored),
             None => stored,
         },
         Holder::Secret => stored,
+    }))
+}
+
+/// `mcp-auth tokens|secrets allow|disallow NAME URL`: adds or removes the
+/// origin of `raw`; returns the origin and the list now in force.
+pub fn change(
+    store: &Store,
+    holder: Holder,
+    name: &str,
+    raw: &str,
+    add: bool,
+) -> Result<(String, Vec<String>)> {
+    let origin = origin_of(raw)?;
+    let Some(stored) = store.db().allowed_origins(holder, name)? else {
+        return Err(match holder {
+            Holder::Token => Error::CredentialNotFound(name.to_string()),
+            Holder::Secret => Error::SecretNotFound(name.to_string()),
+        });
+    };
+    let list = if add {
+        union(stored, [origin.clone()])
+    } else {
+        let own = allowed(store, holder, name)?
+            .unwrap_or_default()
+            .contains(&origin)
+            && !stored.contains(&origin);
+        if own {
+            return Err(Error::Usage(format!(
+                "{origin} is the origin of the MCP server '{name}' was made for, not one                  allowed by hand; to stop using it there, delete it: `mcp-auth tokens revoke {name}`"
+            )));
+        }
+        stored.into_iter().filter(|o| *o != origin).collect()
+    };
+    store.db().set_allowed_origins(holder, name, &list)?;
+    let now_allowed = allowed(store, holder, name)?.unwrap_or_default();
+    Ok((origin, now_allowed))
+}
+
+/// `None` when `name`'s token or secret may go to `target` (an origin),
+/// else the refusal. A name that is not stored passes: what uses it
+/// reports that (or, for a credential, logs in for this server).
+pub fn check(store: &Store, holder: Holder, name: &str, target: &str) -> Result<Option<String>> {
+    let Some(allowed) = allowed(store, holder, name)? else {
+        return Ok(None);
     };
     if allowed.iter().any(|o| o == target) {
         Ok(None)

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::store::db::Holder;
 use crate::cli::{HealthFilter, ListArgs, RevokeArgs, TokensCommand};
 use crate::commands::Context;
 use crate::credentials::{blocking, client_auth};
@@ -15,6 +16,8 @@ pub async fn run(ctx: &Context, cmd: TokensCommand) -> Result<()> {
     match cmd {
         TokensCommand::List(args) => list(ctx, &args),
         TokensCommand::Show { name, json } => show(ctx, &name, json),
+        TokensCommand::Allow { name, url } => allow(ctx, &name, &url, true),
+        TokensCommand::Disallow { name, url } => allow(ctx, &name, &url, false),
         TokensCommand::Revoke(args) => revoke_cmd(ctx, &args).await,
         TokensCommand::Refresh {
             names,
@@ -62,6 +65,8 @@ pub struct CredentialView {
     pub last_refreshed_at: Option<String>,
     pub last_error: Option<String>,
     pub generation: i64,
+    /// Where the bridge may send its token ([`crate::origins`]).
+    pub allowed_origins: Vec<String>,
 }
 
 impl CredentialView {
@@ -98,7 +103,15 @@ impl CredentialView {
             last_refreshed_at: c.last_refreshed_at.map(rfc3339),
             last_error: c.last_error.clone(),
             generation: c.generation,
+            allowed_origins: Vec::new(),
         }
+    }
+
+    /// With the origins the bridge may send the token to, from the store.
+    pub fn with_origins(mut self, store: &crate::store::Store) -> Result<CredentialView> {
+        self.allowed_origins =
+            crate::origins::allowed(store, Holder::Token, &self.name)?.unwrap_or_default();
+        Ok(self)
     }
 }
 
@@ -136,7 +149,11 @@ fn list(ctx: &Context, args: &ListArgs) -> Result<()> {
         .filter(|c| args.status.is_none_or(|f| matches_filter(c.health(at), f)))
         .collect();
     if args.json {
-        let views: Vec<_> = creds.iter().map(|c| CredentialView::of(c, at)).collect();
+        let store = ctx.store()?;
+        let views = creds
+            .iter()
+            .map(|c| CredentialView::of(c, at).with_origins(store))
+            .collect::<Result<Vec<_>>>()?;
         return ctx.out.json(&views);
     }
     if creds.is_empty() {
@@ -181,6 +198,22 @@ fn list(ctx: &Context, args: &ListArgs) -> Result<()> {
     )
 }
 
+/// `tokens allow|disallow NAME URL`.
+fn allow(ctx: &Context, name: &str, url: &str, add: bool) -> Result<()> {
+    let (origin, now_allowed) =
+        crate::origins::change(ctx.store()?, Holder::Token, name, url, add)?;
+    let verb = if add { "may now" } else { "may no longer" };
+    ctx.out.info(&format!(
+        "The bridge {verb} send the token of '{name}' to {origin}; allowed: {}",
+        if now_allowed.is_empty() {
+            "none".to_string()
+        } else {
+            now_allowed.join(", ")
+        }
+    ));
+    Ok(())
+}
+
 fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
     let store = ctx.store()?;
     let c = store
@@ -203,7 +236,7 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
             detail: Option<&'a str>,
         }
         return ctx.out.json(&Shown {
-            credential: CredentialView::of(&c, at),
+            credential: CredentialView::of(&c, at).with_origins(store)?,
             events: events
                 .iter()
                 .map(|e| EventView {
@@ -227,6 +260,16 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
                 crate::model::Origin::McpServer { .. } => "server",
             },
             c.origin.label().to_string(),
+        ),
+        (
+            "origins",
+            match crate::origins::allowed(store, Holder::Token, &c.name)?.unwrap_or_default() {
+                o if o.is_empty() => format!(
+                    "none (the bridge sends it nowhere; allow with `mcp-auth tokens allow {} URL`)",
+                    c.name
+                ),
+                o => o.join(" "),
+            },
         ),
         ("user", user_of(&c)),
         ("email", opt(&c.email)),
