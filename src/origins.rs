@@ -189,7 +189,10 @@ mod tests {
     #[test]
     fn secret_names_are_read_from_headers() {
         assert_eq!(
-            secret_names(&["X-Api-Key: {secret:k1}".into(), "A: {secret:k2}-{secret:k1}".into()]),
+            secret_names(&[
+                "X-Api-Key: {secret:k1}".into(),
+                "A: {secret:k2}-{secret:k1}".into()
+            ]),
             vec!["k1".to_string(), "k2".to_string()]
         );
         assert!(secret_names(&["X: {secret:open".into()]).is_empty());
@@ -198,7 +201,10 @@ mod tests {
     #[test]
     fn a_refusal_names_the_command() {
         let m = refusal(Holder::Secret, "k1", "http://127.0.0.2:9", &[]);
-        assert!(m.contains("`mcp-auth secrets allow k1 http://127.0.0.2:9`"), "{m}");
+        assert!(
+            m.contains("`mcp-auth secrets allow k1 http://127.0.0.2:9`"),
+            "{m}"
+        );
         assert!(m.contains("stored before origins were recorded"), "{m}");
     }
 }

@@ -923,9 +923,8 @@ pub fn resolve(name: &str, config: &Config, over: &Overrides) -> Result<Provider
             Some(list) => list
                 .iter()
                 .map(|o| {
-                    crate::origins::origin_of(o).map_err(|e| {
-                        Error::Config(format!("[providers.{name}] api_origins: {e}"))
-                    })
+                    crate::origins::origin_of(o)
+                        .map_err(|e| Error::Config(format!("[providers.{name}] api_origins: {e}")))
                 })
                 .collect::<Result<Vec<_>>>()?,
             None => ends.map(|e| e.api_origins).unwrap_or_default(),

@@ -127,7 +127,9 @@ async fn set(
             .allowed_origins(Holder::Secret, &n)?
             .unwrap_or_default();
         let allowed = origins::union(kept, origins);
-        store.db().set_allowed_origins(Holder::Secret, &n, &allowed)?;
+        store
+            .db()
+            .set_allowed_origins(Holder::Secret, &n, &allowed)?;
         Ok((previous.is_some(), allowed))
     })
     .await?;
@@ -159,8 +161,10 @@ async fn set(
             "The bridge sends it to no server yet: allow one with `mcp-auth secrets allow {name} URL`."
         ));
     } else {
-        ctx.out
-            .info(&format!("The bridge may send it to: {}", allowed.join(", ")));
+        ctx.out.info(&format!(
+            "The bridge may send it to: {}",
+            allowed.join(", ")
+        ));
     }
     Ok(())
 }
@@ -214,16 +218,16 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
         let views: Vec<View> = metas
             .iter()
             .map(|m| -> Result<View> {
-            Ok(View {
-                name: m.name.clone(),
-                health: health(m, at),
-                created_at: rfc3339(m.created_at),
-                updated_at: rfc3339(m.updated_at),
-                expires_at: m.expires_at.map(rfc3339),
-                last_used_at: m.last_used_at.map(rfc3339),
-                note: m.note.clone(),
-                allowed_origins: origins_of(&m.name)?,
-            })
+                Ok(View {
+                    name: m.name.clone(),
+                    health: health(m, at),
+                    created_at: rfc3339(m.created_at),
+                    updated_at: rfc3339(m.updated_at),
+                    expires_at: m.expires_at.map(rfc3339),
+                    last_used_at: m.last_used_at.map(rfc3339),
+                    note: m.note.clone(),
+                    allowed_origins: origins_of(&m.name)?,
+                })
             })
             .collect::<Result<_>>()?;
         return ctx.out.json(&views);

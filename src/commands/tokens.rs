@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 
-use crate::store::db::Holder;
 use crate::cli::{HealthFilter, ListArgs, RevokeArgs, TokensCommand};
 use crate::commands::Context;
 use crate::credentials::{blocking, client_auth};
@@ -11,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::{Credential, EventKind, Health, Origin, Timestamp, now, relative, rfc3339};
 use crate::oauth::revoke::{self, Hint, Revoked};
 use crate::providers::{self, Revocation};
+use crate::store::db::Holder;
 
 pub async fn run(ctx: &Context, cmd: TokensCommand) -> Result<()> {
     match cmd {

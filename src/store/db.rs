@@ -729,7 +729,10 @@ impl Db {
     /// The origins `name` may be sent to (see [`crate::origins`]); `None`
     /// when there is no such credential or secret.
     pub fn allowed_origins(&self, holder: Holder, name: &str) -> Result<Option<Vec<String>>> {
-        let sql = format!("SELECT allowed_origins FROM {} WHERE name = ?1", holder.table());
+        let sql = format!(
+            "SELECT allowed_origins FROM {} WHERE name = ?1",
+            holder.table()
+        );
         let raw: Option<String> = self
             .conn()
             .query_row(&sql, params![name], |r| r.get(0))
@@ -740,8 +743,16 @@ impl Db {
 
     /// Replaces the origins `name` may be sent to; false when there is no
     /// such credential or secret.
-    pub fn set_allowed_origins(&self, holder: Holder, name: &str, origins: &[String]) -> Result<bool> {
-        let sql = format!("UPDATE {} SET allowed_origins = ?2 WHERE name = ?1", holder.table());
+    pub fn set_allowed_origins(
+        &self,
+        holder: Holder,
+        name: &str,
+        origins: &[String],
+    ) -> Result<bool> {
+        let sql = format!(
+            "UPDATE {} SET allowed_origins = ?2 WHERE name = ?1",
+            holder.table()
+        );
         let n = self
             .conn()
             .execute(&sql, params![name, origins.join(" ")])
