@@ -983,6 +983,52 @@ mod tests {
     }
 
     #[test]
+    fn templates_list_their_api_origins() {
+        let origins = |name: &str, domain: Option<&str>| {
+            resolve(
+                name,
+                &config(""),
+                &Overrides {
+                    domain: domain.map(str::to_string),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .api_origins
+        };
+        assert_eq!(
+            origins("github", None),
+            ["https://api.github.com", "https://api.githubcopilot.com"]
+        );
+        assert_eq!(
+            origins("github", Some("ghe.example.com")),
+            ["https://ghe.example.com"]
+        );
+        assert_eq!(origins("gitlab", None), ["https://gitlab.com"]);
+        assert_eq!(
+            origins("gitlab", Some("gitlab.example.com:8443")),
+            ["https://gitlab.example.com:8443"]
+        );
+        assert_eq!(origins("microsoft", None), ["https://graph.microsoft.com"]);
+        assert_eq!(
+            origins("okta", Some("dev-1.okta.com")),
+            ["https://dev-1.okta.com"]
+        );
+        assert_eq!(
+            origins("auth0", Some("dev-a.us.auth0.com")),
+            ["https://dev-a.us.auth0.com"]
+        );
+        assert!(origins("google", None).contains(&"https://www.googleapis.com".to_string()));
+        let custom = config(
+            "[providers.corp]\nauthorize_url = \"https://id.corp.example/a\"\n\
+             token_url = \"https://id.corp.example/t\"\n\
+             api_origins = [\"https://api.corp.example/v1\"]\n",
+        );
+        let p = resolve("corp", &custom, &Overrides::default()).unwrap();
+        assert_eq!(p.api_origins, ["https://api.corp.example"]);
+    }
+
+    #[test]
     fn templates_resolve_with_their_parameters() {
         let p = resolve(
             "okta",
