@@ -1731,7 +1731,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__secrets__subcmd__allow)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1775,7 +1775,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__secrets__subcmd__disallow)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2007,7 +2007,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__allow)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2029,7 +2029,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens__subcmd__disallow)
-            opts="-h -V --log-level --log-file --help --version"
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -111,6 +111,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;tokens;allow'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -119,6 +120,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;tokens;disallow'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -383,6 +385,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;secrets;allow'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -391,6 +394,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;secrets;disallow'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

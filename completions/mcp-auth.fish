@@ -104,10 +104,12 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_see
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from allow" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from allow" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from allow" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from allow" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from allow" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from disallow" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from disallow" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from disallow" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from disallow" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from disallow" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from show" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
@@ -273,10 +275,12 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_se
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from allow" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from allow" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from allow" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from allow" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from allow" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from disallow" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from disallow" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from disallow" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from disallow" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from disallow" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from list" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r

@@ -353,6 +353,9 @@ pub enum TokensCommand {
         name: String,
         /// A URL of the origin to allow (only scheme, host and port count)
         url: String,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
 
     /// Stop the bridge sending a credential's token to an origin
@@ -361,6 +364,9 @@ pub enum TokensCommand {
         name: String,
         /// A URL of the origin to remove
         url: String,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
 
     /// Show everything known about one credential (never a token value)
@@ -545,6 +551,9 @@ pub enum SecretsCommand {
         name: String,
         /// A URL of the origin to allow (only scheme, host and port count)
         url: String,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// Stop the bridge sending a stored secret to an origin
     Disallow {
@@ -552,6 +561,9 @@ pub enum SecretsCommand {
         name: String,
         /// A URL of the origin to remove
         url: String,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
     },
     /// List the stored secrets (names, expiry and last use; never values)
     List {

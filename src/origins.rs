@@ -97,6 +97,14 @@ pub fn allowed(store: &Store, holder: Holder, name: &str) -> Result<Option<Vec<S
     }))
 }
 
+/// What `tokens|secrets allow|disallow --json` prints.
+#[derive(serde::Serialize)]
+pub struct Changed<'a> {
+    pub name: &'a str,
+    pub origin: &'a str,
+    pub allowed_origins: &'a [String],
+}
+
 /// `mcp-auth tokens|secrets allow|disallow NAME URL`: adds or removes the
 /// origin of `raw`; returns the origin and the list now in force.
 pub fn change(

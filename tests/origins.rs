@@ -151,7 +151,11 @@ fn a_stored_secret_is_expanded_only_for_its_origins() {
     assert!(!msg.contains("k-SECRET-1"));
     assert_eq!(other.seen().posts, 0, "a request reached the other origin");
 
-    home.run(&["secrets", "allow", "k1", &other.url]).ok();
+    let changed = home
+        .run(&["secrets", "allow", "k1", &other.url, "--json"])
+        .ok()
+        .json();
+    assert_eq!(changed["origin"], json!(origin(&other)));
     let listed = home.run(&["secrets", "list", "--json"]).ok().json();
     assert_eq!(
         listed[0]["allowed_origins"],
