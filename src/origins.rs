@@ -130,7 +130,9 @@ pub fn change(
             && !stored.contains(&origin);
         if own {
             return Err(Error::Usage(format!(
-                "{origin} is the origin of the MCP server '{name}' was made for, not one                  allowed by hand; to stop using it there, delete it: `mcp-auth tokens revoke {name}`"
+                "{origin} is the origin of the MCP server the credential '{name}' was made \
+                 for, and stays allowed; to stop sending '{name}' anywhere, revoke it: \
+                 `mcp-auth tokens revoke {name}`"
             )));
         }
         stored.into_iter().filter(|o| *o != origin).collect()
