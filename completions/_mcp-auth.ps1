@@ -94,6 +94,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List saved credentials with their user, scopes and health')
+            [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Let a credential''s token be sent by the bridge to another origin')
+            [CompletionResult]::new('disallow', 'disallow', [CompletionResultType]::ParameterValue, 'Stop the bridge sending a credential''s token to an origin')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything known about one credential (never a token value)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke credentials at their provider and delete them here')
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Refresh credentials now, whatever their expiry, or ask for more scopes')
@@ -108,6 +110,26 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcp-auth;tokens;allow' {
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the outcome as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcp-auth;tokens;disallow' {
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the outcome as JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -186,6 +208,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
         }
         'mcp-auth;tokens;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List saved credentials with their user, scopes and health')
+            [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Let a credential''s token be sent by the bridge to another origin')
+            [CompletionResult]::new('disallow', 'disallow', [CompletionResultType]::ParameterValue, 'Stop the bridge sending a credential''s token to an origin')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything known about one credential (never a token value)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke credentials at their provider and delete them here')
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Refresh credentials now, whatever their expiry, or ask for more scopes')
@@ -195,6 +219,12 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             break
         }
         'mcp-auth;tokens;help;list' {
+            break
+        }
+        'mcp-auth;tokens;help;allow' {
+            break
+        }
+        'mcp-auth;tokens;help;disallow' {
             break
         }
         'mcp-auth;tokens;help;show' {
@@ -377,6 +407,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store a secret, read from stdin or a hidden prompt (never an argument)')
+            [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Let the bridge send a stored secret to an origin (scheme, host, port)')
+            [CompletionResult]::new('disallow', 'disallow', [CompletionResultType]::ParameterValue, 'Stop the bridge sending a stored secret to an origin')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the stored secrets (names, expiry and last use; never values)')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete stored secrets')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -385,6 +417,27 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
         'mcp-auth;secrets;set' {
             [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'When it stops being usable: a duration from now (90d) or a date (2027-01-31)')
             [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'A note for `secrets list` (where the key came from, what it is for)')
+            [CompletionResult]::new('--origin', '--origin', [CompletionResultType]::ParameterName, 'An origin the bridge may send it to (https://api.example.com); repeat for several')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the outcome as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcp-auth;secrets;allow' {
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the outcome as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcp-auth;secrets;disallow' {
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]')
             [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the outcome as JSON')
@@ -416,12 +469,20 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
         }
         'mcp-auth;secrets;help' {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store a secret, read from stdin or a hidden prompt (never an argument)')
+            [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Let the bridge send a stored secret to an origin (scheme, host, port)')
+            [CompletionResult]::new('disallow', 'disallow', [CompletionResultType]::ParameterValue, 'Stop the bridge sending a stored secret to an origin')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the stored secrets (names, expiry and last use; never values)')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete stored secrets')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'mcp-auth;secrets;help;set' {
+            break
+        }
+        'mcp-auth;secrets;help;allow' {
+            break
+        }
+        'mcp-auth;secrets;help;disallow' {
             break
         }
         'mcp-auth;secrets;help;list' {
@@ -582,6 +643,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
         }
         'mcp-auth;help;tokens' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List saved credentials with their user, scopes and health')
+            [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Let a credential''s token be sent by the bridge to another origin')
+            [CompletionResult]::new('disallow', 'disallow', [CompletionResultType]::ParameterValue, 'Stop the bridge sending a credential''s token to an origin')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything known about one credential (never a token value)')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke credentials at their provider and delete them here')
             [CompletionResult]::new('refresh', 'refresh', [CompletionResultType]::ParameterValue, 'Refresh credentials now, whatever their expiry, or ask for more scopes')
@@ -590,6 +653,12 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             break
         }
         'mcp-auth;help;tokens;list' {
+            break
+        }
+        'mcp-auth;help;tokens;allow' {
+            break
+        }
+        'mcp-auth;help;tokens;disallow' {
             break
         }
         'mcp-auth;help;tokens;show' {
@@ -641,11 +710,19 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
         }
         'mcp-auth;help;secrets' {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store a secret, read from stdin or a hidden prompt (never an argument)')
+            [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Let the bridge send a stored secret to an origin (scheme, host, port)')
+            [CompletionResult]::new('disallow', 'disallow', [CompletionResultType]::ParameterValue, 'Stop the bridge sending a stored secret to an origin')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the stored secrets (names, expiry and last use; never values)')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete stored secrets')
             break
         }
         'mcp-auth;help;secrets;set' {
+            break
+        }
+        'mcp-auth;help;secrets;allow' {
+            break
+        }
+        'mcp-auth;help;secrets;disallow' {
             break
         }
         'mcp-auth;help;secrets;list' {

@@ -187,14 +187,26 @@ _mcp__auth() {
             mcp__auth__subcmd__help__subcmd__providers,show)
                 cmd="mcp__auth__subcmd__help__subcmd__providers__subcmd__show"
                 ;;
+            mcp__auth__subcmd__help__subcmd__secrets,allow)
+                cmd="mcp__auth__subcmd__help__subcmd__secrets__subcmd__allow"
+                ;;
             mcp__auth__subcmd__help__subcmd__secrets,delete)
                 cmd="mcp__auth__subcmd__help__subcmd__secrets__subcmd__delete"
+                ;;
+            mcp__auth__subcmd__help__subcmd__secrets,disallow)
+                cmd="mcp__auth__subcmd__help__subcmd__secrets__subcmd__disallow"
                 ;;
             mcp__auth__subcmd__help__subcmd__secrets,list)
                 cmd="mcp__auth__subcmd__help__subcmd__secrets__subcmd__list"
                 ;;
             mcp__auth__subcmd__help__subcmd__secrets,set)
                 cmd="mcp__auth__subcmd__help__subcmd__secrets__subcmd__set"
+                ;;
+            mcp__auth__subcmd__help__subcmd__tokens,allow)
+                cmd="mcp__auth__subcmd__help__subcmd__tokens__subcmd__allow"
+                ;;
+            mcp__auth__subcmd__help__subcmd__tokens,disallow)
+                cmd="mcp__auth__subcmd__help__subcmd__tokens__subcmd__disallow"
                 ;;
             mcp__auth__subcmd__help__subcmd__tokens,import)
                 cmd="mcp__auth__subcmd__help__subcmd__tokens__subcmd__import"
@@ -232,8 +244,14 @@ _mcp__auth() {
             mcp__auth__subcmd__providers__subcmd__help,show)
                 cmd="mcp__auth__subcmd__providers__subcmd__help__subcmd__show"
                 ;;
+            mcp__auth__subcmd__secrets,allow)
+                cmd="mcp__auth__subcmd__secrets__subcmd__allow"
+                ;;
             mcp__auth__subcmd__secrets,delete)
                 cmd="mcp__auth__subcmd__secrets__subcmd__delete"
+                ;;
+            mcp__auth__subcmd__secrets,disallow)
+                cmd="mcp__auth__subcmd__secrets__subcmd__disallow"
                 ;;
             mcp__auth__subcmd__secrets,help)
                 cmd="mcp__auth__subcmd__secrets__subcmd__help"
@@ -244,8 +262,14 @@ _mcp__auth() {
             mcp__auth__subcmd__secrets,set)
                 cmd="mcp__auth__subcmd__secrets__subcmd__set"
                 ;;
+            mcp__auth__subcmd__secrets__subcmd__help,allow)
+                cmd="mcp__auth__subcmd__secrets__subcmd__help__subcmd__allow"
+                ;;
             mcp__auth__subcmd__secrets__subcmd__help,delete)
                 cmd="mcp__auth__subcmd__secrets__subcmd__help__subcmd__delete"
+                ;;
+            mcp__auth__subcmd__secrets__subcmd__help,disallow)
+                cmd="mcp__auth__subcmd__secrets__subcmd__help__subcmd__disallow"
                 ;;
             mcp__auth__subcmd__secrets__subcmd__help,help)
                 cmd="mcp__auth__subcmd__secrets__subcmd__help__subcmd__help"
@@ -255,6 +279,12 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__secrets__subcmd__help,set)
                 cmd="mcp__auth__subcmd__secrets__subcmd__help__subcmd__set"
+                ;;
+            mcp__auth__subcmd__tokens,allow)
+                cmd="mcp__auth__subcmd__tokens__subcmd__allow"
+                ;;
+            mcp__auth__subcmd__tokens,disallow)
+                cmd="mcp__auth__subcmd__tokens__subcmd__disallow"
                 ;;
             mcp__auth__subcmd__tokens,help)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help"
@@ -276,6 +306,12 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__tokens,show)
                 cmd="mcp__auth__subcmd__tokens__subcmd__show"
+                ;;
+            mcp__auth__subcmd__tokens__subcmd__help,allow)
+                cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__allow"
+                ;;
+            mcp__auth__subcmd__tokens__subcmd__help,disallow)
+                cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__disallow"
                 ;;
             mcp__auth__subcmd__tokens__subcmd__help,help)
                 cmd="mcp__auth__subcmd__tokens__subcmd__help__subcmd__help"
@@ -1191,7 +1227,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help__subcmd__secrets)
-            opts="set list delete"
+            opts="set allow disallow list delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1204,7 +1240,35 @@ _mcp__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__secrets__subcmd__allow)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcp__subcmd__auth__subcmd__help__subcmd__secrets__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__secrets__subcmd__disallow)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1261,8 +1325,36 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help__subcmd__tokens)
-            opts="list show revoke refresh import prune"
+            opts="list allow disallow show revoke refresh import prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__tokens__subcmd__allow)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__tokens__subcmd__disallow)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1617,8 +1709,30 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__secrets)
-            opts="-h -V --log-level --log-file --help --version set list delete help"
+            opts="-h -V --log-level --log-file --help --version set allow disallow list delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__allow)
+            opts="-h -V --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1660,8 +1774,30 @@ _mcp__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__disallow)
+            opts="-h -V --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcp__subcmd__auth__subcmd__secrets__subcmd__help)
-            opts="set list delete help"
+            opts="set allow disallow list delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1674,7 +1810,35 @@ _mcp__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__help__subcmd__allow)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcp__subcmd__auth__subcmd__secrets__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__secrets__subcmd__help__subcmd__disallow)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1753,7 +1917,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__secrets__subcmd__set)
-            opts="-h -V --expires --note --json --log-level --log-file --help --version"
+            opts="-h -V --expires --note --origin --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1764,6 +1928,10 @@ _mcp__auth() {
                     return 0
                     ;;
                 --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --origin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1817,7 +1985,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__tokens)
-            opts="-h -V --log-level --log-file --help --version list show revoke refresh import prune help"
+            opts="-h -V --log-level --log-file --help --version list allow disallow show revoke refresh import prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1838,9 +2006,81 @@ _mcp__auth() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        mcp__subcmd__auth__subcmd__tokens__subcmd__help)
-            opts="list show revoke refresh import prune help"
+        mcp__subcmd__auth__subcmd__tokens__subcmd__allow)
+            opts="-h -V --json --log-level --log-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__tokens__subcmd__disallow)
+            opts="-h -V --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__tokens__subcmd__help)
+            opts="list allow disallow show revoke refresh import prune help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__tokens__subcmd__help__subcmd__allow)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__tokens__subcmd__help__subcmd__disallow)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

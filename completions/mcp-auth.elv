@@ -88,6 +88,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand list 'List saved credentials with their user, scopes and health'
+            cand allow 'Let a credential''s token be sent by the bridge to another origin'
+            cand disallow 'Stop the bridge sending a credential''s token to an origin'
             cand show 'Show everything known about one credential (never a token value)'
             cand revoke 'Revoke credentials at their provider and delete them here'
             cand refresh 'Refresh credentials now, whatever their expiry, or ask for more scopes'
@@ -101,6 +103,24 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
             cand --json 'Print JSON instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;tokens;allow'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;tokens;disallow'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -173,6 +193,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         }
         &'mcp-auth;tokens;help'= {
             cand list 'List saved credentials with their user, scopes and health'
+            cand allow 'Let a credential''s token be sent by the bridge to another origin'
+            cand disallow 'Stop the bridge sending a credential''s token to an origin'
             cand show 'Show everything known about one credential (never a token value)'
             cand revoke 'Revoke credentials at their provider and delete them here'
             cand refresh 'Refresh credentials now, whatever their expiry, or ask for more scopes'
@@ -181,6 +203,10 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcp-auth;tokens;help;list'= {
+        }
+        &'mcp-auth;tokens;help;allow'= {
+        }
+        &'mcp-auth;tokens;help;disallow'= {
         }
         &'mcp-auth;tokens;help;show'= {
         }
@@ -338,6 +364,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand set 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+            cand allow 'Let the bridge send a stored secret to an origin (scheme, host, port)'
+            cand disallow 'Stop the bridge sending a stored secret to an origin'
             cand list 'List the stored secrets (names, expiry and last use; never values)'
             cand delete 'Delete stored secrets'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -345,6 +373,25 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;secrets;set'= {
             cand --expires 'When it stops being usable: a duration from now (90d) or a date (2027-01-31)'
             cand --note 'A note for `secrets list` (where the key came from, what it is for)'
+            cand --origin 'An origin the bridge may send it to (https://api.example.com); repeat for several'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;secrets;allow'= {
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print the outcome as JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;secrets;disallow'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
             cand --json 'Print the outcome as JSON'
@@ -373,11 +420,17 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         }
         &'mcp-auth;secrets;help'= {
             cand set 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+            cand allow 'Let the bridge send a stored secret to an origin (scheme, host, port)'
+            cand disallow 'Stop the bridge sending a stored secret to an origin'
             cand list 'List the stored secrets (names, expiry and last use; never values)'
             cand delete 'Delete stored secrets'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcp-auth;secrets;help;set'= {
+        }
+        &'mcp-auth;secrets;help;allow'= {
+        }
+        &'mcp-auth;secrets;help;disallow'= {
         }
         &'mcp-auth;secrets;help;list'= {
         }
@@ -514,6 +567,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         }
         &'mcp-auth;help;tokens'= {
             cand list 'List saved credentials with their user, scopes and health'
+            cand allow 'Let a credential''s token be sent by the bridge to another origin'
+            cand disallow 'Stop the bridge sending a credential''s token to an origin'
             cand show 'Show everything known about one credential (never a token value)'
             cand revoke 'Revoke credentials at their provider and delete them here'
             cand refresh 'Refresh credentials now, whatever their expiry, or ask for more scopes'
@@ -521,6 +576,10 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand prune 'Delete credentials that have been dead longer than the retention period'
         }
         &'mcp-auth;help;tokens;list'= {
+        }
+        &'mcp-auth;help;tokens;allow'= {
+        }
+        &'mcp-auth;help;tokens;disallow'= {
         }
         &'mcp-auth;help;tokens;show'= {
         }
@@ -557,10 +616,16 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         }
         &'mcp-auth;help;secrets'= {
             cand set 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+            cand allow 'Let the bridge send a stored secret to an origin (scheme, host, port)'
+            cand disallow 'Stop the bridge sending a stored secret to an origin'
             cand list 'List the stored secrets (names, expiry and last use; never values)'
             cand delete 'Delete stored secrets'
         }
         &'mcp-auth;help;secrets;set'= {
+        }
+        &'mcp-auth;help;secrets;allow'= {
+        }
+        &'mcp-auth;help;secrets;disallow'= {
         }
         &'mcp-auth;help;secrets;list'= {
         }

@@ -78,17 +78,19 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -l log-file -d 
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -l header -d 'Print `Authorization: Bearer <token>` instead of the bare token (refused for a DPoP-bound credential, whose token needs a proof per request: use --dpop-proof)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand token" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -s h -l help -d 'Print help'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "list" -d 'List saved credentials with their user, scopes and health'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "show" -d 'Show everything known about one credential (never a token value)'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "refresh" -d 'Refresh credentials now, whatever their expiry, or ask for more scopes'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "import" -d 'Save a token obtained elsewhere, read from stdin (never an argument)'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "prune" -d 'Delete credentials that have been dead longer than the retention period'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list show revoke refresh import prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -f -a "list" -d 'List saved credentials with their user, scopes and health'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -f -a "allow" -d 'Let a credential\'s token be sent by the bridge to another origin'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -f -a "disallow" -d 'Stop the bridge sending a credential\'s token to an origin'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -f -a "show" -d 'Show everything known about one credential (never a token value)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -f -a "refresh" -d 'Refresh credentials now, whatever their expiry, or ask for more scopes'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -f -a "import" -d 'Save a token obtained elsewhere, read from stdin (never an argument)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -f -a "prune" -d 'Delete credentials that have been dead longer than the retention period'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and not __fish_seen_subcommand_from list allow disallow show revoke refresh import prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from list" -l provider -d 'Only credentials of this provider (or MCP server URL)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from list" -l status -d 'Only credentials with this health' -r -f -a "valid\t''
 expiring-soon\t''
@@ -100,6 +102,16 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_see
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from list" -l json -d 'Print JSON instead of a table'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from allow" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from allow" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from allow" -l json -d 'Print the outcome as JSON'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from allow" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from allow" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from disallow" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from disallow" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from disallow" -l json -d 'Print the outcome as JSON'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from disallow" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from disallow" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from show" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from show" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from show" -l json -d 'Print JSON'
@@ -145,6 +157,8 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_see
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "list" -d 'List saved credentials with their user, scopes and health'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "allow" -d 'Let a credential\'s token be sent by the bridge to another origin'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "disallow" -d 'Stop the bridge sending a credential\'s token to an origin'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show everything known about one credential (never a token value)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "refresh" -d 'Refresh credentials now, whatever their expiry, or ask for more scopes'
@@ -241,21 +255,34 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_se
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the MCP servers of every host that run the bridge, with the health of their credentials'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a server that runs the bridge from a host'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand clients; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -f -a "set" -d 'Store a secret, read from stdin or a hidden prompt (never an argument)'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -f -a "list" -d 'List the stored secrets (names, expiry and last use; never values)'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -f -a "delete" -d 'Delete stored secrets'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set allow disallow list delete help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set allow disallow list delete help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set allow disallow list delete help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set allow disallow list delete help" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set allow disallow list delete help" -f -a "set" -d 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set allow disallow list delete help" -f -a "allow" -d 'Let the bridge send a stored secret to an origin (scheme, host, port)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set allow disallow list delete help" -f -a "disallow" -d 'Stop the bridge sending a stored secret to an origin'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set allow disallow list delete help" -f -a "list" -d 'List the stored secrets (names, expiry and last use; never values)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set allow disallow list delete help" -f -a "delete" -d 'Delete stored secrets'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and not __fish_seen_subcommand_from set allow disallow list delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l expires -d 'When it stops being usable: a duration from now (90d) or a date (2027-01-31)' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l note -d 'A note for `secrets list` (where the key came from, what it is for)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l origin -d 'An origin the bridge may send it to (https://api.example.com); repeat for several' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -l json -d 'Print the outcome as JSON'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from allow" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from allow" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from allow" -l json -d 'Print the outcome as JSON'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from allow" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from allow" -s V -l version -d 'Print version'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from disallow" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from disallow" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from disallow" -l json -d 'Print the outcome as JSON'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from disallow" -s h -l help -d 'Print help'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from disallow" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from list" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from list" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from list" -l json -d 'Print JSON'
@@ -267,6 +294,8 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_se
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "set" -d 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "allow" -d 'Let the bridge send a stored secret to an origin (scheme, host, port)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "disallow" -d 'Stop the bridge sending a stored secret to an origin'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the stored secrets (names, expiry and last use; never values)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete stored secrets'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -340,6 +369,8 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_s
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "list" -d 'List saved credentials with their user, scopes and health'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "allow" -d 'Let a credential\'s token be sent by the bridge to another origin'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "disallow" -d 'Stop the bridge sending a credential\'s token to an origin'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "show" -d 'Show everything known about one credential (never a token value)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "revoke" -d 'Revoke credentials at their provider and delete them here'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "refresh" -d 'Refresh credentials now, whatever their expiry, or ask for more scopes'
@@ -351,6 +382,8 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from clients" -f -a "list" -d 'List the MCP servers of every host that run the bridge, with the health of their credentials'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from clients" -f -a "remove" -d 'Remove a server that runs the bridge from a host'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "set" -d 'Store a secret, read from stdin or a hidden prompt (never an argument)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "allow" -d 'Let the bridge send a stored secret to an origin (scheme, host, port)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "disallow" -d 'Stop the bridge sending a stored secret to an origin'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "list" -d 'List the stored secrets (names, expiry and last use; never values)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from secrets" -f -a "delete" -d 'Delete stored secrets'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "run" -d 'Run the daemon in the foreground (for service managers and debugging)'

@@ -340,6 +340,35 @@ pub enum TokensCommand {
     )]
     List(ListArgs),
 
+    /// Let a credential's token be sent by the bridge to another origin
+    ///
+    /// The bridge sends a token only to the origins (scheme, host, port)
+    /// it may go to: an MCP server's own, a provider's API origins, and
+    /// those allowed here.
+    #[command(
+        after_help = "Examples:\n  mcp-auth tokens allow github https://api.githubcopilot.com\n  mcp-auth tokens allow corp https://mcp.corp.example:8443"
+    )]
+    Allow {
+        /// The credential's name
+        name: String,
+        /// A URL of the origin to allow (only scheme, host and port count)
+        url: String,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Stop the bridge sending a credential's token to an origin
+    Disallow {
+        /// The credential's name
+        name: String,
+        /// A URL of the origin to remove
+        url: String,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+
     /// Show everything known about one credential (never a token value)
     Show {
         /// The credential's name
@@ -493,7 +522,7 @@ pub struct RevokeArgs {
 pub enum SecretsCommand {
     /// Store a secret, read from stdin or a hidden prompt (never an argument)
     #[command(
-        after_help = "Examples:\n  mcp-auth secrets set linear-key                 # asks for the value\n  printf %s \"$KEY\" | mcp-auth secrets set linear-key --expires 90d\n  mcp-auth secrets set ci-token --expires 2027-01-31 < token.txt"
+        after_help = "Examples:\n  mcp-auth secrets set linear-key --origin https://mcp.linear.app   # asks for the value\n  printf %s \"$KEY\" | mcp-auth secrets set linear-key --expires 90d\n  mcp-auth secrets set ci-token --expires 2027-01-31 < token.txt"
     )]
     Set {
         /// The secret's name
@@ -504,6 +533,34 @@ pub enum SecretsCommand {
         /// A note for `secrets list` (where the key came from, what it is for)
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+        /// An origin the bridge may send it to (https://api.example.com); repeat for several
+        #[arg(long = "origin", value_name = "URL")]
+        origins: Vec<String>,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let the bridge send a stored secret to an origin (scheme, host, port)
+    ///
+    /// `{secret:NAME}` in a bridge's `--header` is expanded only for a
+    /// server at one of the secret's origins. Secrets stored before origins
+    /// were recorded have none until one is allowed here.
+    #[command(after_help = "Examples:\n  mcp-auth secrets allow linear-key https://mcp.linear.app")]
+    Allow {
+        /// The secret's name
+        name: String,
+        /// A URL of the origin to allow (only scheme, host and port count)
+        url: String,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop the bridge sending a stored secret to an origin
+    Disallow {
+        /// The secret's name
+        name: String,
+        /// A URL of the origin to remove
+        url: String,
         /// Print the outcome as JSON
         #[arg(long)]
         json: bool,

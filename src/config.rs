@@ -51,6 +51,9 @@ pub struct ProviderConfig {
     pub auth_server: Option<String>,
     pub audience: Option<String>,
     pub redirect_port: Option<u16>,
+    /// Origins (`https://api.example.com`) the provider's tokens may be
+    /// sent to by the bridge; replaces the template's list.
+    pub api_origins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

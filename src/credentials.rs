@@ -34,6 +34,7 @@ use crate::model::{
 use crate::oauth::identity::Identity;
 use crate::oauth::{self, ClientAuth, Extras, Tokens};
 use crate::paths::Paths;
+use crate::store::db::Holder;
 use crate::store::{LazyStore, RefreshUpdate, Store};
 
 /// How long a process waits for another one's refresh of the same
@@ -405,6 +406,20 @@ impl Credentials {
                 assertion_file: n.assertion_file,
             };
             store.save_login(&cred, &set)?;
+            // A new login for the same origin adds to the allowed origins
+            // (those allowed by hand stay); one for another origin starts
+            // over, since the old list was for another service.
+            let kept = match &previous {
+                Some(p) if p.origin == cred.origin => store
+                    .db()
+                    .allowed_origins(Holder::Token, &cred.name)?
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let allowed = crate::origins::union(kept, n.allowed_origins);
+            store
+                .db()
+                .set_allowed_origins(Holder::Token, &cred.name, &allowed)?;
             let detail = format!("{} via {}", cred.origin.label(), cred.grant.as_str());
             store
                 .db()
@@ -755,6 +770,9 @@ pub struct NewCredential {
     pub idp: Option<crate::model::IdpExchange>,
     /// Workload identity: the identity token file read at each renewal.
     pub assertion_file: Option<PathBuf>,
+    /// Origins the token may be sent to ([`crate::origins`]): a provider's
+    /// API origins, an MCP server's own origin.
+    pub allowed_origins: Vec<String>,
 }
 
 /// Renews a cross-app access grant: a new ID-JAG from the IdP for the

@@ -2,7 +2,7 @@
 //! APIs. The binary is `main.rs -> run()`; everything else is this library.
 //!
 //! Layers, each using only the ones below it:
-//! `commands` → `mcp`, `daemon` → `credentials` → `ipc`, `oauth`, `store`
+//! `commands` → `mcp`, `daemon` → `credentials` → `origins`, `ipc`, `oauth`, `store`
 //! → `config`, `providers`, `hosts`, `model`, `paths`, `body_text`,
 //! `error`; `output` is the only place that prints, `logging` the only
 //! place that sets up logs.
@@ -20,6 +20,7 @@ pub mod logging;
 pub mod mcp;
 pub mod model;
 pub mod oauth;
+pub mod origins;
 pub mod output;
 pub mod paths;
 pub mod providers;

@@ -397,6 +397,9 @@ pub struct Provider {
     pub scope_on_refresh: bool,
     /// Where and how to register, for `providers show` and hints.
     pub registration: Option<Registration>,
+    /// Origins its tokens may be sent to by the bridge: the template's API
+    /// origins, or `api_origins` in the provider's config table.
+    pub api_origins: Vec<String>,
 }
 
 /// What a person registers at the provider, and what the provider allows.
@@ -503,6 +506,12 @@ fn parse_base(raw: &str, allow_path: bool) -> Result<Base> {
     Ok(Base { origin, path })
 }
 
+/// The origin of a URL built here from a checked base; the URL itself when
+/// it does not parse (it always does: the base was parsed).
+fn origin_of_url(raw: &str) -> String {
+    crate::origins::origin_of(raw).unwrap_or_else(|_| raw.to_string())
+}
+
 /// The endpoints of a template for its parameters.
 struct Endpoints {
     authorize: String,
@@ -511,6 +520,9 @@ struct Endpoints {
     revocation: Option<String>,
     userinfo: Option<String>,
     issuer: Option<String>,
+    /// The origins of the provider's APIs: where its tokens may be sent
+    /// ([`crate::origins`]).
+    api_origins: Vec<String>,
 }
 
 struct Values<'a> {
@@ -553,6 +565,19 @@ fn endpoints(t: &Template, v: &Values<'_>) -> Result<Endpoints> {
                 revocation: Some(format!("{api}/applications/{client}/token")),
                 userinfo: Some(format!("{api}/user")),
                 issuer: None,
+                // The REST API, and the GitHub MCP server's remote endpoint
+                // (https://api.githubcopilot.com/mcp/), which takes GitHub
+                // OAuth tokens. GitHub Enterprise Server serves its API on
+                // its own host (`/api/v3`).
+                // https://docs.github.com/en/rest/quickstart
+                // https://github.com/github/github-mcp-server#remote-github-mcp-server
+                api_origins: match v.domain {
+                    None => vec![
+                        "https://api.github.com".into(),
+                        "https://api.githubcopilot.com".into(),
+                    ],
+                    Some(_) => vec![origin_of_url(&api)],
+                },
             }
         }
         "google" => Endpoints {
@@ -563,6 +588,21 @@ fn endpoints(t: &Template, v: &Values<'_>) -> Result<Endpoints> {
             revocation: Some("https://oauth2.googleapis.com/revoke".into()),
             userinfo: Some("https://openidconnect.googleapis.com/v1/userinfo".into()),
             issuer: Some("https://accounts.google.com".into()),
+            // Google APIs are served from www.googleapis.com and per-API
+            // hosts; these are the ones the OAuth scopes list names for the
+            // common Workspace APIs (others: `mcp-auth tokens allow`).
+            // https://developers.google.com/identity/protocols/oauth2/scopes
+            api_origins: [
+                "https://www.googleapis.com",
+                "https://openidconnect.googleapis.com",
+                "https://gmail.googleapis.com",
+                "https://people.googleapis.com",
+                "https://sheets.googleapis.com",
+                "https://docs.googleapis.com",
+                "https://calendar-json.googleapis.com",
+            ]
+            .map(String::from)
+            .to_vec(),
         },
         "microsoft" => {
             let tenant = v.tenant.unwrap_or("common");
@@ -584,6 +624,14 @@ fn endpoints(t: &Template, v: &Values<'_>) -> Result<Endpoints> {
                 // Issuers differ per tenant; with `common` there is no one
                 // issuer to compare with.
                 issuer: None,
+                // Microsoft Graph, public cloud; a national cloud's Graph
+                // host is added by hand.
+                // https://learn.microsoft.com/en-us/graph/deployments
+                api_origins: if custom_authority {
+                    Vec::new()
+                } else {
+                    vec!["https://graph.microsoft.com".into()]
+                },
             }
         }
         "okta" => {
@@ -602,6 +650,9 @@ fn endpoints(t: &Template, v: &Values<'_>) -> Result<Endpoints> {
                 revocation: Some(format!("{base}/revoke")),
                 userinfo: Some(format!("{base}/userinfo")),
                 issuer: Some(issuer),
+                // Okta's own APIs are on the org's domain.
+                // https://developer.okta.com/docs/api/
+                api_origins: vec![o.clone()],
             }
         }
         "auth0" => {
@@ -617,6 +668,9 @@ fn endpoints(t: &Template, v: &Values<'_>) -> Result<Endpoints> {
                 revocation: Some(format!("{o}/oauth/revoke")),
                 userinfo: Some(format!("{o}/userinfo")),
                 issuer: Some(format!("{o}/")),
+                // The Management API is on the tenant's domain.
+                // https://auth0.com/docs/api/management/v2
+                api_origins: vec![o.clone()],
             }
         }
         "gitlab" => {
@@ -630,6 +684,9 @@ fn endpoints(t: &Template, v: &Values<'_>) -> Result<Endpoints> {
                 revocation: Some(format!("{root}/oauth/revoke")),
                 userinfo: Some(format!("{root}/oauth/userinfo")),
                 issuer: Some(root),
+                // The REST API is on the instance's host (`/api/v4`).
+                // https://docs.gitlab.com/api/rest/
+                api_origins: vec![b.origin.clone()],
             }
         }
         other => {
@@ -862,6 +919,16 @@ pub fn resolve(name: &str, config: &Config, over: &Overrides) -> Result<Provider
             refresh: t.refresh,
             revocation: t.revoke,
         }),
+        api_origins: match &c.api_origins {
+            Some(list) => list
+                .iter()
+                .map(|o| {
+                    crate::origins::origin_of(o)
+                        .map_err(|e| Error::Config(format!("[providers.{name}] api_origins: {e}")))
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => ends.map(|e| e.api_origins).unwrap_or_default(),
+        },
     })
 }
 
@@ -913,6 +980,52 @@ mod tests {
 
     fn config(toml: &str) -> Config {
         Config::from_sources(toml, "t", Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn templates_list_their_api_origins() {
+        let origins = |name: &str, domain: Option<&str>| {
+            resolve(
+                name,
+                &config(""),
+                &Overrides {
+                    domain: domain.map(str::to_string),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .api_origins
+        };
+        assert_eq!(
+            origins("github", None),
+            ["https://api.github.com", "https://api.githubcopilot.com"]
+        );
+        assert_eq!(
+            origins("github", Some("ghe.example.com")),
+            ["https://ghe.example.com"]
+        );
+        assert_eq!(origins("gitlab", None), ["https://gitlab.com"]);
+        assert_eq!(
+            origins("gitlab", Some("gitlab.example.com:8443")),
+            ["https://gitlab.example.com:8443"]
+        );
+        assert_eq!(origins("microsoft", None), ["https://graph.microsoft.com"]);
+        assert_eq!(
+            origins("okta", Some("dev-1.okta.com")),
+            ["https://dev-1.okta.com"]
+        );
+        assert_eq!(
+            origins("auth0", Some("dev-a.us.auth0.com")),
+            ["https://dev-a.us.auth0.com"]
+        );
+        assert!(origins("google", None).contains(&"https://www.googleapis.com".to_string()));
+        let custom = config(
+            "[providers.corp]\nauthorize_url = \"https://id.corp.example/a\"\n\
+             token_url = \"https://id.corp.example/t\"\n\
+             api_origins = [\"https://api.corp.example/v1\"]\n",
+        );
+        let p = resolve("corp", &custom, &Overrides::default()).unwrap();
+        assert_eq!(p.api_origins, ["https://api.corp.example"]);
     }
 
     #[test]

@@ -415,7 +415,7 @@ fn header_values_come_from_stored_secrets() {
     });
     let home = tempfile::tempdir().unwrap();
     let mut set = std::process::Command::new(support::bridge::BIN)
-        .args(["secrets", "set", "svc-key"])
+        .args(["secrets", "set", "svc-key", "--origin", &server.url])
         .env("MCP_AUTH_HOME", home.path())
         .env("MCP_AUTH_SECRET_STORE", "file")
         .stdin(std::process::Stdio::piped())

@@ -283,6 +283,7 @@ impl World {
             token_params: Vec::new(),
             idp: None,
             assertion_file: None,
+            allowed_origins: Vec::new(),
         };
         let cred = self.creds.save_login(n).await.unwrap();
         assert!((t0..=now()).contains(&cred.status_changed_at));

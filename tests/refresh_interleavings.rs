@@ -82,6 +82,7 @@ async fn run_case(daemon: bool, callers: Vec<Caller>, delays: Vec<u64>, starts: 
             token_params: Vec::new(),
             idp: None,
             assertion_file: None,
+            allowed_origins: Vec::new(),
         })
         .await
         .unwrap();

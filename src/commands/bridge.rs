@@ -25,6 +25,7 @@ use crate::mcp::{bridge, canonical_server_url};
 use crate::model::Secret;
 use crate::output::Printer;
 use crate::store::Store;
+use crate::store::db::Holder;
 
 pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
     let server_url = canonical_server_url(&args.url)?;
@@ -43,6 +44,11 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
     }
     if let Some(name) = &args.name {
         validate_name(name)?;
+    }
+    if let Some(refusal) = origin_refusal(ctx, args)? {
+        Printer::new().info(&format!("mcp-auth: {refusal}"));
+        bridge::refuse(refusal).await?;
+        return Ok(());
     }
     let headers = parse_headers(
         &args.headers,
@@ -94,6 +100,34 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
     let stop = bridge::run(cfg, auth).await?;
     tracing::debug!(reason = ?stop, "bridge stopped");
     Ok(())
+}
+
+/// Why the bridge may not send what its arguments name to the server's
+/// origin: a `{secret:NAME}` in a `--header`, or the `--name` credential's
+/// token, that may not go there ([`crate::origins`]). Checked before
+/// anything is expanded or sent. A credential found by the server's URL
+/// (no `--name`) was made for that server, so it is not checked.
+fn origin_refusal(ctx: &Context, args: &BridgeArgs) -> Result<Option<String>> {
+    let target = crate::origins::origin_of(&args.url)?;
+    let secrets = crate::origins::secret_names(&args.headers);
+    let own_authorization = args.headers.iter().any(|h| {
+        h.split_once(':')
+            .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case("authorization"))
+    });
+    let token = args.name.as_deref().filter(|_| !own_authorization);
+    if secrets.is_empty() && token.is_none() {
+        return Ok(None);
+    }
+    let store = ctx.store()?;
+    for name in &secrets {
+        if let Some(r) = crate::origins::check(store, Holder::Secret, name, &target)? {
+            return Ok(Some(r));
+        }
+    }
+    match token {
+        Some(name) => crate::origins::check(store, Holder::Token, name, &target),
+        None => Ok(None),
+    }
 }
 
 /// `--request-timeout`, else `request_timeout` from the config (0: none).

@@ -177,6 +177,7 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
                 token_params: Vec::new(),
                 idp: None,
                 assertion_file: None,
+                allowed_origins: p.api_origins.clone(),
             }
         }
         (None, Some(url)) => {
@@ -215,6 +216,7 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
                 token_params: Vec::new(),
                 idp: None,
                 assertion_file: None,
+                allowed_origins: Vec::new(),
             }
         }
         _ => {

@@ -408,6 +408,7 @@ fn provider_credential(
         token_params,
         idp: None,
         assertion_file: None,
+        allowed_origins: provider.api_origins.clone(),
     }
 }
 

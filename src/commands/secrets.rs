@@ -12,7 +12,9 @@ use crate::config::parse_duration;
 use crate::credentials::{blocking, validate_name};
 use crate::error::{Error, Result};
 use crate::model::{Health, Secret, Timestamp, now, relative, rfc3339};
+use crate::origins;
 use crate::store::SecretMeta;
+use crate::store::db::Holder;
 
 /// A secret expiring within this many seconds is "expiring soon": keys
 /// are rotated by people, who need days, not minutes, of warning.
@@ -24,8 +26,11 @@ pub async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
             name,
             expires,
             note,
+            origins,
             json,
-        } => set(ctx, name, expires, note, json).await,
+        } => set(ctx, name, expires, note, origins, json).await,
+        SecretsCommand::Allow { name, url, json } => allow(ctx, &name, &url, true, json),
+        SecretsCommand::Disallow { name, url, json } => allow(ctx, &name, &url, false, json),
         SecretsCommand::List { json } => list(ctx, json),
         SecretsCommand::Delete { names, json } => delete(ctx, names, json).await,
     }
@@ -86,9 +91,14 @@ async fn set(
     name: String,
     expires: Option<String>,
     note: Option<String>,
+    origins: Vec<String>,
     json: bool,
 ) -> Result<()> {
     validate_name(&name)?;
+    let origins = origins
+        .iter()
+        .map(|o| origins::origin_of(o).map_err(|e| Error::Usage(format!("--origin: {e}"))))
+        .collect::<Result<Vec<_>>>()?;
     let at = now();
     let expires_at = expires
         .as_deref()
@@ -111,20 +121,32 @@ async fn set(
             note,
         };
         store.save_user_secret(&meta, &value)?;
-        Ok(previous.is_some())
+        // A new value keeps the origins allowed before, plus those given.
+        let kept = store
+            .db()
+            .allowed_origins(Holder::Secret, &n)?
+            .unwrap_or_default();
+        let allowed = origins::union(kept, origins);
+        store
+            .db()
+            .set_allowed_origins(Holder::Secret, &n, &allowed)?;
+        Ok((previous.is_some(), allowed))
     })
     .await?;
+    let (replaced, allowed) = replaced;
     if json {
         #[derive(Serialize)]
         struct Stored {
             name: String,
             replaced: bool,
             expires_at: Option<String>,
+            allowed_origins: Vec<String>,
         }
         return ctx.out.json(&Stored {
             name,
             replaced,
             expires_at: expires_at.map(rfc3339),
+            allowed_origins: allowed,
         });
     }
     let verb = if replaced { "Replaced" } else { "Stored" };
@@ -133,6 +155,38 @@ async fn set(
         .unwrap_or_default();
     ctx.out.info(&format!(
         "{verb} secret '{name}'{until}. Use it with: mcp-auth bridge URL --header 'Authorization: Bearer {{secret:{name}}}'"
+    ));
+    if allowed.is_empty() {
+        ctx.out.info(&format!(
+            "The bridge sends it to no server yet: allow one with `mcp-auth secrets allow {name} URL`."
+        ));
+    } else {
+        ctx.out.info(&format!(
+            "The bridge may send it to: {}",
+            allowed.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// `secrets allow|disallow NAME URL`.
+fn allow(ctx: &Context, name: &str, url: &str, add: bool, json: bool) -> Result<()> {
+    let (origin, now_allowed) = origins::change(ctx.store()?, Holder::Secret, name, url, add)?;
+    if json {
+        return ctx.out.json(&crate::origins::Changed {
+            name,
+            origin: &origin,
+            allowed_origins: &now_allowed,
+        });
+    }
+    let verb = if add { "may now" } else { "may no longer" };
+    ctx.out.info(&format!(
+        "The bridge {verb} send the secret '{name}' to {origin}; allowed: {}",
+        if now_allowed.is_empty() {
+            "none".to_string()
+        } else {
+            now_allowed.join(", ")
+        }
     ));
     Ok(())
 }
@@ -154,24 +208,35 @@ struct View {
     expires_at: Option<String>,
     last_used_at: Option<String>,
     note: Option<String>,
+    allowed_origins: Vec<String>,
 }
 
 fn list(ctx: &Context, json: bool) -> Result<()> {
     let at = now();
-    let metas = ctx.store()?.db().secret_metas()?;
+    let store = ctx.store()?;
+    let metas = store.db().secret_metas()?;
+    let origins_of = |name: &str| -> Result<Vec<String>> {
+        Ok(store
+            .db()
+            .allowed_origins(Holder::Secret, name)?
+            .unwrap_or_default())
+    };
     if json {
         let views: Vec<View> = metas
             .iter()
-            .map(|m| View {
-                name: m.name.clone(),
-                health: health(m, at),
-                created_at: rfc3339(m.created_at),
-                updated_at: rfc3339(m.updated_at),
-                expires_at: m.expires_at.map(rfc3339),
-                last_used_at: m.last_used_at.map(rfc3339),
-                note: m.note.clone(),
+            .map(|m| -> Result<View> {
+                Ok(View {
+                    name: m.name.clone(),
+                    health: health(m, at),
+                    created_at: rfc3339(m.created_at),
+                    updated_at: rfc3339(m.updated_at),
+                    expires_at: m.expires_at.map(rfc3339),
+                    last_used_at: m.last_used_at.map(rfc3339),
+                    note: m.note.clone(),
+                    allowed_origins: origins_of(&m.name)?,
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         return ctx.out.json(&views);
     }
     if metas.is_empty() {
@@ -182,7 +247,7 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
     let rows = metas
         .iter()
         .map(|m| {
-            vec![
+            Ok(vec![
                 m.name.clone(),
                 health(m, at).as_str().to_string(),
                 m.expires_at
@@ -192,12 +257,24 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
                     .map(|t| relative(t, at))
                     .unwrap_or_else(|| "never".into()),
                 relative(m.updated_at, at),
+                match origins_of(&m.name)? {
+                    o if o.is_empty() => "none".to_string(),
+                    o => o.join(" "),
+                },
                 m.note.clone().unwrap_or_default(),
-            ]
+            ])
         })
-        .collect();
+        .collect::<Result<_>>()?;
     ctx.out.table(
-        &["NAME", "HEALTH", "EXPIRES", "LAST USED", "UPDATED", "NOTE"],
+        &[
+            "NAME",
+            "HEALTH",
+            "EXPIRES",
+            "LAST USED",
+            "UPDATED",
+            "ORIGINS",
+            "NOTE",
+        ],
         rows,
     )
 }

@@ -10,11 +10,14 @@ use crate::error::{Error, Result};
 use crate::model::{Credential, EventKind, Health, Origin, Timestamp, now, relative, rfc3339};
 use crate::oauth::revoke::{self, Hint, Revoked};
 use crate::providers::{self, Revocation};
+use crate::store::db::Holder;
 
 pub async fn run(ctx: &Context, cmd: TokensCommand) -> Result<()> {
     match cmd {
         TokensCommand::List(args) => list(ctx, &args),
         TokensCommand::Show { name, json } => show(ctx, &name, json),
+        TokensCommand::Allow { name, url, json } => allow(ctx, &name, &url, true, json),
+        TokensCommand::Disallow { name, url, json } => allow(ctx, &name, &url, false, json),
         TokensCommand::Revoke(args) => revoke_cmd(ctx, &args).await,
         TokensCommand::Refresh {
             names,
@@ -62,6 +65,8 @@ pub struct CredentialView {
     pub last_refreshed_at: Option<String>,
     pub last_error: Option<String>,
     pub generation: i64,
+    /// Where the bridge may send its token ([`crate::origins`]).
+    pub allowed_origins: Vec<String>,
 }
 
 impl CredentialView {
@@ -98,7 +103,15 @@ impl CredentialView {
             last_refreshed_at: c.last_refreshed_at.map(rfc3339),
             last_error: c.last_error.clone(),
             generation: c.generation,
+            allowed_origins: Vec::new(),
         }
+    }
+
+    /// With the origins the bridge may send the token to, from the store.
+    pub fn with_origins(mut self, store: &crate::store::Store) -> Result<CredentialView> {
+        self.allowed_origins =
+            crate::origins::allowed(store, Holder::Token, &self.name)?.unwrap_or_default();
+        Ok(self)
     }
 }
 
@@ -133,9 +146,11 @@ fn list(ctx: &Context, args: &ListArgs) -> Result<()> {
     if args.json {
         // Streamed: every credential of a large store without holding them.
         let mut out = ctx.out.json_array()?;
-        db.each_credential(|c| {
+        db.each_credential_with_origins(|c, stored| {
             if wanted(&c) {
-                out.push(&CredentialView::of(&c, at))?;
+                let mut view = CredentialView::of(&c, at);
+                view.allowed_origins = crate::origins::of_credential(&c, stored);
+                out.push(&view)?;
             }
             Ok(())
         })?;
@@ -188,6 +203,29 @@ fn table_row(c: &Credential, at: Timestamp) -> Vec<String> {
     ]
 }
 
+/// `tokens allow|disallow NAME URL`.
+fn allow(ctx: &Context, name: &str, url: &str, add: bool, json: bool) -> Result<()> {
+    let (origin, now_allowed) =
+        crate::origins::change(ctx.store()?, Holder::Token, name, url, add)?;
+    if json {
+        return ctx.out.json(&crate::origins::Changed {
+            name,
+            origin: &origin,
+            allowed_origins: &now_allowed,
+        });
+    }
+    let verb = if add { "may now" } else { "may no longer" };
+    ctx.out.info(&format!(
+        "The bridge {verb} send the token of '{name}' to {origin}; allowed: {}",
+        if now_allowed.is_empty() {
+            "none".to_string()
+        } else {
+            now_allowed.join(", ")
+        }
+    ));
+    Ok(())
+}
+
 fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
     let store = ctx.store()?;
     let c = store
@@ -210,7 +248,7 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
             detail: Option<&'a str>,
         }
         return ctx.out.json(&Shown {
-            credential: CredentialView::of(&c, at),
+            credential: CredentialView::of(&c, at).with_origins(store)?,
             events: events
                 .iter()
                 .map(|e| EventView {
@@ -234,6 +272,16 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
                 crate::model::Origin::McpServer { .. } => "server",
             },
             c.origin.label().to_string(),
+        ),
+        (
+            "origins",
+            match crate::origins::allowed(store, Holder::Token, &c.name)?.unwrap_or_default() {
+                o if o.is_empty() => format!(
+                    "none (the bridge sends it nowhere; allow with `mcp-auth tokens allow {} URL`)",
+                    c.name
+                ),
+                o => o.join(" "),
+            },
         ),
         ("user", user_of(&c)),
         ("email", opt(&c.email)),

@@ -98,6 +98,53 @@ pub async fn serve(
     Ok(stop)
 }
 
+/// A bridge that sends nothing upstream: every request is answered with a
+/// JSON-RPC error carrying `message` (a credential or secret that may not
+/// go to the server's origin, [`crate::origins`]), so the MCP client shows
+/// why and what to run instead of a server that never answers.
+pub async fn refuse(message: String) -> Result<Stop> {
+    let (out, mut closed) =
+        Output::async_stdout().unwrap_or_else(|| Output::spawn(std::io::stdout()));
+    let mut input = stdio::async_stdin().unwrap_or_else(|| stdio::spawn_reader(std::io::stdin()));
+    let mut signals = Signals::new()?;
+    let stop = loop {
+        tokio::select! {
+            biased;
+            _ = signals.next() => break Stop::Signal,
+            _ = &mut closed => break Stop::StdoutClosed,
+            next = input.recv() => match next {
+                Some(Input::Lines(lines)) => {
+                    for line in lines {
+                        match classify(&line) {
+                            LineAction::Skip => {}
+                            LineAction::Reply(error) => out.send(error),
+                            LineAction::Forward(c) => {
+                                for id in &c.expect {
+                                    out.send(jsonrpc::error_response(
+                                        Some(id),
+                                        jsonrpc::FORBIDDEN,
+                                        &message,
+                                        None,
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
+                Some(Input::TooLong) => out.send(jsonrpc::error_response(
+                    None,
+                    PARSE_ERROR,
+                    &format!("Parse error: message longer than {} bytes", stdio::MAX_LINE),
+                    None,
+                )),
+                Some(Input::Eof) | None => break Stop::Eof,
+            },
+        }
+    };
+    let _ = tokio::time::timeout(FLUSH_TIMEOUT, out.flush()).await;
+    Ok(stop)
+}
+
 /// What the bridge does with one line from stdin, decided from the line
 /// alone (no I/O), so the stdin fuzz target can drive it.
 #[derive(Debug)]

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_secrets.sql"),
     include_str!("migrations/003_registration_worked.sql"),
+    include_str!("migrations/004_allowed_origins.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -223,12 +224,28 @@ impl Db {
     /// listing of a hundred thousand in constant memory. `each` must not
     /// use this database (its connection is busy with the listing).
     pub fn each_credential(&self, mut each: impl FnMut(Credential) -> Result<()>) -> Result<()> {
-        let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials ORDER BY name");
+        self.each_credential_with_origins(|c, _| each(c))
+    }
+
+    /// [`Db::each_credential`], with the origins each credential's row
+    /// allows (as stored; see `origins::of_credential` for the ones in
+    /// force), read in the same pass.
+    pub fn each_credential_with_origins(
+        &self,
+        mut each: impl FnMut(Credential, Vec<String>) -> Result<()>,
+    ) -> Result<()> {
+        let sql =
+            format!("SELECT {CREDENTIAL_COLUMNS}, allowed_origins FROM credentials ORDER BY name");
         let conn = self.conn();
         let mut stmt = conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let last = stmt.column_count() - 1;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            each(row_to_credential(r).map_err(|e| self.err(e))?)?;
+            let origins: Option<String> = r.get(last).map_err(|e| self.err(e))?;
+            let origins = origins
+                .map(|o| o.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default();
+            each(row_to_credential(r).map_err(|e| self.err(e))?, origins)?;
         }
         Ok(())
     }
@@ -820,6 +837,58 @@ impl Db {
     #[cfg(test)]
     pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         f(&self.conn())
+    }
+}
+
+impl Db {
+    /// The origins `name` may be sent to (see [`crate::origins`]); `None`
+    /// when there is no such credential or secret.
+    pub fn allowed_origins(&self, holder: Holder, name: &str) -> Result<Option<Vec<String>>> {
+        let sql = format!(
+            "SELECT allowed_origins FROM {} WHERE name = ?1",
+            holder.table()
+        );
+        let raw: Option<String> = self
+            .conn()
+            .query_row(&sql, params![name], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(raw.map(|r| r.split_whitespace().map(str::to_string).collect()))
+    }
+
+    /// Replaces the origins `name` may be sent to; false when there is no
+    /// such credential or secret.
+    pub fn set_allowed_origins(
+        &self,
+        holder: Holder,
+        name: &str,
+        origins: &[String],
+    ) -> Result<bool> {
+        let sql = format!(
+            "UPDATE {} SET allowed_origins = ?2 WHERE name = ?1",
+            holder.table()
+        );
+        let n = self
+            .conn()
+            .execute(&sql, params![name, origins.join(" ")])
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+}
+
+/// What holds allowed origins: a credential (its tokens) or a static secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    Token,
+    Secret,
+}
+
+impl Holder {
+    fn table(self) -> &'static str {
+        match self {
+            Holder::Token => "credentials",
+            Holder::Secret => "secrets",
+        }
     }
 }
 

@@ -129,12 +129,18 @@ pub struct FakeServer {
 
 impl FakeServer {
     pub fn start(behavior: Behavior) -> FakeServer {
+        FakeServer::start_on("127.0.0.1", behavior)
+    }
+
+    /// The same on another loopback address (`127.0.0.2`): another origin
+    /// on this machine.
+    pub fn start_on(ip: &str, behavior: Behavior) -> FakeServer {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .expect("fake server runtime");
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let listener = std::net::TcpListener::bind((ip, 0)).expect("bind a loopback port");
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");

@@ -567,6 +567,9 @@ fn credential(
         token_params: Vec::new(),
         idp: None,
         assertion_file: None,
+        allowed_origins: crate::origins::origin_of(&found.server_url)
+            .into_iter()
+            .collect(),
     })
 }
 
