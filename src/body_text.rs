@@ -114,7 +114,7 @@ mod tests {
         let long = "x".repeat(500);
         assert_eq!(
             summary(None, long.as_bytes()).unwrap().chars().count(),
-            MAX_TEXT + 1
+            MAX_TEXT
         );
     }
 

@@ -9,28 +9,39 @@
 /// `s` on one line: control characters (C0, C1, DEL: line breaks and
 /// escape sequences' introducers) become spaces, the Unicode bidirectional
 /// controls are dropped, runs of white space become one space, and the
-/// result is cut to `max_chars` characters (an ellipsis marks a cut).
+/// result is cut to at most `max_chars` characters, the ellipsis that marks
+/// a cut included.
 pub fn printable(s: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max_chars * 4));
-    let mut taken = 0;
-    let mut pending_space = false;
-    for c in s.chars() {
-        if is_bidi_control(c) {
-            continue;
-        }
-        if c.is_control() || c.is_whitespace() {
-            pending_space = taken > 0;
-            continue;
-        }
-        for c in [' ', c].into_iter().skip(usize::from(!pending_space)) {
-            if taken == max_chars {
-                out.push('…');
-                return out;
+    let words = s
+        .chars()
+        .filter(|c| !is_bidi_control(*c))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>();
+    let mut out = String::with_capacity(words.len().min(max_chars * 4));
+    let mut chars = 0;
+    for word in words.split_whitespace() {
+        let sep = usize::from(chars > 0);
+        let len = word.chars().count();
+        if chars + sep + len > max_chars {
+            let room = max_chars - chars;
+            if room >= sep + 2 {
+                // What fits of this word, then the mark.
+                if sep == 1 {
+                    out.push(' ');
+                }
+                out.extend(word.chars().take(room - sep - 1));
+            } else if room == 0 {
+                // The mark takes the place of the last character kept.
+                out.pop();
             }
-            out.push(c);
-            taken += 1;
+            out.push('…');
+            return out;
         }
-        pending_space = false;
+        if sep == 1 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        chars += sep + len;
     }
     out
 }
@@ -58,9 +69,15 @@ mod tests {
 
     #[test]
     fn long_text_is_cut_with_a_mark() {
-        assert_eq!(printable("abcdef", 3), "abc…");
+        assert_eq!(printable("abcdef", 3), "ab…");
         assert_eq!(printable("abc", 3), "abc");
-        assert_eq!(printable("ééé", 2), "éé…");
-        assert_eq!(printable("ab cd", 3), "ab …");
+        assert_eq!(printable("ééé", 2), "é…");
+        assert_eq!(printable("ab cd", 3), "ab…");
+        assert_eq!(printable("ab cdef", 5), "ab c…");
+        assert_eq!(printable("ab cd", 5), "ab cd");
+        for n in 1..20 {
+            let long = "word ".repeat(50);
+            assert!(printable(&long, n).chars().count() <= n, "{n}");
+        }
     }
 }
