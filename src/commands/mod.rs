@@ -116,3 +116,38 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
         }
     }
 }
+
+/// `tokens|secrets allow|disallow NAME URL`: adds or removes the origin of
+/// `url` from those the bridge may send `name` to, and says what is now
+/// allowed.
+fn allow_origin(
+    ctx: &Context,
+    holder: crate::store::db::Holder,
+    name: &str,
+    url: &str,
+    add: bool,
+    json: bool,
+) -> Result<()> {
+    let (origin, now_allowed) = crate::origins::change(ctx.store()?, holder, name, url, add)?;
+    if json {
+        return ctx.out.json(&crate::origins::Changed {
+            name,
+            origin: &origin,
+            allowed_origins: &now_allowed,
+        });
+    }
+    let what = match holder {
+        crate::store::db::Holder::Token => format!("the token of '{name}'"),
+        crate::store::db::Holder::Secret => format!("the secret '{name}'"),
+    };
+    let verb = if add { "may now" } else { "may no longer" };
+    ctx.out.info(&format!(
+        "The bridge {verb} send {what} to {origin}; allowed: {}",
+        if now_allowed.is_empty() {
+            "none".to_string()
+        } else {
+            now_allowed.join(", ")
+        }
+    ));
+    Ok(())
+}

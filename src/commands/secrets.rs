@@ -29,8 +29,12 @@ pub async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
             origins,
             json,
         } => set(ctx, name, expires, note, origins, json).await,
-        SecretsCommand::Allow { name, url, json } => allow(ctx, &name, &url, true, json),
-        SecretsCommand::Disallow { name, url, json } => allow(ctx, &name, &url, false, json),
+        SecretsCommand::Allow { name, url, json } => {
+            super::allow_origin(ctx, Holder::Secret, &name, &url, true, json)
+        }
+        SecretsCommand::Disallow { name, url, json } => {
+            super::allow_origin(ctx, Holder::Secret, &name, &url, false, json)
+        }
         SecretsCommand::List { json } => list(ctx, json),
         SecretsCommand::Delete { names, json } => delete(ctx, names, json).await,
     }
@@ -166,28 +170,6 @@ async fn set(
             allowed.join(", ")
         ));
     }
-    Ok(())
-}
-
-/// `secrets allow|disallow NAME URL`.
-fn allow(ctx: &Context, name: &str, url: &str, add: bool, json: bool) -> Result<()> {
-    let (origin, now_allowed) = origins::change(ctx.store()?, Holder::Secret, name, url, add)?;
-    if json {
-        return ctx.out.json(&crate::origins::Changed {
-            name,
-            origin: &origin,
-            allowed_origins: &now_allowed,
-        });
-    }
-    let verb = if add { "may now" } else { "may no longer" };
-    ctx.out.info(&format!(
-        "The bridge {verb} send the secret '{name}' to {origin}; allowed: {}",
-        if now_allowed.is_empty() {
-            "none".to_string()
-        } else {
-            now_allowed.join(", ")
-        }
-    ));
     Ok(())
 }
 

@@ -16,8 +16,12 @@ pub async fn run(ctx: &Context, cmd: TokensCommand) -> Result<()> {
     match cmd {
         TokensCommand::List(args) => list(ctx, &args),
         TokensCommand::Show { name, json } => show(ctx, &name, json),
-        TokensCommand::Allow { name, url, json } => allow(ctx, &name, &url, true, json),
-        TokensCommand::Disallow { name, url, json } => allow(ctx, &name, &url, false, json),
+        TokensCommand::Allow { name, url, json } => {
+            super::allow_origin(ctx, Holder::Token, &name, &url, true, json)
+        }
+        TokensCommand::Disallow { name, url, json } => {
+            super::allow_origin(ctx, Holder::Token, &name, &url, false, json)
+        }
         TokensCommand::Revoke(args) => revoke_cmd(ctx, &args).await,
         TokensCommand::Refresh {
             names,
@@ -201,29 +205,6 @@ fn table_row(c: &Credential, at: Timestamp) -> Vec<String> {
             .map(|t| relative(t, at))
             .unwrap_or_else(|| "never".into()),
     ]
-}
-
-/// `tokens allow|disallow NAME URL`.
-fn allow(ctx: &Context, name: &str, url: &str, add: bool, json: bool) -> Result<()> {
-    let (origin, now_allowed) =
-        crate::origins::change(ctx.store()?, Holder::Token, name, url, add)?;
-    if json {
-        return ctx.out.json(&crate::origins::Changed {
-            name,
-            origin: &origin,
-            allowed_origins: &now_allowed,
-        });
-    }
-    let verb = if add { "may now" } else { "may no longer" };
-    ctx.out.info(&format!(
-        "The bridge {verb} send the token of '{name}' to {origin}; allowed: {}",
-        if now_allowed.is_empty() {
-            "none".to_string()
-        } else {
-            now_allowed.join(", ")
-        }
-    ));
-    Ok(())
 }
 
 fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
