@@ -50,11 +50,9 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
         bridge::refuse(refusal).await?;
         return Ok(());
     }
-    let headers = parse_headers(
-        &args.headers,
-        |v| crate::secret_env::read_optional(v),
-        |name| ctx.store()?.user_secret(name),
-    )?;
+    let headers = parse_headers(&args.headers, crate::secret_env::read_optional, |name| {
+        ctx.store()?.user_secret(name)
+    })?;
     let connect_timeout = parse_duration(&args.connect_timeout)
         .map_err(|e| Error::Usage(format!("--connect-timeout {:?}: {e}", args.connect_timeout)))?;
     let auth: Arc<dyn Authorizer> = if headers.contains_key(reqwest::header::AUTHORIZATION) {
