@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let values: Vec<&str> = text.split('\n').collect();
     let mut any_bearer = false;
+    let mut any_dpop = false;
     for v in &values {
         let all = challenge::parse(v);
         if v.len() > MAX_LEN {
@@ -33,17 +34,20 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!t.is_empty());
             }
             any_bearer |= c.scheme == "bearer";
+            any_dpop |= c.scheme == "dpop";
         }
         // Parsing is a function of the text: same input, same result.
         assert_eq!(all, challenge::parse(v));
     }
     let b = challenge::bearer(values.iter().copied());
+    // A DPoP challenge (RFC 9449 §7.1) stands in when no Bearer came.
     assert_eq!(
         b.is_some(),
-        any_bearer,
-        "bearer() finds exactly the parsed Bearer"
+        any_bearer || any_dpop,
+        "bearer() finds exactly the parsed Bearer or DPoP"
     );
     if let Some(b) = b {
+        assert_eq!(b.dpop, !any_bearer, "Bearer wins over DPoP");
         let scopes = b.scopes();
         for (i, s) in scopes.iter().enumerate() {
             assert!(!s.is_empty() && !s.contains(char::is_whitespace));
