@@ -379,6 +379,41 @@ fn transport_sse_goes_straight_to_the_legacy_transport() {
 }
 
 #[test]
+fn the_legacy_transport_renews_on_a_401_like_the_others() {
+    // The GET that opens the stream and a later POST are both refused;
+    // each gets the same one renewal and retry as Streamable HTTP.
+    let server = FakeServer::start(Behavior {
+        legacy: true,
+        bearer: true,
+        ..Behavior::default()
+    });
+    server.set_valid_tokens(&[]);
+    server.add_refresh_token("rt-1");
+    let home = tempfile::tempdir().unwrap();
+    support::seed_credential(
+        home.path(),
+        "fake",
+        &server.url,
+        &format!("{}/token", server.base),
+        "at-old",
+        Some("rt-1"),
+    );
+    let mut b = Bridge::start_with(
+        &server.url,
+        Options::default()
+            .home(home.path())
+            .arg("--transport")
+            .arg("sse"),
+    );
+    b.initialize(json!({}));
+    assert_eq!(server.seen().refreshes, 1);
+    server.set_valid_tokens(&[]);
+    assert_eq!(text_of(&echo(&mut b, "renewed")), "renewed");
+    assert_eq!(server.seen().refreshes, 2);
+    server.assert_no_violations();
+}
+
+#[test]
 fn header_values_expand_from_the_environment_and_are_never_logged() {
     let server = FakeServer::start(Behavior {
         api_key: Some(("x-api-key".into(), "k-SECRET-123".into())),

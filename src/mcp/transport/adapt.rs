@@ -256,16 +256,14 @@ impl Upstream {
         );
         let mut probe = Outgoing::internal(Bytes::from(body), "server/discover", Vec::new(), false);
         probe.meta_version = Some(REVISION.into());
-        let rx = self.core.wait_for(&id);
+        let waiter = self.core.wait_for(&id);
         let mut expect = vec![id.clone()];
         let sent =
             tokio::time::timeout(PROBE_TIMEOUT, self.stateless.deliver(&probe, &mut expect)).await;
         let answer = match sent {
-            Ok(Ok(())) => rx.await.ok(),
-            _ => None,
+            Ok(Ok(())) => waiter.answer().await?,
+            _ => return None,
         };
-        self.core.forget(&id);
-        let answer = answer?;
         let discovered = discover_result(&answer)?;
         tracing::info!("the server speaks 2026-07-28 only; adapting this 2025-era client to it");
         let requested = params
@@ -368,18 +366,15 @@ impl Upstream {
             let mut fields: Vec<(&str, &RawValue)> = vec![("id", &id_raw)];
             fields.extend(extra.iter().map(|(k, v)| (*k, &**v)));
             let attempt = adapt(&msg.body, &fields)?;
-            let rx = self.core.wait_for(&id);
+            let waiter = self.core.wait_for(&id);
             let mut expect = vec![id.clone()];
             let sent = self.stateless.deliver(&attempt, &mut expect).await;
-            if let Err(f) = sent {
-                self.core.forget(&id);
-                if matches!(f, Failure::Answered) {
-                    // The error went to the waiter.
-                } else {
-                    return Err(f);
-                }
+            match sent {
+                // The error went to the waiter.
+                Ok(()) | Err(Failure::Answered) => {}
+                Err(f) => return Err(f),
             }
-            let answer = rx.await.map_err(|_| {
+            let answer = waiter.answer().await.ok_or_else(|| {
                 Failure::Upstream("the MCP server's answer did not reach the bridge".into())
             })?;
             match input_required(&answer) {

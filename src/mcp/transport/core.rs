@@ -596,17 +596,17 @@ impl Core {
     }
 
     /// Routes the answer to the bridge's own request `id` (raw JSON text)
-    /// to the returned receiver instead of the client.
-    pub(super) fn wait_for(&self, id: &str) -> oneshot::Receiver<Vec<u8>> {
+    /// to the returned waiter instead of the client, until the waiter is
+    /// dropped.
+    pub(super) fn wait_for(&self, id: &str) -> Waiter<'_> {
         let (tx, rx) = oneshot::channel();
         lock(&self.internal).insert(id.to_string(), tx);
         self.internal_count.fetch_add(1, Ordering::AcqRel);
-        rx
-    }
-
-    /// Gives up waiting for `id`.
-    pub(super) fn forget(&self, id: &str) {
-        let _ = self.take_waiter(id);
+        Waiter {
+            core: self,
+            id: id.to_string(),
+            rx,
+        }
     }
 
     fn take_waiter(&self, id: &str) -> Option<oneshot::Sender<Vec<u8>>> {
@@ -659,6 +659,30 @@ impl Core {
     /// Tells the authorizer the session ended (audit).
     pub(super) async fn finish(&self) {
         self.auth.session_ended(self.stats()).await;
+    }
+}
+
+/// The bridge's own request waiting for its answer. Dropping it, whether
+/// the answer came, the request failed, or the whole client request timed
+/// out and its future was dropped mid-wait, stops the routing, so no waiter
+/// outlives its request.
+pub(super) struct Waiter<'a> {
+    core: &'a Core,
+    id: String,
+    rx: oneshot::Receiver<Vec<u8>>,
+}
+
+impl Waiter<'_> {
+    /// The answer, or None when the server's answer can no longer come
+    /// (the transport closed).
+    pub(super) async fn answer(mut self) -> Option<Vec<u8>> {
+        (&mut self.rx).await.ok()
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        let _ = self.core.take_waiter(&self.id);
     }
 }
 
@@ -964,6 +988,43 @@ mod tests {
             "mcp-auth login https://a.example/mcp"
         );
         assert!(Failure::Answered.response("1").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_waiter_dropped_mid_wait_routes_nothing_more() {
+        let cfg = Config {
+            url: Url::parse("http://127.0.0.1:9/mcp").unwrap(),
+            mode: Mode::Auto,
+            headers: HeaderMap::new(),
+            connect_timeout: Duration::from_secs(1),
+            request_timeout: None,
+        };
+        let (out, _closed) = Output::spawn(std::io::sink());
+        let core = Core::new(
+            cfg,
+            Arc::new(crate::mcp::authorizer::NoAuth {
+                reason: String::new(),
+            }),
+            out,
+        )
+        .unwrap();
+        // A request abandoned while waiting (its client request timed out
+        // and the future was dropped) takes its routing with it.
+        let waiting = core.wait_for("\"probe-1\"");
+        let abandoned = tokio::time::timeout(Duration::from_millis(10), waiting.answer()).await;
+        assert!(abandoned.is_err());
+        assert_eq!(core.internal_count.load(Ordering::Acquire), 0);
+        assert!(lock(&core.internal).is_empty());
+        // One answered normally leaves nothing behind either.
+        let waiting = core.wait_for("\"probe-2\"");
+        let mut none = Vec::new();
+        core.forward(
+            br#"{"jsonrpc":"2.0","id":"probe-2","result":{}}"#.to_vec(),
+            &mut none,
+        )
+        .unwrap();
+        assert!(waiting.answer().await.is_some());
+        assert!(lock(&core.internal).is_empty());
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! - the authorizer behind [`Core`], whose own lock makes a refresh or
 //!   login single-flight.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,7 +27,7 @@ use bytes::Bytes;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use url::Url;
 
 use super::core::{
@@ -102,9 +102,6 @@ pub(super) struct Session {
     last_hold: Mutex<Option<Arc<GateHold>>>,
     /// Legacy transport: requests whose responses will come on the stream.
     pub(super) legacy_pending: Mutex<HashSet<String>>,
-    /// Legacy transport: the bridge's own requests (replayed initialize),
-    /// whose responses go to these waiters instead of the client.
-    pub(super) internal: Mutex<HashMap<String, oneshot::Sender<Vec<u8>>>>,
     /// Legacy transport: the id of the client's `initialize`, to adopt its
     /// result when it comes on the stream.
     pub(super) legacy_init_id: Mutex<Option<String>>,
@@ -123,7 +120,6 @@ impl Session {
             init_hold: Mutex::new(None),
             last_hold: Mutex::new(None),
             legacy_pending: Mutex::new(HashSet::new()),
-            internal: Mutex::new(HashMap::new()),
             legacy_init_id: Mutex::new(None),
             reinit_counter: AtomicU64::new(0),
             method_headers: AtomicBool::new(false),

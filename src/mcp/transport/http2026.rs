@@ -156,14 +156,13 @@ impl Stateless {
             );
             let mut list = Outgoing::internal(Bytes::from(body), "tools/list", Vec::new(), false);
             list.meta_version = msg.meta_version.clone();
-            let rx = self.core.wait_for(&id);
+            let waiter = self.core.wait_for(&id);
             let mut expect = vec![id.clone()];
             let sent = self.attempt(&list, &mut expect).await;
             let answer = match sent {
-                Ok(()) => rx.await.ok(),
+                Ok(()) => waiter.answer().await,
                 Err(_) => None,
             };
-            self.core.forget(&id);
             let Some(answer) = answer else { return };
             cursor = next_cursor(&answer);
             if cursor.is_none() {

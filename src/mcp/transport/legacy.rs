@@ -7,12 +7,11 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use reqwest::Method;
 use reqwest::header;
-use reqwest::{Method, StatusCode};
-use tokio::sync::oneshot;
 
 use super::Outgoing;
-use super::core::{ACCEPT_SSE, Failure, forbidden, http_failure, is_sse, lock};
+use super::core::{ACCEPT_SSE, Failure, Rounds, http_failure, is_sse, lock};
 use super::http2025::{Legacy, Session};
 use crate::mcp::jsonrpc;
 use crate::mcp::sse::{Events, Item};
@@ -31,7 +30,9 @@ impl Session {
         if lock(&self.state).legacy.as_ref().is_some_and(|l| l.alive) {
             return Ok(());
         }
-        let mut auth_retried = false;
+        // The same authorization rounds as any other request (401 renewal,
+        // 403 step-up, DPoP nonce), shared with the other transports.
+        let mut rounds = Rounds::default();
         let resp = loop {
             let mut snap = self.snapshot_any().await;
             snap.session = None;
@@ -42,15 +43,15 @@ impl Session {
                 .send()
                 .await
                 .map_err(|e| Failure::network(&e))?;
-            if resp.status() == StatusCode::UNAUTHORIZED && !auth_retried {
-                auth_retried = true;
-                self.core
-                    .reauthorize(&snap.sent, resp.headers(), None)
-                    .await?;
-                continue;
-            }
             if !resp.status().is_success() {
-                return Err(http_failure(resp).await);
+                match self
+                    .core
+                    .on_refusal(resp, &snap.sent, None, &mut rounds)
+                    .await?
+                {
+                    None => continue,
+                    Some(resp) => return Err(http_failure(resp).await),
+                }
             }
             if !is_sse(resp.headers()) {
                 return Err(Failure::Upstream(
@@ -94,17 +95,9 @@ impl Session {
     pub(super) async fn legacy_reader(self: Arc<Self>, mut events: Events, generation: u64) {
         let init_id = lock(&self.legacy_init_id).clone();
         while let Item::Message(data) = events.next().await {
+            // The bridge's own requests (a replayed initialize) are not
+            // pending here; `forward` hands their answers to their waiters.
             let ids = jsonrpc::response_ids(data.as_bytes());
-            let mut internal = None;
-            for id in &ids {
-                if let Some(tx) = lock(&self.internal).remove(id) {
-                    internal = Some(tx);
-                }
-            }
-            if let Some(tx) = internal {
-                let _ = tx.send(data.into_bytes());
-                continue;
-            }
             let mut answered: Vec<String> = Vec::new();
             {
                 let mut pending = lock(&self.legacy_pending);
@@ -161,7 +154,7 @@ impl Session {
             let mut p = lock(&self.legacy_pending);
             p.extend(pending.iter().cloned());
         }
-        let mut auth_retried = false;
+        let mut rounds = Rounds::default();
         loop {
             let snap = self.snapshot_any().await;
             let Some(legacy) = &snap.legacy else {
@@ -175,19 +168,15 @@ impl Session {
                     self.core.note_success(&snap.sent);
                     return Ok(());
                 }
-                Ok(r) if r.status() == StatusCode::UNAUTHORIZED && !auth_retried => {
-                    auth_retried = true;
-                    match self
-                        .core
-                        .reauthorize(&snap.sent, r.headers(), msg.method.as_deref())
-                        .await
-                    {
-                        Ok(()) => continue,
-                        Err(f) => f,
-                    }
-                }
-                Ok(r) if r.status() == StatusCode::FORBIDDEN => forbidden(r).await,
-                Ok(r) => http_failure(r).await,
+                Ok(r) => match self
+                    .core
+                    .on_refusal(r, &snap.sent, msg.method.as_deref(), &mut rounds)
+                    .await
+                {
+                    Ok(None) => continue,
+                    Ok(Some(r)) => http_failure(r).await,
+                    Err(f) => f,
+                },
                 Err(f) => f,
             };
             // Only the requests the reader has not answered get the error.
@@ -205,8 +194,7 @@ impl Session {
         };
         let n = self.reinit_counter.fetch_add(1, Ordering::Relaxed) + 1;
         let id = format!("\"mcp-auth-bridge-reinit-{n}\"");
-        let (tx, rx) = oneshot::channel();
-        lock(&self.internal).insert(id.clone(), tx);
+        let waiter = self.core.wait_for(&id);
         let body =
             format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"initialize","params":{params}}}"#);
         let snap = self.snapshot_any().await;
@@ -216,13 +204,11 @@ impl Session {
         let msg = Outgoing::internal(Bytes::from(body), "initialize", Vec::new(), true);
         let resp = self.post(&legacy.endpoint, &snap, &msg).await?;
         if !resp.status().is_success() {
-            lock(&self.internal).remove(&id);
             return Err(http_failure(resp).await);
         }
-        match tokio::time::timeout(LEGACY_INIT_TIMEOUT, rx).await {
-            Ok(Ok(_answer)) => {}
+        match tokio::time::timeout(LEGACY_INIT_TIMEOUT, waiter.answer()).await {
+            Ok(Some(_answer)) => {}
             _ => {
-                lock(&self.internal).remove(&id);
                 return Err(Failure::Upstream(
                     "the MCP server did not answer the new initialize".into(),
                 ));
