@@ -960,6 +960,42 @@ fn a_2025_era_client_reaches_a_2026_only_server() {
 }
 
 #[test]
+fn a_2026_era_client_reaches_a_legacy_http_sse_server() {
+    // Found by probing (auto) or named by `--transport sse`: either way the
+    // bridge opens the 2024-11-05 stream on the client's behalf.
+    for forced in [false, true] {
+        let server = FakeServer::start(Behavior {
+            legacy: true,
+            ..Behavior::default()
+        });
+        let opts = if forced {
+            Options::default().arg("--transport").arg("sse")
+        } else {
+            Options::default()
+        };
+        let mut b = Bridge::start_with(&server.url, opts);
+        let discover = b.request("server/discover", json!({"_meta": meta(V2026)}));
+        assert_eq!(
+            discover["result"]["serverInfo"]["name"], "fake-legacy",
+            "forced={forced}: {discover}"
+        );
+        let r = b.request(
+            "tools/call",
+            json!({"name": "echo", "arguments": {"text": "to sse"}, "_meta": meta(V2026)}),
+        );
+        assert_eq!(text_of(&r), "to sse", "forced={forced}");
+        let seen = server.seen();
+        assert_eq!(seen.initializes.len(), 1, "forced={forced}");
+        assert_eq!(
+            seen.initializes[0]["params"]["clientInfo"]["name"], "t2026",
+            "forced={forced}"
+        );
+        drop(seen);
+        server.assert_no_violations();
+    }
+}
+
+#[test]
 fn a_2026_era_client_reaches_a_2025_only_server_and_server_requests_are_refused() {
     let server = FakeServer::start(Behavior {
         get_stream: true,

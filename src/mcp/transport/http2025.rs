@@ -533,7 +533,28 @@ impl Session {
             // stream is opened at once.
             s.initialized = true;
         }
-        self.initialize_privately().await
+        let legacy = self.core.cfg.mode == Mode::Sse || lock(&self.state).legacy.is_some();
+        if legacy {
+            self.legacy_connect().await?;
+        } else {
+            match self.initialize_privately().await {
+                // As for a client's own `initialize` in auto mode: a server
+                // that refuses Streamable HTTP may offer HTTP+SSE.
+                Err(
+                    original @ Failure::Http {
+                        status: 400 | 404 | 405,
+                        ..
+                    },
+                ) if self.core.cfg.mode == Mode::Auto => {
+                    if let Err(e) = self.legacy_connect().await {
+                        tracing::info!(error = ?e, "the HTTP+SSE transport is not offered either");
+                        return Err(original);
+                    }
+                }
+                other => return other,
+            }
+        }
+        self.legacy_initialize_privately().await
     }
 
     /// Sends the remembered `initialize` under a private id (its answer is

@@ -189,8 +189,19 @@ impl Session {
     /// After the legacy stream dropped and was reopened: a new session, so
     /// the client's `initialize` is replayed with a private id.
     pub(super) async fn legacy_replay_initialize(self: &Arc<Self>) -> Result<(), Failure> {
-        let Some(params) = lock(&self.state).init_params.clone() else {
+        if lock(&self.state).init_params.is_none() {
             return Ok(());
+        }
+        self.legacy_initialize_privately().await.map(drop)
+    }
+
+    /// Sends the remembered `initialize` over the legacy stream under a
+    /// private id, then `notifications/initialized`; returns the answer.
+    pub(super) async fn legacy_initialize_privately(self: &Arc<Self>) -> Result<Vec<u8>, Failure> {
+        let Some(params) = lock(&self.state).init_params.clone() else {
+            return Err(Failure::Upstream(
+                "the client never sent initialize to start a session".into(),
+            ));
         };
         let n = self.reinit_counter.fetch_add(1, Ordering::Relaxed) + 1;
         let id = format!("\"mcp-auth-bridge-reinit-{n}\"");
@@ -206,16 +217,14 @@ impl Session {
         if !resp.status().is_success() {
             return Err(http_failure(resp).await);
         }
-        match tokio::time::timeout(LEGACY_INIT_TIMEOUT, waiter.answer()).await {
-            Ok(Some(_answer)) => {}
-            _ => {
-                return Err(Failure::Upstream(
-                    "the MCP server did not answer the new initialize".into(),
-                ));
-            }
-        }
+        let Ok(Some(answer)) = tokio::time::timeout(LEGACY_INIT_TIMEOUT, waiter.answer()).await
+        else {
+            return Err(Failure::Upstream(
+                "the MCP server did not answer the new initialize".into(),
+            ));
+        };
         lock(&self.state).epoch += 1;
         self.notify_initialized().await;
-        Ok(())
+        Ok(answer)
     }
 }
