@@ -65,6 +65,7 @@ struct RawConfig {
     http_timeout: Option<String>,
     login_timeout: Option<String>,
     request_timeout: Option<String>,
+    max_reply: Option<String>,
     retention_days: Option<u32>,
     prune_interval: Option<String>,
     refresh_ahead: Option<String>,
@@ -90,6 +91,7 @@ const KEYS: &[(&str, Kind, &[&str])] = &[
     ("http_timeout", Kind::Str, &["MCP_AUTH_HTTP_TIMEOUT"]),
     ("login_timeout", Kind::Str, &["MCP_AUTH_LOGIN_TIMEOUT"]),
     ("request_timeout", Kind::Str, &["MCP_AUTH_REQUEST_TIMEOUT"]),
+    ("max_reply", Kind::Str, &["MCP_AUTH_MAX_REPLY"]),
     (
         "retention_days",
         Kind::Int,
@@ -127,6 +129,10 @@ pub struct Config {
     /// answers the client with an error and cancels the request upstream.
     /// None (`0` in the file): no limit.
     pub request_timeout: Option<Duration>,
+    /// The largest reply (a JSON body, or one event of a stream) the bridge
+    /// reads from an MCP server; beyond it the request gets a JSON-RPC
+    /// error. OAuth answers have their own fixed 1 MiB cap.
+    pub max_reply: usize,
     pub retention_days: u32,
     pub prune_interval: Duration,
     /// Upper bound on how early the daemon refreshes (the actual lead is the
@@ -149,6 +155,7 @@ impl Default for Config {
             http_timeout: crate::oauth::http::DEFAULT_TIMEOUT,
             login_timeout: Duration::from_secs(300),
             request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            max_reply: DEFAULT_MAX_REPLY,
             retention_days: 90,
             prune_interval: Duration::from_secs(24 * 3600),
             refresh_ahead: Duration::from_secs(300),
@@ -237,6 +244,11 @@ impl Config {
                     Error::Config(format!("{origin}: request_timeout = {s:?}: {e}"))
                 })?,
             },
+            max_reply: match raw.max_reply {
+                None => d.max_reply,
+                Some(s) => parse_size(&s)
+                    .map_err(|e| Error::Config(format!("{origin}: max_reply = {s:?}: {e}")))?,
+            },
             retention_days: raw.retention_days.unwrap_or(d.retention_days),
             prune_interval: dur("prune_interval", raw.prune_interval, d.prune_interval)?,
             refresh_ahead: dur("refresh_ahead", raw.refresh_ahead, d.refresh_ahead)?,
@@ -313,6 +325,39 @@ fn overlay_env(table: &mut toml::Table, env: &BTreeMap<String, String>) -> Resul
 /// short enough that a lost answer does not hang the client for good.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The bridge's default `max_reply`: far above any real MCP answer, and a
+/// bound on what one hostile server can make the bridge hold.
+pub const DEFAULT_MAX_REPLY: usize = 64 * 1024 * 1024;
+
+/// The smallest `max_reply` accepted: below it ordinary tool lists fail.
+const MIN_MAX_REPLY: u64 = 64 * 1024;
+
+/// Parses sizes like `64MiB`, `512 KiB`, `1GiB` or a bare number of bytes
+/// (KB/MB/GB are read as their binary namesakes).
+pub fn parse_size(s: &str) -> std::result::Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| "not a size; try 64MiB, 512KiB or 1GiB".to_string())?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => return Err(format!("unknown unit {other:?}; try 64MiB, 512KiB or 1GiB")),
+    };
+    let bytes = n
+        .checked_mul(1u64 << shift)
+        .filter(|b| *b <= 1u64 << 40)
+        .ok_or_else(|| "too large; at most 1TiB".to_string())?;
+    if bytes < MIN_MAX_REPLY {
+        return Err("too small; at least 64KiB".into());
+    }
+    usize::try_from(bytes).map_err(|_| "too large for this machine".to_string())
+}
+
 /// A duration where 0 means "no limit" (None).
 pub fn optional_duration(s: &str) -> std::result::Result<Option<Duration>, String> {
     let d = parse_duration(s)?;
@@ -354,6 +399,22 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_units_and_bounds() {
+        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
+        assert_eq!(parse_size(" 512 KiB ").unwrap(), 512 << 10);
+        assert_eq!(parse_size("1gb").unwrap(), 1 << 30);
+        assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
+        assert!(parse_size("1KiB").unwrap_err().contains("at least"));
+        assert!(parse_size("2TiB").unwrap_err().contains("unknown unit"));
+        assert!(parse_size("lots").unwrap_err().contains("not a size"));
+        assert!(
+            parse_size("99999999999GiB")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 
     #[test]

@@ -414,6 +414,31 @@ fn the_legacy_transport_renews_on_a_401_like_the_others() {
 }
 
 #[test]
+fn a_reply_beyond_max_reply_is_an_error_and_the_bridge_goes_on() {
+    // A JSON body and one event of a stream are both bounded.
+    for sse in [false, true] {
+        let server = FakeServer::start(Behavior {
+            sse,
+            ..Behavior::default()
+        });
+        let mut b = Bridge::start_with(
+            &server.url,
+            Options::default().env("MCP_AUTH_MAX_REPLY", "64KiB"),
+        );
+        b.initialize(json!({}));
+        let big = "x".repeat(100 * 1024);
+        let r = echo(&mut b, &big);
+        let message = r["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("larger than 64 KiB (max_reply)"),
+            "sse={sse}: {}",
+            &r.to_string()[..r.to_string().len().min(300)]
+        );
+        assert_eq!(text_of(&echo(&mut b, "small")), "small", "sse={sse}");
+    }
+}
+
+#[test]
 fn header_values_expand_from_the_environment_and_are_never_logged() {
     let server = FakeServer::start(Behavior {
         api_key: Some(("x-api-key".into(), "k-SECRET-123".into())),

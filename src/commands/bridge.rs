@@ -93,6 +93,7 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
         headers,
         connect_timeout,
         request_timeout: request_timeout(ctx, args)?,
+        max_reply: ctx.config.max_reply,
     };
     tracing::debug!(config = ?cfg, "bridge starting");
     let stop = bridge::run(cfg, auth).await?;

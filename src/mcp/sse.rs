@@ -5,6 +5,8 @@
 //! this module only remembers what a reconnect must send back.
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,9 +23,23 @@ pub const MAX_RETRY: Duration = Duration::from_secs(60);
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
+/// The largest event (the bytes between two events) when none is set: a
+/// server cannot make the bridge buffer one endless `data:` line.
+pub const DEFAULT_MAX_EVENT: usize = 64 * 1024 * 1024;
+
+/// Bytes received since the last event, shared by the byte stream (which
+/// stops when they pass the limit) and the parser (which resets them).
+#[derive(Debug)]
+struct Budget {
+    since_event: AtomicUsize,
+    limit: AtomicUsize,
+    exceeded: AtomicBool,
+}
+
 /// One SSE stream and what it has taught about resuming.
 pub struct Events {
     inner: SseByteStream<ByteStream>,
+    budget: Arc<Budget>,
     /// The id of the last event that carried one (`Last-Event-ID` on reconnect).
     pub last_event_id: Option<String>,
     /// The server's latest `retry:`.
@@ -56,12 +72,57 @@ impl Events {
         last: Option<String>,
         retry: Duration,
     ) -> Events {
+        let budget = Arc::new(Budget {
+            since_event: AtomicUsize::new(0),
+            limit: AtomicUsize::new(DEFAULT_MAX_EVENT),
+            exceeded: AtomicBool::new(false),
+        });
+        let counting = budget.clone();
+        let bytes = bytes.take_while(move |chunk| {
+            let within = match chunk {
+                Ok(b) => {
+                    let seen = counting.since_event.fetch_add(b.len(), Ordering::Relaxed) + b.len();
+                    seen <= counting.limit.load(Ordering::Relaxed)
+                }
+                Err(_) => true,
+            };
+            if !within {
+                counting.exceeded.store(true, Ordering::Relaxed);
+            }
+            std::future::ready(within)
+        });
         let bytes: ByteStream = Box::pin(bytes);
         Events {
             inner: SseByteStream::new(bytes),
+            budget,
             last_event_id: last,
             retry,
         }
+    }
+
+    /// Sets the largest event (in bytes) read before the stream is ended
+    /// with an error.
+    pub fn limit(self, max: usize) -> Events {
+        self.budget.limit.store(max, Ordering::Relaxed);
+        self
+    }
+
+    /// Was the stream cut for an event larger than the limit?
+    pub fn too_large(&self) -> bool {
+        self.budget.exceeded.load(Ordering::Relaxed)
+    }
+
+    /// The end of the stream, saying so when it was cut for a too-large event.
+    fn end(&self, error: Option<String>) -> Item {
+        if self.too_large() {
+            return Item::End {
+                error: Some(format!(
+                    "the MCP server sent an event larger than {} (max_reply)",
+                    crate::paths::human_bytes(self.budget.limit.load(Ordering::Relaxed) as u64)
+                )),
+            };
+        }
+        Item::End { error }
     }
 
     /// The next message, skipping metadata-only blocks (priming events,
@@ -69,13 +130,10 @@ impl Events {
     pub async fn next(&mut self) -> Item {
         loop {
             match self.inner.next().await {
-                None => return Item::End { error: None },
-                Some(Err(e)) => {
-                    return Item::End {
-                        error: Some(e.to_string()),
-                    };
-                }
+                None => return self.end(None),
+                Some(Err(e)) => return self.end(Some(e.to_string())),
                 Some(Ok(ev)) => {
+                    self.budget.since_event.store(0, Ordering::Relaxed);
                     if let Some(data) = self.absorb(ev) {
                         return Item::Message(data);
                     }
@@ -89,9 +147,13 @@ impl Events {
     pub async fn endpoint(&mut self) -> Result<String, String> {
         loop {
             match self.inner.next().await {
+                None | Some(Err(_)) if self.budget.exceeded.load(Ordering::Relaxed) => {
+                    return Err("the server sent an event larger than max_reply".into());
+                }
                 None => return Err("the stream ended before the endpoint event".into()),
                 Some(Err(e)) => return Err(e.to_string()),
                 Some(Ok(ev)) => {
+                    self.budget.since_event.store(0, Ordering::Relaxed);
                     if ev.event.as_deref() == Some("endpoint") {
                         if let Some(data) = ev.data.filter(|d| !d.trim().is_empty()) {
                             return Ok(data.trim().to_string());

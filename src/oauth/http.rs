@@ -18,6 +18,7 @@ use std::time::Duration;
 use oauth2::http::{HeaderValue, StatusCode, header};
 use oauth2::{HttpRequest, HttpResponse};
 
+use super::reach;
 use crate::error::{Error, Result};
 use crate::text::printable;
 
@@ -80,21 +81,44 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// The shared client for OAuth requests.
+tokio::task_local! {
+    /// Set by [`public_only`] for the requests of its future.
+    static PUBLIC_ONLY: bool;
+}
+
+/// Runs `fut` with every OAuth request it makes resolving host names to
+/// public addresses only ([`reach::PublicOnly`]): the discovery and
+/// registration of a remote MCP server, whose metadata must not point
+/// mcp-auth at this machine or a private network. The guarded requests use
+/// a client of their own, so no connection opened without the guard is
+/// reused under it.
+pub async fn public_only<F: std::future::Future>(guard: bool, fut: F) -> F::Output {
+    PUBLIC_ONLY.scope(guard, fut).await
+}
+
+/// The client for OAuth requests: the shared one, or inside
+/// [`public_only`] the guarded one.
 pub fn client() -> Result<reqwest::Client> {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    if let Some(c) = CLIENT.get() {
+    static GUARDED: OnceLock<reqwest::Client> = OnceLock::new();
+    let guarded = PUBLIC_ONLY.try_with(|g| *g).unwrap_or(false);
+    let cell = if guarded { &GUARDED } else { &CLIENT };
+    if let Some(c) = cell.get() {
         return Ok(c.clone());
     }
     install_crypto_provider();
-    let built = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
-        .timeout(timeout())
+        .timeout(timeout());
+    if guarded {
+        builder = builder.dns_resolver(std::sync::Arc::new(reach::PublicOnly::new()));
+    }
+    let built = builder
         .build()
         .map_err(|e| Error::Other(format!("cannot set up the HTTP client: {e}")))?;
-    Ok(CLIENT.get_or_init(|| built).clone())
+    Ok(cell.get_or_init(|| built).clone())
 }
 
 /// Reads a response body up to [`MAX_BODY`] bytes.

@@ -11,6 +11,7 @@ pub mod http;
 pub mod identity;
 pub mod jwt;
 pub mod loopback;
+pub mod reach;
 pub mod registration;
 pub mod revoke;
 pub mod token;

@@ -19,6 +19,7 @@ use url::Url;
 use super::challenge::BearerChallenge;
 use crate::error::{Error, Result};
 use crate::oauth::http;
+use crate::oauth::reach::{self, Reach};
 use crate::providers::is_loopback;
 
 /// The protocol version sent on discovery requests.
@@ -213,55 +214,13 @@ pub fn canonical_string(url: &Url) -> String {
     crate::mcp::canonical_server_url(url.as_str()).unwrap_or_else(|_| url.to_string())
 }
 
-/// Where an address is, for the rule [`check_endpoint`] applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Reach {
-    /// This machine: 127.0.0.0/8, ::1, `localhost`.
-    Loopback,
-    /// A private network: RFC 1918, shared (RFC 6598), IPv6 unique local
-    /// (RFC 4193), link-local.
-    Private,
-    /// Anything else, host names included.
-    Public,
-}
-
-/// The reach of a URL's host, from IP literals and `localhost`; a DNS name
-/// counts as public.
-fn reach(url: &Url) -> Reach {
-    fn v4(ip: std::net::Ipv4Addr) -> Reach {
-        let [a, b, ..] = ip.octets();
-        if ip.is_loopback() {
-            Reach::Loopback
-        } else if ip.is_private() || ip.is_link_local() || (a == 100 && (64..128).contains(&b)) {
-            Reach::Private
-        } else {
-            Reach::Public
-        }
-    }
-    match url.host() {
-        Some(url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            if d == "localhost" || d.ends_with(".localhost") {
-                Reach::Loopback
-            } else {
-                Reach::Public
-            }
-        }
-        Some(url::Host::Ipv4(ip)) => v4(ip),
-        Some(url::Host::Ipv6(ip)) => {
-            let first = ip.segments()[0];
-            if let Some(mapped) = ip.to_ipv4_mapped() {
-                v4(mapped)
-            } else if ip.is_loopback() {
-                Reach::Loopback
-            } else if first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfe80 {
-                Reach::Private
-            } else {
-                Reach::Public
-            }
-        }
-        None => Reach::Public,
-    }
+/// Runs `fut`, the discovery or registration requests for the MCP server
+/// at `server`, with host names resolving to public addresses only when
+/// the server itself is on a public address: the address a name resolves
+/// to is held to the same rule as an IP literal in [`check_endpoint`].
+pub async fn guarded<F: std::future::Future>(server: &Url, fut: F) -> F::Output {
+    let public = reach::of_server(server).await == Reach::Public;
+    http::public_only(public, fut).await
 }
 
 /// An endpoint a server's metadata names, checked against that server
@@ -269,11 +228,12 @@ fn reach(url: &Url) -> Reach {
 /// loopback too; and an endpoint on this machine or a private network only
 /// for a server that is there itself. Otherwise a remote server's metadata
 /// could point registration or authorization at local services (SSRF, RFC
-/// 9700 §4.1 and the MCP security best practices). DNS names are judged
-/// as public: the address a name resolves to is not checked here.
+/// 9700 §4.1 and the MCP security best practices). IP literals and
+/// `localhost` are judged here; the addresses other names resolve to are
+/// judged when they are connected to (see [`guarded`]).
 fn check_endpoint(server: &Url, what: &str, raw: &str) -> Result<Url> {
     let url = Url::parse(raw).map_err(|_| refuse(format!("{what} {raw:?} is not a URL")))?;
-    let (at, from) = (reach(&url), reach(server));
+    let (at, from) = (reach::of_url(&url), reach::of_url(server));
     if at < Reach::Public && from == Reach::Public {
         return Err(refuse(format!(
             "{what} {raw} is on {}, but the MCP server is not; refusing to send anything there",
@@ -535,7 +495,7 @@ pub async fn moved_issuer(
     issuer: &str,
 ) -> Option<String> {
     let server = canonical_url(server_url).ok()?;
-    match resource_metadata(&server, challenge).await {
+    match guarded(&server, resource_metadata(&server, challenge)).await {
         Ok(Some(prm)) if !prm.authorization_servers.iter().any(|a| a == issuer) => {
             prm.authorization_servers.first().cloned()
         }
@@ -551,6 +511,10 @@ pub async fn moved_issuer(
 /// was seen.
 pub async fn discover(server_url: &str, challenge: Option<BearerChallenge>) -> Result<Discovery> {
     let server = canonical_url(server_url)?;
+    guarded(&server, discover_at(server.clone(), challenge)).await
+}
+
+async fn discover_at(server: Url, challenge: Option<BearerChallenge>) -> Result<Discovery> {
     let server_string = canonical_string(&server);
     if let Some(prm) = resource_metadata(&server, challenge.as_ref()).await? {
         let issuer = prm.authorization_servers.first().cloned().ok_or_else(|| {

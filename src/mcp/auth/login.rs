@@ -728,9 +728,13 @@ async fn register(
         method = %method.as_str(),
         "registering a client (RFC 7591)"
     );
-    let registered = registration::register(&endpoint, redirect_uri, method, scopes)
-        .await
-        .map_err(|e| no_metadata(found, &endpoint, e))?;
+    let server = discovery::canonical_url(&found.server_url)?;
+    let registered = discovery::guarded(
+        &server,
+        registration::register(&endpoint, redirect_uri, method, scopes),
+    )
+    .await
+    .map_err(|e| no_metadata(found, &endpoint, e))?;
     tracing::debug!(
         client_id = %registered.client_id,
         method = %registered.auth_method.as_str(),

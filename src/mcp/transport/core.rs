@@ -38,10 +38,6 @@ const USER_AGENT: &str = concat!("mcp-auth/", env!("CARGO_PKG_VERSION"));
 
 /// How much of an error body is read to describe the error.
 const ERROR_BODY: usize = 4096;
-/// The largest JSON body read from the server: as large as a line the
-/// client may send, and no larger (a server cannot make the bridge buffer
-/// without bound).
-pub(super) const MAX_BODY: usize = crate::mcp::stdio::MAX_LINE;
 
 /// Most authorization rounds one request may cause (MCP scope challenge
 /// handling: a bounded number of step-up attempts).
@@ -68,6 +64,9 @@ pub struct Config {
     /// (and the server a `notifications/cancelled`); a progress
     /// notification for it starts the time again. None: no limit.
     pub request_timeout: Option<Duration>,
+    /// The largest reply read from the server (a JSON body, or one event of
+    /// a stream): a server cannot make the bridge buffer without bound.
+    pub max_reply: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -90,6 +89,7 @@ impl std::fmt::Debug for Config {
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("max_reply", &self.max_reply)
             .finish()
     }
 }
@@ -714,15 +714,15 @@ pub(super) fn is_sse(headers: &HeaderMap) -> bool {
         })
 }
 
-/// Reads a whole (non-SSE) body, at most [`MAX_BODY`] bytes.
-pub(super) async fn read_body(mut resp: reqwest::Response) -> Result<Bytes, Failure> {
-    if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(too_big());
+/// Reads a whole (non-SSE) body, at most `max` bytes.
+pub(super) async fn read_body(mut resp: reqwest::Response, max: usize) -> Result<Bytes, Failure> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(too_big(max));
     }
     let mut body = bytes::BytesMut::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| Failure::network(&e))? {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(too_big());
+        if body.len() + chunk.len() > max {
+            return Err(too_big(max));
         }
         if body.is_empty() && chunk.len() == resp.content_length().unwrap_or(0) as usize {
             return Ok(chunk);
@@ -732,10 +732,10 @@ pub(super) async fn read_body(mut resp: reqwest::Response) -> Result<Bytes, Fail
     Ok(body.freeze())
 }
 
-fn too_big() -> Failure {
+fn too_big(max: usize) -> Failure {
     Failure::Upstream(format!(
-        "the MCP server's answer is larger than {} MiB",
-        MAX_BODY >> 20
+        "the MCP server's answer is larger than {} (max_reply)",
+        crate::paths::human_bytes(max as u64)
     ))
 }
 
@@ -998,6 +998,7 @@ mod tests {
             headers: HeaderMap::new(),
             connect_timeout: Duration::from_secs(1),
             request_timeout: None,
+            max_reply: 1 << 20,
         };
         let (out, _closed) = Output::spawn(std::io::sink());
         let core = Core::new(
@@ -1039,6 +1040,7 @@ mod tests {
             headers,
             connect_timeout: Duration::from_secs(1),
             request_timeout: None,
+            max_reply: 1 << 20,
         };
         let text = format!("{cfg:?}");
         assert!(!text.contains("SECRET"), "{text}");

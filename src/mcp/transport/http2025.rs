@@ -337,7 +337,7 @@ impl Session {
         }
         let status = resp.status();
         let ct = content_type(resp.headers());
-        let body = read_body(resp).await?;
+        let body = read_body(resp, self.core.cfg.max_reply).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
             if pending.is_empty() {
                 return Ok(());
@@ -422,7 +422,7 @@ impl Session {
         snap: &Snap,
     ) -> Result<(), Failure> {
         let init = msg.is_initialize;
-        let mut events = Events::new(resp);
+        let mut events = Events::new(resp).limit(self.core.cfg.max_reply);
         let mut reconnects = 0u32;
         let expected = !pending.is_empty();
         loop {
@@ -443,7 +443,9 @@ impl Session {
                         return Ok(());
                     }
                     let why = error.map(|e| format!(" ({e})")).unwrap_or_default();
-                    let Some(last) = events.last_event_id.clone() else {
+                    // Resuming would only replay the same oversized event.
+                    let last = events.last_event_id.clone().filter(|_| !events.too_large());
+                    let Some(last) = last else {
                         return Err(Failure::Upstream(format!(
                             "the MCP server closed the response stream before answering{why}"
                         )));
@@ -457,7 +459,8 @@ impl Session {
                     tracing::debug!(last_event_id = %last, retry_ms = events.retry.as_millis() as u64, "response stream closed early; resuming");
                     tokio::time::sleep(events.retry).await;
                     let resp = self.resume(&last, snap).await?;
-                    events = Events::with_state(resp, Some(last), events.retry);
+                    events = Events::with_state(resp, Some(last), events.retry)
+                        .limit(self.core.cfg.max_reply);
                 }
             }
         }
@@ -595,7 +598,7 @@ impl Session {
         };
         let session = resp.headers().get(MCP_SESSION_ID).cloned();
         let answer = if is_sse(resp.headers()) {
-            let mut events = Events::new(resp);
+            let mut events = Events::new(resp).limit(self.core.cfg.max_reply);
             loop {
                 match events.next().await {
                     Item::Message(data) => {
@@ -716,7 +719,8 @@ impl Session {
                 }
                 Ok(r) if r.status().is_success() && is_sse(r.headers()) => {
                     tracing::debug!("GET stream open");
-                    let mut events = Events::with_state(r, last.take(), retry);
+                    let mut events =
+                        Events::with_state(r, last.take(), retry).limit(self.core.cfg.max_reply);
                     let mut got = false;
                     let mut none = Vec::new();
                     while let Item::Message(data) = events.next().await {

@@ -282,7 +282,7 @@ impl Stateless {
     ) -> Result<(), Failure> {
         let listing = msg.method.as_deref() == Some("tools/list");
         if is_sse(resp.headers()) {
-            let mut events = Events::new(resp);
+            let mut events = Events::new(resp).limit(self.core.cfg.max_reply);
             loop {
                 match events.next().await {
                     Item::Message(data) => {
@@ -313,7 +313,7 @@ impl Stateless {
         }
         let status = resp.status();
         let ct = content_type(resp.headers());
-        let body: Bytes = read_body(resp).await?;
+        let body: Bytes = read_body(resp, self.core.cfg.max_reply).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
             if pending.is_empty() {
                 return Ok(());

@@ -60,7 +60,7 @@ impl Session {
             }
             break resp;
         };
-        let mut events = Events::new(resp);
+        let mut events = Events::new(resp).limit(self.core.cfg.max_reply);
         let endpoint = tokio::time::timeout(Duration::from_secs(10), events.endpoint())
             .await
             .map_err(|_| Failure::Upstream("the server sent no endpoint event within 10 s".into()))?
