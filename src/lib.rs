@@ -6,6 +6,7 @@
 //! → `config`, `providers`, `hosts`, `model`, `paths`, `body_text`,
 //! `error`; `output` is the only place that prints, `logging` the only
 //! place that sets up logs.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod body_text;
 pub mod cli;
@@ -59,7 +60,7 @@ pub fn run() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !matches!(e, Error::BrokenPipe) {
-                eprintln!("error: {e}");
+                output::Printer::error(&e.to_string());
             }
             e.to_exit_code()
         }

@@ -3,6 +3,8 @@
 //!
 //! A closed stdout (`mcp-auth tokens list | head`) surfaces as
 //! [`Error::BrokenPipe`], which ends the program quietly with status 0.
+// This module is the one place that prints (lib.rs denies it elsewhere).
+#![allow(clippy::print_stderr, clippy::print_stdout)]
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -123,6 +125,11 @@ impl Printer {
     /// A warning, on stderr even when quiet.
     pub fn warn(&self, text: &str) {
         eprintln!("warning: {text}");
+    }
+
+    /// The error a command ended with, on stderr even when quiet.
+    pub fn error(text: &str) {
+        eprintln!("error: {text}");
     }
 
     /// A spinner on stderr while something slow happens; hidden when stderr

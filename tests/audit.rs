@@ -4,6 +4,7 @@
 //! what happened (`use` and `refresh` with their details, none with a stray
 //! leading `: `), and a bridge session whose client probed the server with
 //! `server/discover` does not count that probe as a failed request.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! `mcp-auth bridge` end to end: the real binary, driven over its stdio,
 //! against the in-process fake MCP server. Whole messages are checked, and
 //! the fake asserts the protocol it receives.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

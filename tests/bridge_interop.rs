@@ -5,6 +5,7 @@
 //! progress), resources and templates, prompts, completion, server-initiated
 //! sampling, elicitation and roots (over the POST and GET streams), logging,
 //! the GET stream, DELETE.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! The real binary against the in-process fake authorization server: login
 //! with PKCE over the loopback redirect, `token`, refresh with rotation,
 //! revoke, prune, and every way those can go wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

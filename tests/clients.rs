@@ -11,6 +11,7 @@
 //!   `--project` files, per-OS paths under HOME / XDG_CONFIG_HOME;
 //! - `clients list` reads the files only (a server that would hang if
 //!   started is listed at once) and shows each credential's health.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

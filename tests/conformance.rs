@@ -14,6 +14,7 @@
 //! passes when none of its checks is a FAILURE or a WARNING. A scenario
 //! that cannot pass must be listed in [`EXPECTED_FAILURES`] with the reason;
 //! a listed scenario that passes fails the test too, so the list stays true.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

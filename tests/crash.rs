@@ -21,6 +21,7 @@
 //! `MCP_AUTH_CRASH_SWEEPS=N` repeats every sweep N times (default 1);
 //! `MCP_AUTH_CRASH_RANDOM=N` sets the random-time kills per command
 //! (default 6). The defaults take about half a minute on two cores.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -24,6 +24,7 @@
 //! past (rows, audit events and the token sets' expiry), so the library's
 //! own clock reads stay real. Durations are multiples of a minute and a
 //! case takes well under one, so "is it fresh now" has one answer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -4,6 +4,7 @@
 //! classification, client credentials re-minted, and retention pruning at
 //! start and on its interval (with controlled clocks: rows are aged in the
 //! database).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -8,6 +8,7 @@
 //!   rotating credential, with and without the daemon;
 //! - SIGKILL to the daemon in the middle of refreshes, many times;
 //! - the daemon against oidc-provider with a short access token lifetime.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

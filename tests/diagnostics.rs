@@ -10,6 +10,7 @@
 //!   named as such, not as a failed registration;
 //! - a body that is not JSON is described by its content type, an HTML
 //!   page by its title or the status line, never by its markup.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! `mcp-auth doctor` finds what is wrong and says how to fix it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -6,6 +6,7 @@
 //! resource's nonce); a refresh keeps the key, a new login rotates it; the
 //! stolen token alone (as a Bearer) is refused; `token --header` refuses
 //! and `token --dpop-proof` prints a proof the resource accepts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -9,6 +9,7 @@
 //! The bridge is started within each token lifetime: this provider revokes
 //! the refresh token when shown an expired access token, so a bridge kept
 //! open across an expiry needs the bridge's proactive renewal.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

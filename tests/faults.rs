@@ -3,6 +3,7 @@
 //! Each fault must give a clear message and the documented exit code (or
 //! JSON-RPC error, in the bridge), never a panic, and lose no credential:
 //! once the fault is gone the stored credential works with no new login.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! committed. This test regenerates them and fails when the committed files
 //! differ; `MCP_AUTH_UPDATE_GENERATED=1 cargo test --test generated`
 //! rewrites them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

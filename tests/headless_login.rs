@@ -1,5 +1,6 @@
 //! Logins without a local browser: the device authorization grant (RFC 8628)
 //! and paste-back, for providers and MCP servers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -7,6 +7,7 @@
 //!   with `server/discover`;
 //! - a 2025-era client (initialize first): the bridge adapts it;
 //! - the Python SDK 2.3.0 client, which must end up on 2026-07-28.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! (a certified OpenID provider) with rotating refresh tokens and a short
 //! access token lifetime. Login through its real login and consent forms,
 //! `token`, two refreshes, revoke.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

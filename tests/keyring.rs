@@ -9,6 +9,7 @@
 //! keyring locked after the login. Each is exit code 8 with the way out,
 //! before anything reaches the server, and the credential is there again
 //! once the keyring is.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! in the specification's order, dynamic registration reused per issuer,
 //! PKCE and `resource`, and refusal of hostile metadata before any
 //! authorization request is made.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! origins. Each test is the attack an MCP client configuration written by
 //! someone else could make, on two loopback origins (127.0.0.1 and
 //! 127.0.0.2), with a fake server on the second counting what it receives.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -7,6 +7,7 @@
 //! port too where the provider compares ports. Also: logins that cannot
 //! work stop before the browser opens, `tokens import`, `tokens refresh
 //! --scope`, and a refresh of a token that neither expires nor refreshes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -4,6 +4,7 @@
 //! the refresh storing a secret that nothing owns (and a grant left alive
 //! at the provider), and a new login must not be overwritten by the old
 //! grant's refresh.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! login and consent forms, follows the redirect to mcp-auth's loopback
 //! listener, and the success page is kept as a screenshot in
 //! tests/artifacts/. Needs Debian's `chromium` (`.ci/run` installs it).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -15,6 +15,7 @@
 //! - the stored generation is the login's plus one per refresh, the stored
 //!   refresh token is the server's newest, and the row agrees with the
 //!   secret.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! `mcp-auth secrets` and `logout` with the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

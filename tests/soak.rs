@@ -14,6 +14,7 @@
 //! cargo test --test soak -- --ignored --nocapture      # 10 minutes each
 //! MCP_AUTH_SOAK_SECS=1800 cargo test --test soak -- --ignored --nocapture
 //! ```
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

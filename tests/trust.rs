@@ -1,6 +1,7 @@
 //! Trust boundaries: what a server, another local user or process, or a
 //! file someone else wrote can make mcp-auth do. Each test is an attack as
 //! it would be made, on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

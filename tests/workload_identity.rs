@@ -5,6 +5,7 @@
 //! `--assertion-env` the login says it cannot be renewed, and a renewal
 //! asks for a new login. Against [`support::fake_dpop`], which also binds
 //! the tokens to the credential's DPoP key.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

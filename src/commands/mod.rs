@@ -62,8 +62,9 @@ fn fallback_prompt() -> Option<FallbackPrompt> {
         return None;
     }
     Some(Box::new(|reason: &str| {
-        eprintln!("The OS keyring cannot be used: {reason}");
-        Printer::new()
+        let printer = Printer::new();
+        printer.warn(&format!("the OS keyring cannot be used: {reason}"));
+        printer
             .confirm(
                 "Keep secrets in a plaintext file (mode 0600) instead, and remember this choice?",
                 false,

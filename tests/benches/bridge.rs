@@ -17,6 +17,7 @@
 //! Environment knobs: BENCH_ROUNDS (default 7), BENCH_SEQ (sequential
 //! requests per round and client, 2000), BENCH_TPUT (requests per throughput run,
 //! 3000), BENCH_FLAT (requests of the memory-flatness run, 20000).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../support/mod.rs"]
 mod support;

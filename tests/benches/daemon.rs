@@ -20,6 +20,7 @@
 //! `cargo bench --bench daemon -- NAME` runs the benches whose name
 //! contains NAME. Wall times depend on the machine's load; the CPU time of
 //! the measured process is printed beside them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -230,8 +231,9 @@ fn measure(mut cmd: Command) -> Cost {
     };
     let mut status = 0;
     // wait4 reaps the child (std's `wait` would not give its rusage).
-    // SAFETY: wait4 on our own child fills `usage` and `status`.
+    // SAFETY: rusage is plain old data, for which all zeroes is valid.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child fills `usage` and `status`.
     let reaped = unsafe { libc::wait4(pid as i32, &mut status, 0, &mut usage) };
     let wall = started.elapsed();
     assert_eq!(reaped, pid as i32);

@@ -7,8 +7,12 @@
 //! scripted rotating token endpoint for the property tests
 //! ([`fake_token`]), and real peers installed from npm ([`peers`]).
 //!
-//! Each test crate uses a different part of this, hence `dead_code`.
+//! Each test crate uses a different part of this, hence `dead_code`. Its
+//! helpers may unwrap like the tests they serve: a failed set-up is a failed
+//! test, and its panic message says where (the benches use them too, which
+//! are not test code to clippy).
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod bridge;
 pub mod crash;
