@@ -199,6 +199,7 @@ impl LoginFlight {
         login_timeout: Duration,
         notice: Notice<'_>,
     ) -> Result<Option<Option<Outcome>>> {
+        crate::credentials::validate_name(name)?;
         let (lock_path, _, _) = files(&paths.runtime_dir, name);
         if !lock_path.exists() {
             return Ok(None);
@@ -278,6 +279,8 @@ impl LoginFlight {
 }
 
 fn open(paths: &Paths, name: &str) -> Result<(File, PathBuf)> {
+    // The name becomes part of file names.
+    crate::credentials::validate_name(name)?;
     crate::paths::ensure_private_dir(&paths.runtime_dir)?;
     let (lock_path, _, _) = files(&paths.runtime_dir, name);
     let mut opts = std::fs::OpenOptions::new();

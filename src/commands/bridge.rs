@@ -22,7 +22,7 @@ use crate::mcp::authorizer::{
 };
 use crate::mcp::transport::{self, Mode};
 use crate::mcp::{bridge, canonical_server_url};
-use crate::model::Secret;
+use crate::model::{Credential, Origin, Secret, now};
 use crate::output::Printer;
 use crate::store::Store;
 use crate::store::db::Holder;
@@ -153,42 +153,106 @@ impl LoginHook for BridgeLogin {
         Box::pin(async move {
             let src = self.source.clone();
             let store = blocking(move || Store::open(&src.paths, &src.config, None)).await?;
-            let creds = Credentials::new(store);
-            let mut opts = self.options.clone();
-            opts.name = request.name.clone().or(opts.name);
-            if !request.scopes.is_empty() {
-                opts.scopes = request.scopes.clone();
-            }
-            let out = Printer::new();
-            out.info(&format!(
-                "mcp-auth: logging in to {} ({})",
-                request.server_url, request.reason
-            ));
-            let saved = match self.grant {
-                GrantArg::ClientCredentials => {
-                    mcp_login::client_credentials(
-                        &creds,
-                        &out,
-                        &request.server_url,
-                        &opts,
-                        self.private_key.clone(),
-                    )
+            let creds = Credentials::new(store.clone());
+            // The credential this login is for, so every process that needs
+            // it (other bridges, `mcp-auth token`, `mcp-auth login` in a
+            // terminal) takes the same login lock.
+            let name = {
+                let (store, server, explicit) = (
+                    store.clone(),
+                    request.server_url.clone(),
+                    request.name.clone(),
+                );
+                blocking(move || mcp_login::credential_name(&store, &server, explicit.as_deref()))
                     .await?
+            };
+            validate_name(&name)?;
+            let previous = {
+                let (store, key) = (store.clone(), name.clone());
+                blocking(move || store.db().get(&key)).await?
+            };
+            let mut opts = self.options.clone();
+            opts.name = Some(name.clone());
+            // A step-up asks for more than any login saved meanwhile holds:
+            // it runs after the running one instead of taking its result.
+            let reuse = if request.scopes.is_empty() {
+                opts.share = self.grant == GrantArg::AuthorizationCode;
+                mcp_login::Reuse::Valid {
+                    rejected: request.rejected.clone(),
                 }
-                GrantArg::CrossApp => {
-                    mcp_login::cross_app(&creds, &out, &request.server_url, &opts).await?
-                }
-                GrantArg::JwtBearer => {
-                    mcp_login::jwt_bearer(&creds, &out, &request.server_url, &opts).await?
-                }
-                GrantArg::AuthorizationCode => {
-                    let challenge = challenge::bearer(request.www_authenticate.as_deref());
-                    mcp_login::login(&creds, &out, &request.server_url, challenge, &opts).await?
+            } else {
+                opts.scopes = request.scopes.clone();
+                mcp_login::Reuse::Never
+            };
+            let out = Printer::new();
+            let login = async {
+                out.info(&format!(
+                    "mcp-auth: logging in to {} ({})",
+                    request.server_url, request.reason
+                ));
+                match self.grant {
+                    GrantArg::ClientCredentials => {
+                        mcp_login::client_credentials(
+                            &creds,
+                            &out,
+                            &request.server_url,
+                            &opts,
+                            self.private_key.clone(),
+                        )
+                        .await
+                    }
+                    GrantArg::CrossApp => {
+                        mcp_login::cross_app(&creds, &out, &request.server_url, &opts).await
+                    }
+                    GrantArg::JwtBearer => {
+                        mcp_login::jwt_bearer(&creds, &out, &request.server_url, &opts).await
+                    }
+                    GrantArg::AuthorizationCode => {
+                        let challenge = challenge::bearer(request.www_authenticate.as_deref());
+                        mcp_login::login(&creds, &out, &request.server_url, challenge, &opts).await
+                    }
                 }
             };
-            out.info(&format!("mcp-auth: logged in; saved as '{}'", saved.name));
+            let saved = mcp_login::single_flight(
+                &creds,
+                &self.source.paths,
+                &out,
+                &name,
+                opts.timeout,
+                reuse,
+                login,
+            )
+            .await?;
+            keep_sharing(&store, previous, &saved).await;
+            if saved.name == name {
+                out.info(&format!("mcp-auth: logged in; saved as '{}'", saved.name));
+            }
             Ok(saved.name)
         })
+    }
+}
+
+/// A shared credential logged in again from another server than the one it
+/// was first saved for now names this server as its own: the first server
+/// keeps finding it, as one that shares it (same issuer, same resource).
+async fn keep_sharing(store: &Store, previous: Option<Credential>, saved: &Credential) {
+    let Some(prev) = previous else { return };
+    let (
+        Origin::McpServer { server_url: was },
+        Origin::McpServer {
+            server_url: now_for,
+        },
+    ) = (&prev.origin, &saved.origin)
+    else {
+        return;
+    };
+    if was == now_for || prev.issuer != saved.issuer || prev.resource != saved.resource {
+        return;
+    }
+    let (store, was, saved) = (store.clone(), was.clone(), saved.clone());
+    let shared = blocking(move || store.db().share_server(&was, &saved, now())).await;
+    if let Err(e) = shared {
+        tracing::warn!(error = %e, "cannot record the server that shares this credential");
     }
 }
 

@@ -509,28 +509,55 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
     };
     check_secret_store(ctx).await?;
     let creds = ctx.credentials()?;
-    let saved = match args.client.grant {
-        GrantArg::ClientCredentials => {
-            mcp_login::client_credentials(
-                &creds,
-                &ctx.out,
-                &args.target,
-                &opts,
-                private_key(&args.client)?,
-            )
-            .await?
-        }
-        GrantArg::CrossApp => mcp_login::cross_app(&creds, &ctx.out, &args.target, &opts).await?,
-        GrantArg::JwtBearer => mcp_login::jwt_bearer(&creds, &ctx.out, &args.target, &opts).await?,
-        GrantArg::AuthorizationCode if args.client.private_key_file.is_some() => {
-            return Err(Error::Usage(
-                "--private-key-file is for --grant client-credentials".into(),
-            ));
-        }
-        GrantArg::AuthorizationCode => {
-            mcp_login::login(&creds, &ctx.out, &args.target, None, &opts).await?
+    if args.client.grant == GrantArg::AuthorizationCode && args.client.private_key_file.is_some() {
+        return Err(Error::Usage(
+            "--private-key-file is for --grant client-credentials".into(),
+        ));
+    }
+    // One login per credential at a time: a bridge's login (or another
+    // terminal's) for this credential runs to its end first, and this one
+    // then replaces what it saved; bridges waiting for this login use it.
+    let server = crate::mcp::canonical_server_url(&args.target)?;
+    let name = {
+        let (store, explicit) = (ctx.store()?.clone(), args.name.clone());
+        blocking(move || mcp_login::credential_name(&store, &server, explicit.as_deref())).await?
+    };
+    validate_name(&name)?;
+    let opts = LoginOptions {
+        name: Some(name.clone()),
+        ..opts
+    };
+    let login = async {
+        match args.client.grant {
+            GrantArg::ClientCredentials => {
+                mcp_login::client_credentials(
+                    &creds,
+                    &ctx.out,
+                    &args.target,
+                    &opts,
+                    private_key(&args.client)?,
+                )
+                .await
+            }
+            GrantArg::CrossApp => mcp_login::cross_app(&creds, &ctx.out, &args.target, &opts).await,
+            GrantArg::JwtBearer => {
+                mcp_login::jwt_bearer(&creds, &ctx.out, &args.target, &opts).await
+            }
+            GrantArg::AuthorizationCode => {
+                mcp_login::login(&creds, &ctx.out, &args.target, None, &opts).await
+            }
         }
     };
+    let saved = mcp_login::single_flight(
+        &creds,
+        &ctx.paths,
+        &ctx.out,
+        &name,
+        opts.timeout,
+        mcp_login::Reuse::Never,
+        login,
+    )
+    .await?;
     let title = saved.origin.label().to_string();
     report(ctx, &title, &saved, args.json)
 }
@@ -583,6 +610,7 @@ pub fn mcp_options(ctx: &Context, client: &ClientArgs) -> Result<LoginOptions> {
             }),
             (None, None) => None,
         },
+        share: false,
     })
 }
 

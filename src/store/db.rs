@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_secrets.sql"),
     include_str!("migrations/003_registration_worked.sql"),
     include_str!("migrations/004_allowed_origins.sql"),
+    include_str!("migrations/005_credential_servers.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -421,11 +422,17 @@ impl Db {
             .map_err(|e| self.err(e))
     }
 
-    /// Credentials saved for an MCP server URL, newest first.
+    /// Credentials for an MCP server URL: those saved for it, newest first,
+    /// then those it shares with a server of the same authorization server
+    /// and resource ([`Db::share_server`]).
     pub fn find_by_server(&self, server_url: &str) -> Result<Vec<Credential>> {
         let sql = format!(
             "SELECT {CREDENTIAL_COLUMNS} FROM credentials \
-             WHERE origin_kind = 'mcp_server' AND origin = ?1 ORDER BY created_at DESC"
+             WHERE (origin_kind = 'mcp_server' AND origin = ?1) \
+             OR EXISTS (SELECT 1 FROM credential_servers s WHERE s.server_url = ?1 \
+                 AND s.credential = credentials.name AND s.issuer = credentials.issuer \
+                 AND s.resource = credentials.resource) \
+             ORDER BY (origin_kind = 'mcp_server' AND origin = ?1) DESC, created_at DESC"
         );
         let conn = self.conn();
         let mut stmt = conn.prepare(&sql).map_err(|e| self.err(e))?;
@@ -433,6 +440,44 @@ impl Db {
             .query_map([server_url], row_to_credential)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Active MCP server credentials issued by `issuer` for `resource`,
+    /// newest first: the ones another server of that resource may share.
+    pub fn find_shared(&self, issuer: &str, resource: &str) -> Result<Vec<Credential>> {
+        let sql = format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM credentials \
+             WHERE origin_kind = 'mcp_server' AND issuer = ?1 AND resource = ?2 \
+             AND status = 'active' ORDER BY created_at DESC"
+        );
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([issuer, resource], row_to_credential)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records that `server_url` uses credential `c` (same authorization
+    /// server, same resource), so it is found for that server from now on.
+    pub fn share_server(&self, server_url: &str, c: &Credential, at: Timestamp) -> Result<()> {
+        let (Some(issuer), Some(resource)) = (&c.issuer, &c.resource) else {
+            return Err(Error::Other(format!(
+                "'{}' names no issuer and resource, so no other server can share it",
+                c.name
+            )));
+        };
+        self.conn()
+            .execute(
+                "INSERT INTO credential_servers (server_url, credential, issuer, resource, added_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (server_url) DO UPDATE SET \
+                 credential = excluded.credential, issuer = excluded.issuer, \
+                 resource = excluded.resource, added_at = excluded.added_at",
+                params![server_url, c.name, issuer, resource, at],
+            )
+            .map(|_| ())
             .map_err(|e| self.err(e))
     }
 

@@ -40,6 +40,10 @@ pub struct LoginOptions {
     pub idp: Option<IdpExchange>,
     /// Workload identity: where the platform's identity token comes from.
     pub assertion: Option<AssertionSource>,
+    /// Use a saved credential of the same authorization server and resource
+    /// instead of logging in, when one is valid and may go to this server
+    /// ([`shared_credential`]): a login on first use, never an explicit one.
+    pub share: bool,
 }
 
 /// Where a workload's identity token (the JWT bearer grant's assertion)
@@ -110,6 +114,159 @@ pub async fn probe(server_url: &str) -> Result<Option<BearerChallenge>> {
 
 pub use crate::model::default_server_name as default_name;
 
+/// The credential a login for `server_url` (canonical) saves under:
+/// `--name`; else the one already saved for this server, so a credential
+/// saved under an older default name (the host alone) keeps its name and is
+/// replaced rather than doubled; else the default name (host and port), or,
+/// when a credential of another server on the same host holds that, the
+/// default with the server's path ([`crate::model::server_name_with_path`]).
+pub fn credential_name(store: &Store, server_url: &str, explicit: Option<&str>) -> Result<String> {
+    if let Some(n) = explicit {
+        return Ok(n.to_string());
+    }
+    let own = |c: &Credential| matches!(&c.origin, crate::model::Origin::McpServer { server_url: s } if s == server_url);
+    if let Some(c) = store.db().find_by_server(server_url)?.into_iter().find(own) {
+        return Ok(c.name);
+    }
+    let short = default_name(server_url);
+    match store.db().get(&short)? {
+        None => Ok(short),
+        Some(c) if own(&c) => Ok(short),
+        Some(_) => {
+            let long = crate::model::server_name_with_path(server_url);
+            let mut name = long.clone();
+            let mut n = 2;
+            // Another server holds this one too (a path that differs only
+            // in characters names cannot have): number it.
+            while store.db().get(&name)?.is_some_and(|c| !own(&c)) {
+                name = format!("{}-{n}", &long[..long.len().min(95)]);
+                n += 1;
+            }
+            Ok(name)
+        }
+    }
+}
+
+/// What a login that waited for another process's may do instead of
+/// logging in itself.
+#[derive(Clone)]
+pub enum Reuse {
+    /// Nothing: an explicit `mcp-auth login`, or one for more scopes, runs
+    /// after the running one, replacing what it saved.
+    Never,
+    /// A login on first use: a credential saved meanwhile under the name,
+    /// whose token is valid and is not the one the server refused, is used;
+    /// a login it waited for that failed is reported, not run again.
+    Valid { rejected: Option<Secret> },
+}
+
+/// Runs `login` for credential `name` unless another process is running
+/// that login: then waits for it (bounded by `timeout`, saying so once on
+/// `out`) and, as `reuse` allows, uses what it saved or reports how it
+/// failed ([`crate::login_flight`]).
+pub async fn single_flight<F>(
+    creds: &Credentials,
+    paths: &crate::paths::Paths,
+    out: &Printer,
+    name: &str,
+    timeout: Duration,
+    reuse: Reuse,
+    login: F,
+) -> Result<Credential>
+where
+    F: std::future::Future<Output = Result<Credential>>,
+{
+    let mut notice = |n: &str, h: Option<&crate::login_flight::Holder>| {
+        out.info(&crate::login_flight::waiting_line(n, h));
+    };
+    let flight =
+        crate::login_flight::LoginFlight::acquire(paths, name, timeout, &mut notice).await?;
+    if let Reuse::Valid { rejected } = &reuse {
+        if let Some(c) = reusable(creds, name, rejected.as_ref()).await {
+            if let Some(h) = flight.waited_for() {
+                out.info(&format!(
+                    "mcp-auth: using '{name}', which the login in process {} saved",
+                    h.pid
+                ));
+            }
+            tracing::info!(credential = %name, "a valid credential was saved meanwhile; no login needed");
+            return Ok(c);
+        }
+        if let Some(e) = flight.waited().and_then(|o| o.error(name)) {
+            return Err(e);
+        }
+    }
+    let result = login.await;
+    flight.finish(&result, |c| c.name.clone());
+    result
+}
+
+/// The credential `name` when it holds a valid token other than `rejected`.
+async fn reusable(
+    creds: &Credentials,
+    name: &str,
+    rejected: Option<&Secret>,
+) -> Option<Credential> {
+    let token = match creds.valid_token(name, Duration::from_secs(5)).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::debug!(credential = %name, error = %e, "no usable credential saved; logging in");
+            return None;
+        }
+    };
+    if Some(&token.token) == rejected {
+        return None;
+    }
+    let store = creds.store().ok()?.clone();
+    let key = name.to_string();
+    blocking(move || store.db().get(&key)).await.ok()?
+}
+
+/// A saved credential this server may share instead of a new login: issued
+/// by the same authorization server for the same resource (RFC 8707
+/// §2: a token is for the resource it was requested for, so no other one
+/// ever shares), allowed to go to this server's origin ([`crate::origins`]),
+/// and still valid or renewable. The server is then recorded as one the
+/// credential serves, so it is found by its URL from now on.
+/// https://www.rfc-editor.org/rfc/rfc8707#section-2
+pub async fn shared_credential(
+    creds: &Credentials,
+    found: &Discovery,
+    except: &str,
+) -> Result<Option<Credential>> {
+    let store = creds.store()?.clone();
+    let (issuer, resource) = (found.issuer.clone(), found.resource.clone());
+    let candidates = {
+        let store = store.clone();
+        blocking(move || store.db().find_shared(&issuer, &resource)).await?
+    };
+    let target = crate::origins::origin_of(&found.server_url)?;
+    for c in candidates.into_iter().filter(|c| c.name != except) {
+        let refusal = {
+            let (store, name, target) = (store.clone(), c.name.clone(), target.clone());
+            blocking(move || {
+                crate::origins::check(&store, crate::store::db::Holder::Token, &name, &target)
+            })
+            .await?
+        };
+        if let Some(why) = refusal {
+            tracing::info!(credential = %c.name, %why, "not shared with this server");
+            continue;
+        }
+        if creds
+            .valid_token(&c.name, Duration::from_secs(5))
+            .await
+            .is_err()
+        {
+            continue;
+        }
+        let (store, server, cred) = (store.clone(), found.server_url.clone(), c.clone());
+        blocking(move || store.db().share_server(&server, &cred, now())).await?;
+        return Ok(Some(c));
+    }
+    Ok(None)
+}
+
 /// Logs in to `server_url` and saves the credential.
 pub async fn login(
     creds: &Credentials,
@@ -146,6 +303,16 @@ pub async fn login(
     }
     let found = discovery::discover(&canonical, challenge).await?;
     spinner.finish();
+    if opts.share
+        && let Some(shared) = shared_credential(creds, &found, &name).await?
+    {
+        out.info(&format!(
+            "mcp-auth: {canonical} shares the credential '{}' (same authorization server {} \
+             and resource {}); no new login needed",
+            shared.name, found.issuer, found.resource
+        ));
+        return Ok(shared);
+    }
     found.check_pkce()?;
     let scopes = if opts.scopes.is_empty() {
         found.scopes()
