@@ -111,32 +111,16 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
     serde_json::from_slice(&text).ok()
 }
 
-/// The command line a holder is known by: program name and subcommand,
-/// never the rest (arguments may name secrets' variables or files).
-fn this_command() -> String {
-    let mut args = std::env::args();
-    let program = args
-        .next()
-        .map(|p| {
-            Path::new(&p)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or(p)
-        })
-        .unwrap_or_else(|| "mcp-auth".into());
-    match args.find(|a| !a.starts_with('-') && !a.contains('=')) {
-        Some(sub) if sub.chars().all(|c| c.is_ascii_alphanumeric()) => format!("{program} {sub}"),
-        _ => program,
-    }
-}
-
 impl LoginFlight {
     /// Takes the login lock of `name`, waiting up to `login_timeout` (plus a
     /// grace for discovery and saving) while another process holds it;
-    /// `notice` hears, once, that this process waits and for whom.
+    /// `notice` hears, once, that this process waits and for whom. `who`
+    /// says what this process is to the processes that will wait for it
+    /// (`mcp-auth bridge`): never its arguments, which may name secrets.
     pub async fn acquire(
         paths: &Paths,
         name: &str,
+        who: &str,
         login_timeout: Duration,
         notice: Notice<'_>,
     ) -> Result<LoginFlight> {
@@ -151,7 +135,7 @@ impl LoginFlight {
             waited_for: None,
         };
         if flight.try_lock(&lock_path)? {
-            flight.take_over()?;
+            flight.take_over(who)?;
             return Ok(flight);
         }
         let since = now_ms();
@@ -184,7 +168,7 @@ impl LoginFlight {
         if flight.waited.is_none() {
             tracing::info!(credential = %name, "the login this process waited for ended without a result; logging in here");
         }
-        flight.take_over()?;
+        flight.take_over(who)?;
         Ok(flight)
     }
 
@@ -196,6 +180,7 @@ impl LoginFlight {
     pub async fn wait_for_running(
         paths: &Paths,
         name: &str,
+        who: &str,
         login_timeout: Duration,
         notice: Notice<'_>,
     ) -> Result<Option<Option<Outcome>>> {
@@ -204,7 +189,7 @@ impl LoginFlight {
         if !lock_path.exists() {
             return Ok(None);
         }
-        let flight = LoginFlight::acquire(paths, name, login_timeout, notice).await?;
+        let flight = LoginFlight::acquire(paths, name, who, login_timeout, notice).await?;
         Ok(flight.waited_for.is_some().then(|| flight.waited.clone()))
     }
 
@@ -254,10 +239,10 @@ impl LoginFlight {
     }
 
     /// Now the holder: says who holds the lock.
-    fn take_over(&self) -> Result<()> {
+    fn take_over(&self, who: &str) -> Result<()> {
         let holder = Holder {
             pid: std::process::id(),
-            command: this_command(),
+            command: who.to_string(),
             started_ms: now_ms(),
         };
         let bytes = serde_json::to_vec(&holder)
@@ -323,7 +308,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = paths(dir.path());
         let mut quiet = |_: &str, _: Option<&Holder>| {};
-        let first = LoginFlight::acquire(&p, "c", Duration::from_secs(5), &mut quiet)
+        let first = LoginFlight::acquire(&p, "c", "test", Duration::from_secs(5), &mut quiet)
             .await
             .unwrap();
         assert!(first.waited().is_none());
@@ -331,7 +316,7 @@ mod tests {
         let waiter = tokio::spawn(async move {
             let mut heard = Vec::new();
             let mut notice = |n: &str, h: Option<&Holder>| heard.push((n.to_string(), h.cloned()));
-            let f = LoginFlight::acquire(&p2, "c", Duration::from_secs(5), &mut notice)
+            let f = LoginFlight::acquire(&p2, "c", "test", Duration::from_secs(5), &mut notice)
                 .await
                 .unwrap();
             (f.waited().cloned(), heard)
@@ -350,13 +335,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = paths(dir.path());
         let mut quiet = |_: &str, _: Option<&Holder>| {};
-        let first = LoginFlight::acquire(&p, "c", Duration::from_secs(5), &mut quiet)
+        let first = LoginFlight::acquire(&p, "c", "test", Duration::from_secs(5), &mut quiet)
             .await
             .unwrap();
         let p2 = p.clone();
         let waiter = tokio::spawn(async move {
             let mut quiet = |_: &str, _: Option<&Holder>| {};
-            LoginFlight::wait_for_running(&p2, "c", Duration::from_secs(5), &mut quiet)
+            LoginFlight::wait_for_running(&p2, "c", "test", Duration::from_secs(5), &mut quiet)
                 .await
                 .unwrap()
         });
@@ -372,13 +357,13 @@ mod tests {
 
         // A holder that goes away without finishing (a crash drops the
         // lock the same way): the next one runs the login itself.
-        let gone = LoginFlight::acquire(&p, "c", Duration::from_secs(5), &mut quiet)
+        let gone = LoginFlight::acquire(&p, "c", "test", Duration::from_secs(5), &mut quiet)
             .await
             .unwrap();
         let p3 = p.clone();
         let next = tokio::spawn(async move {
             let mut quiet = |_: &str, _: Option<&Holder>| {};
-            LoginFlight::acquire(&p3, "c", Duration::from_secs(5), &mut quiet)
+            LoginFlight::acquire(&p3, "c", "test", Duration::from_secs(5), &mut quiet)
                 .await
                 .unwrap()
                 .waited()
@@ -389,7 +374,7 @@ mod tests {
         assert!(next.await.unwrap().is_none(), "no outcome: log in here");
         // Nobody holds it: nothing to wait for.
         assert!(
-            LoginFlight::wait_for_running(&p, "c", Duration::from_secs(5), &mut quiet)
+            LoginFlight::wait_for_running(&p, "c", "test", Duration::from_secs(5), &mut quiet)
                 .await
                 .unwrap()
                 .is_none()

@@ -213,18 +213,20 @@ impl LoginHook for BridgeLogin {
                     }
                 }
             };
-            let saved = mcp_login::single_flight(
+            let flown = mcp_login::single_flight(
                 &creds,
                 &self.source.paths,
                 &out,
                 &name,
+                "mcp-auth bridge",
                 opts.timeout,
                 reuse,
                 login,
             )
             .await?;
+            let saved = flown.credential;
             keep_sharing(&store, previous, &saved).await;
-            if saved.name == name {
+            if flown.logged_in && saved.name == name {
                 out.info(&format!("mcp-auth: logged in; saved as '{}'", saved.name));
             }
             Ok(saved.name)

@@ -553,11 +553,13 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
         &ctx.paths,
         &ctx.out,
         &name,
+        "mcp-auth login",
         opts.timeout,
         mcp_login::Reuse::Never,
         login,
     )
-    .await?;
+    .await?
+    .credential;
     let title = saved.origin.label().to_string();
     report(ctx, &title, &saved, args.json)
 }

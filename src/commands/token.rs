@@ -26,9 +26,14 @@ pub async fn run(ctx: &Context, args: &TokenArgs) -> Result<()> {
     let key = login_key(ctx, &args.name)?;
     let out = ctx.out.clone();
     let mut notice = move |n: &str, h: Option<&Holder>| out.info(&waiting_line(n, h));
-    let Some(outcome) =
-        LoginFlight::wait_for_running(&ctx.paths, &key, ctx.config.login_timeout, &mut notice)
-            .await?
+    let Some(outcome) = LoginFlight::wait_for_running(
+        &ctx.paths,
+        &key,
+        "mcp-auth token",
+        ctx.config.login_timeout,
+        &mut notice,
+    )
+    .await?
     else {
         return Err(err);
     };

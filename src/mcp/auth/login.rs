@@ -160,6 +160,13 @@ pub enum Reuse {
     Valid { rejected: Option<Secret> },
 }
 
+/// What [`single_flight`] ended with.
+pub struct Flown {
+    pub credential: Credential,
+    /// False when a credential saved by another process was used instead.
+    pub logged_in: bool,
+}
+
 /// Runs `login` for credential `name` unless another process is running
 /// that login: then waits for it (bounded by `timeout`, saying so once on
 /// `out`) and, as `reuse` allows, uses what it saved or reports how it
@@ -169,10 +176,11 @@ pub async fn single_flight<F>(
     paths: &crate::paths::Paths,
     out: &Printer,
     name: &str,
+    who: &str,
     timeout: Duration,
     reuse: Reuse,
     login: F,
-) -> Result<Credential>
+) -> Result<Flown>
 where
     F: std::future::Future<Output = Result<Credential>>,
 {
@@ -180,7 +188,7 @@ where
         out.info(&crate::login_flight::waiting_line(n, h));
     };
     let flight =
-        crate::login_flight::LoginFlight::acquire(paths, name, timeout, &mut notice).await?;
+        crate::login_flight::LoginFlight::acquire(paths, name, who, timeout, &mut notice).await?;
     if let Reuse::Valid { rejected } = &reuse {
         if let Some(c) = reusable(creds, name, rejected.as_ref()).await {
             if let Some(h) = flight.waited_for() {
@@ -190,7 +198,10 @@ where
                 ));
             }
             tracing::info!(credential = %name, "a valid credential was saved meanwhile; no login needed");
-            return Ok(c);
+            return Ok(Flown {
+                credential: c,
+                logged_in: false,
+            });
         }
         if let Some(e) = flight.waited().and_then(|o| o.error(name)) {
             return Err(e);
@@ -198,7 +209,10 @@ where
     }
     let result = login.await;
     flight.finish(&result, |c| c.name.clone());
-    result
+    result.map(|credential| Flown {
+        credential,
+        logged_in: true,
+    })
 }
 
 /// The credential `name` when it holds a valid token other than `rejected`.
