@@ -213,17 +213,14 @@ impl LoginHook for BridgeLogin {
                     }
                 }
             };
-            let flown = mcp_login::single_flight(
-                &creds,
-                &self.source.paths,
-                &out,
-                &name,
-                "mcp-auth bridge",
-                opts.timeout,
+            let flight = mcp_login::Flight {
+                paths: &self.source.paths,
+                name: &name,
+                who: "mcp-auth bridge",
+                timeout: opts.timeout,
                 reuse,
-                login,
-            )
-            .await?;
+            };
+            let flown = mcp_login::single_flight(&creds, &out, flight, login).await?;
             let saved = flown.credential;
             keep_sharing(&store, previous, &saved).await;
             if flown.logged_in && saved.name == name {

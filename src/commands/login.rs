@@ -548,18 +548,16 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
             }
         }
     };
-    let saved = mcp_login::single_flight(
-        &creds,
-        &ctx.paths,
-        &ctx.out,
-        &name,
-        "mcp-auth login",
-        opts.timeout,
-        mcp_login::Reuse::Never,
-        login,
-    )
-    .await?
-    .credential;
+    let flight = mcp_login::Flight {
+        paths: &ctx.paths,
+        name: &name,
+        who: "mcp-auth login",
+        timeout: opts.timeout,
+        reuse: mcp_login::Reuse::Never,
+    };
+    let saved = mcp_login::single_flight(&creds, &ctx.out, flight, login)
+        .await?
+        .credential;
     let title = saved.origin.label().to_string();
     report(ctx, &title, &saved, args.json)
 }

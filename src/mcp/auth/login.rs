@@ -167,23 +167,38 @@ pub struct Flown {
     pub logged_in: bool,
 }
 
-/// Runs `login` for credential `name` unless another process is running
-/// that login: then waits for it (bounded by `timeout`, saying so once on
-/// `out`) and, as `reuse` allows, uses what it saved or reports how it
-/// failed ([`crate::login_flight`]).
+/// Which login [`single_flight`] runs, and for whom.
+pub struct Flight<'a> {
+    pub paths: &'a crate::paths::Paths,
+    /// The credential (its login lock).
+    pub name: &'a str,
+    /// What this process is, for those waiting (`mcp-auth bridge`).
+    pub who: &'a str,
+    /// The login timeout, which bounds the wait too.
+    pub timeout: Duration,
+    pub reuse: Reuse,
+}
+
+/// Runs `login` for credential `flight.name` unless another process is
+/// running that login: then waits for it (bounded by the login timeout,
+/// saying so once on `out`) and, as `flight.reuse` allows, uses what it
+/// saved or reports how it failed ([`crate::login_flight`]).
 pub async fn single_flight<F>(
     creds: &Credentials,
-    paths: &crate::paths::Paths,
     out: &Printer,
-    name: &str,
-    who: &str,
-    timeout: Duration,
-    reuse: Reuse,
+    flight: Flight<'_>,
     login: F,
 ) -> Result<Flown>
 where
     F: std::future::Future<Output = Result<Credential>>,
 {
+    let Flight {
+        paths,
+        name,
+        who,
+        timeout,
+        reuse,
+    } = flight;
     let mut notice = |n: &str, h: Option<&crate::login_flight::Holder>| {
         out.info(&crate::login_flight::waiting_line(n, h));
     };
