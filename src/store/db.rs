@@ -1168,6 +1168,57 @@ pub(crate) mod tests {
         (dir, db)
     }
 
+    fn for_server(name: &str, server: &str, resource: &str) -> Credential {
+        Credential {
+            origin: Origin::McpServer {
+                server_url: server.into(),
+            },
+            resource: Some(resource.into()),
+            ..sample(name)
+        }
+    }
+
+    #[test]
+    fn a_shared_credential_is_found_for_its_servers_until_it_changes_resource_or_goes() {
+        let (_d, db) = open();
+        let a = for_server("h", "https://h/a/mcp", "https://h");
+        db.upsert(&a).unwrap();
+        assert!(db.find_by_server("https://h/b/mcp").unwrap().is_empty());
+        let shared = db.find_shared("https://issuer", "https://h").unwrap();
+        assert_eq!(shared.len(), 1);
+        assert!(
+            db.find_shared("https://issuer", "https://h/a/mcp")
+                .unwrap()
+                .is_empty()
+        );
+        db.share_server("https://h/b/mcp", &a, 5).unwrap();
+        let found = db.find_by_server("https://h/b/mcp").unwrap();
+        assert_eq!(found[0].name, "h");
+        // A server's own credential comes before one it shares.
+        let own = Credential {
+            created_at: 1,
+            ..for_server("h-b", "https://h/b/mcp", "https://h/b/mcp")
+        };
+        db.upsert(&own).unwrap();
+        let found = db.find_by_server("https://h/b/mcp").unwrap();
+        assert_eq!(found[0].name, "h-b");
+        assert_eq!(found.len(), 2);
+        // Replaced by a login for another resource: no longer shared.
+        db.upsert(&for_server("h", "https://h/a/mcp", "https://h/a/mcp"))
+            .unwrap();
+        let found = db.find_by_server("https://h/b/mcp").unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        // Deleted: the sharing goes with it, and a new credential of that
+        // name is not found for the other server.
+        db.upsert(&a).unwrap();
+        db.share_server("https://h/b/mcp", &a, 6).unwrap();
+        db.delete_journaled("h", "k", 7).unwrap();
+        db.upsert(&a).unwrap();
+        let found = db.find_by_server("https://h/b/mcp").unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].name, "h-b");
+    }
+
     #[test]
     fn credential_round_trips() {
         let (_d, db) = open();

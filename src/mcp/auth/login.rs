@@ -1059,6 +1059,55 @@ mod tests {
     }
 
     #[test]
+    fn a_second_server_on_a_host_gets_a_name_with_its_path_and_old_names_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config {
+            secret_store: Some(crate::config::SecretStoreKind::File),
+            ..crate::config::Config::default()
+        };
+        let store = Store::open(&crate::paths::Paths::under(dir.path()), &config, None).unwrap();
+        let (a, b) = ("http://localhost:3000/a/mcp", "http://localhost:3000/b/mcp");
+        assert_eq!(credential_name(&store, a, None).unwrap(), "localhost-3000");
+        assert_eq!(credential_name(&store, a, Some("mine")).unwrap(), "mine");
+        // `a` saved under the host's name, as every version did: it keeps
+        // that name; `b` on the same host gets its path in its name.
+        let saved = |name: &str, server: &str| crate::model::Credential {
+            origin: crate::model::Origin::McpServer {
+                server_url: server.into(),
+            },
+            ..crate::store::db::tests::sample(name)
+        };
+        store.db().upsert(&saved("localhost-3000", a)).unwrap();
+        assert_eq!(credential_name(&store, a, None).unwrap(), "localhost-3000");
+        assert_eq!(
+            credential_name(&store, b, None).unwrap(),
+            "localhost-3000-b-mcp"
+        );
+        // A credential saved for `b` under any name is the one replaced.
+        store.db().upsert(&saved("b-work", b)).unwrap();
+        assert_eq!(credential_name(&store, b, None).unwrap(), "b-work");
+    }
+
+    #[test]
+    fn names_with_paths_are_valid_credential_names() {
+        use crate::model::server_name_with_path as with_path;
+        assert_eq!(with_path("https://h.example/mcp"), "h.example-mcp");
+        assert_eq!(
+            with_path("http://localhost:3000/b/mcp"),
+            "localhost-3000-b-mcp"
+        );
+        assert_eq!(with_path("https://h.example"), "h.example");
+        assert_eq!(
+            with_path("https://h.example/a%20b/~x/"),
+            "h.example-a-20b-x"
+        );
+        let long = format!("https://h.example/{}", "seg/".repeat(60));
+        for u in ["https://h.example/mcp", &long, "http://[::1]:8080/x/y"] {
+            validate_name(&with_path(u)).unwrap();
+        }
+    }
+
+    #[test]
     fn default_names_are_valid_credential_names() {
         assert_eq!(default_name("https://mcp.linear.app/mcp"), "mcp.linear.app");
         assert_eq!(default_name("http://localhost:3000/mcp"), "localhost-3000");
