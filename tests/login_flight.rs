@@ -369,3 +369,42 @@ fn ten_bridges_with_an_expired_credential_and_no_daemon_refresh_once() {
     assert_eq!(stats.reused_refresh_tokens, 0);
     assert_eq!(stats.authorize_requests, 0);
 }
+
+#[test]
+fn an_explicit_login_for_other_scopes_runs_after_the_running_one() {
+    let fake = fake();
+    let home = Home::new();
+    let log = home.path().join("browser-opens");
+    let mut b = Bridge::start_with(
+        &fake.mcp_url(),
+        Options::default()
+            .home(home.path())
+            .env("MCP_AUTH_BROWSER", &slow_browser(&log, "2")),
+    );
+    b.send(
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta()}}),
+    );
+    wait_for_holder(&home, &name_of(&fake));
+    let login = home.run(&["login", &fake.mcp_url(), "--scope", "mcp:write"]);
+    login.ok();
+    assert!(
+        login
+            .stderr()
+            .contains(&format!("(pid {}, mcp-auth bridge)", b.pid())),
+        "{}",
+        login.stderr()
+    );
+    let a = b.response(&json!(1));
+    assert_eq!(a["result"], json!({"ok": true}), "{a}");
+    // Not merged: it ran after the bridge's, with its own consent, and its
+    // scopes replaced what the bridge's login saved.
+    let stats = fake.stats();
+    assert_eq!(stats.authorize_requests, 2);
+    assert_eq!(stats.last_scope.as_deref(), Some("mcp:write"));
+    let saved = support::store(home.path())
+        .db()
+        .get(&name_of(&fake))
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.scopes, vec!["mcp:write".to_string()]);
+}
