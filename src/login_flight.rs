@@ -52,6 +52,11 @@ pub struct Holder {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Outcome {
     pub pid: u32,
+    /// The server the login was for, when it was an MCP server's: a
+    /// process waiting for another server's login that took the same name
+    /// does not take its failure for its own.
+    #[serde(default)]
+    pub server: Option<String>,
     /// Milliseconds since the epoch.
     pub finished_ms: u64,
     /// The credential saved, or `None` when the login failed.
@@ -166,7 +171,7 @@ impl LoginFlight {
         flight.waited =
             read_json::<Outcome>(&flight.result_path).filter(|o| o.finished_ms >= since);
         if flight.waited.is_none() {
-            tracing::info!(credential = %name, "the login this process waited for ended without a result; logging in here");
+            tracing::debug!(lock = %name, "the login waited for left no outcome (killed, or not a login of its own)");
         }
         flight.take_over(who)?;
         Ok(flight)
@@ -205,9 +210,15 @@ impl LoginFlight {
 
     /// Records how this process's login ended, for the processes waiting,
     /// and releases the lock.
-    pub fn finish<T>(self, result: &Result<T>, saved: impl FnOnce(&T) -> String) {
+    pub fn finish<T>(
+        self,
+        server: Option<&str>,
+        result: &Result<T>,
+        saved: impl FnOnce(&T) -> String,
+    ) {
         let outcome = Outcome {
             pid: std::process::id(),
+            server: server.map(str::to_string),
             finished_ms: now_ms(),
             saved: result.as_ref().ok().map(saved),
             error: result.as_ref().err().map(|e| e.to_string()),
@@ -323,7 +334,7 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(!waiter.is_finished());
-        first.finish(&Ok::<_, Error>("c".to_string()), |n| n.clone());
+        first.finish(None, &Ok::<_, Error>("c".to_string()), |n| n.clone());
         let (outcome, heard) = waiter.await.unwrap();
         assert_eq!(outcome.unwrap().saved.as_deref(), Some("c"));
         assert_eq!(heard.len(), 1, "told once");
@@ -347,6 +358,7 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_millis(100)).await;
         first.finish(
+            None,
             &Err::<String, _>(Error::Usage("the user said no".into())),
             |n| n.clone(),
         );

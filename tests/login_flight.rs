@@ -408,3 +408,67 @@ fn an_explicit_login_for_other_scopes_runs_after_the_running_one() {
         .unwrap();
     assert_eq!(saved.scopes, vec!["mcp:write".to_string()]);
 }
+
+#[test]
+fn two_servers_of_one_resource_starting_at_once_make_one_login() {
+    let fake = fake();
+    fake.set_mcp(McpKnobs {
+        prm_resource: Some(fake.url.clone()),
+        ..McpKnobs::default()
+    });
+    let home = Home::new();
+    let log = home.path().join("browser-opens");
+    let opts = Options::default()
+        .home(home.path())
+        .env("MCP_AUTH_BROWSER", &slow_browser(&log, "1"));
+    let mut a = Bridge::start_with(&fake.mcp_url(), opts.clone());
+    let mut b = Bridge::start_with(&fake.other_mcp_url(), opts);
+    std::thread::scope(|s| {
+        for x in [&mut a, &mut b] {
+            s.spawn(move || {
+                let r = list(x);
+                assert_eq!(r["result"], json!({"ok": true}), "{r}\n{}", x.stderr());
+            });
+        }
+    });
+    assert_eq!(opens(&log), 1, "one browser opening");
+    assert_eq!(fake.stats().authorize_requests, 1);
+    // One logged in; the other waited, then shared its credential under
+    // its own name (the host's name went to the first).
+    let shared = [&a, &b]
+        .iter()
+        .filter(|x| x.stderr().contains("shares the credential"))
+        .count();
+    assert_eq!(shared, 1, "{}\n{}", a.stderr(), b.stderr());
+}
+
+/// Regression guard: two servers on one host with nothing saved both want
+/// the host's name at first; the one that waited must not take the other
+/// server's credential (another resource) for its own.
+#[test]
+fn two_servers_of_different_resources_starting_at_once_log_in_each_for_itself() {
+    let fake = fake();
+    let home = Home::new();
+    let opts = Options::default().home(home.path()).env(
+        "MCP_AUTH_BROWSER",
+        &slow_browser(&home.path().join("opens"), "1"),
+    );
+    let mut a = Bridge::start_with(&fake.mcp_url(), opts.clone());
+    let mut b = Bridge::start_with(&fake.other_mcp_url(), opts);
+    std::thread::scope(|s| {
+        for x in [&mut a, &mut b] {
+            s.spawn(move || {
+                let r = list(x);
+                assert_eq!(r["result"], json!({"ok": true}), "{r}\n{}", x.stderr());
+            });
+        }
+    });
+    assert_eq!(fake.stats().authorize_requests, 2, "one login per resource");
+    let store = support::store(home.path());
+    for url in [fake.mcp_url(), fake.other_mcp_url()] {
+        let server = mcp_auth::mcp::canonical_server_url(&url).unwrap();
+        let found = store.db().find_by_server(&server).unwrap();
+        assert_eq!(found.len(), 1, "{url}: {found:?}");
+        assert_eq!(found[0].resource.as_deref(), Some(url.as_str()));
+    }
+}

@@ -154,29 +154,13 @@ impl LoginHook for BridgeLogin {
             let src = self.source.clone();
             let store = blocking(move || Store::open(&src.paths, &src.config, None)).await?;
             let creds = Credentials::new(store.clone());
-            // The credential this login is for, so every process that needs
-            // it (other bridges, `mcp-auth token`, `mcp-auth login` in a
-            // terminal) takes the same login lock.
-            let name = {
-                let (store, server, explicit) = (
-                    store.clone(),
-                    request.server_url.clone(),
-                    request.name.clone(),
-                );
-                blocking(move || mcp_login::credential_name(&store, &server, explicit.as_deref()))
-                    .await?
-            };
-            validate_name(&name)?;
-            let previous = {
-                let (store, key) = (store.clone(), name.clone());
-                blocking(move || store.db().get(&key)).await?
-            };
             let mut opts = self.options.clone();
-            opts.name = Some(name.clone());
             // A step-up asks for more than any login saved meanwhile holds:
             // it runs after the running one instead of taking its result.
             let reuse = if request.scopes.is_empty() {
-                opts.share = self.grant == GrantArg::AuthorizationCode;
+                if self.grant == GrantArg::AuthorizationCode {
+                    opts.share = Some(self.source.paths.clone());
+                }
                 mcp_login::Reuse::Valid {
                     rejected: request.rejected.clone(),
                 }
@@ -185,45 +169,52 @@ impl LoginHook for BridgeLogin {
                 mcp_login::Reuse::Never
             };
             let out = Printer::new();
-            let login = async {
-                out.info(&format!(
-                    "mcp-auth: logging in to {} ({})",
-                    request.server_url, request.reason
-                ));
-                match self.grant {
-                    GrantArg::ClientCredentials => {
-                        mcp_login::client_credentials(
-                            &creds,
-                            &out,
-                            &request.server_url,
-                            &opts,
-                            self.private_key.clone(),
-                        )
-                        .await
-                    }
-                    GrantArg::CrossApp => {
-                        mcp_login::cross_app(&creds, &out, &request.server_url, &opts).await
-                    }
-                    GrantArg::JwtBearer => {
-                        mcp_login::jwt_bearer(&creds, &out, &request.server_url, &opts).await
-                    }
-                    GrantArg::AuthorizationCode => {
-                        let challenge = challenge::bearer(request.www_authenticate.as_deref());
-                        mcp_login::login(&creds, &out, &request.server_url, challenge, &opts).await
-                    }
+            let login = |name: String| {
+                let (creds, out, store) = (&creds, &out, &store);
+                let opts = LoginOptions {
+                    name: Some(name.clone()),
+                    ..opts.clone()
+                };
+                async move {
+                    let previous = {
+                        let (s, key) = (store.clone(), name.clone());
+                        blocking(move || s.db().get(&key)).await?
+                    };
+                    out.info(&format!(
+                        "mcp-auth: logging in to {} ({})",
+                        request.server_url, request.reason
+                    ));
+                    let url = &request.server_url;
+                    let saved = match self.grant {
+                        GrantArg::ClientCredentials => {
+                            let key = self.private_key.clone();
+                            mcp_login::client_credentials(creds, out, url, &opts, key).await
+                        }
+                        GrantArg::CrossApp => mcp_login::cross_app(creds, out, url, &opts).await,
+                        GrantArg::JwtBearer => mcp_login::jwt_bearer(creds, out, url, &opts).await,
+                        GrantArg::AuthorizationCode => {
+                            let challenge = challenge::bearer(request.www_authenticate.as_deref());
+                            mcp_login::login(creds, out, url, challenge, &opts).await
+                        }
+                    }?;
+                    keep_sharing(store, previous, &saved).await;
+                    Ok(saved)
                 }
             };
             let flight = mcp_login::Flight {
                 paths: &self.source.paths,
-                name: &name,
+                server: &request.server_url,
+                name: request.name.as_deref(),
                 who: "mcp-auth bridge",
                 timeout: opts.timeout,
                 reuse,
             };
             let flown = mcp_login::single_flight(&creds, &out, flight, login).await?;
             let saved = flown.credential;
-            keep_sharing(&store, previous, &saved).await;
-            if flown.logged_in && saved.name == name {
+            // A credential shared with another server was not saved here.
+            let saved_here = matches!(&saved.origin,
+                Origin::McpServer { server_url } if *server_url == request.server_url);
+            if flown.logged_in && saved_here {
                 out.info(&format!("mcp-auth: logged in; saved as '{}'", saved.name));
             }
             Ok(saved.name)

@@ -518,41 +518,36 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
     // terminal's) for this credential runs to its end first, and this one
     // then replaces what it saved; bridges waiting for this login use it.
     let server = crate::mcp::canonical_server_url(&args.target)?;
-    let name = {
-        let (store, explicit) = (ctx.store()?.clone(), args.name.clone());
-        blocking(move || mcp_login::credential_name(&store, &server, explicit.as_deref())).await?
-    };
-    validate_name(&name)?;
-    let opts = LoginOptions {
-        name: Some(name.clone()),
-        ..opts
-    };
-    let login = async {
-        match args.client.grant {
-            GrantArg::ClientCredentials => {
-                mcp_login::client_credentials(
-                    &creds,
-                    &ctx.out,
-                    &args.target,
-                    &opts,
-                    private_key(&args.client)?,
-                )
-                .await
-            }
-            GrantArg::CrossApp => mcp_login::cross_app(&creds, &ctx.out, &args.target, &opts).await,
-            GrantArg::JwtBearer => {
-                mcp_login::jwt_bearer(&creds, &ctx.out, &args.target, &opts).await
-            }
-            GrantArg::AuthorizationCode => {
-                mcp_login::login(&creds, &ctx.out, &args.target, None, &opts).await
+    if let Some(n) = &args.name {
+        validate_name(n)?;
+    }
+    let timeout = opts.timeout;
+    let login = |name: String| {
+        let opts = LoginOptions {
+            name: Some(name),
+            ..opts
+        };
+        let (creds, out, target) = (&creds, &ctx.out, &args.target);
+        async move {
+            match args.client.grant {
+                GrantArg::ClientCredentials => {
+                    let key = private_key(&args.client)?;
+                    mcp_login::client_credentials(creds, out, target, &opts, key).await
+                }
+                GrantArg::CrossApp => mcp_login::cross_app(creds, out, target, &opts).await,
+                GrantArg::JwtBearer => mcp_login::jwt_bearer(creds, out, target, &opts).await,
+                GrantArg::AuthorizationCode => {
+                    mcp_login::login(creds, out, target, None, &opts).await
+                }
             }
         }
     };
     let flight = mcp_login::Flight {
         paths: &ctx.paths,
-        name: &name,
+        server: &server,
+        name: args.name.as_deref(),
         who: "mcp-auth login",
-        timeout: opts.timeout,
+        timeout,
         reuse: mcp_login::Reuse::Never,
     };
     let saved = mcp_login::single_flight(&creds, &ctx.out, flight, login)
@@ -610,7 +605,7 @@ pub fn mcp_options(ctx: &Context, client: &ClientArgs) -> Result<LoginOptions> {
             }),
             (None, None) => None,
         },
-        share: false,
+        share: None,
     })
 }
 

@@ -43,7 +43,9 @@ pub struct LoginOptions {
     /// Use a saved credential of the same authorization server and resource
     /// instead of logging in, when one is valid and may go to this server
     /// ([`shared_credential`]): a login on first use, never an explicit one.
-    pub share: bool,
+    /// The paths hold the login lock of that issuer and resource, so two
+    /// servers of one resource logging in at once make one login.
+    pub share: Option<crate::paths::Paths>,
 }
 
 /// Where a workload's identity token (the JWT bearer grant's assertion)
@@ -170,8 +172,11 @@ pub struct Flown {
 /// Which login [`single_flight`] runs, and for whom.
 pub struct Flight<'a> {
     pub paths: &'a crate::paths::Paths,
-    /// The credential (its login lock).
-    pub name: &'a str,
+    /// The server's canonical URL.
+    pub server: &'a str,
+    /// `--name`, or the credential the caller already uses; else the name
+    /// comes from the server's URL ([`credential_name`]).
+    pub name: Option<&'a str>,
     /// What this process is, for those waiting (`mcp-auth bridge`).
     pub who: &'a str,
     /// The login timeout, which bounds the wait too.
@@ -179,22 +184,24 @@ pub struct Flight<'a> {
     pub reuse: Reuse,
 }
 
-/// Runs `login` for credential `flight.name` unless another process is
-/// running that login: then waits for it (bounded by the login timeout,
-/// saying so once on `out`) and, as `flight.reuse` allows, uses what it
-/// saved or reports how it failed ([`crate::login_flight`]).
-pub async fn single_flight<F>(
+/// Runs `login` (given the credential's name) unless another process is
+/// running the login of that credential: then waits for it (bounded by the
+/// login timeout, saying so once on `out`) and, as `flight.reuse` allows,
+/// uses what it saved or reports how it failed ([`crate::login_flight`]).
+pub async fn single_flight<F, Fut>(
     creds: &Credentials,
     out: &Printer,
     flight: Flight<'_>,
     login: F,
 ) -> Result<Flown>
 where
-    F: std::future::Future<Output = Result<Credential>>,
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Credential>>,
 {
     let Flight {
         paths,
-        name,
+        server,
+        name: explicit,
         who,
         timeout,
         reuse,
@@ -202,11 +209,28 @@ where
     let mut notice = |n: &str, h: Option<&crate::login_flight::Holder>| {
         out.info(&crate::login_flight::waiting_line(n, h));
     };
-    let flight =
-        crate::login_flight::LoginFlight::acquire(paths, name, who, timeout, &mut notice).await?;
+    let resolve = || {
+        let store = creds.store().cloned();
+        let (server, explicit) = (server.to_string(), explicit.map(str::to_string));
+        blocking(move || credential_name(&store?, &server, explicit.as_deref()))
+    };
+    // The name comes from what is saved: a server on the same host that
+    // logged in while this process waited can take the host's name, and
+    // this server's name then has its path; its lock is another one.
+    let (name, lock) = loop {
+        let name = resolve().await?;
+        validate_name(&name)?;
+        let lock =
+            crate::login_flight::LoginFlight::acquire(paths, &name, who, timeout, &mut notice)
+                .await?;
+        if resolve().await? == name {
+            break (name, lock);
+        }
+    };
     if let Reuse::Valid { rejected } = &reuse {
-        if let Some(c) = reusable(creds, name, rejected.as_ref()).await {
-            if let Some(h) = flight.waited_for() {
+        if let Some(c) = reusable(creds, &name, server, explicit.is_some(), rejected.as_ref()).await
+        {
+            if let Some(h) = lock.waited_for() {
                 out.info(&format!(
                     "mcp-auth: using '{name}', which the login in process {} saved",
                     h.pid
@@ -218,24 +242,42 @@ where
                 logged_in: false,
             });
         }
-        if let Some(e) = flight.waited().and_then(|o| o.error(name)) {
+        if let Some(e) = lock
+            .waited()
+            .filter(|o| o.server.as_deref() == Some(server))
+            .and_then(|o| o.error(&name))
+        {
             return Err(e);
         }
     }
-    let result = login.await;
-    flight.finish(&result, |c| c.name.clone());
+    let result = login(name).await;
+    lock.finish(Some(server), &result, |c| c.name.clone());
     result.map(|credential| Flown {
         credential,
         logged_in: true,
     })
 }
 
-/// The credential `name` when it holds a valid token other than `rejected`.
+/// The credential `name` when it holds a valid token other than `rejected`
+/// and, unless named explicitly, is one found for `server` (its own, or
+/// one it shares): never another server's that took the same name.
 async fn reusable(
     creds: &Credentials,
     name: &str,
+    server: &str,
+    explicit: bool,
     rejected: Option<&Secret>,
 ) -> Option<Credential> {
+    if !explicit {
+        let store = creds.store().ok()?.clone();
+        let url = server.to_string();
+        let found = blocking(move || store.db().find_by_server(&url))
+            .await
+            .ok()?;
+        if !found.iter().any(|c| c.name == name) {
+            return None;
+        }
+    }
     let token = match creds.valid_token(name, Duration::from_secs(5)).await {
         Ok(t) => t,
         Err(e) => {
@@ -249,6 +291,44 @@ async fn reusable(
     let store = creds.store().ok()?.clone();
     let key = name.to_string();
     blocking(move || store.db().get(&key)).await.ok()?
+}
+
+/// The login lock of an authorization server and resource (not of a
+/// credential name): two servers of one resource starting their first
+/// login at once take turns, and the second shares what the first saved.
+/// Its name is the issuer and resource reduced to the characters lock
+/// names allow; two that reduce alike only wait for each other, since what
+/// is shared is decided by the exact issuer and resource in the store.
+async fn resource_flight(
+    paths: &crate::paths::Paths,
+    out: &Printer,
+    found: &Discovery,
+    timeout: Duration,
+) -> Result<crate::login_flight::LoginFlight> {
+    let slug: String = format!("{} {}", found.issuer, found.resource)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut key = format!("resource-{slug}");
+    key.truncate(100);
+    let mut notice = |_: &str, h: Option<&crate::login_flight::Holder>| {
+        let who = h
+            .map(|h| format!(" (pid {}, {})", h.pid, h.command))
+            .unwrap_or_default();
+        out.info(&format!(
+            "mcp-auth: a login for {} at {} is in progress in another process{who}; waiting \
+             for it",
+            found.resource, found.issuer
+        ));
+    };
+    crate::login_flight::LoginFlight::acquire(paths, &key, "mcp-auth bridge", timeout, &mut notice)
+        .await
 }
 
 /// A saved credential this server may share instead of a new login: issued
@@ -332,7 +412,13 @@ pub async fn login(
     }
     let found = discovery::discover(&canonical, challenge).await?;
     spinner.finish();
-    if opts.share
+    // Held to the end of this login: another server of this resource
+    // logging in now waits for it, then shares what it saved.
+    let _resource_flight = match &opts.share {
+        Some(paths) => Some(resource_flight(paths, out, &found, opts.timeout).await?),
+        None => None,
+    };
+    if opts.share.is_some()
         && let Some(shared) = shared_credential(creds, &found, &name).await?
     {
         out.info(&format!(
