@@ -61,8 +61,19 @@ const WAITING: &str = "is in progress in another process (pid ";
 
 #[test]
 fn bridges_and_a_token_call_started_at_once_share_one_login() {
+    one_login_for_bridges_and_a_token(false);
+}
+
+/// The daemon holds no browser: with it up, the login lock decides alike.
+#[test]
+fn with_the_daemon_up_bridges_and_a_token_call_share_one_login_too() {
+    one_login_for_bridges_and_a_token(true);
+}
+
+fn one_login_for_bridges_and_a_token(daemon: bool) {
     let fake = fake();
     let home = Home::new();
+    let _daemon = daemon.then(|| support::daemon::Daemon::start(&home, &[]));
     let log = home.path().join("browser-opens");
     let browser = slow_browser(&log, "1");
     let url = fake.mcp_url();
