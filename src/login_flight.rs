@@ -236,7 +236,6 @@ impl LoginFlight {
             }
             Err(e) => tracing::warn!(error = %e, "cannot encode the login's outcome"),
         }
-        let _ = std::fs::remove_file(&self.holder_path);
     }
 
     fn try_lock(&self, lock_path: &Path) -> Result<bool> {
@@ -271,6 +270,17 @@ impl LoginFlight {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         None
+    }
+}
+
+impl Drop for LoginFlight {
+    /// The holder's record goes before the lock (the file, dropped after
+    /// this): a waiter never reads a record of a holder that is gone, and
+    /// one that comes before the next holder wrote its own waits for it.
+    fn drop(&mut self) {
+        if read_json::<Holder>(&self.holder_path).is_some_and(|h| h.pid == std::process::id()) {
+            let _ = std::fs::remove_file(&self.holder_path);
+        }
     }
 }
 
