@@ -290,10 +290,14 @@ impl Credential {
     pub fn login_hint(&self) -> String {
         let target = self.origin.label();
         let default = match &self.origin {
-            Origin::Provider { provider } => provider.clone(),
-            Origin::McpServer { server_url } => default_server_name(server_url),
+            Origin::Provider { provider } => provider == &self.name,
+            // A second server on a host is named with its path by default.
+            Origin::McpServer { server_url } => {
+                default_server_name(server_url) == self.name
+                    || server_name_with_path(server_url) == self.name
+            }
         };
-        if default == self.name {
+        if default {
             target.to_string()
         } else {
             format!("{target} --name {}", self.name)

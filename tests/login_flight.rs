@@ -483,3 +483,37 @@ fn two_servers_of_different_resources_starting_at_once_log_in_each_for_itself() 
         assert_eq!(found[0].resource.as_deref(), Some(url.as_str()));
     }
 }
+
+#[test]
+fn a_token_call_waits_for_a_provider_login_running_in_a_terminal() {
+    let fake = FakeAs::start(AsConfig::default());
+    let home = Home::new();
+    home.write_config(&fake.provider_toml("work"));
+    let log = home.path().join("browser-opens");
+    let mut login = home
+        .cmd()
+        .args(["login", "work"])
+        .env("MCP_AUTH_BROWSER", slow_browser(&log, "1"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_holder(&home, "work");
+    let token = home.run(&["token", "work"]);
+    let printed = token.ok().stdout().trim().to_string();
+    assert!(fake.access_token_valid(&printed), "{printed:?}");
+    assert!(
+        token.stderr().contains(&format!(
+            "a login for 'work' is in progress in another process (pid {}, mcp-auth login)",
+            login.id()
+        )),
+        "{}",
+        token.stderr()
+    );
+    assert!(login.wait().unwrap().success());
+    // Nothing running: a missing credential is said at once.
+    let start = Instant::now();
+    home.run(&["token", "nothing"])
+        .fails_with(4, "no credential named");
+    assert!(start.elapsed() < Duration::from_secs(5));
+}

@@ -61,10 +61,36 @@ fn looks_like_host(s: &str) -> bool {
         && url::Url::parse(&format!("https://{s}")).is_ok_and(|u| u.host_str().is_some())
 }
 
-/// Logs in to a resolved provider and saves the credential.
+/// Logs in to a resolved provider and saves the credential, one login of
+/// that credential at a time across processes ([`crate::login_flight`]): a
+/// second terminal's login waits for the first, then runs (and replaces
+/// what it saved); `mcp-auth token NAME` waits for it and prints its token.
 pub async fn login_provider(ctx: &Context, args: &LoginArgs, provider: Provider) -> Result<()> {
     let name = args.name.clone().unwrap_or_else(|| provider.name.clone());
     validate_name(&name)?;
+    let out = ctx.out.clone();
+    let mut notice = move |n: &str, h: Option<&crate::login_flight::Holder>| {
+        out.info(&crate::login_flight::waiting_line(n, h));
+    };
+    let flight = crate::login_flight::LoginFlight::acquire(
+        &ctx.paths,
+        &name,
+        "mcp-auth login",
+        login_timeout(ctx, args)?,
+        &mut notice,
+    )
+    .await?;
+    let result = login_provider_as(ctx, args, provider, name.clone()).await;
+    flight.finish(None, &result, |_| name.clone());
+    result
+}
+
+async fn login_provider_as(
+    ctx: &Context,
+    args: &LoginArgs,
+    provider: Provider,
+    name: String,
+) -> Result<()> {
     let client_id = provider.client_id.clone().ok_or_else(|| {
         let how = provider
             .register_hint()
