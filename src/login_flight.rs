@@ -89,8 +89,10 @@ pub struct LoginFlight {
     result_path: PathBuf,
     /// The login another process finished while this one waited, if any.
     waited: Option<Outcome>,
-    /// Who was waited for, if this process waited.
+    /// Who was waited for, if this process waited and the holder said.
     waited_for: Option<Holder>,
+    /// Whether this process found the lock taken and waited.
+    did_wait: bool,
 }
 
 /// How a process that finds the lock taken is told about it, once.
@@ -138,12 +140,16 @@ impl LoginFlight {
             result_path,
             waited: None,
             waited_for: None,
+            did_wait: false,
         };
+        // Before the first try: a login that ends between a refused try and
+        // this moment still counts as the one waited for.
+        let since = now_ms();
         if flight.try_lock(&lock_path)? {
             flight.take_over(who)?;
             return Ok(flight);
         }
-        let since = now_ms();
+        flight.did_wait = true;
         let holder = flight.read_holder().await;
         notice(name, holder.as_ref());
         flight.waited_for = holder;
@@ -195,7 +201,7 @@ impl LoginFlight {
             return Ok(None);
         }
         let flight = LoginFlight::acquire(paths, name, who, login_timeout, notice).await?;
-        Ok(flight.waited_for.is_some().then(|| flight.waited.clone()))
+        Ok(flight.did_wait.then(|| flight.waited.clone()))
     }
 
     /// The login another process finished while this one waited.
