@@ -75,7 +75,9 @@ fn one_login_for_bridges_and_a_token(daemon: bool) {
     let home = Home::new();
     let _daemon = daemon.then(|| support::daemon::Daemon::start(&home, &[]));
     let log = home.path().join("browser-opens");
-    let browser = slow_browser(&log, "1");
+    // Long enough for every bridge to meet the running login on a busy
+    // machine.
+    let browser = slow_browser(&log, "2");
     let url = fake.mcp_url();
     let opts = Options::default()
         .home(home.path())
@@ -90,7 +92,7 @@ fn one_login_for_bridges_and_a_token(daemon: bool) {
             .map(|b| s.spawn(move || list(b)))
             .collect();
         // A script asks for the token while the login runs.
-        std::thread::sleep(Duration::from_millis(500));
+        wait_for_holder(&home, &name_of(&fake));
         let token = home
             .cmd()
             .args(["token", &url])
@@ -237,7 +239,7 @@ fn a_failed_login_reaches_every_waiter_once_and_is_not_run_again() {
     let log = home.path().join("browser-opens");
     let opts = Options::default()
         .home(home.path())
-        .env("MCP_AUTH_BROWSER", &slow_browser(&log, "1"));
+        .env("MCP_AUTH_BROWSER", &slow_browser(&log, "2"));
     let mut bridges: Vec<Bridge> = (0..3)
         .map(|_| Bridge::start_with(&fake.mcp_url(), opts.clone()))
         .collect();
