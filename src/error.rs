@@ -89,6 +89,17 @@ pub enum Error {
     #[error("{0}")]
     Timeout(String),
 
+    /// The login of this credential that another process ran, and this one
+    /// waited for, failed or was cancelled: reported once, not retried.
+    #[error("the login of '{credential}' in another process (pid {pid}) failed: {message}")]
+    LoginFailedElsewhere {
+        credential: String,
+        pid: u32,
+        message: String,
+        /// The failure's exit code in its own process.
+        code: u8,
+    },
+
     /// The keyring (or the explicit file store) cannot be used.
     #[error("{0}")]
     SecretStore(String),
@@ -127,6 +138,7 @@ impl Error {
             Error::OAuth { .. } | Error::Protocol { .. } => exit::AUTH_FAILED,
             Error::Network { .. } => exit::NETWORK,
             Error::Timeout(_) => exit::TIMEOUT,
+            Error::LoginFailedElsewhere { code, .. } => *code,
             Error::SecretStore(_) => exit::SECRET_STORE,
             Error::Database(_) => exit::STORAGE,
             Error::Io { .. } | Error::Other(_) => exit::FAILURE,

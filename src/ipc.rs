@@ -312,7 +312,10 @@ impl WireError {
             Error::SecretStore(_) => "secret_store",
             Error::Database(_) => "database",
             Error::Interrupted => "interrupted",
-            Error::Io { .. } | Error::BrokenPipe | Error::Other(_) => "other",
+            Error::Io { .. }
+            | Error::BrokenPipe
+            | Error::Other(_)
+            | Error::LoginFailedElsewhere { .. } => "other",
         }
         .to_string();
         w

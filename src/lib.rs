@@ -2,8 +2,8 @@
 //! APIs. The binary is `main.rs -> run()`; everything else is this library.
 //!
 //! Layers, each using only the ones below it:
-//! `commands` → `mcp`, `daemon` → `credentials` → `origins`, `ipc`, `oauth`, `store`
-//! → `config`, `providers`, `hosts`, `model`, `paths`, `body_text`,
+//! `commands` → `mcp`, `daemon` → `credentials`, `login_flight` → `origins`, `ipc`,
+//! `oauth`, `store` → `config`, `providers`, `hosts`, `model`, `paths`, `body_text`,
 //! `error`; `output` is the only place that prints, `logging` the only
 //! place that sets up logs.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -18,6 +18,7 @@ pub mod error;
 pub mod hosts;
 pub mod ipc;
 pub mod logging;
+pub mod login_flight;
 pub mod mcp;
 pub mod model;
 pub mod oauth;

@@ -290,10 +290,14 @@ impl Credential {
     pub fn login_hint(&self) -> String {
         let target = self.origin.label();
         let default = match &self.origin {
-            Origin::Provider { provider } => provider.clone(),
-            Origin::McpServer { server_url } => default_server_name(server_url),
+            Origin::Provider { provider } => provider == &self.name,
+            // A second server on a host is named with its path by default.
+            Origin::McpServer { server_url } => {
+                default_server_name(server_url) == self.name
+                    || server_name_with_path(server_url) == self.name
+            }
         };
-        if default == self.name {
+        if default {
             target.to_string()
         } else {
             format!("{target} --name {}", self.name)
@@ -327,6 +331,39 @@ pub fn default_server_name(server_url: &str) -> String {
         .collect::<String>()
         .trim_start_matches(['.', '-'])
         .to_string()
+}
+
+/// The default name with the server's path added (`localhost-3000-b-mcp`):
+/// the name of a server whose host already has a credential of another
+/// server under [`default_server_name`], so two servers on one host never
+/// overwrite each other's credential. At most 100 characters, as
+/// credential names allow.
+pub fn server_name_with_path(server_url: &str) -> String {
+    let base = default_server_name(server_url);
+    let path = url::Url::parse(server_url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    let slug: String = path
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug = slug
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if slug.is_empty() {
+        return base;
+    }
+    let mut name = format!("{base}-{slug}");
+    name.truncate(100);
+    name.trim_end_matches(['.', '-']).to_string()
 }
 
 /// What health and retention are derived from: a few columns of a

@@ -22,7 +22,7 @@ use crate::mcp::authorizer::{
 };
 use crate::mcp::transport::{self, Mode};
 use crate::mcp::{bridge, canonical_server_url};
-use crate::model::Secret;
+use crate::model::{Credential, Origin, Secret, now};
 use crate::output::Printer;
 use crate::store::Store;
 use crate::store::db::Holder;
@@ -154,42 +154,96 @@ impl LoginHook for BridgeLogin {
         Box::pin(async move {
             let src = self.source.clone();
             let store = blocking(move || Store::open(&src.paths, &src.config, None)).await?;
-            let creds = Credentials::new(store);
+            let creds = Credentials::new(store.clone());
             let mut opts = self.options.clone();
-            opts.name = request.name.clone().or(opts.name);
-            if !request.scopes.is_empty() {
+            // A step-up asks for more than any login saved meanwhile holds:
+            // it runs after the running one instead of taking its result.
+            let reuse = if request.scopes.is_empty() {
+                if self.grant == GrantArg::AuthorizationCode {
+                    opts.share = Some(self.source.paths.clone());
+                }
+                mcp_login::Reuse::Valid {
+                    rejected: request.rejected.clone(),
+                }
+            } else {
                 opts.scopes = request.scopes.clone();
-            }
+                mcp_login::Reuse::Never
+            };
             let out = Printer::new();
-            out.info(&format!(
-                "mcp-auth: logging in to {} ({})",
-                request.server_url, request.reason
-            ));
-            let saved = match self.grant {
-                GrantArg::ClientCredentials => {
-                    mcp_login::client_credentials(
-                        &creds,
-                        &out,
-                        &request.server_url,
-                        &opts,
-                        self.private_key.clone(),
-                    )
-                    .await?
-                }
-                GrantArg::CrossApp => {
-                    mcp_login::cross_app(&creds, &out, &request.server_url, &opts).await?
-                }
-                GrantArg::JwtBearer => {
-                    mcp_login::jwt_bearer(&creds, &out, &request.server_url, &opts).await?
-                }
-                GrantArg::AuthorizationCode => {
-                    let challenge = challenge::bearer(request.www_authenticate.as_deref());
-                    mcp_login::login(&creds, &out, &request.server_url, challenge, &opts).await?
+            let login = |name: String| {
+                let (creds, out, store) = (&creds, &out, &store);
+                let opts = LoginOptions {
+                    name: Some(name.clone()),
+                    ..opts.clone()
+                };
+                async move {
+                    let previous = {
+                        let (s, key) = (store.clone(), name.clone());
+                        blocking(move || s.db().get(&key)).await?
+                    };
+                    out.info(&format!(
+                        "mcp-auth: logging in to {} ({})",
+                        request.server_url, request.reason
+                    ));
+                    let url = &request.server_url;
+                    let saved = match self.grant {
+                        GrantArg::ClientCredentials => {
+                            let key = self.private_key.clone();
+                            mcp_login::client_credentials(creds, out, url, &opts, key).await
+                        }
+                        GrantArg::CrossApp => mcp_login::cross_app(creds, out, url, &opts).await,
+                        GrantArg::JwtBearer => mcp_login::jwt_bearer(creds, out, url, &opts).await,
+                        GrantArg::AuthorizationCode => {
+                            let challenge = challenge::bearer(request.www_authenticate.as_deref());
+                            mcp_login::login(creds, out, url, challenge, &opts).await
+                        }
+                    }?;
+                    keep_sharing(store, previous, &saved).await;
+                    Ok(saved)
                 }
             };
-            out.info(&format!("mcp-auth: logged in; saved as '{}'", saved.name));
+            let flight = mcp_login::Flight {
+                paths: &self.source.paths,
+                server: &request.server_url,
+                name: request.name.as_deref(),
+                who: "mcp-auth bridge",
+                timeout: opts.timeout,
+                reuse,
+            };
+            let flown = mcp_login::single_flight(&creds, &out, flight, login).await?;
+            let saved = flown.credential;
+            // A credential shared with another server was not saved here.
+            let saved_here = matches!(&saved.origin,
+                Origin::McpServer { server_url } if *server_url == request.server_url);
+            if flown.logged_in && saved_here {
+                out.info(&format!("mcp-auth: logged in; saved as '{}'", saved.name));
+            }
             Ok(saved.name)
         })
+    }
+}
+
+/// A shared credential logged in again from another server than the one it
+/// was first saved for now names this server as its own: the first server
+/// keeps finding it, as one that shares it (same issuer, same resource).
+async fn keep_sharing(store: &Store, previous: Option<Credential>, saved: &Credential) {
+    let Some(prev) = previous else { return };
+    let (
+        Origin::McpServer { server_url: was },
+        Origin::McpServer {
+            server_url: now_for,
+        },
+    ) = (&prev.origin, &saved.origin)
+    else {
+        return;
+    };
+    if was == now_for || prev.issuer != saved.issuer || prev.resource != saved.resource {
+        return;
+    }
+    let (store, was, saved) = (store.clone(), was.clone(), saved.clone());
+    let shared = blocking(move || store.db().share_server(&was, &saved, now())).await;
+    if let Err(e) = shared {
+        tracing::warn!(error = %e, "cannot record the server that shares this credential");
     }
 }
 

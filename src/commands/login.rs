@@ -61,10 +61,36 @@ fn looks_like_host(s: &str) -> bool {
         && url::Url::parse(&format!("https://{s}")).is_ok_and(|u| u.host_str().is_some())
 }
 
-/// Logs in to a resolved provider and saves the credential.
+/// Logs in to a resolved provider and saves the credential, one login of
+/// that credential at a time across processes ([`crate::login_flight`]): a
+/// second terminal's login waits for the first, then runs (and replaces
+/// what it saved); `mcp-auth token NAME` waits for it and prints its token.
 pub async fn login_provider(ctx: &Context, args: &LoginArgs, provider: Provider) -> Result<()> {
     let name = args.name.clone().unwrap_or_else(|| provider.name.clone());
     validate_name(&name)?;
+    let out = ctx.out.clone();
+    let mut notice = move |n: &str, h: Option<&crate::login_flight::Holder>| {
+        out.info(&crate::login_flight::waiting_line(n, h));
+    };
+    let flight = crate::login_flight::LoginFlight::acquire(
+        &ctx.paths,
+        &name,
+        "mcp-auth login",
+        login_timeout(ctx, args)?,
+        &mut notice,
+    )
+    .await?;
+    let result = login_provider_as(ctx, args, provider, name.clone()).await;
+    flight.finish(None, &result, |_| name.clone());
+    result
+}
+
+async fn login_provider_as(
+    ctx: &Context,
+    args: &LoginArgs,
+    provider: Provider,
+    name: String,
+) -> Result<()> {
     let client_id = provider.client_id.clone().ok_or_else(|| {
         let how = provider
             .register_hint()
@@ -509,28 +535,50 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
     };
     check_secret_store(ctx).await?;
     let creds = ctx.credentials()?;
-    let saved = match args.client.grant {
-        GrantArg::ClientCredentials => {
-            mcp_login::client_credentials(
-                &creds,
-                &ctx.out,
-                &args.target,
-                &opts,
-                private_key(&args.client)?,
-            )
-            .await?
-        }
-        GrantArg::CrossApp => mcp_login::cross_app(&creds, &ctx.out, &args.target, &opts).await?,
-        GrantArg::JwtBearer => mcp_login::jwt_bearer(&creds, &ctx.out, &args.target, &opts).await?,
-        GrantArg::AuthorizationCode if args.client.private_key_file.is_some() => {
-            return Err(Error::Usage(
-                "--private-key-file is for --grant client-credentials".into(),
-            ));
-        }
-        GrantArg::AuthorizationCode => {
-            mcp_login::login(&creds, &ctx.out, &args.target, None, &opts).await?
+    if args.client.grant == GrantArg::AuthorizationCode && args.client.private_key_file.is_some() {
+        return Err(Error::Usage(
+            "--private-key-file is for --grant client-credentials".into(),
+        ));
+    }
+    // One login per credential at a time: a bridge's login (or another
+    // terminal's) for this credential runs to its end first, and this one
+    // then replaces what it saved; bridges waiting for this login use it.
+    let server = crate::mcp::canonical_server_url(&args.target)?;
+    if let Some(n) = &args.name {
+        validate_name(n)?;
+    }
+    let timeout = opts.timeout;
+    let login = |name: String| {
+        let opts = LoginOptions {
+            name: Some(name),
+            ..opts
+        };
+        let (creds, out, target) = (&creds, &ctx.out, &args.target);
+        async move {
+            match args.client.grant {
+                GrantArg::ClientCredentials => {
+                    let key = private_key(&args.client)?;
+                    mcp_login::client_credentials(creds, out, target, &opts, key).await
+                }
+                GrantArg::CrossApp => mcp_login::cross_app(creds, out, target, &opts).await,
+                GrantArg::JwtBearer => mcp_login::jwt_bearer(creds, out, target, &opts).await,
+                GrantArg::AuthorizationCode => {
+                    mcp_login::login(creds, out, target, None, &opts).await
+                }
+            }
         }
     };
+    let flight = mcp_login::Flight {
+        paths: &ctx.paths,
+        server: &server,
+        name: args.name.as_deref(),
+        who: "mcp-auth login",
+        timeout,
+        reuse: mcp_login::Reuse::Never,
+    };
+    let saved = mcp_login::single_flight(&creds, &ctx.out, flight, login)
+        .await?
+        .credential;
     let title = saved.origin.label().to_string();
     report(ctx, &title, &saved, args.json)
 }
@@ -583,6 +631,7 @@ pub fn mcp_options(ctx: &Context, client: &ClientArgs) -> Result<LoginOptions> {
             }),
             (None, None) => None,
         },
+        share: None,
     })
 }
 

@@ -12,16 +12,62 @@ use crate::commands::Context;
 use crate::config::parse_duration;
 use crate::credentials::AccessToken;
 use crate::error::{Error, Result};
+use crate::login_flight::{Holder, LoginFlight, waiting_line};
 use crate::model::now;
 use crate::oauth::dpop;
 
 pub async fn run(ctx: &Context, args: &TokenArgs) -> Result<()> {
+    let err = match answer(ctx, args).await {
+        Err(e) if needs_a_login(&e) => e,
+        other => return other,
+    };
+    // A bridge (or a terminal) may be logging in to this credential right
+    // now: wait for that login and answer with its token, or its error.
+    let key = login_key(ctx, &args.name)?;
+    let out = ctx.out.clone();
+    let mut notice = move |n: &str, h: Option<&Holder>| out.info(&waiting_line(n, h));
+    let Some(outcome) = LoginFlight::wait_for_running(
+        &ctx.paths,
+        &key,
+        "mcp-auth token",
+        ctx.config.login_timeout,
+        &mut notice,
+    )
+    .await?
+    else {
+        return Err(err);
+    };
+    match answer(ctx, args).await {
+        Err(e) if needs_a_login(&e) => Err(outcome.and_then(|o| o.error(&key)).unwrap_or(e)),
+        other => other,
+    }
+}
+
+async fn answer(ctx: &Context, args: &TokenArgs) -> Result<()> {
     let name = resolve(ctx, &args.name)?;
     let token = ctx
         .credentials()?
         .access_token(&name, min_valid(args)?)
         .await?;
     print(ctx, args, &name, &token)
+}
+
+/// Errors a login, running or to run, is the answer to.
+fn needs_a_login(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::NotLoggedIn { .. } | Error::NeedsLogin { .. } | Error::CredentialNotFound(_)
+    )
+}
+
+/// The credential whose login `name_or_url` waits for: the name, or the
+/// one a login for the server would save under.
+fn login_key(ctx: &Context, name_or_url: &str) -> Result<String> {
+    if !name_or_url.contains("://") {
+        return Ok(name_or_url.to_string());
+    }
+    let server = crate::mcp::canonical_server_url(name_or_url)?;
+    crate::mcp::auth::login::credential_name(ctx.store()?, &server, None)
 }
 
 /// The daemon's answer printed, without an async runtime; false when no
@@ -35,10 +81,13 @@ pub fn answer_from_daemon(ctx: &Context, args: &TokenArgs) -> Result<bool> {
     }
     match ctx
         .credentials()?
-        .access_token_from_daemon(&args.name, min_valid(args)?)?
+        .access_token_from_daemon(&args.name, min_valid(args)?)
     {
-        Some(token) => print(ctx, args, &args.name, &token).map(|()| true),
-        None => Ok(false),
+        Ok(Some(token)) => print(ctx, args, &args.name, &token).map(|()| true),
+        Ok(None) => Ok(false),
+        // A login may be running: [`run`] waits for it.
+        Err(e) if needs_a_login(&e) => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

@@ -176,6 +176,10 @@ pub struct LoginRequest {
     /// Scopes to ask for instead of the discovered ones (step-up: those
     /// held plus those the server now requires).
     pub scopes: Vec<String>,
+    /// The bearer the server refused, if any: a credential saved by another
+    /// process meanwhile is used instead of a login only if its token is
+    /// another one.
+    pub rejected: Option<Secret>,
 }
 
 /// Logs in to an MCP server (discovery, registration, browser) and saves the
@@ -419,6 +423,7 @@ impl CredentialAuthorizer {
             www_authenticate: challenge.www_authenticate.clone(),
             reason,
             scopes,
+            rejected: challenge.rejected.clone(),
         };
         tracing::info!(server = %self.server_url, "logging in to the server");
         // A failed login leaves the request needing one: say so, with why.

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_secrets.sql"),
     include_str!("migrations/003_registration_worked.sql"),
     include_str!("migrations/004_allowed_origins.sql"),
+    include_str!("migrations/005_credential_servers.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -421,11 +422,17 @@ impl Db {
             .map_err(|e| self.err(e))
     }
 
-    /// Credentials saved for an MCP server URL, newest first.
+    /// Credentials for an MCP server URL: those saved for it, newest first,
+    /// then those it shares with a server of the same authorization server
+    /// and resource ([`Db::share_server`]).
     pub fn find_by_server(&self, server_url: &str) -> Result<Vec<Credential>> {
         let sql = format!(
             "SELECT {CREDENTIAL_COLUMNS} FROM credentials \
-             WHERE origin_kind = 'mcp_server' AND origin = ?1 ORDER BY created_at DESC"
+             WHERE (origin_kind = 'mcp_server' AND origin = ?1) \
+             OR EXISTS (SELECT 1 FROM credential_servers s WHERE s.server_url = ?1 \
+                 AND s.credential = credentials.name AND s.issuer = credentials.issuer \
+                 AND s.resource = credentials.resource) \
+             ORDER BY (origin_kind = 'mcp_server' AND origin = ?1) DESC, created_at DESC"
         );
         let conn = self.conn();
         let mut stmt = conn.prepare(&sql).map_err(|e| self.err(e))?;
@@ -433,6 +440,44 @@ impl Db {
             .query_map([server_url], row_to_credential)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Active MCP server credentials issued by `issuer` for `resource`,
+    /// newest first: the ones another server of that resource may share.
+    pub fn find_shared(&self, issuer: &str, resource: &str) -> Result<Vec<Credential>> {
+        let sql = format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM credentials \
+             WHERE origin_kind = 'mcp_server' AND issuer = ?1 AND resource = ?2 \
+             AND status = 'active' ORDER BY created_at DESC"
+        );
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([issuer, resource], row_to_credential)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records that `server_url` uses credential `c` (same authorization
+    /// server, same resource), so it is found for that server from now on.
+    pub fn share_server(&self, server_url: &str, c: &Credential, at: Timestamp) -> Result<()> {
+        let (Some(issuer), Some(resource)) = (&c.issuer, &c.resource) else {
+            return Err(Error::Other(format!(
+                "'{}' names no issuer and resource, so no other server can share it",
+                c.name
+            )));
+        };
+        self.conn()
+            .execute(
+                "INSERT INTO credential_servers (server_url, credential, issuer, resource, added_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (server_url) DO UPDATE SET \
+                 credential = excluded.credential, issuer = excluded.issuer, \
+                 resource = excluded.resource, added_at = excluded.added_at",
+                params![server_url, c.name, issuer, resource, at],
+            )
+            .map(|_| ())
             .map_err(|e| self.err(e))
     }
 
@@ -1121,6 +1166,57 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("t.db")).unwrap();
         (dir, db)
+    }
+
+    fn for_server(name: &str, server: &str, resource: &str) -> Credential {
+        Credential {
+            origin: Origin::McpServer {
+                server_url: server.into(),
+            },
+            resource: Some(resource.into()),
+            ..sample(name)
+        }
+    }
+
+    #[test]
+    fn a_shared_credential_is_found_for_its_servers_until_it_changes_resource_or_goes() {
+        let (_d, db) = open();
+        let a = for_server("h", "https://h/a/mcp", "https://h");
+        db.upsert(&a).unwrap();
+        assert!(db.find_by_server("https://h/b/mcp").unwrap().is_empty());
+        let shared = db.find_shared("https://issuer", "https://h").unwrap();
+        assert_eq!(shared.len(), 1);
+        assert!(
+            db.find_shared("https://issuer", "https://h/a/mcp")
+                .unwrap()
+                .is_empty()
+        );
+        db.share_server("https://h/b/mcp", &a, 5).unwrap();
+        let found = db.find_by_server("https://h/b/mcp").unwrap();
+        assert_eq!(found[0].name, "h");
+        // A server's own credential comes before one it shares.
+        let own = Credential {
+            created_at: 1,
+            ..for_server("h-b", "https://h/b/mcp", "https://h/b/mcp")
+        };
+        db.upsert(&own).unwrap();
+        let found = db.find_by_server("https://h/b/mcp").unwrap();
+        assert_eq!(found[0].name, "h-b");
+        assert_eq!(found.len(), 2);
+        // Replaced by a login for another resource: no longer shared.
+        db.upsert(&for_server("h", "https://h/a/mcp", "https://h/a/mcp"))
+            .unwrap();
+        let found = db.find_by_server("https://h/b/mcp").unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        // Deleted: the sharing goes with it, and a new credential of that
+        // name is not found for the other server.
+        db.upsert(&a).unwrap();
+        db.share_server("https://h/b/mcp", &a, 6).unwrap();
+        db.delete_journaled("h", "k", 7).unwrap();
+        db.upsert(&a).unwrap();
+        let found = db.find_by_server("https://h/b/mcp").unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].name, "h-b");
     }
 
     #[test]

@@ -292,7 +292,15 @@ impl FakeAs {
             .route("/register", post(register))
             .route("/device", post(device_authorization))
             .route("/mcp", post(mcp))
+            // A second MCP server on the same host, at another path, with
+            // the same authorization server: its resource is its own URL
+            // unless `McpKnobs::prm_resource` names one for both.
+            .route("/other/mcp", post(mcp))
             .route("/.well-known/oauth-protected-resource/mcp", get(prm_path))
+            .route(
+                "/.well-known/oauth-protected-resource/other/mcp",
+                get(prm_other),
+            )
             .route("/.well-known/oauth-protected-resource", get(prm_root))
             .route("/.well-known/oauth-authorization-server", get(as_metadata))
             .with_state(inner.clone());
@@ -341,6 +349,11 @@ impl FakeAs {
 
     pub fn mcp_url(&self) -> String {
         format!("{}/mcp", self.url)
+    }
+
+    /// The second MCP server on this host ([`FakeAs::start`]'s `/other/mcp`).
+    pub fn other_mcp_url(&self) -> String {
+        format!("{}/other/mcp", self.url)
     }
 
     /// While holding, token requests wait without being looked at, and are
@@ -878,8 +891,12 @@ async fn register(State(s): Shared, axum::Json(body): axum::Json<serde_json::Val
 }
 
 fn prm_doc(g: &Inner) -> serde_json::Value {
+    prm_doc_for(g, "/mcp")
+}
+
+fn prm_doc_for(g: &Inner, path: &str) -> serde_json::Value {
     let mut doc = json!({
-        "resource": g.mcp.prm_resource.clone().unwrap_or_else(|| format!("{}/mcp", g.issuer)),
+        "resource": g.mcp.prm_resource.clone().unwrap_or_else(|| format!("{}{path}", g.issuer)),
         "authorization_servers": [g.issuer],
     });
     if let Some(s) = &g.mcp.prm_scopes {
@@ -893,6 +910,17 @@ async fn prm_path(State(s): Shared) -> Response {
     g.stats.metadata_requests.push("prm-path".into());
     match g.mcp.prm {
         PrmMode::Header | PrmMode::PathOnly => axum::Json(prm_doc(&g)).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn prm_other(State(s): Shared) -> Response {
+    let mut g = s.lock().unwrap();
+    g.stats.metadata_requests.push("prm-other".into());
+    match g.mcp.prm {
+        PrmMode::Header | PrmMode::PathOnly => {
+            axum::Json(prm_doc_for(&g, "/other/mcp")).into_response()
+        }
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -965,7 +993,7 @@ async fn as_metadata(State(s): Shared) -> Response {
     axum::Json(doc).into_response()
 }
 
-async fn mcp(State(s): Shared, headers: HeaderMap, body: String) -> Response {
+async fn mcp(State(s): Shared, uri: axum::http::Uri, headers: HeaderMap, body: String) -> Response {
     let mut g = s.lock().unwrap();
     g.stats.mcp_requests += 1;
     let token = headers
@@ -978,8 +1006,9 @@ async fn mcp(State(s): Shared, headers: HeaderMap, body: String) -> Response {
         let mut challenge = "Bearer error=\"invalid_token\"".to_string();
         if g.mcp.prm == PrmMode::Header {
             challenge.push_str(&format!(
-                ", resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
-                g.issuer
+                ", resource_metadata=\"{}/.well-known/oauth-protected-resource{}\"",
+                g.issuer,
+                uri.path()
             ));
         }
         if let Some(sc) = &g.mcp.challenge_scope {

@@ -40,6 +40,12 @@ pub struct LoginOptions {
     pub idp: Option<IdpExchange>,
     /// Workload identity: where the platform's identity token comes from.
     pub assertion: Option<AssertionSource>,
+    /// Use a saved credential of the same authorization server and resource
+    /// instead of logging in, when one is valid and may go to this server
+    /// ([`shared_credential`]): a login on first use, never an explicit one.
+    /// The paths hold the login lock of that issuer and resource, so two
+    /// servers of one resource logging in at once make one login.
+    pub share: Option<crate::paths::Paths>,
 }
 
 /// Where a workload's identity token (the JWT bearer grant's assertion)
@@ -110,6 +116,266 @@ pub async fn probe(server_url: &str) -> Result<Option<BearerChallenge>> {
 
 pub use crate::model::default_server_name as default_name;
 
+/// The credential a login for `server_url` (canonical) saves under:
+/// `--name`; else the one already saved for this server, so a credential
+/// saved under an older default name (the host alone) keeps its name and is
+/// replaced rather than doubled; else the default name (host and port), or,
+/// when a credential of another server on the same host holds that, the
+/// default with the server's path ([`crate::model::server_name_with_path`]).
+pub fn credential_name(store: &Store, server_url: &str, explicit: Option<&str>) -> Result<String> {
+    if let Some(n) = explicit {
+        return Ok(n.to_string());
+    }
+    let own = |c: &Credential| matches!(&c.origin, crate::model::Origin::McpServer { server_url: s } if s == server_url);
+    if let Some(c) = store.db().find_by_server(server_url)?.into_iter().find(own) {
+        return Ok(c.name);
+    }
+    let short = default_name(server_url);
+    match store.db().get(&short)? {
+        None => Ok(short),
+        Some(c) if own(&c) => Ok(short),
+        Some(_) => {
+            let long = crate::model::server_name_with_path(server_url);
+            let mut name = long.clone();
+            let mut n = 2;
+            // Another server holds this one too (a path that differs only
+            // in characters names cannot have): number it.
+            while store.db().get(&name)?.is_some_and(|c| !own(&c)) {
+                name = format!("{}-{n}", &long[..long.len().min(95)]);
+                n += 1;
+            }
+            Ok(name)
+        }
+    }
+}
+
+/// What a login that waited for another process's may do instead of
+/// logging in itself.
+#[derive(Clone)]
+pub enum Reuse {
+    /// Nothing: an explicit `mcp-auth login`, or one for more scopes, runs
+    /// after the running one, replacing what it saved.
+    Never,
+    /// A login on first use: a credential saved meanwhile under the name,
+    /// whose token is valid and is not the one the server refused, is used;
+    /// a login it waited for that failed is reported, not run again.
+    Valid { rejected: Option<Secret> },
+}
+
+/// What [`single_flight`] ended with.
+pub struct Flown {
+    pub credential: Credential,
+    /// False when a credential saved by another process was used instead.
+    pub logged_in: bool,
+}
+
+/// Which login [`single_flight`] runs, and for whom.
+pub struct Flight<'a> {
+    pub paths: &'a crate::paths::Paths,
+    /// The server's canonical URL.
+    pub server: &'a str,
+    /// `--name`, or the credential the caller already uses; else the name
+    /// comes from the server's URL ([`credential_name`]).
+    pub name: Option<&'a str>,
+    /// What this process is, for those waiting (`mcp-auth bridge`).
+    pub who: &'a str,
+    /// The login timeout, which bounds the wait too.
+    pub timeout: Duration,
+    pub reuse: Reuse,
+}
+
+/// Runs `login` (given the credential's name) unless another process is
+/// running the login of that credential: then waits for it (bounded by the
+/// login timeout, saying so once on `out`) and, as `flight.reuse` allows,
+/// uses what it saved or reports how it failed ([`crate::login_flight`]).
+pub async fn single_flight<F, Fut>(
+    creds: &Credentials,
+    out: &Printer,
+    flight: Flight<'_>,
+    login: F,
+) -> Result<Flown>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Credential>>,
+{
+    let Flight {
+        paths,
+        server,
+        name: explicit,
+        who,
+        timeout,
+        reuse,
+    } = flight;
+    let mut notice = |n: &str, h: Option<&crate::login_flight::Holder>| {
+        out.info(&crate::login_flight::waiting_line(n, h));
+    };
+    let resolve = || {
+        let store = creds.store().cloned();
+        let (server, explicit) = (server.to_string(), explicit.map(str::to_string));
+        blocking(move || credential_name(&store?, &server, explicit.as_deref()))
+    };
+    // The name comes from what is saved: a server on the same host that
+    // logged in while this process waited can take the host's name, and
+    // this server's name then has its path; its lock is another one.
+    let (name, lock) = loop {
+        let name = resolve().await?;
+        validate_name(&name)?;
+        let lock =
+            crate::login_flight::LoginFlight::acquire(paths, &name, who, timeout, &mut notice)
+                .await?;
+        if resolve().await? == name {
+            break (name, lock);
+        }
+    };
+    if let Reuse::Valid { rejected } = &reuse {
+        if let Some(c) = reusable(creds, &name, server, explicit.is_some(), rejected.as_ref()).await
+        {
+            if let Some(h) = lock.waited_for() {
+                out.info(&format!(
+                    "mcp-auth: using '{name}', which the login in process {} saved",
+                    h.pid
+                ));
+            }
+            tracing::info!(credential = %name, "a valid credential was saved meanwhile; no login needed");
+            return Ok(Flown {
+                credential: c,
+                logged_in: false,
+            });
+        }
+        if let Some(e) = lock
+            .waited()
+            .filter(|o| o.server.as_deref() == Some(server))
+            .and_then(|o| o.error(&name))
+        {
+            return Err(e);
+        }
+    }
+    let result = login(name).await;
+    lock.finish(Some(server), &result, |c| c.name.clone());
+    result.map(|credential| Flown {
+        credential,
+        logged_in: true,
+    })
+}
+
+/// The credential `name` when it holds a valid token other than `rejected`
+/// and, unless named explicitly, is one found for `server` (its own, or
+/// one it shares): never another server's that took the same name.
+async fn reusable(
+    creds: &Credentials,
+    name: &str,
+    server: &str,
+    explicit: bool,
+    rejected: Option<&Secret>,
+) -> Option<Credential> {
+    if !explicit {
+        let store = creds.store().ok()?.clone();
+        let url = server.to_string();
+        let found = blocking(move || store.db().find_by_server(&url))
+            .await
+            .ok()?;
+        if !found.iter().any(|c| c.name == name) {
+            return None;
+        }
+    }
+    let token = match creds.valid_token(name, Duration::from_secs(5)).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::debug!(credential = %name, error = %e, "no usable credential saved; logging in");
+            return None;
+        }
+    };
+    if Some(&token.token) == rejected {
+        return None;
+    }
+    let store = creds.store().ok()?.clone();
+    let key = name.to_string();
+    blocking(move || store.db().get(&key)).await.ok()?
+}
+
+/// The login lock of an authorization server and resource (not of a
+/// credential name): two servers of one resource starting their first
+/// login at once take turns, and the second shares what the first saved.
+/// Its name is the issuer and resource reduced to the characters lock
+/// names allow; two that reduce alike only wait for each other, since what
+/// is shared is decided by the exact issuer and resource in the store.
+async fn resource_flight(
+    paths: &crate::paths::Paths,
+    out: &Printer,
+    found: &Discovery,
+    timeout: Duration,
+) -> Result<crate::login_flight::LoginFlight> {
+    let slug: String = format!("{} {}", found.issuer, found.resource)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut key = format!("resource-{slug}");
+    key.truncate(100);
+    let mut notice = |_: &str, h: Option<&crate::login_flight::Holder>| {
+        let who = h
+            .map(|h| format!(" (pid {}, {})", h.pid, h.command))
+            .unwrap_or_default();
+        out.info(&format!(
+            "mcp-auth: a login for {} at {} is in progress in another process{who}; waiting \
+             for it",
+            found.resource, found.issuer
+        ));
+    };
+    crate::login_flight::LoginFlight::acquire(paths, &key, "mcp-auth bridge", timeout, &mut notice)
+        .await
+}
+
+/// A saved credential this server may share instead of a new login: issued
+/// by the same authorization server for the same resource (RFC 8707
+/// §2: a token is for the resource it was requested for, so no other one
+/// ever shares), allowed to go to this server's origin ([`crate::origins`]),
+/// and still valid or renewable. The server is then recorded as one the
+/// credential serves, so it is found by its URL from now on.
+/// https://www.rfc-editor.org/rfc/rfc8707#section-2
+pub async fn shared_credential(
+    creds: &Credentials,
+    found: &Discovery,
+    except: &str,
+) -> Result<Option<Credential>> {
+    let store = creds.store()?.clone();
+    let (issuer, resource) = (found.issuer.clone(), found.resource.clone());
+    let candidates = {
+        let store = store.clone();
+        blocking(move || store.db().find_shared(&issuer, &resource)).await?
+    };
+    let target = crate::origins::origin_of(&found.server_url)?;
+    for c in candidates.into_iter().filter(|c| c.name != except) {
+        let refusal = {
+            let (store, name, target) = (store.clone(), c.name.clone(), target.clone());
+            blocking(move || {
+                crate::origins::check(&store, crate::store::db::Holder::Token, &name, &target)
+            })
+            .await?
+        };
+        if let Some(why) = refusal {
+            tracing::info!(credential = %c.name, %why, "not shared with this server");
+            continue;
+        }
+        if creds
+            .valid_token(&c.name, Duration::from_secs(5))
+            .await
+            .is_err()
+        {
+            continue;
+        }
+        let (store, server, cred) = (store.clone(), found.server_url.clone(), c.clone());
+        blocking(move || store.db().share_server(&server, &cred, now())).await?;
+        return Ok(Some(c));
+    }
+    Ok(None)
+}
+
 /// Logs in to `server_url` and saves the credential.
 pub async fn login(
     creds: &Credentials,
@@ -146,6 +412,22 @@ pub async fn login(
     }
     let found = discovery::discover(&canonical, challenge).await?;
     spinner.finish();
+    // Held to the end of this login: another server of this resource
+    // logging in now waits for it, then shares what it saved.
+    let _resource_flight = match &opts.share {
+        Some(paths) => Some(resource_flight(paths, out, &found, opts.timeout).await?),
+        None => None,
+    };
+    if opts.share.is_some()
+        && let Some(shared) = shared_credential(creds, &found, &name).await?
+    {
+        out.info(&format!(
+            "mcp-auth: {canonical} shares the credential '{}' (same authorization server {} \
+             and resource {}); no new login needed",
+            shared.name, found.issuer, found.resource
+        ));
+        return Ok(shared);
+    }
     found.check_pkce()?;
     let scopes = if opts.scopes.is_empty() {
         found.scopes()
@@ -864,6 +1146,55 @@ mod tests {
         assert!(!forgotten(&reg(now - 5000, None), now), "never worked");
         assert!(!forgotten(&reg(now - 5, Some(now - 2)), now), "fresh");
         assert!(forgotten(&reg(now - 5000, Some(now - 4000)), now));
+    }
+
+    #[test]
+    fn a_second_server_on_a_host_gets_a_name_with_its_path_and_old_names_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config {
+            secret_store: Some(crate::config::SecretStoreKind::File),
+            ..crate::config::Config::default()
+        };
+        let store = Store::open(&crate::paths::Paths::under(dir.path()), &config, None).unwrap();
+        let (a, b) = ("http://localhost:3000/a/mcp", "http://localhost:3000/b/mcp");
+        assert_eq!(credential_name(&store, a, None).unwrap(), "localhost-3000");
+        assert_eq!(credential_name(&store, a, Some("mine")).unwrap(), "mine");
+        // `a` saved under the host's name, as every version did: it keeps
+        // that name; `b` on the same host gets its path in its name.
+        let saved = |name: &str, server: &str| crate::model::Credential {
+            origin: crate::model::Origin::McpServer {
+                server_url: server.into(),
+            },
+            ..crate::store::db::tests::sample(name)
+        };
+        store.db().upsert(&saved("localhost-3000", a)).unwrap();
+        assert_eq!(credential_name(&store, a, None).unwrap(), "localhost-3000");
+        assert_eq!(
+            credential_name(&store, b, None).unwrap(),
+            "localhost-3000-b-mcp"
+        );
+        // A credential saved for `b` under any name is the one replaced.
+        store.db().upsert(&saved("b-work", b)).unwrap();
+        assert_eq!(credential_name(&store, b, None).unwrap(), "b-work");
+    }
+
+    #[test]
+    fn names_with_paths_are_valid_credential_names() {
+        use crate::model::server_name_with_path as with_path;
+        assert_eq!(with_path("https://h.example/mcp"), "h.example-mcp");
+        assert_eq!(
+            with_path("http://localhost:3000/b/mcp"),
+            "localhost-3000-b-mcp"
+        );
+        assert_eq!(with_path("https://h.example"), "h.example");
+        assert_eq!(
+            with_path("https://h.example/a%20b/~x/"),
+            "h.example-a-20b-x"
+        );
+        let long = format!("https://h.example/{}", "seg/".repeat(60));
+        for u in ["https://h.example/mcp", &long, "http://[::1]:8080/x/y"] {
+            validate_name(&with_path(u)).unwrap();
+        }
     }
 
     #[test]
