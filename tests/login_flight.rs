@@ -6,6 +6,7 @@
 //! credential, servers of different resources do not; an expired
 //! credential is refreshed once for many bridges. The real binary against
 //! the in-process fake authorization server, which counts what it sees.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
