@@ -580,39 +580,37 @@ impl Db {
 
     /// The most recent events of one credential (or of all, with `None`).
     pub fn events(&self, credential: Option<&str>, limit: usize) -> Result<Vec<Event>> {
-        let conn = self.conn();
-        let map = |r: &Row| {
-            Ok(Event {
-                at: r.get(0)?,
-                credential: r.get(1)?,
-                kind: r.get(2)?,
-                detail: r.get(3)?,
+        let mut all = Vec::new();
+        let filter = EventFilter {
+            credential,
+            limit: Some(limit),
+            ..EventFilter::default()
+        };
+        self.read_events(|log| {
+            log.each(&filter, |e| {
+                all.push(e);
+                Ok(())
             })
-        };
-        let limit = limit as i64;
-        let rows = match credential {
-            Some(name) => conn
-                .prepare(
-                    "SELECT at, credential, kind, detail FROM events WHERE credential = ?1 \
-                     ORDER BY at DESC, id DESC LIMIT ?2",
-                )
-                .and_then(|mut s| {
-                    s.query_map(params![name, limit], map)?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                }),
-            None => conn
-                .prepare(
-                    "SELECT at, credential, kind, detail FROM events \
-                     ORDER BY at DESC, id DESC LIMIT ?1",
-                )
-                .and_then(|mut s| {
-                    s.query_map(params![limit], map)?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                }),
-        };
-        rows.map_err(|e| self.err(e))
+        })?;
+        Ok(all)
     }
 
+    /// Runs `read` on the audit log as it is at one moment: every pass it
+    /// makes over the events (`mcp-auth audit` measures its columns, then
+    /// prints) sees the same ones, whatever other processes add meanwhile.
+    /// `read` must not use this database otherwise (its connection is busy).
+    pub fn read_events<T>(&self, read: impl FnOnce(&EventLog<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        // A read transaction in WAL mode reads one snapshot throughout.
+        // https://www.sqlite.org/wal.html#concurrency
+        let tx = conn.transaction().map_err(|e| db_error(&self.path, &e))?;
+        let out = read(&EventLog {
+            conn: &tx,
+            path: &self.path,
+        })?;
+        tx.commit().map_err(|e| db_error(&self.path, &e))?;
+        Ok(out)
+    }
     /// Deletes audit events from `cutoff` or before; returns how many.
     pub fn prune_events(&self, cutoff: Timestamp) -> Result<usize> {
         self.conn()
@@ -874,6 +872,88 @@ impl Db {
             .map_err(|e| self.err(e))?;
         Ok(n > 0)
     }
+}
+
+/// Which audit events to read (see [`EventLog::each`]); the default is all
+/// of them.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter<'a> {
+    /// Only this credential's (deleted ones' too: events outlive their
+    /// credential, see `migrations/001_init.sql`).
+    pub credential: Option<&'a str>,
+    /// Only these kinds; empty means every kind.
+    pub kinds: Vec<EventKind>,
+    /// Only events at or after this moment.
+    pub since: Option<Timestamp>,
+    /// At most this many, the newest.
+    pub limit: Option<usize>,
+}
+
+/// The audit log inside one read transaction ([`Db::read_events`]).
+pub struct EventLog<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
+}
+
+impl EventLog<'_> {
+    /// Hands each event `filter` picks to `each`, newest first (events of
+    /// the same second in the reverse order of their writing), one row at a
+    /// time: the log can hold millions and memory stays flat.
+    pub fn each(
+        &self,
+        filter: &EventFilter<'_>,
+        mut each: impl FnMut(Event) -> Result<()>,
+    ) -> Result<()> {
+        let err = |e: rusqlite::Error| db_error(self.path, &e);
+        let (sql, args) = event_query(filter);
+        let mut stmt = self.conn.prepare(&sql).map_err(err)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args)).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            each(Event {
+                at: r.get(0).map_err(err)?,
+                credential: r.get(1).map_err(err)?,
+                kind: r.get(2).map_err(err)?,
+                detail: r.get(3).map_err(err)?,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The statement [`EventLog::each`] runs for `filter`, and its arguments.
+fn event_query(filter: &EventFilter<'_>) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::from("SELECT at, credential, kind, detail FROM events WHERE 1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
+        args.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    };
+    if let Some(name) = filter.credential {
+        arg(&mut sql, " AND credential = ?", name.to_string().into());
+    }
+    if let Some(since) = filter.since {
+        arg(&mut sql, " AND at >= ?", since.into());
+    }
+    if !filter.kinds.is_empty() {
+        sql.push_str(" AND kind IN (");
+        for (i, k) in filter.kinds.iter().enumerate() {
+            let sep = if i == 0 { "?" } else { ", ?" };
+            arg(&mut sql, sep, k.as_str().to_string().into());
+        }
+        sql.push(')');
+    }
+    // `id` is the rowid, which both indexes end with, so either one
+    // (`events_at`, `events_credential_at`) gives this order without a
+    // sort (a unit test checks the plans).
+    sql.push_str(" ORDER BY at DESC, id DESC");
+    if let Some(limit) = filter.limit {
+        arg(
+            &mut sql,
+            " LIMIT ?",
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        );
+    }
+    (sql, args)
 }
 
 /// What holds allowed origins: a credential (its tokens) or a static secret.
@@ -1195,6 +1275,115 @@ pub(crate) mod tests {
         assert_eq!(ev[0].kind, "use");
         assert_eq!(db.prune_events(25).unwrap(), 2);
         assert_eq!(db.events(None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn events_outlive_their_credential() {
+        let (_d, db) = open();
+        db.upsert(&sample("gone")).unwrap();
+        db.add_event(Some("gone"), EventKind::Login, None, 10)
+            .unwrap();
+        assert!(db.delete_journaled("gone", "credential/gone", 20).unwrap());
+        let ev = db.events(Some("gone"), 10).unwrap();
+        assert_eq!(ev.len(), 1, "deleting a credential deleted its events");
+    }
+
+    #[test]
+    fn the_event_filter_picks_by_name_kind_and_time_newest_first() {
+        let (_d, db) = open();
+        for (name, kind, at) in [
+            (Some("a"), EventKind::Login, 10),
+            (Some("b"), EventKind::Login, 10),
+            (Some("a"), EventKind::Use, 20),
+            (None, EventKind::Prune, 30),
+            (Some("a"), EventKind::Revoke, 30),
+        ] {
+            db.add_event(name, kind, None, at).unwrap();
+        }
+        let pick = |filter: EventFilter| {
+            let mut got = Vec::new();
+            db.read_events(|log| {
+                log.each(&filter, |e| {
+                    got.push(format!(
+                        "{}:{}@{}",
+                        e.credential.as_deref().unwrap_or("-"),
+                        e.kind,
+                        e.at
+                    ));
+                    Ok(())
+                })
+            })
+            .unwrap();
+            got
+        };
+        assert_eq!(
+            pick(EventFilter::default()),
+            [
+                "a:revoke@30",
+                "-:prune@30",
+                "a:use@20",
+                "b:login@10",
+                "a:login@10"
+            ]
+        );
+        let a = EventFilter {
+            credential: Some("a"),
+            ..EventFilter::default()
+        };
+        assert_eq!(pick(a.clone()), ["a:revoke@30", "a:use@20", "a:login@10"]);
+        assert_eq!(
+            pick(EventFilter {
+                kinds: vec![EventKind::Login, EventKind::Prune],
+                ..EventFilter::default()
+            }),
+            ["-:prune@30", "b:login@10", "a:login@10"]
+        );
+        assert_eq!(
+            pick(EventFilter {
+                since: Some(20),
+                limit: Some(2),
+                ..a
+            }),
+            ["a:revoke@30", "a:use@20"]
+        );
+    }
+
+    #[test]
+    fn the_audit_log_is_read_in_index_order_without_a_sort() {
+        // A sort would have to see every row before the first is printed.
+        let (_d, db) = open();
+        let all = EventFilter::default();
+        let plans = [
+            all.clone(),
+            EventFilter {
+                credential: Some("a"),
+                ..all.clone()
+            },
+            EventFilter {
+                credential: Some("a"),
+                since: Some(5),
+                kinds: vec![EventKind::Use, EventKind::Login],
+                limit: Some(3),
+            },
+            EventFilter {
+                since: Some(5),
+                kinds: vec![EventKind::Prune],
+                ..all.clone()
+            },
+        ];
+        for filter in plans {
+            let (sql, args) = event_query(&filter);
+            let plan: Vec<String> = db.with_conn(|c| {
+                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap()
+            });
+            let plan = plan.join("; ");
+            assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
+            assert!(plan.contains("INDEX events_"), "{sql}: {plan}");
+        }
     }
 
     #[test]
