@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_secrets.sql"),
     include_str!("migrations/003_registration_worked.sql"),
     include_str!("migrations/004_allowed_origins.sql"),
+    include_str!("migrations/005_credentials_by_name.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -270,7 +271,7 @@ impl Db {
         conn.execute_batch(
             "PRAGMA temp_store = FILE; \
              CREATE TEMP TABLE IF NOT EXISTS prune_set \
-             (name TEXT PRIMARY KEY NOT NULL, rid INTEGER NOT NULL) WITHOUT ROWID; \
+             (name TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID; \
              DELETE FROM temp.prune_set;",
         )
         .map_err(|e| self.err(e))?;
@@ -294,14 +295,15 @@ impl Db {
                 FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
                 move |ctx| {
                     examined.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let text = |i: usize| -> rusqlite::Result<String> { ctx.get::<String>(i) };
                     let bad = |i: usize, what: &str| {
                         rusqlite::Error::UserFunctionError(
                             format!("unknown {what} in column {i}").into(),
                         )
                     };
-                    let status = Status::parse(&text(0)?).ok_or_else(|| bad(0, "status"))?;
-                    let grant = GrantKind::parse(&text(5)?).ok_or_else(|| bad(5, "grant"))?;
+                    // Read in place: no copy of the text per row.
+                    let text = |i: usize| ctx.get_raw(i).as_str().map_err(|_| bad(i, "text"));
+                    let status = Status::parse(text(0)?).ok_or_else(|| bad(0, "status"))?;
+                    let grant = GrantKind::parse(text(5)?).ok_or_else(|| bad(5, "grant"))?;
                     let has_refresh: bool = ctx.get(4)?;
                     Ok(doomed(&Lifecycle {
                         status,
@@ -315,7 +317,7 @@ impl Db {
             .map_err(err)?;
         }
         let chosen = tx.execute(
-            "INSERT INTO temp.prune_set (name, rid) SELECT name, rowid FROM credentials \
+            "INSERT INTO temp.prune_set (name) SELECT name FROM credentials \
              WHERE mcp_auth_doomed(status, status_changed_at, access_expires_at, \
              refresh_expires_at, has_refresh_token, grant_kind)",
             [],
@@ -332,9 +334,10 @@ impl Db {
                 )
                 .map_err(err)?;
             }
-            // By rowid: the row is found without a search by name.
+            // Both are in name order (see 005_credentials_by_name.sql): one
+            // walk along the credentials' b-tree.
             tx.execute(
-                "DELETE FROM credentials WHERE rowid IN (SELECT rid FROM temp.prune_set)",
+                "DELETE FROM credentials WHERE name IN (SELECT name FROM temp.prune_set)",
                 [],
             )
             .map_err(err)?;
@@ -1399,6 +1402,60 @@ pub(crate) mod tests {
         drop(db);
         let err = Db::open(&path).err().unwrap();
         assert!(err.to_string().contains("newer mcp-auth"), "{err}");
+    }
+
+    #[test]
+    fn credentials_move_to_the_table_keyed_by_name_with_every_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let c = sample("gh");
+        let mut server = sample("mcp");
+        server.origin = Origin::McpServer {
+            server_url: "https://mcp.example.com/mcp".into(),
+        };
+        server.last_error = Some("invalid_grant".into());
+        {
+            // A database as the previous version left it.
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            upsert_in(&conn, &c).unwrap();
+            upsert_in(&conn, &server).unwrap();
+            conn.execute(
+                "UPDATE credentials SET allowed_origins = 'https://api.github.com' WHERE name = 'gh'",
+                [],
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(db.get("gh").unwrap().unwrap(), c);
+        assert_eq!(db.get("mcp").unwrap().unwrap(), server);
+        assert_eq!(
+            db.allowed_origins(Holder::Token, "gh").unwrap().unwrap(),
+            ["https://api.github.com"]
+        );
+        assert_eq!(
+            db.find_by_server("https://mcp.example.com/mcp").unwrap(),
+            vec![server]
+        );
+        let (rowid, plan): (bool, String) = db.with_conn(|conn| {
+            let rowid = conn.prepare("SELECT rowid FROM credentials").is_ok();
+            let plan = conn
+                .query_row(
+                    "EXPLAIN QUERY PLAN SELECT name FROM credentials \
+                     WHERE origin_kind = 'mcp_server' AND origin = 'x'",
+                    [],
+                    |r| r.get(3),
+                )
+                .unwrap();
+            (rowid, plan)
+        });
+        assert!(!rowid, "the credentials table still has a rowid");
+        assert!(plan.contains("INDEX credentials_origin"), "{plan}");
+        assert_eq!(db.integrity_check().unwrap(), "ok");
     }
 
     #[test]
