@@ -73,13 +73,15 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<()> {
             Ok(())
         })?;
         if count == 0 {
-            ctx.out.info(
-                if args.name.is_some() || args.since.is_some() || !args.kinds.is_empty() {
-                    "No audit event matches."
-                } else {
-                    "The audit log is empty."
-                },
-            );
+            let narrowed = args.name.is_some()
+                || args.since.is_some()
+                || !args.kinds.is_empty()
+                || args.limit.is_some();
+            ctx.out.info(if narrowed {
+                "No audit event matches."
+            } else {
+                "The audit log is empty."
+            });
             return Ok(());
         }
         if Printer::stdout_is_terminal() && count <= TERMINAL_TABLE_ROWS {
