@@ -316,16 +316,19 @@ impl Db {
             )
             .map_err(err)?;
         }
-        let chosen = tx.execute(
-            "INSERT INTO temp.prune_set (name) SELECT name FROM credentials \
-             WHERE mcp_auth_doomed(status, status_changed_at, access_expires_at, \
-             refresh_expires_at, has_refresh_token, grant_kind)",
-            [],
-        );
-        tx.remove_function("mcp_auth_doomed", 6).map_err(err)?;
-        let selected = chosen.map_err(err)?;
-        let examined = examined.load(std::sync::atomic::Ordering::Relaxed);
-        if !dry_run && selected > 0 {
+        const DOOMED: &str = "mcp_auth_doomed(status, status_changed_at, access_expires_at, \
+             refresh_expires_at, has_refresh_token, grant_kind)";
+        let result = (|| {
+            let selected = tx
+                .execute(
+                    &format!("INSERT INTO temp.prune_set (name) SELECT name FROM credentials WHERE {DOOMED}"),
+                    [],
+                )
+                .map_err(err)?;
+            let examined = examined.load(std::sync::atomic::Ordering::Relaxed);
+            if dry_run || selected == 0 {
+                return Ok((examined, selected));
+            }
             if journal {
                 tx.execute(
                     "INSERT OR REPLACE INTO secret_journal (key, credential, at) \
@@ -334,14 +337,23 @@ impl Db {
                 )
                 .map_err(err)?;
             }
-            // Both are in name order (see 005_credentials_by_name.sql): one
-            // walk along the credentials' b-tree.
-            tx.execute(
-                "DELETE FROM credentials WHERE name IN (SELECT name FROM temp.prune_set)",
-                [],
-            )
-            .map_err(err)?;
-        }
+            // The same choice again, in the same write transaction (no
+            // other writer) and at the same `at`, so the same rows: asked
+            // row by row along the table it is cheaper than a search by
+            // name for each one of the prune set. Checked all the same.
+            let deleted = tx
+                .execute(&format!("DELETE FROM credentials WHERE {DOOMED}"), [])
+                .map_err(err)?;
+            if deleted != selected {
+                return Err(Error::Database(format!(
+                    "prune chose {selected} credentials and would delete {deleted}; nothing was \
+                     deleted"
+                )));
+            }
+            Ok((examined, selected))
+        })();
+        tx.remove_function("mcp_auth_doomed", 6).map_err(err)?;
+        let (examined, selected) = result?;
         tx.commit().map_err(err)?;
         Ok((examined, selected))
     }
@@ -1456,6 +1468,39 @@ pub(crate) mod tests {
         assert!(!rowid, "the credentials table still has a rowid");
         assert!(plan.contains("INDEX credentials_origin"), "{plan}");
         assert_eq!(db.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn prune_deletes_nothing_when_its_second_look_disagrees_with_its_choice() {
+        // The rows are chosen, then deleted by asking again; a choice that
+        // changed in between must not delete a different set.
+        let (_d, db) = open();
+        for name in ["a", "b", "c"] {
+            db.upsert(&sample(name)).unwrap();
+        }
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let fickle = {
+            let calls = calls.clone();
+            move |_: &Lifecycle| calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 4
+        };
+        let err = db
+            .prune_select(fickle, false, true, "credential/", 10)
+            .unwrap_err();
+        assert!(err.to_string().contains("nothing was deleted"), "{err}");
+        assert_eq!(db.list().unwrap().len(), 3);
+        assert!(db.journal_older_than(i64::MAX).unwrap().is_empty());
+        // The choice itself, asked the same twice, deletes exactly it.
+        let (examined, selected) = db
+            .prune_select(
+                |l| l.status_changed_at == 100,
+                false,
+                true,
+                "credential/",
+                10,
+            )
+            .unwrap();
+        assert_eq!((examined, selected), (3, 3));
+        assert!(db.list().unwrap().is_empty());
     }
 
     #[test]
