@@ -4,7 +4,8 @@
 -- both. WITHOUT ROWID keeps the rows in the name's b-tree itself.
 -- https://www.sqlite.org/withoutrowid.html (section 4: when to use it)
 -- `tokens prune` of a million dead credentials spent most of its time
--- deleting rows from the b-trees; this halves what it changes.
+-- deleting rows from these b-trees (the database of a million: 167 MB
+-- before, 146 MB after).
 --
 -- The index by origin serves one query, the credentials saved for an MCP
 -- server (`origin_kind = 'mcp_server' AND origin = ?`), so it now holds
