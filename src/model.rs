@@ -453,7 +453,7 @@ impl fmt::Debug for TokenSet {
 /// --help` says of each kind (`--kind` takes these names, the ones stored).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
-#[clap(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum EventKind {
     /// A login saved the credential (or replaced it)
     Login,
