@@ -256,7 +256,9 @@ impl Db {
     /// in memory) and, unless `dry_run`, deletes their rows and journals
     /// the deletion of their secrets (`key_prefix` + name, see
     /// `store::keys`) in the same transaction, so nothing changes between
-    /// the choice and the deletion. Returns (rows examined, rows selected).
+    /// the choice and the deletion (`doomed` must answer the same for the
+    /// same row: it is asked again to delete). Returns (rows examined, rows
+    /// selected).
     /// The set stays until the next call or [`Db::prune_set_clear`].
     pub fn prune_select(
         &self,
@@ -321,7 +323,10 @@ impl Db {
         let result = (|| {
             let selected = tx
                 .execute(
-                    &format!("INSERT INTO temp.prune_set (name) SELECT name FROM credentials WHERE {DOOMED}"),
+                    &format!(
+                        "INSERT INTO temp.prune_set (name) \
+                         SELECT name FROM credentials WHERE {DOOMED}"
+                    ),
                     [],
                 )
                 .map_err(err)?;
