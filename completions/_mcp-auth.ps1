@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a provider or an MCP server and save the credential')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid access token, refreshing it first when needed')
             [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'List, inspect, refresh, revoke and prune saved credentials')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the audit log: every event, deleted credentials'' included, newest first')
             [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'Show the provider templates and the custom providers of the config')
             [CompletionResult]::new('bridge', 'bridge', [CompletionResultType]::ParameterValue, 'Run a stdio MCP server that forwards everything to a remote MCP server')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Log out: revoke a credential at its provider and delete it here')
@@ -243,6 +244,20 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             break
         }
         'mcp-auth;tokens;help;help' {
+            break
+        }
+        'mcp-auth;audit' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Only the events of this credential (also one revoked or pruned)')
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'Only events of this kind; repeat or separate with commas for several')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events since then: a duration back from now (7d, 12h, 30m) or an RFC 3339 date or time (2026-11-01, 2026-11-01T09:30:00Z, 2026-11-01T10:30:00+01:00)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many events, the newest [default: all]')
+            [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array (written as the events are read)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'mcp-auth;providers' {
@@ -624,6 +639,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Log in to a provider or an MCP server and save the credential')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Print a valid access token, refreshing it first when needed')
             [CompletionResult]::new('tokens', 'tokens', [CompletionResultType]::ParameterValue, 'List, inspect, refresh, revoke and prune saved credentials')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the audit log: every event, deleted credentials'' included, newest first')
             [CompletionResult]::new('providers', 'providers', [CompletionResultType]::ParameterValue, 'Show the provider templates and the custom providers of the config')
             [CompletionResult]::new('bridge', 'bridge', [CompletionResultType]::ParameterValue, 'Run a stdio MCP server that forwards everything to a remote MCP server')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Log out: revoke a credential at its provider and delete it here')
@@ -674,6 +690,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcp-auth' -ScriptBlock {
             break
         }
         'mcp-auth;help;tokens;prune' {
+            break
+        }
+        'mcp-auth;help;audit' {
             break
         }
         'mcp-auth;help;providers' {

@@ -16,6 +16,9 @@ _mcp__auth() {
             ",$1")
                 cmd="mcp__auth"
                 ;;
+            mcp__auth,audit)
+                cmd="mcp__auth__subcmd__audit"
+                ;;
             mcp__auth,bridge)
                 cmd="mcp__auth__subcmd__bridge"
                 ;;
@@ -117,6 +120,9 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__daemon__subcmd__help,uninstall)
                 cmd="mcp__auth__subcmd__daemon__subcmd__help__subcmd__uninstall"
+                ;;
+            mcp__auth__subcmd__help,audit)
+                cmd="mcp__auth__subcmd__help__subcmd__audit"
                 ;;
             mcp__auth__subcmd__help,bridge)
                 cmd="mcp__auth__subcmd__help__subcmd__bridge"
@@ -341,12 +347,50 @@ _mcp__auth() {
 
     case "${cmd}" in
         mcp__auth)
-            opts="-h -V --log-level --log-file --help --version login token tokens providers bridge logout clients secrets doctor daemon completions help"
+            opts="-h -V --log-level --log-file --help --version login token tokens audit providers bridge logout clients secrets doctor daemon completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__audit)
+            opts="-h -V --name --kind --since --limit --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "login refresh refresh_failed use revoke prune" -- "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -933,8 +977,22 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help)
-            opts="login token tokens providers bridge logout clients secrets doctor daemon completions help"
+            opts="login token tokens audit providers bridge logout clients secrets doctor daemon completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

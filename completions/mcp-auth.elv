@@ -27,6 +27,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand login 'Log in to a provider or an MCP server and save the credential'
             cand token 'Print a valid access token, refreshing it first when needed'
             cand tokens 'List, inspect, refresh, revoke and prune saved credentials'
+            cand audit 'Show the audit log: every event, deleted credentials'' included, newest first'
             cand providers 'Show the provider templates and the custom providers of the config'
             cand bridge 'Run a stdio MCP server that forwards everything to a remote MCP server'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
@@ -219,6 +220,19 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;tokens;help;prune'= {
         }
         &'mcp-auth;tokens;help;help'= {
+        }
+        &'mcp-auth;audit'= {
+            cand --name 'Only the events of this credential (also one revoked or pruned)'
+            cand --kind 'Only events of this kind; repeat or separate with commas for several'
+            cand --since 'Only events since then: a duration back from now (7d, 12h, 30m) or an RFC 3339 date or time (2026-11-01, 2026-11-01T09:30:00Z, 2026-11-01T10:30:00+01:00)'
+            cand --limit 'At most this many events, the newest [default: all]'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --json 'Print a JSON array (written as the events are read)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'mcp-auth;providers'= {
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
@@ -551,6 +565,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand login 'Log in to a provider or an MCP server and save the credential'
             cand token 'Print a valid access token, refreshing it first when needed'
             cand tokens 'List, inspect, refresh, revoke and prune saved credentials'
+            cand audit 'Show the audit log: every event, deleted credentials'' included, newest first'
             cand providers 'Show the provider templates and the custom providers of the config'
             cand bridge 'Run a stdio MCP server that forwards everything to a remote MCP server'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
@@ -590,6 +605,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;help;tokens;import'= {
         }
         &'mcp-auth;help;tokens;prune'= {
+        }
+        &'mcp-auth;help;audit'= {
         }
         &'mcp-auth;help;providers'= {
             cand list 'List the built-in templates and custom providers'

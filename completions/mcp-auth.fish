@@ -31,6 +31,7 @@ complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -s V -l version -d 'Prin
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "audit" -d 'Show the audit log: every event, deleted credentials\' included, newest first'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
 complete -c mcp-auth -n "__fish_mcp_auth_needs_command" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
@@ -165,6 +166,20 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_see
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "import" -d 'Save a token obtained elsewhere, read from stdin (never an argument)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete credentials that have been dead longer than the retention period'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand tokens; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand audit" -l name -d 'Only the events of this credential (also one revoked or pruned)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand audit" -l kind -d 'Only events of this kind; repeat or separate with commas for several' -r -f -a "login\t'A login saved the credential (or replaced it)'
+refresh\t'The access token was renewed: refreshed, or minted again'
+refresh_failed\t'A renewal failed: refused by the server (needs login) or not reached'
+use\t'An access token was handed out (by whom, to which process), or a bridge session ended'
+revoke\t'The credential was revoked and deleted'
+prune\t'A prune run deleted dead credentials and old events (counts only)'"
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand audit" -l since -d 'Only events since then: a duration back from now (7d, 12h, 30m) or an RFC 3339 date or time (2026-11-01, 2026-11-01T09:30:00Z, 2026-11-01T10:30:00+01:00)' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand audit" -l limit -d 'At most this many events, the newest [default: all]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand audit" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand audit" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand audit" -l json -d 'Print a JSON array (written as the events are read)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand audit" -s V -l version -d 'Print version'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and not __fish_seen_subcommand_from list show help" -l log-level -d 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]' -r
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and not __fish_seen_subcommand_from list show help" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand providers; and not __fish_seen_subcommand_from list show help" -s h -l help -d 'Print help'
@@ -356,18 +371,19 @@ complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-le
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -l log-file -d 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]' -r -F
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "clients" -d 'Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to remote servers through the bridge'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "daemon" -d 'Run, start, stop, inspect or install the background daemon'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens providers bridge logout clients secrets doctor daemon completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "login" -d 'Log in to a provider or an MCP server and save the credential'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "token" -d 'Print a valid access token, refreshing it first when needed'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "tokens" -d 'List, inspect, refresh, revoke and prune saved credentials'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "audit" -d 'Show the audit log: every event, deleted credentials\' included, newest first'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "providers" -d 'Show the provider templates and the custom providers of the config'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "bridge" -d 'Run a stdio MCP server that forwards everything to a remote MCP server'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "logout" -d 'Log out: revoke a credential at its provider and delete it here'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "clients" -d 'Connect MCP hosts (Claude Code, Claude Desktop, Cursor, VS Code) to remote servers through the bridge'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "secrets" -d 'Keep API keys and other static secrets in the keyring'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "doctor" -d 'Check the installation and every credential, with a fix for each problem'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "daemon" -d 'Run, start, stop, inspect or install the background daemon'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and not __fish_seen_subcommand_from login token tokens audit providers bridge logout clients secrets doctor daemon completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "list" -d 'List saved credentials with their user, scopes and health'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "allow" -d 'Let a credential\'s token be sent by the bridge to another origin'
 complete -c mcp-auth -n "__fish_mcp_auth_using_subcommand help; and __fish_seen_subcommand_from tokens" -f -a "disallow" -d 'Stop the bridge sending a credential\'s token to an origin'

@@ -60,6 +60,19 @@ pub enum Command {
     #[command(subcommand)]
     Tokens(TokensCommand),
 
+    /// Show the audit log: every event, deleted credentials' included, newest first
+    ///
+    /// Logins, renewals and their failures, every token handed out (by
+    /// whom: this process, or the daemon to which pid and executable) and
+    /// every bridge session (with the origin it talked to), revocations
+    /// and prune runs. Events stay when their credential is revoked or
+    /// pruned; only `tokens prune` (and the daemon's prune) deletes them,
+    /// those older than the retention period (`retention_days`, 90).
+    #[command(
+        after_help = "Examples:\n  mcp-auth audit\n  mcp-auth audit --name github --since 7d\n  mcp-auth audit --kind refresh_failed --kind revoke --since 2026-11-01\n  mcp-auth audit --since 2026-11-01T09:00:00+01:00 --json\n  mcp-auth audit --limit 20"
+    )]
+    Audit(AuditArgs),
+
     /// Show the provider templates and the custom providers of the config
     #[command(subcommand)]
     Providers(ProvidersCommand),
@@ -482,6 +495,26 @@ pub struct ListArgs {
     /// Only credentials with this health
     #[arg(long, value_enum, value_name = "HEALTH")]
     pub status: Option<HealthFilter>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Only the events of this credential (also one revoked or pruned)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Only events of this kind; repeat or separate with commas for several
+    #[arg(long = "kind", value_name = "KIND", value_enum, value_delimiter = ',')]
+    pub kinds: Vec<crate::model::EventKind>,
+    /// Only events since then: a duration back from now (7d, 12h, 30m) or an RFC 3339 date or
+    /// time (2026-11-01, 2026-11-01T09:30:00Z, 2026-11-01T10:30:00+01:00)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// At most this many events, the newest [default: all]
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print a JSON array (written as the events are read)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -486,15 +486,23 @@ impl fmt::Debug for TokenSet {
     }
 }
 
-/// What the audit log records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What the audit log records. The doc comments are what `mcp-auth audit
+/// --help` says of each kind (`--kind` takes these names, the ones stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum EventKind {
+    /// A login saved the credential (or replaced it)
     Login,
+    /// The access token was renewed: refreshed, or minted again
     Refresh,
+    /// A renewal failed: refused by the server (needs login) or not reached
     RefreshFailed,
+    /// An access token was handed out (by whom, to which process), or a bridge session ended
     Use,
+    /// The credential was revoked and deleted
     Revoke,
+    /// A prune run deleted dead credentials and old events (counts only)
     Prune,
 }
 
@@ -548,6 +556,46 @@ pub fn relative(at: Timestamp, now: Timestamp) -> String {
     } else {
         format!("{text} ago")
     }
+}
+
+/// A moment given as an RFC 3339 date-time with its offset
+/// (`2026-11-01T09:30:00Z`, `2026-11-01T10:30:00+01:00`, fractions of a
+/// second ignored) or a full-date (`2026-11-01`, its first second in UTC).
+/// A time without an offset is refused: RFC 3339 has none, and guessing
+/// the local zone would shift it by hours.
+/// https://www.rfc-editor.org/rfc/rfc3339#section-5.6
+pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+    // §5.6 note: "T" and "Z" may be written in lower case.
+    let s = s.trim().to_ascii_uppercase();
+    let seconds = |utc: &str| -> Option<Timestamp> {
+        let t = humantime::parse_rfc3339(utc).ok()?;
+        Some(match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_secs() as Timestamp,
+            Err(before) => -(before.duration().as_secs() as Timestamp),
+        })
+    };
+    if s.len() == 10 {
+        return seconds(&format!("{s}T00:00:00Z"));
+    }
+    if s.ends_with('Z') {
+        return seconds(&s);
+    }
+    // time-numoffset = ("+" / "-") time-hour ":" time-minute
+    let (base, offset) = s.split_at_checked(s.len().checked_sub(6)?)?;
+    let (sign, hh, mm) = match offset.as_bytes() {
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]
+            if [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()) =>
+        {
+            let num = |a: &u8, b: &u8| i64::from(a - b'0') * 10 + i64::from(b - b'0');
+            (if *sign == b'+' { 1 } else { -1 }, num(h1, h2), num(m1, m2))
+        }
+        _ => return None,
+    };
+    if hh > 23 || mm > 59 {
+        return None;
+    }
+    // Local time minus its offset is UTC.
+    Some(seconds(&format!("{base}Z"))? - sign * (hh * 3600 + mm * 60))
 }
 
 /// RFC 3339 in UTC, for JSON output and `tokens show`.
@@ -614,6 +662,42 @@ mod tests {
         };
         let s = format!("{t:?} {:?}", Secret::new("x-SECRET"));
         assert!(!s.contains("SECRET"), "{s}");
+    }
+
+    #[test]
+    fn event_kinds_have_one_spelling_on_the_command_line_and_in_the_database() {
+        use clap::ValueEnum;
+        for kind in EventKind::value_variants() {
+            let value = kind.to_possible_value().unwrap();
+            assert_eq!(value.get_name(), kind.as_str());
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::json!(kind.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn rfc3339_times_and_dates_parse_with_their_offsets() {
+        let t = 1_764_585_000; // 2025-12-01T10:30:00Z
+        assert_eq!(parse_rfc3339("2025-12-01T10:30:00Z"), Some(t));
+        assert_eq!(parse_rfc3339("2025-12-01t10:30:00z"), Some(t));
+        assert_eq!(parse_rfc3339("2025-12-01T10:30:00.250Z"), Some(t));
+        assert_eq!(parse_rfc3339("2025-12-01T12:30:00+02:00"), Some(t));
+        assert_eq!(parse_rfc3339("2025-12-01T05:00:00-05:30"), Some(t));
+        assert_eq!(parse_rfc3339("2025-12-01"), Some(t - 10 * 3600 - 1800));
+        assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
+        for bad in [
+            "",
+            "yesterday",
+            "2025-12-01T10:30:00",
+            "2025-13-01",
+            "2025-12-01T10:30:00+2:00",
+            "2025-12-01T10:30:00+24:00",
+            "12/01/2025",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

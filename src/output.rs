@@ -99,6 +99,17 @@ impl Printer {
         self.line(&table.to_string())
     }
 
+    /// A table on stdout written a row at a time, for tables too long to
+    /// hold (`audit` of a large log): the caller measures its cells first
+    /// ([`cell_width`]; `widths` are the widest of each column) and the
+    /// text is what [`Printer::table`] writes into a pipe, without wrapping
+    /// at a terminal too.
+    pub fn table_stream(&self, header: &[&str], widths: Vec<usize>) -> Result<TableStream> {
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+        let table = PlainTable::start(&mut out, header, widths).map_err(stdout_error)?;
+        Ok(TableStream { out, table })
+    }
+
     /// A key/value listing on stdout (`tokens show`).
     pub fn fields(&self, fields: &[(&str, String)]) -> Result<()> {
         let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
@@ -268,44 +279,114 @@ impl JsonArray {
 /// `ASCII_HORIZONTAL_ONLY` style and no wrapping, character for character,
 /// in one pass over the cells (the unit test compares the two).
 fn plain_table(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
-    use unicode_width::UnicodeWidthStr;
-    // comfy_table shows a cell's lines one under the other; these cells
-    // have one line, except by accident, which it would also wrap: keep
-    // the first line so the columns stay aligned.
-    fn cell(s: &str) -> &str {
-        s.lines().next().unwrap_or("")
-    }
-    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| cell_width(h)).collect();
     for row in rows {
         for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell(c).width());
+            *w = (*w).max(cell_width(c));
         }
     }
-    // Each cell has a space of padding on both sides and columns are
-    // separated by one more space; rows by a line.
-    let total = widths.iter().map(|w| w + 2).sum::<usize>() + widths.len().saturating_sub(1);
-    let line = |out: &mut dyn Write, fill: &str| -> std::io::Result<()> {
-        out.write_all(fill.repeat(total).as_bytes())?;
+    let mut table = PlainTable::start(out, header, widths)?;
+    for row in rows {
+        table.row(out, row)?;
+    }
+    table.end(out)
+}
+
+/// The width a cell takes in a table, in terminal columns: that of its
+/// first line (see [`PlainTable`]). Callers of [`Printer::table_stream`]
+/// measure their cells with it.
+pub fn cell_width(s: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    first_line(s).width()
+}
+
+// comfy_table shows a cell's lines one under the other; these cells have
+// one line, except by accident, which it would also wrap: keep the first
+// line so the columns stay aligned.
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+/// [`plain_table`] a row at a time, its column widths known beforehand.
+struct PlainTable {
+    widths: Vec<usize>,
+    /// Each cell has a space of padding on both sides and columns are
+    /// separated by one more space; rows by a line this long.
+    total: usize,
+    rows: usize,
+}
+
+impl PlainTable {
+    fn start(
+        out: &mut dyn Write,
+        header: &[&str],
+        widths: Vec<usize>,
+    ) -> std::io::Result<PlainTable> {
+        let widths: Vec<usize> = widths
+            .iter()
+            .zip(header)
+            .map(|(w, h)| (*w).max(cell_width(h)))
+            .collect();
+        let total = widths.iter().map(|w| w + 2).sum::<usize>() + widths.len().saturating_sub(1);
+        let table = PlainTable {
+            widths,
+            total,
+            rows: 0,
+        };
+        table.line(out, "-")?;
+        table.write_row(out, &mut header.iter().copied())?;
+        table.line(out, "=")?;
+        Ok(table)
+    }
+
+    fn line(&self, out: &mut dyn Write, fill: &str) -> std::io::Result<()> {
+        out.write_all(fill.repeat(self.total).as_bytes())?;
         out.write_all(b"\n")
-    };
-    let write_row = |out: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| {
-        for (i, (c, w)) in cells.zip(&widths).enumerate() {
+    }
+
+    fn write_row(
+        &self,
+        out: &mut dyn Write,
+        cells: &mut dyn Iterator<Item = &str>,
+    ) -> std::io::Result<()> {
+        for (i, (c, w)) in cells.zip(&self.widths).enumerate() {
             let sep = if i == 0 { " " } else { "   " };
-            let pad = w - c.width();
-            write!(out, "{sep}{c}{:pad$}", "")?;
+            // A cell wider than measured (a caller's mistake) pushes the
+            // rest of its row right rather than failing.
+            let pad = w.saturating_sub(cell_width(c));
+            write!(out, "{sep}{}{:pad$}", first_line(c), "")?;
         }
         out.write_all(b" \n")
-    };
-    line(out, "-")?;
-    write_row(out, &mut header.iter().copied())?;
-    line(out, "=")?;
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            line(out, "-")?;
-        }
-        write_row(out, &mut row.iter().map(|c| cell(c)))?;
     }
-    line(out, "-")
+
+    fn row(&mut self, out: &mut dyn Write, cells: &[String]) -> std::io::Result<()> {
+        if self.rows > 0 {
+            self.line(out, "-")?;
+        }
+        self.rows += 1;
+        self.write_row(out, &mut cells.iter().map(String::as_str))
+    }
+
+    fn end(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        self.line(out, "-")
+    }
+}
+
+/// See [`Printer::table_stream`].
+pub struct TableStream {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    table: PlainTable,
+}
+
+impl TableStream {
+    pub fn row(&mut self, cells: &[String]) -> Result<()> {
+        self.table.row(&mut self.out, cells).map_err(stdout_error)
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        self.table.end(&mut self.out).map_err(stdout_error)?;
+        self.out.flush().map_err(stdout_error)
+    }
 }
 
 pub struct Spinner(Option<indicatif::ProgressBar>);
@@ -364,5 +445,17 @@ mod tests {
         let mut out = Vec::new();
         plain_table(&mut out, &header, &rows).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), format!("{table}\n"));
+
+        // Streamed with widths measured beforehand: the same text.
+        let widths = (0..header.len())
+            .map(|i| rows.iter().map(|r| cell_width(&r[i])).max().unwrap())
+            .collect();
+        let mut streamed = Vec::new();
+        let mut t = PlainTable::start(&mut streamed, &header, widths).unwrap();
+        for row in &rows {
+            t.row(&mut streamed, row).unwrap();
+        }
+        t.end(&mut streamed).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), format!("{table}\n"));
     }
 }

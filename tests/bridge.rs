@@ -601,7 +601,10 @@ fn the_stored_credential_is_attached_everywhere_and_the_session_is_audited() {
     assert_eq!(uses.len(), 1, "one audit row per session: {uses:?}");
     let detail = uses[0].detail.clone().unwrap_or_default();
     assert!(
-        detail.starts_with("bridge session: 4 requests, 5 messages"),
+        detail.starts_with(&format!(
+            "bridge session to {}: 4 requests, 5 messages",
+            server.base
+        )),
         "{detail}"
     );
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each command is a plain async function over a
 //! [`Context`] and its arguments, so it can be tested without clap.
 
+pub mod audit;
 pub mod bridge;
 pub mod clients;
 pub mod daemon;
@@ -79,6 +80,7 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
         Command::Login(args) => login::run(&ctx, &args).await,
         Command::Token(args) => token::run(&ctx, &args).await,
         Command::Tokens(cmd) => tokens::run(&ctx, cmd).await,
+        Command::Audit(args) => audit::run(&ctx, &args),
         Command::Providers(cmd) => providers::run(&ctx, cmd),
         Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
         Command::Clients(cmd) => clients::run(&ctx, cmd).await,

@@ -721,8 +721,12 @@ impl Authorizer for CredentialAuthorizer {
             let Some((store, name)) = self.in_use().await else {
                 return;
             };
+            // The origin the token went to: with `--name`, a credential
+            // may serve origins other than the one it was saved for.
+            let target = crate::origins::origin_of(&self.server_url)
+                .unwrap_or_else(|_| self.server_url.clone());
             let detail = format!(
-                "bridge session: {} requests, {} messages, {} failed",
+                "bridge session to {target}: {} requests, {} messages, {} failed",
                 stats.requests, stats.messages, stats.failed
             );
             let result = blocking(move || {

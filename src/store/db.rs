@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_registration_worked.sql"),
     include_str!("migrations/004_allowed_origins.sql"),
     include_str!("migrations/005_credential_servers.sql"),
+    include_str!("migrations/006_credentials_by_name.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -256,7 +257,9 @@ impl Db {
     /// in memory) and, unless `dry_run`, deletes their rows and journals
     /// the deletion of their secrets (`key_prefix` + name, see
     /// `store::keys`) in the same transaction, so nothing changes between
-    /// the choice and the deletion. Returns (rows examined, rows selected).
+    /// the choice and the deletion (`doomed` must answer the same for the
+    /// same row: it is asked again to delete). Returns (rows examined, rows
+    /// selected).
     /// The set stays until the next call or [`Db::prune_set_clear`].
     pub fn prune_select(
         &self,
@@ -271,7 +274,7 @@ impl Db {
         conn.execute_batch(
             "PRAGMA temp_store = FILE; \
              CREATE TEMP TABLE IF NOT EXISTS prune_set \
-             (name TEXT PRIMARY KEY NOT NULL, rid INTEGER NOT NULL) WITHOUT ROWID; \
+             (name TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID; \
              DELETE FROM temp.prune_set;",
         )
         .map_err(|e| self.err(e))?;
@@ -295,14 +298,15 @@ impl Db {
                 FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
                 move |ctx| {
                     examined.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let text = |i: usize| -> rusqlite::Result<String> { ctx.get::<String>(i) };
                     let bad = |i: usize, what: &str| {
                         rusqlite::Error::UserFunctionError(
                             format!("unknown {what} in column {i}").into(),
                         )
                     };
-                    let status = Status::parse(&text(0)?).ok_or_else(|| bad(0, "status"))?;
-                    let grant = GrantKind::parse(&text(5)?).ok_or_else(|| bad(5, "grant"))?;
+                    // Read in place: no copy of the text per row.
+                    let text = |i: usize| ctx.get_raw(i).as_str().map_err(|_| bad(i, "text"));
+                    let status = Status::parse(text(0)?).ok_or_else(|| bad(0, "status"))?;
+                    let grant = GrantKind::parse(text(5)?).ok_or_else(|| bad(5, "grant"))?;
                     let has_refresh: bool = ctx.get(4)?;
                     Ok(doomed(&Lifecycle {
                         status,
@@ -315,16 +319,22 @@ impl Db {
             )
             .map_err(err)?;
         }
-        let chosen = tx.execute(
-            "INSERT INTO temp.prune_set (name, rid) SELECT name, rowid FROM credentials \
-             WHERE mcp_auth_doomed(status, status_changed_at, access_expires_at, \
-             refresh_expires_at, has_refresh_token, grant_kind)",
-            [],
-        );
-        tx.remove_function("mcp_auth_doomed", 6).map_err(err)?;
-        let selected = chosen.map_err(err)?;
-        let examined = examined.load(std::sync::atomic::Ordering::Relaxed);
-        if !dry_run && selected > 0 {
+        const DOOMED: &str = "mcp_auth_doomed(status, status_changed_at, access_expires_at, \
+             refresh_expires_at, has_refresh_token, grant_kind)";
+        let result = (|| {
+            let selected = tx
+                .execute(
+                    &format!(
+                        "INSERT INTO temp.prune_set (name) \
+                         SELECT name FROM credentials WHERE {DOOMED}"
+                    ),
+                    [],
+                )
+                .map_err(err)?;
+            let examined = examined.load(std::sync::atomic::Ordering::Relaxed);
+            if dry_run || selected == 0 {
+                return Ok((examined, selected));
+            }
             if journal {
                 tx.execute(
                     "INSERT OR REPLACE INTO secret_journal (key, credential, at) \
@@ -333,13 +343,23 @@ impl Db {
                 )
                 .map_err(err)?;
             }
-            // By rowid: the row is found without a search by name.
-            tx.execute(
-                "DELETE FROM credentials WHERE rowid IN (SELECT rid FROM temp.prune_set)",
-                [],
-            )
-            .map_err(err)?;
-        }
+            // The same choice again, in the same write transaction (no
+            // other writer) and at the same `at`, so the same rows: asked
+            // row by row along the table it is cheaper than a search by
+            // name for each one of the prune set. Checked all the same.
+            let deleted = tx
+                .execute(&format!("DELETE FROM credentials WHERE {DOOMED}"), [])
+                .map_err(err)?;
+            if deleted != selected {
+                return Err(Error::Database(format!(
+                    "prune chose {selected} credentials and would delete {deleted}; nothing was \
+                     deleted"
+                )));
+            }
+            Ok((examined, selected))
+        })();
+        tx.remove_function("mcp_auth_doomed", 6).map_err(err)?;
+        let (examined, selected) = result?;
         tx.commit().map_err(err)?;
         Ok((examined, selected))
     }
@@ -625,39 +645,37 @@ impl Db {
 
     /// The most recent events of one credential (or of all, with `None`).
     pub fn events(&self, credential: Option<&str>, limit: usize) -> Result<Vec<Event>> {
-        let conn = self.conn();
-        let map = |r: &Row| {
-            Ok(Event {
-                at: r.get(0)?,
-                credential: r.get(1)?,
-                kind: r.get(2)?,
-                detail: r.get(3)?,
+        let mut all = Vec::new();
+        let filter = EventFilter {
+            credential,
+            limit: Some(limit),
+            ..EventFilter::default()
+        };
+        self.read_events(|log| {
+            log.each(&filter, |e| {
+                all.push(e);
+                Ok(())
             })
-        };
-        let limit = limit as i64;
-        let rows = match credential {
-            Some(name) => conn
-                .prepare(
-                    "SELECT at, credential, kind, detail FROM events WHERE credential = ?1 \
-                     ORDER BY at DESC, id DESC LIMIT ?2",
-                )
-                .and_then(|mut s| {
-                    s.query_map(params![name, limit], map)?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                }),
-            None => conn
-                .prepare(
-                    "SELECT at, credential, kind, detail FROM events \
-                     ORDER BY at DESC, id DESC LIMIT ?1",
-                )
-                .and_then(|mut s| {
-                    s.query_map(params![limit], map)?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                }),
-        };
-        rows.map_err(|e| self.err(e))
+        })?;
+        Ok(all)
     }
 
+    /// Runs `read` on the audit log as it is at one moment: every pass it
+    /// makes over the events (`mcp-auth audit` measures its columns, then
+    /// prints) sees the same ones, whatever other processes add meanwhile.
+    /// `read` must not use this database otherwise (its connection is busy).
+    pub fn read_events<T>(&self, read: impl FnOnce(&EventLog<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        // A read transaction in WAL mode reads one snapshot throughout.
+        // https://www.sqlite.org/wal.html#concurrency
+        let tx = conn.transaction().map_err(|e| db_error(&self.path, &e))?;
+        let out = read(&EventLog {
+            conn: &tx,
+            path: &self.path,
+        })?;
+        tx.commit().map_err(|e| db_error(&self.path, &e))?;
+        Ok(out)
+    }
     /// Deletes audit events from `cutoff` or before; returns how many.
     pub fn prune_events(&self, cutoff: Timestamp) -> Result<usize> {
         self.conn()
@@ -919,6 +937,88 @@ impl Db {
             .map_err(|e| self.err(e))?;
         Ok(n > 0)
     }
+}
+
+/// Which audit events to read (see [`EventLog::each`]); the default is all
+/// of them.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter<'a> {
+    /// Only this credential's (deleted ones' too: events outlive their
+    /// credential, see `migrations/001_init.sql`).
+    pub credential: Option<&'a str>,
+    /// Only these kinds; empty means every kind.
+    pub kinds: Vec<EventKind>,
+    /// Only events at or after this moment.
+    pub since: Option<Timestamp>,
+    /// At most this many, the newest.
+    pub limit: Option<usize>,
+}
+
+/// The audit log inside one read transaction ([`Db::read_events`]).
+pub struct EventLog<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
+}
+
+impl EventLog<'_> {
+    /// Hands each event `filter` picks to `each`, newest first (events of
+    /// the same second in the reverse order of their writing), one row at a
+    /// time: the log can hold millions and memory stays flat.
+    pub fn each(
+        &self,
+        filter: &EventFilter<'_>,
+        mut each: impl FnMut(Event) -> Result<()>,
+    ) -> Result<()> {
+        let err = |e: rusqlite::Error| db_error(self.path, &e);
+        let (sql, args) = event_query(filter);
+        let mut stmt = self.conn.prepare(&sql).map_err(err)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args)).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            each(Event {
+                at: r.get(0).map_err(err)?,
+                credential: r.get(1).map_err(err)?,
+                kind: r.get(2).map_err(err)?,
+                detail: r.get(3).map_err(err)?,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The statement [`EventLog::each`] runs for `filter`, and its arguments.
+fn event_query(filter: &EventFilter<'_>) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::from("SELECT at, credential, kind, detail FROM events WHERE 1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
+        args.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    };
+    if let Some(name) = filter.credential {
+        arg(&mut sql, " AND credential = ?", name.to_string().into());
+    }
+    if let Some(since) = filter.since {
+        arg(&mut sql, " AND at >= ?", since.into());
+    }
+    if !filter.kinds.is_empty() {
+        sql.push_str(" AND kind IN (");
+        for (i, k) in filter.kinds.iter().enumerate() {
+            let sep = if i == 0 { "?" } else { ", ?" };
+            arg(&mut sql, sep, k.as_str().to_string().into());
+        }
+        sql.push(')');
+    }
+    // `id` is the rowid, which both indexes end with, so either one
+    // (`events_at`, `events_credential_at`) gives this order without a
+    // sort (a unit test checks the plans).
+    sql.push_str(" ORDER BY at DESC, id DESC");
+    if let Some(limit) = filter.limit {
+        arg(
+            &mut sql,
+            " LIMIT ?",
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        );
+    }
+    (sql, args)
 }
 
 /// What holds allowed origins: a credential (its tokens) or a static secret.
@@ -1294,6 +1394,115 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn events_outlive_their_credential() {
+        let (_d, db) = open();
+        db.upsert(&sample("gone")).unwrap();
+        db.add_event(Some("gone"), EventKind::Login, None, 10)
+            .unwrap();
+        assert!(db.delete_journaled("gone", "credential/gone", 20).unwrap());
+        let ev = db.events(Some("gone"), 10).unwrap();
+        assert_eq!(ev.len(), 1, "deleting a credential deleted its events");
+    }
+
+    #[test]
+    fn the_event_filter_picks_by_name_kind_and_time_newest_first() {
+        let (_d, db) = open();
+        for (name, kind, at) in [
+            (Some("a"), EventKind::Login, 10),
+            (Some("b"), EventKind::Login, 10),
+            (Some("a"), EventKind::Use, 20),
+            (None, EventKind::Prune, 30),
+            (Some("a"), EventKind::Revoke, 30),
+        ] {
+            db.add_event(name, kind, None, at).unwrap();
+        }
+        let pick = |filter: EventFilter| {
+            let mut got = Vec::new();
+            db.read_events(|log| {
+                log.each(&filter, |e| {
+                    got.push(format!(
+                        "{}:{}@{}",
+                        e.credential.as_deref().unwrap_or("-"),
+                        e.kind,
+                        e.at
+                    ));
+                    Ok(())
+                })
+            })
+            .unwrap();
+            got
+        };
+        assert_eq!(
+            pick(EventFilter::default()),
+            [
+                "a:revoke@30",
+                "-:prune@30",
+                "a:use@20",
+                "b:login@10",
+                "a:login@10"
+            ]
+        );
+        let a = EventFilter {
+            credential: Some("a"),
+            ..EventFilter::default()
+        };
+        assert_eq!(pick(a.clone()), ["a:revoke@30", "a:use@20", "a:login@10"]);
+        assert_eq!(
+            pick(EventFilter {
+                kinds: vec![EventKind::Login, EventKind::Prune],
+                ..EventFilter::default()
+            }),
+            ["-:prune@30", "b:login@10", "a:login@10"]
+        );
+        assert_eq!(
+            pick(EventFilter {
+                since: Some(20),
+                limit: Some(2),
+                ..a
+            }),
+            ["a:revoke@30", "a:use@20"]
+        );
+    }
+
+    #[test]
+    fn the_audit_log_is_read_in_index_order_without_a_sort() {
+        // A sort would have to see every row before the first is printed.
+        let (_d, db) = open();
+        let all = EventFilter::default();
+        let plans = [
+            all.clone(),
+            EventFilter {
+                credential: Some("a"),
+                ..all.clone()
+            },
+            EventFilter {
+                credential: Some("a"),
+                since: Some(5),
+                kinds: vec![EventKind::Use, EventKind::Login],
+                limit: Some(3),
+            },
+            EventFilter {
+                since: Some(5),
+                kinds: vec![EventKind::Prune],
+                ..all.clone()
+            },
+        ];
+        for filter in plans {
+            let (sql, args) = event_query(&filter);
+            let plan: Vec<String> = db.with_conn(|c| {
+                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap()
+            });
+            let plan = plan.join("; ");
+            assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
+            assert!(plan.contains("INDEX events_"), "{sql}: {plan}");
+        }
+    }
+
+    #[test]
     fn migrations_run_once_and_newer_schemas_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
@@ -1306,6 +1515,93 @@ pub(crate) mod tests {
         drop(db);
         let err = Db::open(&path).err().unwrap();
         assert!(err.to_string().contains("newer mcp-auth"), "{err}");
+    }
+
+    #[test]
+    fn credentials_move_to_the_table_keyed_by_name_with_every_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let c = sample("gh");
+        let mut server = sample("mcp");
+        server.origin = Origin::McpServer {
+            server_url: "https://mcp.example.com/mcp".into(),
+        };
+        server.last_error = Some("invalid_grant".into());
+        {
+            // A database as the previous version left it.
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            upsert_in(&conn, &c).unwrap();
+            upsert_in(&conn, &server).unwrap();
+            conn.execute(
+                "UPDATE credentials SET allowed_origins = 'https://api.github.com' WHERE name = 'gh'",
+                [],
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(db.get("gh").unwrap().unwrap(), c);
+        assert_eq!(db.get("mcp").unwrap().unwrap(), server);
+        assert_eq!(
+            db.allowed_origins(Holder::Token, "gh").unwrap().unwrap(),
+            ["https://api.github.com"]
+        );
+        assert_eq!(
+            db.find_by_server("https://mcp.example.com/mcp").unwrap(),
+            vec![server]
+        );
+        let (rowid, plan): (bool, String) = db.with_conn(|conn| {
+            let rowid = conn.prepare("SELECT rowid FROM credentials").is_ok();
+            let plan = conn
+                .query_row(
+                    "EXPLAIN QUERY PLAN SELECT name FROM credentials \
+                     WHERE origin_kind = 'mcp_server' AND origin = 'x'",
+                    [],
+                    |r| r.get(3),
+                )
+                .unwrap();
+            (rowid, plan)
+        });
+        assert!(!rowid, "the credentials table still has a rowid");
+        assert!(plan.contains("INDEX credentials_origin"), "{plan}");
+        assert_eq!(db.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn prune_deletes_nothing_when_its_second_look_disagrees_with_its_choice() {
+        // The rows are chosen, then deleted by asking again; a choice that
+        // changed in between must not delete a different set.
+        let (_d, db) = open();
+        for name in ["a", "b", "c"] {
+            db.upsert(&sample(name)).unwrap();
+        }
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let fickle = {
+            let calls = calls.clone();
+            move |_: &Lifecycle| calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 4
+        };
+        let err = db
+            .prune_select(fickle, false, true, "credential/", 10)
+            .unwrap_err();
+        assert!(err.to_string().contains("nothing was deleted"), "{err}");
+        assert_eq!(db.list().unwrap().len(), 3);
+        assert!(db.journal_older_than(i64::MAX).unwrap().is_empty());
+        // The choice itself, asked the same twice, deletes exactly it.
+        let (examined, selected) = db
+            .prune_select(
+                |l| l.status_changed_at == 100,
+                false,
+                true,
+                "credential/",
+                10,
+            )
+            .unwrap();
+        assert_eq!((examined, selected), (3, 3));
+        assert!(db.list().unwrap().is_empty());
     }
 
     #[test]
