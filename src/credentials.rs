@@ -28,8 +28,9 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::ipc::{self, Op};
+use crate::model::lifecycle::{After, Transition};
 use crate::model::{
-    Credential, EventKind, GrantKind, Origin, Secret, Status, Timestamp, TokenSet, now,
+    Credential, EventKind, GrantKind, Origin, Renewal, Secret, Status, Timestamp, TokenSet, now,
 };
 use crate::oauth::identity::Identity;
 use crate::oauth::{self, ClientAuth, Extras, Tokens};
@@ -40,9 +41,6 @@ use crate::store::{LazyStore, RefreshUpdate, Store};
 /// How long a process waits for another one's refresh of the same
 /// credential before giving up.
 const LOCK_WAIT: Duration = Duration::from_secs(60);
-
-/// OAuth errors after which only a new login helps.
-const PERMANENT: &[&str] = &["invalid_grant", "invalid_client", "unauthorized_client"];
 
 /// A usable access token and when it expires.
 #[derive(Debug, Clone)]
@@ -218,9 +216,9 @@ impl Credentials {
             return refreshed_from(resp.into_result()?);
         }
         let when = if force {
-            Renewal::Force
+            RenewWhen::Force
         } else {
-            Renewal::UnlessValidFor(Duration::ZERO)
+            RenewWhen::UnlessValidFor(Duration::ZERO)
         };
         self.renew(name, when).await
     }
@@ -238,7 +236,7 @@ impl Credentials {
         if let Some(resp) = self.ask_daemon(op).await? {
             return refreshed_from(resp.into_result()?);
         }
-        self.renew(name, Renewal::UnlessReplaced(rejected.clone()))
+        self.renew(name, RenewWhen::UnlessReplaced(rejected.clone()))
             .await
     }
 
@@ -264,7 +262,7 @@ impl Credentials {
             return Ok(token);
         }
         Ok(self
-            .renew(name, Renewal::UnlessValidFor(min_valid))
+            .renew(name, RenewWhen::UnlessValidFor(min_valid))
             .await?
             .token)
     }
@@ -276,7 +274,7 @@ impl Credentials {
         name: &str,
         within: Duration,
     ) -> Result<Refreshed> {
-        self.renew(name, Renewal::UnlessValidFor(within)).await
+        self.renew(name, RenewWhen::UnlessValidFor(within)).await
     }
 
     /// Records that a token of `name` was handed out: last used, and an
@@ -467,8 +465,8 @@ impl Credentials {
         .await
     }
 
-    async fn renew(&self, name: &str, when: Renewal) -> Result<Refreshed> {
-        let force = !matches!(when, Renewal::UnlessValidFor(_));
+    async fn renew(&self, name: &str, when: RenewWhen) -> Result<Refreshed> {
+        let force = !matches!(when, RenewWhen::UnlessValidFor(_));
         let local = {
             let mut renewing = lock(&self.inner.renewing);
             renewing.entry(name.to_string()).or_default().clone()
@@ -478,12 +476,12 @@ impl Credentials {
         // Re-read under the lock: another process may have refreshed.
         let (cred, tokens) = self.load(name).await?;
         let already = match &when {
-            Renewal::UnlessValidFor(min_valid) => {
+            RenewWhen::UnlessValidFor(min_valid) => {
                 is_fresh(tokens.access_expires_at, *min_valid, now())
             }
-            Renewal::Force => false,
+            RenewWhen::Force => false,
             // Someone replaced the refused token while we waited: use theirs.
-            Renewal::UnlessReplaced(rejected) => &tokens.access_token != rejected,
+            RenewWhen::UnlessReplaced(rejected) => &tokens.access_token != rejected,
         };
         if already {
             let token = token_of(&tokens);
@@ -501,11 +499,17 @@ impl Credentials {
             resource: cred.resource.clone(),
             params: tokens.token_params.clone(),
         };
-        let renewable = tokens.refresh_token.is_some()
-            || (cred.grant == GrantKind::CrossApp && tokens.idp.is_some())
-            || (cred.grant == GrantKind::JwtBearer && tokens.assertion_file.is_some())
-            || cred.grant == GrantKind::ClientCredentials;
-        if renewable {
+        // Decided from the secrets read under the lock, not the row: a cross-app
+        // grant whose IdP exchange is not stored cannot be renewed.
+        let renewal = match Renewal::of(cred.grant, tokens.refresh_token.is_some()) {
+            Renewal::CrossApp if tokens.idp.is_none() => Renewal::None,
+            r => r,
+        };
+        let can_renew = match renewal {
+            Renewal::JwtBearer => tokens.assertion_file.is_some(),
+            r => r.renews(),
+        };
+        if can_renew {
             // A rotating server spends the old refresh token the moment it
             // answers: an answer that cannot be stored (database read-only
             // or locked, secrets file not writable, disk full) would be a
@@ -514,14 +518,12 @@ impl Credentials {
             blocking(move || store.check_can_store()).await?;
         }
         let started = now();
-        let result = match (&tokens.refresh_token, cred.grant) {
-            (Some(rt), _) => {
+        let result = match (renewal, &tokens.refresh_token) {
+            (Renewal::RefreshToken, Some(rt)) => {
                 oauth::token::refresh(&cred.token_url, &auth, rt, &extras, started).await
             }
-            (None, GrantKind::CrossApp) if tokens.idp.is_some() => {
-                cross_app(&cred, &tokens, &auth, &extras, started).await
-            }
-            (None, GrantKind::JwtBearer) => {
+            (Renewal::CrossApp, _) => cross_app(&cred, &tokens, &auth, &extras, started).await,
+            (Renewal::JwtBearer, _) => {
                 // The platform rotates its identity token in place: read
                 // the file now, never a copy from the login.
                 let Some(path) = &tokens.assertion_file else {
@@ -547,7 +549,7 @@ impl Credentials {
                     Err(e) => Err(e),
                 }
             }
-            (None, GrantKind::ClientCredentials) => {
+            (Renewal::ClientCredentials, _) => {
                 oauth::token::client_credentials(
                     &cred.token_url,
                     &auth,
@@ -557,7 +559,7 @@ impl Credentials {
                 )
                 .await
             }
-            (None, _) => {
+            (Renewal::RefreshToken | Renewal::None, _) => {
                 // Nothing can renew it: the current token serves while it
                 // lasts, unless the caller already knows it is refused.
                 if !force && tokens.access_expires_at.is_some_and(|exp| exp > started) {
@@ -657,24 +659,22 @@ impl Credentials {
         tokens: TokenSet,
         err: Error,
     ) -> Result<Refreshed> {
-        let permanent =
-            matches!(&err, Error::OAuth { error, .. } if PERMANENT.contains(&error.as_str()));
+        let transition = Transition::after_failure(&err);
+        let permanent = transition == Transition::Refused;
         let message = err.to_string();
         let store = self.store_owned()?;
         let name = cred.name.clone();
         let detail = message.clone();
         blocking(move || {
             let at = now();
-            if permanent {
-                store
-                    .db()
-                    .set_status(&name, Status::NeedsLogin, Some(&detail), at)?;
-            } else {
-                store.db().set_last_error(&name, Some(&detail))?;
+            match transition.status_after() {
+                After::Status(status) => store.db().set_status(&name, status, Some(&detail), at)?,
+                _ => store.db().set_last_error(&name, Some(&detail))?,
             }
-            store
-                .db()
-                .add_event(Some(&name), EventKind::RefreshFailed, Some(&detail), at)
+            match transition.event() {
+                Some(kind) => store.db().add_event(Some(&name), kind, Some(&detail), at),
+                None => Ok(()),
+            }
         })
         .await?;
         if permanent {
@@ -698,7 +698,7 @@ impl Credentials {
 }
 
 /// When a refresh in this process is skipped because it is not needed.
-enum Renewal {
+enum RenewWhen {
     /// The stored token stays valid this long: use it.
     UnlessValidFor(Duration),
     /// Refresh whatever is stored.

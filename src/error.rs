@@ -200,17 +200,86 @@ impl Error {
     /// 5xx, 429, `temporarily_unavailable`): a refresh that fails this way
     /// keeps the old refresh token and is retried later.
     pub fn is_transient(&self) -> bool {
+        matches!(self.failure(), Failure::Transient(_))
+    }
+
+    /// What kind of failure this is for a credential's lifecycle: the one
+    /// place an error is sorted into transient, permanent or neither (see
+    /// [`crate::model::lifecycle::Transition::after_failure`]).
+    pub fn failure(&self) -> Failure {
         match self {
-            Error::Network { .. } | Error::Timeout(_) => true,
-            Error::OAuth { error, .. } => {
-                matches!(
-                    error.as_str(),
-                    "temporarily_unavailable" | "server_error" | "http_429"
-                ) || error.starts_with("http_5")
-            }
-            Error::Protocol { .. } => false,
-            _ => false,
+            Error::Network { .. } => Failure::Transient(Transient::Network),
+            Error::Timeout(_) => Failure::Transient(Transient::Timeout),
+            Error::OAuth { error, .. } => Failure::of_oauth_code(error),
+            _ => Failure::Unclassified,
         }
+    }
+}
+
+/// An error sorted by what it means for the credential it happened to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// May go away by itself: keep everything, retry later.
+    Transient(Transient),
+    /// The authorization server refused the grant for good: only a new
+    /// login helps.
+    Permanent(Permanent),
+    /// Neither (a local problem, an unusable answer, an OAuth error that
+    /// says nothing about the grant): reported, the credential kept as is.
+    Unclassified,
+}
+
+/// Why a failure is expected to pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transient {
+    /// DNS, connection refused, TLS, reset.
+    Network,
+    /// The server did not answer in time.
+    Timeout,
+    /// `server_error`, or an HTTP 5xx without an OAuth error body.
+    ServerError,
+    /// HTTP 429.
+    RateLimited,
+    /// `temporarily_unavailable`.
+    TemporarilyUnavailable,
+}
+
+/// Why the authorization server will never accept the grant again.
+/// RFC 6749 §5.2: https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permanent {
+    /// The refresh token (or other grant) is invalid, expired or revoked.
+    InvalidGrant,
+    /// The client is unknown or its authentication failed.
+    InvalidClient,
+    /// The client may not use this grant type.
+    UnauthorizedClient,
+}
+
+impl Failure {
+    /// Sorts an OAuth `error` code: the codes of RFC 6749 §5.2 and §4.1.2.1
+    /// (`server_error`, `temporarily_unavailable`), and the `http_<status>`
+    /// that [`crate::oauth::http`] gives an error answer without an OAuth
+    /// body. The only place these strings are compared.
+    pub fn of_oauth_code(code: &str) -> Failure {
+        match code {
+            "invalid_grant" => Failure::Permanent(Permanent::InvalidGrant),
+            "invalid_client" => Failure::Permanent(Permanent::InvalidClient),
+            "unauthorized_client" => Failure::Permanent(Permanent::UnauthorizedClient),
+            "temporarily_unavailable" => Failure::Transient(Transient::TemporarilyUnavailable),
+            "server_error" => Failure::Transient(Transient::ServerError),
+            _ => match code.strip_prefix("http_") {
+                Some("429") => Failure::Transient(Transient::RateLimited),
+                Some(status) if status.starts_with('5') => {
+                    Failure::Transient(Transient::ServerError)
+                }
+                _ => Failure::Unclassified,
+            },
+        }
+    }
+
+    pub fn is_permanent(self) -> bool {
+        matches!(self, Failure::Permanent(_))
     }
 }
 

@@ -1,5 +1,6 @@
 //! The plain types everything else speaks: a credential's metadata, the
-//! secret token set kept apart from it, lifecycle status and health.
+//! secret token set kept apart from it, and (in [`lifecycle`]) its states,
+//! transitions, renewal kind and health.
 //!
 //! Secrets are wrapped in [`Secret`], whose `Debug` never shows the value;
 //! nothing in this module implements `Display` for a secret.
@@ -8,6 +9,10 @@ use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+pub mod lifecycle;
+
+pub use lifecycle::{EXPIRING_SOON_SECS, Health, Lifecycle, Renewal, Status};
 
 /// Seconds since the Unix epoch. Stored times are absolute so that expiry
 /// survives sleep, restarts and clock changes.
@@ -74,14 +79,6 @@ impl GrantKind {
         }
     }
 
-    /// Grants whose tokens are minted anew instead of refreshed.
-    pub fn renewed_without_refresh_token(self) -> bool {
-        matches!(
-            self,
-            GrantKind::ClientCredentials | GrantKind::CrossApp | GrantKind::JwtBearer
-        )
-    }
-
     pub fn parse(s: &str) -> Option<GrantKind> {
         Some(match s {
             "authorization_code" => GrantKind::AuthorizationCode,
@@ -125,79 +122,6 @@ impl AuthMethod {
         })
     }
 }
-
-/// The stored lifecycle state. Expiry is not a status: it is derived from
-/// the stored times into [`Health`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Active,
-    /// The authorization server refused the grant for good (`invalid_grant`,
-    /// `invalid_client`): only a new login helps. The record is kept.
-    NeedsLogin,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::NeedsLogin => "needs_login",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Some(match s {
-            "active" => Status::Active,
-            "needs_login" => Status::NeedsLogin,
-            _ => return None,
-        })
-    }
-}
-
-/// What a person wants to know about a credential, derived from its status
-/// and expiry times at a given moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Health {
-    Valid,
-    ExpiringSoon,
-    /// The access token has expired, but a refresh (or a new client
-    /// credentials grant) will get another without a login.
-    Refreshable,
-    Expired,
-    NeedsLogin,
-}
-
-impl Health {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Health::Valid => "valid",
-            Health::ExpiringSoon => "expiring soon",
-            Health::Refreshable => "refreshable",
-            Health::Expired => "expired",
-            Health::NeedsLogin => "needs login",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Health> {
-        Some(match s.replace(['-', '_'], " ").as_str() {
-            "valid" => Health::Valid,
-            "expiring soon" | "expiring" => Health::ExpiringSoon,
-            "refreshable" => Health::Refreshable,
-            "expired" => Health::Expired,
-            "needs login" => Health::NeedsLogin,
-            _ => return None,
-        })
-    }
-
-    /// True when something has to be done by a person.
-    pub fn is_problem(self) -> bool {
-        matches!(self, Health::Expired | Health::NeedsLogin)
-    }
-}
-
-/// An access token that expires within this many seconds is "expiring soon".
-pub const EXPIRING_SOON_SECS: i64 = 300;
 
 /// What identifies a credential's origin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,10 +174,16 @@ pub struct Credential {
 }
 
 impl Credential {
+    /// How the credential renews ([`Renewal::of`], the one place this is
+    /// decided).
+    pub fn renewal(&self) -> Renewal {
+        Renewal::of(self.grant, self.has_refresh_token)
+    }
+
     /// True when the credential can get a new access token without a person:
-    /// a refresh token, or a client credentials grant (re-minted).
+    /// a refresh token, or a grant that is minted again.
     pub fn renewable(&self) -> bool {
-        self.has_refresh_token || self.grant.renewed_without_refresh_token()
+        self.renewal().renews()
     }
 
     /// The part of the row that decides health and retention.
@@ -263,7 +193,7 @@ impl Credential {
             status_changed_at: self.status_changed_at,
             access_expires_at: self.access_expires_at,
             refresh_expires_at: self.refresh_expires_at,
-            renewable: self.renewable(),
+            renewal: self.renewal(),
         }
     }
 
@@ -364,55 +294,6 @@ pub fn server_name_with_path(server_url: &str) -> String {
     let mut name = format!("{base}-{slug}");
     name.truncate(100);
     name.trim_end_matches(['.', '-']).to_string()
-}
-
-/// What health and retention are derived from: a few columns of a
-/// credential's row, small enough to stream a million of them (prune).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lifecycle {
-    pub status: Status,
-    pub status_changed_at: Timestamp,
-    pub access_expires_at: Option<Timestamp>,
-    pub refresh_expires_at: Option<Timestamp>,
-    /// A refresh token, or a grant that is re-minted ([`Credential::renewable`]).
-    pub renewable: bool,
-}
-
-impl Lifecycle {
-    pub fn health(&self, now: Timestamp) -> Health {
-        if self.status == Status::NeedsLogin {
-            return Health::NeedsLogin;
-        }
-        match self.access_expires_at {
-            None => Health::Valid,
-            Some(exp) if exp > now + EXPIRING_SOON_SECS => Health::Valid,
-            Some(exp) if exp > now => Health::ExpiringSoon,
-            Some(_) if self.renewable && self.refresh_usable(now) => Health::Refreshable,
-            Some(_) => Health::Expired,
-        }
-    }
-
-    fn refresh_usable(&self, now: Timestamp) -> bool {
-        self.refresh_expires_at.is_none_or(|t| t > now)
-    }
-
-    /// Since when the credential has been unusable without a login, if it is.
-    pub fn dead_since(&self, now: Timestamp) -> Option<Timestamp> {
-        match self.health(now) {
-            Health::NeedsLogin => Some(self.status_changed_at),
-            Health::Expired => {
-                let access = self.access_expires_at.unwrap_or(now);
-                // Dead from the moment the last thing that could renew it ran out.
-                let refresh = if self.renewable {
-                    self.refresh_expires_at.unwrap_or(access)
-                } else {
-                    access
-                };
-                Some(access.max(refresh).min(now))
-            }
-            _ => None,
-        }
-    }
 }
 
 /// The secrets of one credential, stored as one keyring entry so that a

@@ -15,7 +15,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::error::{Error, Result, describe_sqlite};
 use crate::model::{
-    AuthMethod, Credential, Event, EventKind, GrantKind, Lifecycle, Origin, Status, Timestamp,
+    AuthMethod, Credential, Event, EventKind, GrantKind, Lifecycle, Origin, Renewal, Status,
+    Timestamp,
 };
 
 /// Migrations in order; `PRAGMA user_version` records how many ran.
@@ -313,7 +314,7 @@ impl Db {
                         status_changed_at: ctx.get(1)?,
                         access_expires_at: ctx.get(2)?,
                         refresh_expires_at: ctx.get(3)?,
-                        renewable: has_refresh || grant.renewed_without_refresh_token(),
+                        renewal: Renewal::of(grant, has_refresh),
                     }))
                 },
             )
