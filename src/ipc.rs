@@ -210,171 +210,240 @@ impl Response {
 /// The kind of answer that makes the client do the work itself.
 pub const UNAVAILABLE: &str = "unavailable";
 
-/// An [`Error`] as it crosses the socket: its kind, its message, and the
-/// fields needed to rebuild it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// An [`Error`] as it crosses the socket: its kind with the fields needed to
+/// rebuild it, and its message. The JSON is derived from [`WireKind`]
+/// (`{"kind":"needs_login","name":...,"reason":...,"login_hint":...,
+/// "message":...}`); [`WireError::of`] and [`WireError::into_error`] match
+/// every variant without a catch-all, so a new [`Error`] variant does not
+/// compile until it has a wire form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireError {
-    pub kind: String,
+    #[serde(flatten)]
+    pub kind: WireKind,
     pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub login_hint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Seconds the authorization server asked to wait (`Retry-After`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
+}
+
+/// The kinds of [`WireError`], each with the fields its [`Error`] variant
+/// needs beside the message. Fields are optional on the way in, so a daemon
+/// that leaves one out still gives an error with its message. A kind this
+/// build does not know (a newer daemon) becomes [`WireKind::Other`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WireKind {
+    Usage,
+    Config,
+    #[serde(rename = "not_found")]
+    CredentialNotFound {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    UnknownProvider {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    SecretNotFound {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    NeedsLogin {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        login_hint: Option<String>,
+    },
+    NotLoggedIn {
+        /// The server.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Why this process does not log in by itself.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    #[serde(rename = "oauth")]
+    OAuth {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        /// Seconds the authorization server asked to wait (`Retry-After`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after: Option<u64>,
+    },
+    Protocol {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    Network {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    Timeout,
+    SecretStore,
+    Database,
+    Interrupted,
+    /// The daemon cannot serve the request: the client does the work.
+    Unavailable,
+    #[serde(other)]
+    Other,
+}
+
+impl WireKind {
+    /// The kind's name on the wire, as serde writes it.
+    pub fn name(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
+/// Compares with a kind's name on the wire (`"usage"`, [`UNAVAILABLE`]).
+impl PartialEq<&str> for WireKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
 }
 
 impl WireError {
     pub fn unavailable(message: impl Into<String>) -> WireError {
         WireError {
-            kind: UNAVAILABLE.into(),
+            kind: WireKind::Unavailable,
             message: message.into(),
-            ..WireError::default()
         }
     }
 
     /// A malformed request.
     pub fn usage(message: impl Into<String>) -> WireError {
         WireError {
-            kind: "usage".into(),
+            kind: WireKind::Usage,
             message: message.into(),
-            ..WireError::default()
         }
     }
 
     pub fn of(e: &Error) -> WireError {
-        let mut w = WireError {
-            message: e.to_string(),
-            ..WireError::default()
-        };
-        w.kind = match e {
-            Error::Usage(_) => "usage",
-            Error::Config(_) => "config",
-            Error::CredentialNotFound(name) => {
-                w.name = Some(name.clone());
-                "not_found"
-            }
-            Error::UnknownProvider(name) => {
-                w.name = Some(name.clone());
-                "unknown_provider"
-            }
-            Error::SecretNotFound(name) => {
-                w.name = Some(name.clone());
-                "secret_not_found"
-            }
+        let kind = match e {
+            Error::Usage(_) => WireKind::Usage,
+            Error::Config(_) => WireKind::Config,
+            Error::CredentialNotFound(name) => WireKind::CredentialNotFound {
+                name: Some(name.clone()),
+            },
+            Error::UnknownProvider(name) => WireKind::UnknownProvider {
+                name: Some(name.clone()),
+            },
+            Error::SecretNotFound(name) => WireKind::SecretNotFound {
+                name: Some(name.clone()),
+            },
             Error::NeedsLogin {
                 name,
                 reason,
                 login_hint,
-            } => {
-                w.name = Some(name.clone());
-                w.reason = Some(reason.clone());
-                w.login_hint = Some(login_hint.clone());
-                "needs_login"
-            }
-            Error::NotLoggedIn { server, note } => {
-                w.name = Some(server.clone());
-                w.reason = note.clone();
-                "not_logged_in"
-            }
+            } => WireKind::NeedsLogin {
+                name: Some(name.clone()),
+                reason: Some(reason.clone()),
+                login_hint: Some(login_hint.clone()),
+            },
+            Error::NotLoggedIn { server, note } => WireKind::NotLoggedIn {
+                name: Some(server.clone()),
+                reason: note.clone(),
+            },
             Error::OAuth {
                 context,
                 error,
                 description,
                 retry_after,
-            } => {
-                w.context = Some(context.clone());
-                w.error = Some(error.clone());
-                w.description = description.clone();
-                w.retry_after = *retry_after;
-                "oauth"
-            }
-            Error::Protocol { context, message } => {
-                w.context = Some(context.clone());
-                w.reason = Some(message.clone());
-                "protocol"
-            }
-            Error::Network { context, message } => {
-                w.context = Some(context.clone());
-                w.reason = Some(message.clone());
-                "network"
-            }
-            Error::Timeout(_) => "timeout",
-            Error::SecretStore(_) => "secret_store",
-            Error::Database(_) => "database",
-            Error::Interrupted => "interrupted",
+            } => WireKind::OAuth {
+                context: Some(context.clone()),
+                error: Some(error.clone()),
+                description: description.clone(),
+                retry_after: *retry_after,
+            },
+            Error::Protocol { context, message } => WireKind::Protocol {
+                context: Some(context.clone()),
+                reason: Some(message.clone()),
+            },
+            Error::Network { context, message } => WireKind::Network {
+                context: Some(context.clone()),
+                reason: Some(message.clone()),
+            },
+            Error::Timeout(_) => WireKind::Timeout,
+            Error::SecretStore(_) => WireKind::SecretStore,
+            Error::Database(_) => WireKind::Database,
+            Error::Interrupted => WireKind::Interrupted,
+            // Their message says it all; the exit code is the generic one.
             Error::Io { .. }
             | Error::BrokenPipe
             | Error::Other(_)
-            | Error::LoginFailedElsewhere { .. } => "other",
+            | Error::LoginFailedElsewhere { .. } => WireKind::Other,
+        };
+        WireError {
+            kind,
+            message: e.to_string(),
         }
-        .to_string();
-        w
     }
 
     /// The error the daemon had, rebuilt; unknown kinds (a newer daemon)
     /// keep their message.
     pub fn into_error(self) -> Error {
-        let WireError {
-            kind,
-            message,
-            name,
-            reason,
-            login_hint,
-            context,
-            error,
-            description,
-            retry_after,
-        } = self;
+        let WireError { kind, message } = self;
         let or_msg = |v: Option<String>| v.unwrap_or_else(|| message.clone());
-        match kind.as_str() {
-            "usage" => Error::Usage(message),
-            "config" => Error::Config(message),
-            "not_found" => Error::CredentialNotFound(or_msg(name)),
-            "unknown_provider" => Error::UnknownProvider(or_msg(name)),
-            "secret_not_found" => Error::SecretNotFound(or_msg(name)),
-            "needs_login" => Error::NeedsLogin {
+        match kind {
+            WireKind::Usage => Error::Usage(message),
+            WireKind::Config => Error::Config(message),
+            WireKind::CredentialNotFound { name } => Error::CredentialNotFound(or_msg(name)),
+            WireKind::UnknownProvider { name } => Error::UnknownProvider(or_msg(name)),
+            WireKind::SecretNotFound { name } => Error::SecretNotFound(or_msg(name)),
+            WireKind::NeedsLogin {
+                name,
+                reason,
+                login_hint,
+            } => Error::NeedsLogin {
                 name: or_msg(name),
                 reason: or_msg(reason),
                 login_hint: login_hint.unwrap_or_default(),
             },
-            "not_logged_in" => Error::NotLoggedIn {
+            WireKind::NotLoggedIn { name, reason } => Error::NotLoggedIn {
                 server: or_msg(name),
                 note: reason,
             },
-            "oauth" => Error::OAuth {
+            WireKind::OAuth {
+                context,
+                error,
+                description,
+                retry_after,
+            } => Error::OAuth {
                 context: context.unwrap_or_default(),
                 error: error.unwrap_or_else(|| "unknown_error".into()),
                 description,
                 retry_after,
             },
-            "protocol" => Error::Protocol {
+            WireKind::Protocol { context, reason } => Error::Protocol {
                 context: context.unwrap_or_default(),
                 message: or_msg(reason),
             },
-            "network" => Error::Network {
+            WireKind::Network { context, reason } => Error::Network {
                 context: context.unwrap_or_default(),
                 message: or_msg(reason),
             },
-            "timeout" => Error::Timeout(message),
-            "secret_store" => Error::SecretStore(message),
-            "database" => Error::Database(
+            WireKind::Timeout => Error::Timeout(message),
+            WireKind::SecretStore => Error::SecretStore(message),
+            WireKind::Database => Error::Database(
                 message
                     .strip_prefix("metadata database: ")
                     .map(str::to_string)
                     .unwrap_or(message),
             ),
-            "interrupted" => Error::Interrupted,
-            _ => Error::Other(message),
+            WireKind::Interrupted => Error::Interrupted,
+            // `unavailable` is handled before an answer is turned into a
+            // result ([`usable`]); here it is one more failure.
+            WireKind::Unavailable | WireKind::Other => Error::Other(message),
         }
     }
 }
@@ -629,7 +698,7 @@ fn usable(answer: std::io::Result<Response>) -> Option<Response> {
             None
         }
         Ok(resp) => match &resp.error {
-            Some(e) if e.kind == UNAVAILABLE => {
+            Some(e) if e.kind == WireKind::Unavailable => {
                 tracing::debug!(reason = %e.message, "the daemon cannot serve this; working in this process");
                 None
             }
@@ -847,6 +916,43 @@ mod tests {
             assert_eq!(back.exit_code(), e.exit_code(), "{e}");
             assert_eq!(back.is_transient(), e.is_transient(), "{e}");
         }
+    }
+
+    #[test]
+    fn error_lines_keep_their_wire_form() {
+        let e = Error::NeedsLogin {
+            name: "github".into(),
+            reason: "invalid_grant".into(),
+            login_hint: "github".into(),
+        };
+        let line: serde_json::Value = serde_json::to_value(WireError::of(&e)).unwrap();
+        assert_eq!(
+            line,
+            serde_json::json!({
+                "kind": "needs_login",
+                "message": e.to_string(),
+                "name": "github",
+                "reason": "invalid_grant",
+                "login_hint": "github",
+            })
+        );
+        // What older and newer daemons send.
+        let oauth: WireError = serde_json::from_str(
+            r#"{"kind":"oauth","message":"m","context":"the refresh failed","error":"server_error","description":"try later"}"#,
+        )
+        .unwrap();
+        assert!(oauth.into_error().is_transient());
+        let future: WireError =
+            serde_json::from_str(r#"{"kind":"from_the_future","message":"?"}"#).unwrap();
+        assert_eq!(future.kind, WireKind::Other);
+        assert_eq!(future.into_error().to_string(), "?");
+        let bare: WireError =
+            serde_json::from_str(r#"{"kind":"not_found","message":"gh"}"#).unwrap();
+        assert_eq!(
+            bare.into_error().to_string(),
+            Error::CredentialNotFound("gh".into()).to_string()
+        );
+        assert_eq!(WireError::unavailable("x").kind, UNAVAILABLE);
     }
 
     #[test]

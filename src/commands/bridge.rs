@@ -83,7 +83,7 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
             no_login_reason,
         ))
     };
-    let cfg = transport::Config {
+    let cfg = transport::TransportConfig {
         url,
         mode: match args.transport {
             BridgeTransport::Auto => Mode::Auto,

@@ -46,7 +46,7 @@ const EXPIRY_MARGIN: i64 = 5;
 
 /// What the bridge tells the authorizer about a refused request.
 #[derive(Clone)]
-pub struct Challenge {
+pub struct Refusal {
     /// 401 or 403.
     pub status: u16,
     /// The response's `WWW-Authenticate` header, as sent.
@@ -57,9 +57,9 @@ pub struct Challenge {
     pub method: Option<String>,
 }
 
-impl std::fmt::Debug for Challenge {
+impl std::fmt::Debug for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Challenge")
+        f.debug_struct("Refusal")
             .field("status", &self.status)
             .field("www_authenticate", &self.www_authenticate)
             .field("rejected", &self.rejected.as_ref().map(|_| "[redacted]"))
@@ -89,12 +89,12 @@ pub trait Authorizer: Send + Sync {
     /// The server answered 401. Returns the bearer to retry with (once), or
     /// the error to answer the request with. Concurrent calls must not
     /// trigger concurrent refreshes or logins.
-    fn unauthorized<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Secret>>;
+    fn unauthorized<'a>(&'a self, challenge: &'a Refusal) -> BoxFuture<'a, Result<Secret>>;
 
     /// The server answered 403 (e.g. `insufficient_scope`). `Some` retries
     /// once with that bearer (step-up); `None` passes the refusal to the
     /// client as a JSON-RPC error.
-    fn forbidden<'a>(&'a self, _challenge: &'a Challenge) -> BoxFuture<'a, Result<Option<Secret>>> {
+    fn forbidden<'a>(&'a self, _challenge: &'a Refusal) -> BoxFuture<'a, Result<Option<Secret>>> {
         Box::pin(async { Ok(None) })
     }
 
@@ -157,7 +157,7 @@ impl Authorizer for NoAuth {
         Box::pin(async { Ok(None) })
     }
 
-    fn unauthorized<'a>(&'a self, _c: &'a Challenge) -> BoxFuture<'a, Result<Secret>> {
+    fn unauthorized<'a>(&'a self, _c: &'a Refusal) -> BoxFuture<'a, Result<Secret>> {
         Box::pin(async move { Err(Error::Usage(self.reason.clone())) })
     }
 }
@@ -356,7 +356,7 @@ impl CredentialAuthorizer {
         &self,
         creds: &Credentials,
         name: &str,
-        challenge: &Challenge,
+        challenge: &Refusal,
     ) -> Option<String> {
         let store = creds.store().ok()?.clone();
         let key = name.to_string();
@@ -396,7 +396,7 @@ impl CredentialAuthorizer {
     async fn login(
         &self,
         state: &mut State,
-        challenge: &Challenge,
+        challenge: &Refusal,
         reason: String,
         scopes: Vec<String>,
     ) -> Result<Secret> {
@@ -507,7 +507,7 @@ impl Authorizer for CredentialAuthorizer {
         })
     }
 
-    fn unauthorized<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Secret>> {
+    fn unauthorized<'a>(&'a self, challenge: &'a Refusal) -> BoxFuture<'a, Result<Secret>> {
         Box::pin(async move {
             let mut state = self.state.lock().await;
             // Someone else renewed while this request waited: use theirs.
@@ -556,7 +556,7 @@ impl Authorizer for CredentialAuthorizer {
     /// that asks for scopes the credential lacks leads to a new login for
     /// the union of held and required scopes. A 403 for scopes the token
     /// already has is passed through: asking again would not change it.
-    fn forbidden<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Option<Secret>>> {
+    fn forbidden<'a>(&'a self, challenge: &'a Refusal) -> BoxFuture<'a, Result<Option<Secret>>> {
         Box::pin(async move {
             let Some(bearer) =
                 super::auth::challenge::bearer(challenge.www_authenticate.as_deref())

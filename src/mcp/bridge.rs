@@ -42,7 +42,7 @@ pub enum Stop {
 
 /// Runs the bridge on this process's stdin and stdout until the client
 /// goes away.
-pub async fn run(cfg: transport::Config, auth: Arc<dyn Authorizer>) -> Result<Stop> {
+pub async fn run(cfg: transport::TransportConfig, auth: Arc<dyn Authorizer>) -> Result<Stop> {
     let (out, closed) = Output::async_stdout().unwrap_or_else(|| Output::spawn(std::io::stdout()));
     let input = stdio::async_stdin().unwrap_or_else(|| stdio::spawn_reader(std::io::stdin()));
     serve(cfg, auth, input, out, closed).await
@@ -51,7 +51,7 @@ pub async fn run(cfg: transport::Config, auth: Arc<dyn Authorizer>) -> Result<St
 /// The bridge over any line source and [`Output`] (the reader and writer
 /// threads of [`run`], or a test's own).
 pub async fn serve(
-    cfg: transport::Config,
+    cfg: transport::TransportConfig,
     auth: Arc<dyn Authorizer>,
     mut input: tokio::sync::mpsc::Receiver<Input>,
     out: Output,

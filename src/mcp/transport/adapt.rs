@@ -23,7 +23,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::core::{Failure, lock};
+use super::core::{Undelivered, lock};
 use super::http2026::REVISION;
 use super::{Adapted, Mode, Outgoing, Upstream};
 use crate::mcp::jsonrpc;
@@ -43,12 +43,12 @@ impl Upstream {
         self: &Arc<Self>,
         msg: &Outgoing,
         pending: &mut Vec<String>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         if self.core.cfg.mode == Mode::Sse {
             return self.adapt_to_session(msg, pending).await;
         }
         match self.stateless.deliver(msg, pending).await {
-            Err(Failure::Http {
+            Err(Undelivered::Http {
                 status: 400 | 404 | 405,
                 ..
             }) if !self.stateless.proven.load(Ordering::Relaxed) && !pending.is_empty() => {
@@ -65,7 +65,7 @@ impl Upstream {
         self: &Arc<Self>,
         msg: &Outgoing,
         pending: &mut Vec<String>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         {
             let _one = self.adapting.lock().await;
             if matches!(**lock(&self.adapted), Adapted::No) {
@@ -81,10 +81,10 @@ impl Upstream {
                     tokio::time::timeout(PROBE_TIMEOUT, self.session.open_on_behalf(params))
                         .await
                         .map_err(|_| {
-                            Failure::Upstream("the MCP server did not answer initialize".into())
+                            Undelivered::Upstream("the MCP server did not answer initialize".into())
                         })??;
                 let init = init_result(&answer).ok_or_else(|| {
-                    Failure::Upstream(format!(
+                    Undelivered::Upstream(format!(
                         "the MCP server speaks neither 2026-07-28 nor a 2025 revision the bridge can adapt (initialize answered {})",
                         crate::text::printable(&String::from_utf8_lossy(&answer), 200)
                     ))
@@ -116,7 +116,7 @@ impl Upstream {
         msg: &Outgoing,
         pending: &mut Vec<String>,
         init: &RawValue,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         if msg.method.as_deref() == Some("server/discover")
             && let Some(id) = pending.pop()
         {
@@ -129,8 +129,8 @@ impl Upstream {
                 #[serde(borrow)]
                 instructions: Option<&'a RawValue>,
             }
-            let i: Init =
-                serde_json::from_str(init.get()).map_err(|e| Failure::Upstream(e.to_string()))?;
+            let i: Init = serde_json::from_str(init.get())
+                .map_err(|e| Undelivered::Upstream(e.to_string()))?;
             let version = msg.meta_version.as_deref().unwrap_or(REVISION);
             let version = serde_json::to_string(version).unwrap_or_default();
             let mut result = format!(
@@ -184,9 +184,9 @@ impl Upstream {
         self: &Arc<Self>,
         msg: &Outgoing,
         pending: &mut Vec<String>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         match self.session.deliver(msg, pending).await {
-            Err(Failure::InitializeRefused(original)) => {
+            Err(Undelivered::InitializeRefused(original)) => {
                 if let Some(done) = self.adapt_to_stateless(msg, pending).await {
                     return done;
                 }
@@ -208,7 +208,7 @@ impl Upstream {
         self: &Arc<Self>,
         msg: &Outgoing,
         pending: &mut Vec<String>,
-    ) -> Option<Result<(), Failure>> {
+    ) -> Option<Result<(), Undelivered>> {
         #[derive(Deserialize)]
         struct Req<'a> {
             #[serde(borrow)]
@@ -304,11 +304,11 @@ impl Upstream {
         msg: &Outgoing,
         pending: &mut Vec<String>,
         meta: &BTreeMap<String, Box<RawValue>>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         match msg.method.as_deref() {
             Some("notifications/initialized") => return Ok(()),
             Some("initialize") => {
-                return Err(Failure::Upstream(
+                return Err(Undelivered::Upstream(
                     "the server speaks MCP 2026-07-28, which has no sessions; the bridge already answered initialize".into(),
                 ));
             }
@@ -325,9 +325,9 @@ impl Upstream {
             Some(_) => {}
         }
         let meta_text = serde_json::to_string(meta).ok();
-        let adapt = |body: &[u8], extra: &[(&str, &RawValue)]| -> Result<Outgoing, Failure> {
+        let adapt = |body: &[u8], extra: &[(&str, &RawValue)]| -> Result<Outgoing, Undelivered> {
             let body = with_meta_and(body, meta, extra).ok_or_else(|| {
-                Failure::Upstream("cannot add the protocol _meta to this message".into())
+                Undelivered::Upstream("cannot add the protocol _meta to this message".into())
             })?;
             Ok(Outgoing {
                 body: Bytes::from(body),
@@ -361,8 +361,8 @@ impl Upstream {
                 let n = self.probes.fetch_add(1, Ordering::Relaxed) + 1;
                 format!("\"mcp-auth-bridge-retry-{n}\"")
             };
-            let id_raw =
-                RawValue::from_string(id.clone()).map_err(|e| Failure::Upstream(e.to_string()))?;
+            let id_raw = RawValue::from_string(id.clone())
+                .map_err(|e| Undelivered::Upstream(e.to_string()))?;
             let mut fields: Vec<(&str, &RawValue)> = vec![("id", &id_raw)];
             fields.extend(extra.iter().map(|(k, v)| (*k, &**v)));
             let attempt = adapt(&msg.body, &fields)?;
@@ -371,11 +371,11 @@ impl Upstream {
             let sent = self.stateless.deliver(&attempt, &mut expect).await;
             match sent {
                 // The error went to the waiter.
-                Ok(()) | Err(Failure::Answered) => {}
+                Ok(()) | Err(Undelivered::Answered) => {}
                 Err(f) => return Err(f),
             }
             let answer = waiter.answer().await.ok_or_else(|| {
-                Failure::Upstream("the MCP server's answer did not reach the bridge".into())
+                Undelivered::Upstream("the MCP server's answer did not reach the bridge".into())
             })?;
             match input_required(&answer) {
                 None => {
@@ -392,7 +392,7 @@ impl Upstream {
                 }
             }
         }
-        Err(Failure::Upstream(format!(
+        Err(Undelivered::Upstream(format!(
             "the MCP server still asked for input after {MAX_ROUNDS} rounds"
         )))
     }
@@ -402,7 +402,7 @@ impl Upstream {
     pub(super) async fn carry_input_requests(
         self: &Arc<Self>,
         requests: BTreeMap<String, Box<RawValue>>,
-    ) -> Result<Box<RawValue>, Failure> {
+    ) -> Result<Box<RawValue>, Undelivered> {
         #[derive(Deserialize)]
         struct Request<'a> {
             method: String,
@@ -417,7 +417,7 @@ impl Upstream {
         let mut responses: BTreeMap<String, Box<RawValue>> = BTreeMap::new();
         for (key, req) in requests {
             let r: Request = serde_json::from_str(req.get()).map_err(|e| {
-                Failure::Upstream(format!("the server's input request {key:?}: {e}"))
+                Undelivered::Upstream(format!("the server's input request {key:?}: {e}"))
             })?;
             let n = self.probes.fetch_add(1, Ordering::Relaxed) + 1;
             let id = format!("\"mcp-auth-bridge-input-{n}\"");
@@ -432,16 +432,16 @@ impl Upstream {
                 format!(r#"{{"jsonrpc":"2.0","id":{id},"method":{method}{params}}}"#).into_bytes(),
             );
             let answer = rx.await.map_err(|_| {
-                Failure::Upstream("the client did not answer the server's input request".into())
+                Undelivered::Upstream("the client did not answer the server's input request".into())
             })?;
             let a: Answer = serde_json::from_slice(&answer)
-                .map_err(|e| Failure::Upstream(format!("the client's answer: {e}")))?;
+                .map_err(|e| Undelivered::Upstream(format!("the client's answer: {e}")))?;
             match (a.result, a.error) {
                 (Some(result), _) => {
                     responses.insert(key, result);
                 }
                 (None, error) => {
-                    return Err(Failure::Upstream(format!(
+                    return Err(Undelivered::Upstream(format!(
                         "the client refused the server's {} request: {}",
                         r.method,
                         error.map_or("no result".into(), |e| e.get().to_string())
@@ -449,7 +449,8 @@ impl Upstream {
                 }
             }
         }
-        serde_json::value::to_raw_value(&responses).map_err(|e| Failure::Upstream(e.to_string()))
+        serde_json::value::to_raw_value(&responses)
+            .map_err(|e| Undelivered::Upstream(e.to_string()))
     }
 }
 

@@ -21,7 +21,7 @@ use url::Url;
 
 use crate::body_text;
 use crate::error::Error;
-use crate::mcp::authorizer::{Authorizer, Challenge, SessionStats};
+use crate::mcp::authorizer::{Authorizer, Refusal, SessionStats};
 use crate::mcp::jsonrpc::{self, Peeked};
 use crate::mcp::stdio::Output;
 use crate::model::Secret;
@@ -54,7 +54,7 @@ pub enum Mode {
 }
 
 /// What the command decides; static for the session.
-pub struct Config {
+pub struct TransportConfig {
     pub url: Url,
     pub mode: Mode,
     /// `--header` values, marked sensitive so no `Debug` shows them.
@@ -69,7 +69,7 @@ pub struct Config {
     pub max_reply: usize,
 }
 
-impl std::fmt::Debug for Config {
+impl std::fmt::Debug for TransportConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // A URL's query can carry a key (`?api_key=...`): only its origin
         // and path are shown.
@@ -83,7 +83,7 @@ impl std::fmt::Debug for Config {
             self.url.origin().ascii_serialization(),
             self.url.path()
         );
-        f.debug_struct("Config")
+        f.debug_struct("TransportConfig")
             .field("url", &url)
             .field("mode", &self.mode)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
@@ -96,7 +96,7 @@ impl std::fmt::Debug for Config {
 
 /// Why a message could not be delivered; becomes a JSON-RPC error.
 #[derive(Debug)]
-pub enum Failure {
+pub enum Undelivered {
     /// Unreachable, timed out, malformed, cut off.
     Upstream(String),
     /// An HTTP error status, with the server's `Retry-After` (seconds) if
@@ -114,7 +114,7 @@ pub enum Failure {
     Forbidden { detail: String },
     /// The server refused a 2025-era `initialize` (HTTP 400, 404 or 405):
     /// it may speak only 2026-07-28, or only the older HTTP+SSE transport.
-    InitializeRefused(Box<Failure>),
+    InitializeRefused(Box<Undelivered>),
     /// The server answered with a JSON-RPC error response of its own (an
     /// HTTP 4xx whose body is the answer, e.g. -32022 unsupported protocol
     /// version): passed to the client as it is, so it can act on it.
@@ -123,9 +123,9 @@ pub enum Failure {
     Refused { code: i64, message: String },
 }
 
-impl Failure {
-    pub(super) fn network(e: &reqwest::Error) -> Failure {
-        Failure::Upstream(Error::network("cannot reach the MCP server", e).to_string())
+impl Undelivered {
+    pub(super) fn network(e: &reqwest::Error) -> Undelivered {
+        Undelivered::Upstream(Error::network("cannot reach the MCP server", e).to_string())
     }
 
     /// The JSON-RPC error response for request `id` (None: nothing to send,
@@ -134,8 +134,8 @@ impl Failure {
         use jsonrpc::{AUTH_REQUIRED, FORBIDDEN, UPSTREAM_ERROR, error_response};
         let message = self.to_string();
         Some(match self {
-            Failure::Upstream(_) => error_response(Some(id), UPSTREAM_ERROR, &message, None),
-            Failure::Http {
+            Undelivered::Upstream(_) => error_response(Some(id), UPSTREAM_ERROR, &message, None),
+            Undelivered::Http {
                 status,
                 retry_after,
                 ..
@@ -155,7 +155,7 @@ impl Failure {
                     Some(data),
                 )
             }
-            Failure::Auth(e) => {
+            Undelivered::Auth(e) => {
                 let data = e
                     .login_command()
                     .map(|hint| serde_json::json!({ "hint": hint }));
@@ -166,25 +166,27 @@ impl Failure {
                 };
                 error_response(Some(id), code, &message, data)
             }
-            Failure::Forbidden { .. } => error_response(
+            Undelivered::Forbidden { .. } => error_response(
                 Some(id),
                 FORBIDDEN,
                 &message,
                 Some(serde_json::json!({ "httpStatus": 403 })),
             ),
-            Failure::InitializeRefused(f) => return f.response(id),
-            Failure::Answered => return None,
-            Failure::Refused { code, message } => error_response(Some(id), *code, message, None),
+            Undelivered::InitializeRefused(f) => return f.response(id),
+            Undelivered::Answered => return None,
+            Undelivered::Refused { code, message } => {
+                error_response(Some(id), *code, message, None)
+            }
         })
     }
 }
 
 /// The failure in words: the JSON-RPC error's message and the log line's.
-impl std::fmt::Display for Failure {
+impl std::fmt::Display for Undelivered {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Upstream(m) => f.write_str(m),
-            Failure::Http {
+            Undelivered::Upstream(m) => f.write_str(m),
+            Undelivered::Http {
                 status,
                 detail,
                 retry_after,
@@ -195,20 +197,20 @@ impl std::fmt::Display for Failure {
                     None => Ok(()),
                 }
             }
-            Failure::Auth(e) => write!(f, "authorization: {e}"),
-            Failure::Forbidden { detail } => {
+            Undelivered::Auth(e) => write!(f, "authorization: {e}"),
+            Undelivered::Forbidden { detail } => {
                 write!(f, "the MCP server refused this request (HTTP 403){detail}")
             }
-            Failure::InitializeRefused(inner) => inner.fmt(f),
-            Failure::Answered => f.write_str("the MCP server answered with a JSON-RPC error"),
-            Failure::Refused { message, .. } => f.write_str(message),
+            Undelivered::InitializeRefused(inner) => inner.fmt(f),
+            Undelivered::Answered => f.write_str("the MCP server answered with a JSON-RPC error"),
+            Undelivered::Refused { message, .. } => f.write_str(message),
         }
     }
 }
 
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Auth(e)
+impl From<Error> for Undelivered {
+    fn from(e: Error) -> Undelivered {
+        Undelivered::Auth(e)
     }
 }
 
@@ -219,10 +221,10 @@ pub(super) struct Bearer {
 }
 
 impl Bearer {
-    fn new(secret: Secret) -> Result<Arc<Bearer>, Failure> {
+    fn new(secret: Secret) -> Result<Arc<Bearer>, Undelivered> {
         let mut header =
             HeaderValue::try_from(format!("Bearer {}", secret.expose())).map_err(|_| {
-                Failure::Upstream(
+                Undelivered::Upstream(
                     "the access token contains characters that cannot go in an HTTP header".into(),
                 )
             })?;
@@ -240,7 +242,7 @@ pub(super) struct Stats {
 
 /// The shared half of every transport.
 pub(super) struct Core {
-    pub(super) cfg: Config,
+    pub(super) cfg: TransportConfig,
     pub(super) client: reqwest::Client,
     auth: Arc<dyn Authorizer>,
     pub(super) out: Output,
@@ -336,7 +338,11 @@ pub(super) struct Rounds {
 }
 
 impl Core {
-    pub(super) fn new(cfg: Config, auth: Arc<dyn Authorizer>, out: Output) -> Result<Core, Error> {
+    pub(super) fn new(
+        cfg: TransportConfig,
+        auth: Arc<dyn Authorizer>,
+        out: Output,
+    ) -> Result<Core, Error> {
         let client = http_client(&cfg.url, cfg.connect_timeout)?;
         Ok(Core {
             cfg,
@@ -357,7 +363,7 @@ impl Core {
 
     /// Asks the authorizer for the first bearer; later calls wait for the
     /// first one's answer.
-    pub(super) async fn prepare_auth(&self) -> Result<(), Failure> {
+    pub(super) async fn prepare_auth(&self) -> Result<(), Undelivered> {
         let ready = self
             .auth_ready
             .get_or_init(|| async {
@@ -380,13 +386,13 @@ impl Core {
         ready
             .as_ref()
             .map(|_| ())
-            .map_err(|m| Failure::Auth(Error::Other(m.clone())))
+            .map_err(|m| Undelivered::Auth(Error::Other(m.clone())))
     }
 
     /// The credential to send now: waits while a renewal runs, and asks
     /// the authorizer for a fresh one when it knows the current one has
     /// expired (or is about to): a token known to be dead is never sent.
-    pub(super) async fn current(&self) -> Result<Sent, Failure> {
+    pub(super) async fn current(&self) -> Result<Sent, Undelivered> {
         if *self.renewing.borrow() {
             let mut rx = self.renewing.subscribe();
             let _ = rx.wait_for(|busy| !*busy).await;
@@ -399,7 +405,7 @@ impl Core {
             let renewed = self.auth.renew_expiring(&b.secret).await;
             let result = match renewed {
                 Ok(secret) => self.set_bearer(secret).map(|()| lock(&self.bearer).clone()),
-                Err(e) => Err(Failure::Auth(e)),
+                Err(e) => Err(Undelivered::Auth(e)),
             };
             self.renewing.send_replace(false);
             return result;
@@ -412,7 +418,7 @@ impl Core {
         lock(&self.bearer).clone()
     }
 
-    fn set_bearer(&self, secret: Secret) -> Result<(), Failure> {
+    fn set_bearer(&self, secret: Secret) -> Result<(), Undelivered> {
         let bearer = Bearer::new(secret)?;
         *lock(&self.bearer) = Some(bearer);
         Ok(())
@@ -470,7 +476,7 @@ impl Core {
         sent: &Sent,
         method: Option<&str>,
         rounds: &mut Rounds,
-    ) -> Result<Option<reqwest::Response>, Failure> {
+    ) -> Result<Option<reqwest::Response>, Undelivered> {
         // A server (or its authorization server) that wants a fresh proof
         // with its nonce gets one more attempt (RFC 9449 §8 and §9).
         if !rounds.nonce_retried
@@ -489,8 +495,8 @@ impl Core {
             }
             StatusCode::FORBIDDEN if rounds.auth < MAX_AUTH_ROUNDS => {
                 rounds.auth += 1;
-                let challenge = challenge(403, sent, resp.headers(), method);
-                match self.auth.forbidden(&challenge).await? {
+                let refusal = refusal(403, sent, resp.headers(), method);
+                match self.auth.forbidden(&refusal).await? {
                     Some(secret) => {
                         self.set_bearer(secret)?;
                         Ok(None)
@@ -510,13 +516,13 @@ impl Core {
         sent: &Sent,
         headers: &HeaderMap,
         method: Option<&str>,
-    ) -> Result<(), Failure> {
-        let challenge = challenge(401, sent, headers, method);
+    ) -> Result<(), Undelivered> {
+        let refusal = refusal(401, sent, headers, method);
         tracing::info!("the server answered 401; asking for a new bearer");
         self.renewing.send_replace(true);
-        let result = self.auth.unauthorized(&challenge).await;
+        let result = self.auth.unauthorized(&refusal).await;
         let result = result
-            .map_err(Failure::from)
+            .map_err(Undelivered::from)
             .and_then(|s| self.set_bearer(s));
         self.renewing.send_replace(false);
         result
@@ -625,7 +631,7 @@ impl Core {
     }
 
     /// Answers the requests still pending with `failure` (logged once).
-    pub(super) fn fail(&self, method: Option<&str>, pending: &[String], failure: &Failure) {
+    pub(super) fn fail(&self, method: Option<&str>, pending: &[String], failure: &Undelivered) {
         // A 2026-07-28 client probes with `server/discover` and falls back
         // to `initialize` when an older server refuses it
         // (https://modelcontextprotocol.io/specification/2026-07-28/server/discover):
@@ -686,13 +692,13 @@ impl Drop for Waiter<'_> {
     }
 }
 
-pub(super) fn challenge(
+pub(super) fn refusal(
     status: u16,
     sent: &Sent,
     headers: &HeaderMap,
     method: Option<&str>,
-) -> Challenge {
-    Challenge {
+) -> Refusal {
+    Refusal {
         status,
         www_authenticate: headers
             .get(header::WWW_AUTHENTICATE)
@@ -715,12 +721,15 @@ pub(super) fn is_sse(headers: &HeaderMap) -> bool {
 }
 
 /// Reads a whole (non-SSE) body, at most `max` bytes.
-pub(super) async fn read_body(mut resp: reqwest::Response, max: usize) -> Result<Bytes, Failure> {
+pub(super) async fn read_body(
+    mut resp: reqwest::Response,
+    max: usize,
+) -> Result<Bytes, Undelivered> {
     if resp.content_length().is_some_and(|n| n > max as u64) {
         return Err(too_big(max));
     }
     let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| Failure::network(&e))? {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| Undelivered::network(&e))? {
         if body.len() + chunk.len() > max {
             return Err(too_big(max));
         }
@@ -732,8 +741,8 @@ pub(super) async fn read_body(mut resp: reqwest::Response, max: usize) -> Result
     Ok(body.freeze())
 }
 
-fn too_big(max: usize) -> Failure {
-    Failure::Upstream(format!(
+fn too_big(max: usize) -> Undelivered {
+    Undelivered::Upstream(format!(
         "the MCP server's answer is larger than {} (max_reply)",
         crate::paths::human_bytes(max as u64)
     ))
@@ -833,8 +842,8 @@ impl ErrorAnswer {
     /// The failure. When the body is the JSON-RPC error response to one
     /// of `pending` (a 2026-07-28 server answers -32022, -32020 or -32602
     /// with HTTP 400: https://modelcontextprotocol.io/specification/2026-07-28/basic/transports),
-    /// that answer goes to the client as it is: [`Failure::Answered`].
-    pub(super) fn failure(self, core: &Core, pending: &mut Vec<String>) -> Failure {
+    /// that answer goes to the client as it is: [`Undelivered::Answered`].
+    pub(super) fn failure(self, core: &Core, pending: &mut Vec<String>) -> Undelivered {
         let json = self
             .content_type
             .as_deref()
@@ -842,9 +851,9 @@ impl ErrorAnswer {
         if json && !pending.is_empty() && is_error_answer(&self.body, pending) {
             let _ = core.forward(self.body, pending);
             if pending.is_empty() {
-                return Failure::Answered;
+                return Undelivered::Answered;
             }
-            return Failure::Upstream("the MCP server answered only part of a batch".into());
+            return Undelivered::Upstream("the MCP server answered only part of a batch".into());
         }
         let detail = describe_body(self.content_type.as_deref(), &self.body);
         let detail = if detail.is_empty() && !self.reason.is_empty() {
@@ -852,7 +861,7 @@ impl ErrorAnswer {
         } else {
             detail
         };
-        Failure::Http {
+        Undelivered::Http {
             status: self.status,
             detail,
             retry_after: self.retry_after,
@@ -865,7 +874,7 @@ pub(super) async fn http_failure_for(
     core: &Core,
     resp: reqwest::Response,
     pending: &mut Vec<String>,
-) -> Failure {
+) -> Undelivered {
     ErrorAnswer::read(resp).await.failure(core, pending)
 }
 
@@ -882,7 +891,7 @@ fn is_error_answer(body: &[u8], pending: &[String]) -> bool {
     })
 }
 
-pub(super) async fn http_failure(resp: reqwest::Response) -> Failure {
+pub(super) async fn http_failure(resp: reqwest::Response) -> Undelivered {
     let status = resp.status().as_u16();
     let reason = resp.status().canonical_reason().unwrap_or("");
     let retry_after = crate::oauth::http::retry_after(resp.headers());
@@ -893,14 +902,14 @@ pub(super) async fn http_failure(resp: reqwest::Response) -> Failure {
     } else {
         detail
     };
-    Failure::Http {
+    Undelivered::Http {
         status,
         detail,
         retry_after,
     }
 }
 
-pub(super) async fn forbidden(resp: reqwest::Response) -> Failure {
+pub(super) async fn forbidden(resp: reqwest::Response) -> Undelivered {
     let www = resp
         .headers()
         .get(header::WWW_AUTHENTICATE)
@@ -911,7 +920,7 @@ pub(super) async fn forbidden(resp: reqwest::Response) -> Failure {
     if let Some(w) = www {
         detail.push_str(&format!(" [WWW-Authenticate: {}]", printable(&w, 300)));
     }
-    Failure::Forbidden { detail }
+    Undelivered::Forbidden { detail }
 }
 
 #[cfg(test)]
@@ -961,7 +970,7 @@ mod tests {
 
     #[test]
     fn failures_become_json_rpc_errors_without_secrets() {
-        let f = Failure::Http {
+        let f = Undelivered::Http {
             status: 500,
             detail: ": boom".into(),
             retry_after: None,
@@ -976,7 +985,7 @@ mod tests {
                 .unwrap()
                 .contains("HTTP 500: boom")
         );
-        let f = Failure::Auth(Error::NeedsLogin {
+        let f = Undelivered::Auth(Error::NeedsLogin {
             name: "x".into(),
             reason: "r".into(),
             login_hint: "https://a.example/mcp".into(),
@@ -987,12 +996,12 @@ mod tests {
             v["error"]["data"]["hint"],
             "mcp-auth login https://a.example/mcp"
         );
-        assert!(Failure::Answered.response("1").is_none());
+        assert!(Undelivered::Answered.response("1").is_none());
     }
 
     #[tokio::test]
     async fn a_waiter_dropped_mid_wait_routes_nothing_more() {
-        let cfg = Config {
+        let cfg = TransportConfig {
             url: Url::parse("http://127.0.0.1:9/mcp").unwrap(),
             mode: Mode::Auto,
             headers: HeaderMap::new(),
@@ -1034,7 +1043,7 @@ mod tests {
         let mut v = HeaderValue::from_static("k-SECRET");
         v.set_sensitive(true);
         headers.insert("x-api-key", v);
-        let cfg = Config {
+        let cfg = TransportConfig {
             url: Url::parse("https://mcp.example.com/mcp?key=q-SECRET").unwrap(),
             mode: Mode::Auto,
             headers,

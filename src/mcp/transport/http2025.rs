@@ -31,8 +31,8 @@ use tokio::sync::watch;
 use url::Url;
 
 use super::core::{
-    ACCEPT_BOTH, ACCEPT_SSE, Core, Failure, JSON, LAST_EVENT_ID, MCP_PROTOCOL_VERSION,
-    MCP_SESSION_ID, Rounds, Sent, content_type, http_failure, http_failure_for, is_sse, lock,
+    ACCEPT_BOTH, ACCEPT_SSE, Core, JSON, LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID,
+    Rounds, Sent, Undelivered, content_type, http_failure, http_failure_for, is_sse, lock,
     read_body,
 };
 use super::{Mode, Outgoing};
@@ -53,7 +53,7 @@ const DRAIN: Duration = Duration::from_millis(100);
 const DELETE_TIMEOUT: Duration = Duration::from_millis(500);
 
 #[derive(Default)]
-pub(super) struct State {
+pub(super) struct SessionState {
     session: Option<HeaderValue>,
     version: Option<(String, HeaderValue)>,
     /// Bumped by every (re-)initialisation.
@@ -74,7 +74,7 @@ pub(super) struct Legacy {
     pub(super) generation: u64,
 }
 
-/// What one attempt sends, copied out of [`State`] at once.
+/// What one attempt sends, copied out of [`SessionState`] at once.
 pub(super) struct Snap {
     pub(super) session: Option<HeaderValue>,
     pub(super) version: Option<HeaderValue>,
@@ -88,7 +88,7 @@ pub(super) struct Snap {
 /// HTTP+SSE one).
 pub(super) struct Session {
     pub(super) core: Arc<Core>,
-    pub(super) state: Mutex<State>,
+    pub(super) state: Mutex<SessionState>,
     reinit: tokio::sync::Mutex<()>,
     pub(super) legacy_connect: tokio::sync::Mutex<()>,
     /// How many `initialize` or `notifications/initialized` messages are on
@@ -113,7 +113,7 @@ impl Session {
     pub(super) fn new(core: Arc<Core>) -> Session {
         Session {
             core,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(SessionState::default()),
             reinit: tokio::sync::Mutex::new(()),
             legacy_connect: tokio::sync::Mutex::new(()),
             gate: watch::channel(0u32).0,
@@ -159,7 +159,7 @@ impl Session {
     }
 
     /// What the next attempt sends, with the credential to send now.
-    pub(super) async fn snapshot(&self) -> Result<Snap, Failure> {
+    pub(super) async fn snapshot(&self) -> Result<Snap, Undelivered> {
         let sent = self.core.current().await?;
         Ok(self.snapshot_with(sent))
     }
@@ -197,7 +197,7 @@ impl Session {
         self: &Arc<Self>,
         msg: &Outgoing,
         pending: &mut Vec<String>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         self.wait_turn(msg, !pending.is_empty()).await;
         self.try_deliver(msg, pending).await
     }
@@ -218,7 +218,7 @@ impl Session {
         self: &Arc<Self>,
         msg: &Outgoing,
         pending: &mut Vec<String>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         self.core.prepare_auth().await?;
         // Authorization rounds (a 401's renewal, 403 step-ups) for this one
         // request: a server that keeps asking for more is not asked forever.
@@ -256,7 +256,7 @@ impl Session {
                 {
                     // The caller decides: a 2026-07-28 server, or (in auto
                     // mode) the older HTTP+SSE transport.
-                    return Err(Failure::InitializeRefused(Box::new(
+                    return Err(Undelivered::InitializeRefused(Box::new(
                         http_failure(resp).await,
                     )));
                 }
@@ -265,14 +265,14 @@ impl Session {
         }
     }
 
-    /// After [`Failure::InitializeRefused`]: the same `initialize` over the
+    /// After [`Undelivered::InitializeRefused`]: the same `initialize` over the
     /// older HTTP+SSE transport, or `original` when that is not offered either.
     pub(super) async fn initialize_legacy(
         self: &Arc<Self>,
         msg: &Outgoing,
         pending: &mut Vec<String>,
-        original: Failure,
-    ) -> Result<(), Failure> {
+        original: Undelivered,
+    ) -> Result<(), Undelivered> {
         tracing::info!("initialize refused; trying the older HTTP+SSE transport");
         if let Err(e) = self.legacy_connect().await {
             tracing::info!(error = ?e, "the HTTP+SSE transport is not offered either");
@@ -302,7 +302,7 @@ impl Session {
         url: &Url,
         snap: &Snap,
         msg: &Outgoing,
-    ) -> Result<reqwest::Response, Failure> {
+    ) -> Result<reqwest::Response, Undelivered> {
         let mut req = self
             .request(Method::POST, url, snap)
             .header(header::ACCEPT, ACCEPT_BOTH)
@@ -318,7 +318,7 @@ impl Session {
         req.body(msg.body.clone())
             .send()
             .await
-            .map_err(|e| Failure::network(&e))
+            .map_err(|e| Undelivered::network(&e))
     }
 
     async fn consume(
@@ -327,7 +327,7 @@ impl Session {
         msg: &Outgoing,
         pending: &mut Vec<String>,
         snap: &Snap,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         if msg.is_initialize {
             self.adopt_session(resp.headers());
         }
@@ -342,13 +342,13 @@ impl Session {
             if pending.is_empty() {
                 return Ok(());
             }
-            return Err(Failure::Upstream(format!(
+            return Err(Undelivered::Upstream(format!(
                 "the MCP server answered HTTP {} without a response",
                 status.as_u16()
             )));
         }
         if let Err(e) = self.forward(body.to_vec(), pending, msg.is_initialize) {
-            return Err(Failure::Upstream(format!(
+            return Err(Undelivered::Upstream(format!(
                 "the MCP server's answer to this request (HTTP {}) is {} ({})",
                 status.as_u16(),
                 crate::body_text::not_json(ct.as_deref(), &body),
@@ -358,7 +358,7 @@ impl Session {
         if pending.is_empty() {
             Ok(())
         } else {
-            Err(Failure::Upstream(
+            Err(Undelivered::Upstream(
                 "the MCP server's answer did not contain the response".into(),
             ))
         }
@@ -420,7 +420,7 @@ impl Session {
         msg: &Outgoing,
         pending: &mut Vec<String>,
         snap: &Snap,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         let init = msg.is_initialize;
         let mut events = Events::new(resp).limit(self.core.cfg.max_reply);
         let mut reconnects = 0u32;
@@ -446,12 +446,12 @@ impl Session {
                     // Resuming would only replay the same oversized event.
                     let last = events.last_event_id.clone().filter(|_| !events.too_large());
                     let Some(last) = last else {
-                        return Err(Failure::Upstream(format!(
+                        return Err(Undelivered::Upstream(format!(
                             "the MCP server closed the response stream before answering{why}"
                         )));
                     };
                     if reconnects >= MAX_RECONNECTS {
-                        return Err(Failure::Upstream(format!(
+                        return Err(Undelivered::Upstream(format!(
                             "the MCP server's response stream kept closing before answering{why}"
                         )));
                     }
@@ -480,9 +480,9 @@ impl Session {
 
     /// GET with `Last-Event-ID`: the server replays what the dropped stream
     /// missed.
-    async fn resume(&self, last: &str, snap: &Snap) -> Result<reqwest::Response, Failure> {
+    async fn resume(&self, last: &str, snap: &Snap) -> Result<reqwest::Response, Undelivered> {
         let last = HeaderValue::try_from(last).map_err(|_| {
-            Failure::Upstream("the server's event id is not a valid header value".into())
+            Undelivered::Upstream("the server's event id is not a valid header value".into())
         })?;
         let resp = self
             .request(Method::GET, &self.core.cfg.url, snap)
@@ -490,18 +490,18 @@ impl Session {
             .header(LAST_EVENT_ID, last)
             .send()
             .await
-            .map_err(|e| Failure::network(&e))?;
+            .map_err(|e| Undelivered::network(&e))?;
         if resp.status().is_success() && is_sse(resp.headers()) {
             Ok(resp)
         } else if resp.status().is_success() {
-            Err(Failure::Upstream(
+            Err(Undelivered::Upstream(
                 "the MCP server answered the stream resumption with something other than an event stream"
                     .into(),
             ))
         } else {
             let f = http_failure(resp).await;
             Err(match f {
-                Failure::Http { status, detail, .. } => Failure::Upstream(format!(
+                Undelivered::Http { status, detail, .. } => Undelivered::Upstream(format!(
                     "the response stream dropped and resuming it failed with HTTP {status}{detail}"
                 )),
                 other => other,
@@ -513,7 +513,7 @@ impl Session {
     /// is not forwarded) after the server forgot the session, then
     /// `notifications/initialized`. One task does it; the others wait and
     /// then see the new epoch.
-    async fn reinitialize(self: &Arc<Self>, failed_epoch: u64) -> Result<(), Failure> {
+    async fn reinitialize(self: &Arc<Self>, failed_epoch: u64) -> Result<(), Undelivered> {
         let _guard = self.reinit.lock().await;
         if lock(&self.state).epoch != failed_epoch {
             return Ok(());
@@ -527,7 +527,7 @@ impl Session {
     pub(super) async fn open_on_behalf(
         self: &Arc<Self>,
         params: String,
-    ) -> Result<Vec<u8>, Failure> {
+    ) -> Result<Vec<u8>, Undelivered> {
         let _guard = self.reinit.lock().await;
         {
             let mut s = lock(&self.state);
@@ -544,7 +544,7 @@ impl Session {
                 // As for a client's own `initialize` in auto mode: a server
                 // that refuses Streamable HTTP may offer HTTP+SSE.
                 Err(
-                    original @ Failure::Http {
+                    original @ Undelivered::Http {
                         status: 400 | 404 | 405,
                         ..
                     },
@@ -563,10 +563,10 @@ impl Session {
     /// Sends the remembered `initialize` under a private id (its answer is
     /// not forwarded), adopts the new session, sends
     /// `notifications/initialized`; returns the answer.
-    async fn initialize_privately(self: &Arc<Self>) -> Result<Vec<u8>, Failure> {
+    async fn initialize_privately(self: &Arc<Self>) -> Result<Vec<u8>, Undelivered> {
         let params = lock(&self.state).init_params.clone();
         let params = params.ok_or_else(|| {
-            Failure::Upstream(
+            Undelivered::Upstream(
                 "the MCP server ended the session and the client never sent initialize to start another"
                     .into(),
             )
@@ -607,7 +607,7 @@ impl Session {
                         }
                     }
                     Item::End { .. } => {
-                        return Err(Failure::Upstream(
+                        return Err(Undelivered::Upstream(
                             "the MCP server closed the stream before answering the new initialize"
                                 .into(),
                         ));
@@ -617,7 +617,7 @@ impl Session {
         } else {
             resp.bytes()
                 .await
-                .map_err(|e| Failure::network(&e))?
+                .map_err(|e| Undelivered::network(&e))?
                 .to_vec()
         };
         let version = protocol_version(&answer);

@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use super::Outgoing;
 use super::core::{
-    ACCEPT_BOTH, Core, ErrorAnswer, Failure, JSON, MCP_PROTOCOL_VERSION, Rounds, content_type,
+    ACCEPT_BOTH, Core, ErrorAnswer, JSON, MCP_PROTOCOL_VERSION, Rounds, Undelivered, content_type,
     is_sse, lock, read_body,
 };
 use crate::mcp::headers::{self, MCP_METHOD, MCP_NAME, ToolHeaders};
@@ -46,11 +46,11 @@ const MAX_PAGES: usize = 20;
 enum Attempt {
     /// HEADER_MISMATCH on a `tools/call`: worth one more try.
     Mismatch(ErrorAnswer),
-    Failed(Failure),
+    Failed(Undelivered),
 }
 
-impl From<Failure> for Attempt {
-    fn from(f: Failure) -> Attempt {
+impl From<Undelivered> for Attempt {
+    fn from(f: Undelivered) -> Attempt {
         Attempt::Failed(f)
     }
 }
@@ -114,7 +114,7 @@ impl Stateless {
         &self,
         msg: &Outgoing,
         pending: &mut Vec<String>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         match self.attempt(msg, pending).await {
             Ok(()) => Ok(()),
             Err(Attempt::Failed(f)) => Err(f),
@@ -198,7 +198,7 @@ impl Stateless {
                 .body(msg.body.clone())
                 .send()
                 .await
-                .map_err(|e| Failure::network(&e))?;
+                .map_err(|e| Undelivered::network(&e))?;
             if resp.status().is_success() {
                 self.core.note_success(&sent);
                 self.proven.store(true, Ordering::Relaxed);
@@ -223,7 +223,7 @@ impl Stateless {
                 return Err(Attempt::Mismatch(answer));
             }
             let failure = answer.failure(&self.core, pending);
-            if matches!(failure, Failure::Answered) {
+            if matches!(failure, Undelivered::Answered) {
                 self.proven.store(true, Ordering::Relaxed);
             }
             return Err(Attempt::Failed(failure));
@@ -236,7 +236,7 @@ impl Stateless {
     fn param_headers(
         &self,
         msg: &Outgoing,
-    ) -> Result<Vec<(header::HeaderName, HeaderValue)>, Failure> {
+    ) -> Result<Vec<(header::HeaderName, HeaderValue)>, Undelivered> {
         if msg.method.as_deref() != Some("tools/call") {
             return Ok(Vec::new());
         }
@@ -265,7 +265,7 @@ impl Stateless {
                     .unwrap_or_default();
                 Ok(headers::param_headers(marks, &args))
             }
-            ToolHeaders::Invalid(why) => Err(Failure::Refused {
+            ToolHeaders::Invalid(why) => Err(Undelivered::Refused {
                 code: jsonrpc::INVALID_PARAMS,
                 message: format!(
                     "the server's definition of tool {name:?} is invalid ({why}); MCP clients must not call it"
@@ -279,7 +279,7 @@ impl Stateless {
         resp: reqwest::Response,
         msg: &Outgoing,
         pending: &mut Vec<String>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         let listing = msg.method.as_deref() == Some("tools/list");
         if is_sse(resp.headers()) {
             let mut events = Events::new(resp).limit(self.core.cfg.max_reply);
@@ -304,7 +304,7 @@ impl Stateless {
                             return Ok(());
                         }
                         let why = error.map(|e| format!(" ({e})")).unwrap_or_default();
-                        return Err(Failure::Upstream(format!(
+                        return Err(Undelivered::Upstream(format!(
                             "the MCP server closed the response stream before answering{why}"
                         )));
                     }
@@ -318,7 +318,7 @@ impl Stateless {
             if pending.is_empty() {
                 return Ok(());
             }
-            return Err(Failure::Upstream(format!(
+            return Err(Undelivered::Upstream(format!(
                 "the MCP server answered HTTP {} without a response",
                 status.as_u16()
             )));
@@ -329,7 +329,7 @@ impl Stateless {
             body.to_vec()
         };
         if let Err(e) = self.core.forward(data, pending) {
-            return Err(Failure::Upstream(format!(
+            return Err(Undelivered::Upstream(format!(
                 "the MCP server's answer to this request (HTTP {}) is {} ({})",
                 status.as_u16(),
                 crate::body_text::not_json(ct.as_deref(), &body),
@@ -339,7 +339,7 @@ impl Stateless {
         if pending.is_empty() {
             Ok(())
         } else {
-            Err(Failure::Upstream(
+            Err(Undelivered::Upstream(
                 "the MCP server's answer did not contain the response".into(),
             ))
         }

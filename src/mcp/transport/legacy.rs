@@ -11,7 +11,7 @@ use reqwest::Method;
 use reqwest::header;
 
 use super::Outgoing;
-use super::core::{ACCEPT_SSE, Failure, Rounds, http_failure, is_sse, lock};
+use super::core::{ACCEPT_SSE, Rounds, Undelivered, http_failure, is_sse, lock};
 use super::http2025::{Legacy, Session};
 use crate::mcp::jsonrpc;
 use crate::mcp::sse::{Events, Item};
@@ -25,7 +25,7 @@ impl Session {
     /// Opens the legacy event stream and learns the POST endpoint from its
     /// `endpoint` event. The endpoint must be on the server's origin: the
     /// bearer goes there.
-    pub(super) async fn legacy_connect(self: &Arc<Self>) -> Result<(), Failure> {
+    pub(super) async fn legacy_connect(self: &Arc<Self>) -> Result<(), Undelivered> {
         let _guard = self.legacy_connect.lock().await;
         if lock(&self.state).legacy.as_ref().is_some_and(|l| l.alive) {
             return Ok(());
@@ -42,7 +42,7 @@ impl Session {
                 .header(header::ACCEPT, ACCEPT_SSE)
                 .send()
                 .await
-                .map_err(|e| Failure::network(&e))?;
+                .map_err(|e| Undelivered::network(&e))?;
             if !resp.status().is_success() {
                 match self
                     .core
@@ -54,7 +54,7 @@ impl Session {
                 }
             }
             if !is_sse(resp.headers()) {
-                return Err(Failure::Upstream(
+                return Err(Undelivered::Upstream(
                     "the server's GET answer is not an event stream (no HTTP+SSE transport)".into(),
                 ));
             }
@@ -63,13 +63,15 @@ impl Session {
         let mut events = Events::new(resp).limit(self.core.cfg.max_reply);
         let endpoint = tokio::time::timeout(Duration::from_secs(10), events.endpoint())
             .await
-            .map_err(|_| Failure::Upstream("the server sent no endpoint event within 10 s".into()))?
-            .map_err(Failure::Upstream)?;
+            .map_err(|_| {
+                Undelivered::Upstream("the server sent no endpoint event within 10 s".into())
+            })?
+            .map_err(Undelivered::Upstream)?;
         let endpoint = self.core.cfg.url.join(&endpoint).map_err(|e| {
-            Failure::Upstream(format!("the server's endpoint event is not a URL: {e}"))
+            Undelivered::Upstream(format!("the server's endpoint event is not a URL: {e}"))
         })?;
         if endpoint.origin() != self.core.cfg.url.origin() {
-            return Err(Failure::Upstream(format!(
+            return Err(Undelivered::Upstream(format!(
                 "the server's endpoint {} is on another origin; refusing to send the bearer there",
                 endpoint.origin().ascii_serialization()
             )));
@@ -128,7 +130,7 @@ impl Session {
         }
         let lost: Vec<String> = lock(&self.legacy_pending).drain().collect();
         let failure =
-            Failure::Upstream("the MCP server closed its event stream before answering".into());
+            Undelivered::Upstream("the MCP server closed its event stream before answering".into());
         for id in lost {
             self.core.stats.failed.fetch_add(1, Ordering::Relaxed);
             if let Some(r) = failure.response(&id) {
@@ -141,7 +143,7 @@ impl Session {
         self: &Arc<Self>,
         msg: &Outgoing,
         pending: &mut Vec<String>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         let alive = lock(&self.state).legacy.as_ref().is_some_and(|l| l.alive);
         if !alive {
             let had_session = lock(&self.state).legacy.is_some();
@@ -158,7 +160,9 @@ impl Session {
         loop {
             let snap = self.snapshot_any().await;
             let Some(legacy) = &snap.legacy else {
-                return Err(Failure::Upstream("the HTTP+SSE stream is not open".into()));
+                return Err(Undelivered::Upstream(
+                    "the HTTP+SSE stream is not open".into(),
+                ));
             };
             let result = self.post(&legacy.endpoint, &snap, msg).await;
             let failure = match result {
@@ -188,7 +192,7 @@ impl Session {
 
     /// After the legacy stream dropped and was reopened: a new session, so
     /// the client's `initialize` is replayed with a private id.
-    pub(super) async fn legacy_replay_initialize(self: &Arc<Self>) -> Result<(), Failure> {
+    pub(super) async fn legacy_replay_initialize(self: &Arc<Self>) -> Result<(), Undelivered> {
         if lock(&self.state).init_params.is_none() {
             return Ok(());
         }
@@ -197,9 +201,11 @@ impl Session {
 
     /// Sends the remembered `initialize` over the legacy stream under a
     /// private id, then `notifications/initialized`; returns the answer.
-    pub(super) async fn legacy_initialize_privately(self: &Arc<Self>) -> Result<Vec<u8>, Failure> {
+    pub(super) async fn legacy_initialize_privately(
+        self: &Arc<Self>,
+    ) -> Result<Vec<u8>, Undelivered> {
         let Some(params) = lock(&self.state).init_params.clone() else {
-            return Err(Failure::Upstream(
+            return Err(Undelivered::Upstream(
                 "the client never sent initialize to start a session".into(),
             ));
         };
@@ -210,7 +216,9 @@ impl Session {
             format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"initialize","params":{params}}}"#);
         let snap = self.snapshot_any().await;
         let Some(legacy) = &snap.legacy else {
-            return Err(Failure::Upstream("the HTTP+SSE stream is not open".into()));
+            return Err(Undelivered::Upstream(
+                "the HTTP+SSE stream is not open".into(),
+            ));
         };
         let msg = Outgoing::internal(Bytes::from(body), "initialize", Vec::new(), true);
         let resp = self.post(&legacy.endpoint, &snap, &msg).await?;
@@ -219,7 +227,7 @@ impl Session {
         }
         let Ok(Some(answer)) = tokio::time::timeout(LEGACY_INIT_TIMEOUT, waiter.answer()).await
         else {
-            return Err(Failure::Upstream(
+            return Err(Undelivered::Upstream(
                 "the MCP server did not answer the new initialize".into(),
             ));
         };

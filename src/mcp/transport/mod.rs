@@ -37,8 +37,8 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-pub use self::core::{Config, Failure, Mode, http_client};
 use self::core::{Core, lock};
+pub use self::core::{Mode, TransportConfig, Undelivered, http_client};
 pub use self::http2025::GateHold;
 use self::http2025::Session;
 use self::http2026::{REVISION, Stateless};
@@ -157,7 +157,7 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn new(
-        cfg: Config,
+        cfg: TransportConfig,
         auth: Arc<dyn Authorizer>,
         out: Output,
     ) -> Result<Arc<Upstream>, Error> {
@@ -175,7 +175,7 @@ impl Upstream {
     }
 
     /// Asks the authorizer for the first bearer.
-    pub async fn prepare_auth(&self) -> Result<(), Failure> {
+    pub async fn prepare_auth(&self) -> Result<(), Undelivered> {
         self.core.prepare_auth().await
     }
 
@@ -250,7 +250,7 @@ impl Upstream {
             timeout_s = secs,
             "the server did not answer in time; cancelling the request"
         );
-        let failure = Failure::Upstream(format!(
+        let failure = Undelivered::Upstream(format!(
             "the MCP server did not answer within {secs}s (request_timeout); the request was cancelled"
         ));
         self.core.fail(msg.method.as_deref(), pending, &failure);
@@ -293,7 +293,7 @@ impl Upstream {
         self: &Arc<Self>,
         msg: &Outgoing,
         pending: &mut Vec<String>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Undelivered> {
         let era = self.client_era(msg);
         if era != Era::Y2026 {
             // After the client's `initialize`: it decides how to go on.
