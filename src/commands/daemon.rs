@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cli::DaemonCommand;
 use crate::commands::Context;
 use crate::daemon::instance::Instance;
-use crate::daemon::service::{self, Outcome, ServiceSpec};
+use crate::daemon::service::{self, ServiceChange, ServiceSpec};
 use crate::daemon::{self, GRACE};
 use crate::error::{Error, Result};
 use crate::ipc::{self, DaemonStatus, Op};
@@ -455,12 +455,12 @@ async fn install(ctx: &Context, log: &LogFlags<'_>, json: bool) -> Result<()> {
         stop(ctx, Say::Nothing).await?;
     }
     match service::install(&spec)? {
-        Outcome::Done { path } if json => ctx.out.json(&Changed {
+        ServiceChange::Done { path } if json => ctx.out.json(&Changed {
             path: Some(path),
             log_file: Some(spec.log_file.clone()),
             ..Changed::new("install", true, true)
         }),
-        Outcome::Done { path } => {
+        ServiceChange::Done { path } => {
             ctx.out.line(&format!("Installed {}", path.display()))?;
             ctx.out.info(&if cfg!(target_os = "macos") {
                 format!(
@@ -477,12 +477,12 @@ async fn install(ctx: &Context, log: &LogFlags<'_>, json: bool) -> Result<()> {
             });
             Ok(())
         }
-        Outcome::ManagerFailed { path, reason } => Err(Error::Other(format!(
+        ServiceChange::ManagerFailed { path, reason } => Err(Error::Other(format!(
             "wrote {}, but {reason}\n  hint: without a running user service manager (a login \
              session with a user bus), start the daemon with `mcp-auth daemon start`",
             path.display()
         ))),
-        Outcome::NoManager { reason } => Err(Error::Other(format!(
+        ServiceChange::NoManager { reason } => Err(Error::Other(format!(
             "{reason}, so no user service was installed\n  hint: run the daemon with \
              `mcp-auth daemon start`"
         ))),
@@ -493,31 +493,31 @@ fn uninstall(ctx: &Context, json: bool) -> Result<()> {
     let outcome = service::uninstall()?;
     if json {
         return ctx.out.json(&match outcome {
-            Outcome::Done { path } => Changed {
+            ServiceChange::Done { path } => Changed {
                 path: Some(path),
                 ..Changed::new("uninstall", true, false)
             },
-            Outcome::ManagerFailed { path, reason } => Changed {
+            ServiceChange::ManagerFailed { path, reason } => Changed {
                 path: Some(path),
                 warning: Some(reason),
                 ..Changed::new("uninstall", true, false)
             },
-            Outcome::NoManager { reason } => Changed {
+            ServiceChange::NoManager { reason } => Changed {
                 warning: Some(format!("no user service is installed ({reason})")),
                 ..Changed::new("uninstall", false, false)
             },
         });
     }
     match outcome {
-        Outcome::Done { path } => ctx.out.line(&format!(
+        ServiceChange::Done { path } => ctx.out.line(&format!(
             "Stopped the user service and removed {}",
             path.display()
         )),
-        Outcome::ManagerFailed { path, reason } => {
+        ServiceChange::ManagerFailed { path, reason } => {
             ctx.out.warn(&reason);
             ctx.out.line(&format!("Removed {}", path.display()))
         }
-        Outcome::NoManager { reason } => ctx
+        ServiceChange::NoManager { reason } => ctx
             .out
             .line(&format!("No user service is installed ({reason}).")),
     }

@@ -155,7 +155,7 @@ pub fn launchd_plist_path() -> Result<PathBuf> {
 
 /// What an install or uninstall did.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum ServiceChange {
     /// The service file was written (or removed) and the service manager
     /// did what was asked.
     Done { path: PathBuf },
@@ -166,7 +166,7 @@ pub enum Outcome {
 }
 
 /// Writes the service file and enables and starts it.
-pub fn install(spec: &ServiceSpec) -> Result<Outcome> {
+pub fn install(spec: &ServiceSpec) -> Result<ServiceChange> {
     if cfg!(target_os = "macos") {
         let path = launchd_plist_path()?;
         write(&path, &launchd_plist(spec))?;
@@ -174,13 +174,13 @@ pub fn install(spec: &ServiceSpec) -> Result<Outcome> {
         let _ = run("launchctl", &["unload", &path.display().to_string()]);
         return Ok(
             match run("launchctl", &["load", "-w", &path.display().to_string()]) {
-                Ok(()) => Outcome::Done { path },
-                Err(reason) => Outcome::ManagerFailed { path, reason },
+                Ok(()) => ServiceChange::Done { path },
+                Err(reason) => ServiceChange::ManagerFailed { path, reason },
             },
         );
     }
     if let Some(reason) = no_systemctl() {
-        return Ok(Outcome::NoManager { reason });
+        return Ok(ServiceChange::NoManager { reason });
     }
     let path = systemd_unit_path()?;
     write(&path, &systemd_unit(spec))?;
@@ -190,31 +190,31 @@ pub fn install(spec: &ServiceSpec) -> Result<Outcome> {
     ];
     for args in steps {
         if let Err(reason) = run("systemctl", args) {
-            return Ok(Outcome::ManagerFailed { path, reason });
+            return Ok(ServiceChange::ManagerFailed { path, reason });
         }
     }
-    Ok(Outcome::Done { path })
+    Ok(ServiceChange::Done { path })
 }
 
 /// Stops and disables the service and removes its file.
-pub fn uninstall() -> Result<Outcome> {
+pub fn uninstall() -> Result<ServiceChange> {
     if cfg!(target_os = "macos") {
         let path = launchd_plist_path()?;
         if !path.exists() {
-            return Ok(Outcome::NoManager {
+            return Ok(ServiceChange::NoManager {
                 reason: format!("{} does not exist", path.display()),
             });
         }
         let unloaded = run("launchctl", &["unload", "-w", &path.display().to_string()]);
         remove(&path)?;
         return Ok(match unloaded {
-            Ok(()) => Outcome::Done { path },
-            Err(reason) => Outcome::ManagerFailed { path, reason },
+            Ok(()) => ServiceChange::Done { path },
+            Err(reason) => ServiceChange::ManagerFailed { path, reason },
         });
     }
     let path = systemd_unit_path()?;
     if !path.exists() {
-        return Ok(Outcome::NoManager {
+        return Ok(ServiceChange::NoManager {
             reason: format!("{} does not exist", path.display()),
         });
     }
@@ -227,8 +227,8 @@ pub fn uninstall() -> Result<Outcome> {
         let _ = run("systemctl", &["--user", "daemon-reload"]);
     }
     Ok(match stopped {
-        Ok(()) => Outcome::Done { path },
-        Err(reason) => Outcome::ManagerFailed { path, reason },
+        Ok(()) => ServiceChange::Done { path },
+        Err(reason) => ServiceChange::ManagerFailed { path, reason },
     })
 }
 

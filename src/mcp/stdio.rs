@@ -1,7 +1,7 @@
 //! The bridge's stdin and stdout, without tokio's blocking pool.
 //!
 //! tokio's `stdin()`/`stdout()` go through the blocking pool, which cost 2–3×
-//! the CPU per message here (see shared/CRATES.md). When stdin and stdout
+//! the CPU per message here (measured when this module was written). When stdin and stdout
 //! are pipes or sockets (as an MCP client starts the bridge) they are read
 //! and written non-blocking on the runtime's own thread ([`async_stdin`],
 //! [`Output::async_stdout`]): a message then costs no thread hand-off at
