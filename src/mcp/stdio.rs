@@ -1,11 +1,11 @@
 //! The bridge's stdin and stdout, without tokio's blocking pool.
 //!
 //! tokio's `stdin()`/`stdout()` go through the blocking pool, which cost 2–3×
-//! the CPU per message here (measured when this module was written). When stdin and stdout
-//! are pipes or sockets (as an MCP client starts the bridge) they are read
-//! and written non-blocking on the runtime's own thread ([`async_stdin`],
-//! [`Output::async_stdout`]): a message then costs no thread hand-off at
-//! all. Anything else (a terminal, a file) gets a dedicated reader thread
+//! the CPU per message here (measured when this module was written). When
+//! stdin and stdout are pipes or sockets (as an MCP client starts the
+//! bridge) they are read and written non-blocking on the runtime's own
+//! thread ([`async_stdin`], [`Output::async_stdout`]): a message then costs
+//! no thread hand-off at all. Anything else (a terminal, a file) gets a dedicated reader thread
 //! that hands whole lines to the runtime, and a writer thread that drains a
 //! channel and flushes once per burst.
 //!
