@@ -5,9 +5,9 @@
 //! stdin and stdout are pipes or sockets (as an MCP client starts the
 //! bridge) they are read and written non-blocking on the runtime's own
 //! thread ([`async_stdin`], [`Output::async_stdout`]): a message then costs
-//! no thread hand-off at all. Anything else (a terminal, a file) gets a dedicated reader thread
-//! that hands whole lines to the runtime, and a writer thread that drains a
-//! channel and flushes once per burst.
+//! no thread hand-off at all. Anything else (a terminal, a file) gets a
+//! dedicated reader thread that hands whole lines to the runtime, and a
+//! writer thread that drains a channel and flushes once per burst.
 //!
 //! Invariant: stdout carries only what goes through [`Output`], and
 //! [`Output`] is only given complete JSON-RPC messages, one per line.
