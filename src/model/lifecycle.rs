@@ -165,14 +165,6 @@ impl Renewal {
     pub fn renews(self) -> bool {
         self != Renewal::None
     }
-
-    /// A new token is minted (a grant run again) rather than refreshed.
-    pub fn mints(self) -> bool {
-        matches!(
-            self,
-            Renewal::ClientCredentials | Renewal::CrossApp | Renewal::JwtBearer
-        )
-    }
 }
 
 /// What a person wants to know about a credential, derived from its status
