@@ -36,6 +36,7 @@ use crate::oauth::{self, ClientAuth, Extras, Tokens};
 use crate::paths::Paths;
 use crate::store::db::Holder;
 use crate::store::{LazyStore, RefreshUpdate, Store};
+use crate::task::blocking;
 
 /// How long a process waits for another one's refresh of the same
 /// credential before giving up.
@@ -864,15 +865,6 @@ fn token_of(tokens: &TokenSet) -> AccessToken {
         expires_at: tokens.access_expires_at,
         dpop_key: tokens.dpop_key.clone(),
     }
-}
-
-/// Runs storage work (SQLite, the keyring) off the async threads.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::Other(format!("storage task failed: {e}")))?
 }
 
 /// An exclusive, cross-process lock on one credential, held by an open file

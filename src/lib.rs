@@ -29,6 +29,7 @@ pub mod providers;
 pub mod secret_env;
 pub mod signals;
 pub mod store;
+pub mod task;
 pub mod text;
 
 use std::process::ExitCode;

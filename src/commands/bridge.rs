@@ -13,7 +13,7 @@ use crate::cli::{BridgeArgs, BridgeTransport, GrantArg};
 use crate::commands::Context;
 use crate::commands::login::{mcp_options, private_key};
 use crate::config::parse_duration;
-use crate::credentials::{Credentials, blocking, validate_name};
+use crate::credentials::{Credentials, validate_name};
 use crate::error::{Error, Result};
 use crate::mcp::auth::challenge;
 use crate::mcp::auth::login::{self as mcp_login, LoginOptions};
@@ -26,6 +26,7 @@ use crate::model::{Credential, Origin, Secret, now};
 use crate::output::Printer;
 use crate::store::Store;
 use crate::store::db::Holder;
+use crate::task::blocking;
 
 pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
     let server_url = canonical_server_url(&args.url)?;

@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use crate::commands::Context;
-use crate::credentials::blocking;
 use crate::error::{Error, Result};
 use crate::model::{Health, now};
+use crate::task::blocking;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -9,12 +9,13 @@ use serde::Serialize;
 use crate::cli::SecretsCommand;
 use crate::commands::Context;
 use crate::config::parse_duration;
-use crate::credentials::{blocking, validate_name};
+use crate::credentials::validate_name;
 use crate::error::{Error, Result};
 use crate::model::{Health, Secret, Timestamp, now, relative, rfc3339};
 use crate::origins;
 use crate::store::SecretMeta;
 use crate::store::db::Holder;
+use crate::task::blocking;
 
 /// A secret expiring within this many seconds is "expiring soon": keys
 /// are rotated by people, who need days, not minutes, of warning.

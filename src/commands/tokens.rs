@@ -5,12 +5,13 @@ use serde::Serialize;
 
 use crate::cli::{HealthFilter, ListArgs, RevokeArgs, TokensCommand};
 use crate::commands::Context;
-use crate::credentials::{blocking, client_auth};
+use crate::credentials::client_auth;
 use crate::error::{Error, Result};
 use crate::model::{Credential, EventKind, Health, Origin, Timestamp, now, relative, rfc3339};
 use crate::oauth::revoke::{self, Hint, Revoked};
 use crate::providers::{self, Revocation};
 use crate::store::db::Holder;
+use crate::task::blocking;
 
 pub async fn run(ctx: &Context, cmd: TokensCommand) -> Result<()> {
     match cmd {

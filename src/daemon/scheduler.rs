@@ -23,10 +23,11 @@ use tokio::task::JoinSet;
 use super::plan::{self, MIN_GAP_MS};
 use super::{GRACE, ScheduleView, Settings, State, lock, now_ms, sleep_until_ms};
 use crate::config::Config;
-use crate::credentials::{Credentials, Refreshed, blocking};
+use crate::credentials::{Credentials, Refreshed};
 use crate::error::{Error, Result};
 use crate::ipc::NextRefresh;
 use crate::model::{Credential, Status, now};
+use crate::task::blocking;
 
 /// Refreshes in flight at once: enough that one slow provider does not hold
 /// up the others, few enough to be gentle with each.

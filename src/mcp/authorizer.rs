@@ -21,11 +21,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::credentials::{AccessToken, Credentials, blocking};
+use crate::credentials::{AccessToken, Credentials};
 use crate::error::{Error, Result};
 use crate::model::{EventKind, Secret, Timestamp, now};
 use crate::paths::Paths;
 use crate::store::Store;
+use crate::task::blocking;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

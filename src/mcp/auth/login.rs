@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::challenge::{self, BearerChallenge};
 use super::discovery::{self, Discovery, PROTOCOL_VERSION, Source};
-use crate::credentials::{Credentials, NewCredential, blocking, validate_name};
+use crate::credentials::{Credentials, NewCredential, validate_name};
 use crate::error::{Error, Result};
 use crate::model::{AuthMethod, Credential, GrantKind, IdpExchange, Origin, Secret, now};
 use crate::oauth::flow::{self, CodeFlow, Presenter};
@@ -16,6 +16,7 @@ use crate::oauth::loopback::{Loopback, callback_path_for};
 use crate::oauth::{ClientAuth, identity, registration};
 use crate::output::Printer;
 use crate::store::{Registration, Store, keys};
+use crate::task::blocking;
 
 /// What the person (or the bridge) asks of a login.
 #[derive(Debug, Clone, Default)]
