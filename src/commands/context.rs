@@ -2,11 +2,10 @@
 //! [`Credentials`] every command reaches storage through.
 
 use crate::config::Config;
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, FallbackPrompt};
 use crate::error::Result;
 use crate::output::Printer;
 use crate::paths::Paths;
-use crate::store::{FallbackPrompt, LazyStore, Store};
 
 /// What every command runs on: paths, settings, the printer, and storage
 /// opened on first use (so `providers list` never touches the database, and
@@ -15,31 +14,25 @@ pub struct Context {
     pub paths: Paths,
     pub config: Config,
     pub out: Printer,
-    store: LazyStore,
+    credentials: Credentials,
 }
 
 impl Context {
     pub fn new(paths: Paths, config: Config) -> Context {
-        let store = {
-            let (paths, config) = (paths.clone(), config.clone());
-            LazyStore::new(move || Store::open(&paths, &config, fallback_prompt()))
-        };
+        let credentials = Credentials::open_lazily(&paths, &config, fallback_prompt);
         Context {
             paths,
             config,
             out: Printer::new(),
-            store,
+            credentials,
         }
     }
 
-    pub fn store(&self) -> Result<&Store> {
-        self.store.get()
-    }
-
-    /// Credentials that ask the daemon first and open the store only when
-    /// this process has to do the work itself.
+    /// The process's one [`Credentials`] (clones share it): it asks the
+    /// daemon first and opens the store only when this process has to do
+    /// the work itself.
     pub fn credentials(&self) -> Result<Credentials> {
-        Ok(Credentials::lazy(&self.paths, self.store.clone()))
+        Ok(self.credentials.clone())
     }
 }
 

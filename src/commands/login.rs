@@ -647,7 +647,7 @@ pub fn login_timeout(ctx: &Context, args: &LoginArgs) -> Result<std::time::Durat
 /// database or a full disk should fail now, not after the person has
 /// logged in.
 pub async fn check_secret_store(ctx: &Context) -> Result<()> {
-    let store = ctx.store()?.clone();
+    let store = ctx.credentials()?;
     blocking(move || {
         store.check_writable()?;
         store.check_can_store()

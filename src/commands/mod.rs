@@ -70,13 +70,13 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
 /// allowed.
 fn allow_origin(
     ctx: &Context,
-    holder: crate::store::db::Holder,
+    holder: crate::credentials::Holder,
     name: &str,
     url: &str,
     add: bool,
     json: bool,
 ) -> Result<()> {
-    let (origin, now_allowed) = crate::origins::change(ctx.store()?, holder, name, url, add)?;
+    let (origin, now_allowed) = ctx.credentials()?.change_origins(holder, name, url, add)?;
     if json {
         return ctx.out.json(&crate::origins::Changed {
             name,
@@ -85,8 +85,8 @@ fn allow_origin(
         });
     }
     let what = match holder {
-        crate::store::db::Holder::Token => format!("the token of '{name}'"),
-        crate::store::db::Holder::Secret => format!("the secret '{name}'"),
+        crate::credentials::Holder::Token => format!("the token of '{name}'"),
+        crate::credentials::Holder::Secret => format!("the secret '{name}'"),
     };
     let verb = if add { "may now" } else { "may no longer" };
     ctx.out.info(&format!(

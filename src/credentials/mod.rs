@@ -20,12 +20,30 @@
 //! the process that hands it out: here after a local answer, in the daemon
 //! after its answer has been written to the socket.
 
+mod audit;
+mod health;
+mod origins;
+mod records;
+mod registrations;
+mod revoke;
+mod secrets;
+
+/// What asks, at a terminal, whether to keep secrets in a file when the OS
+/// keyring cannot be reached.
+pub use crate::store::FallbackPrompt;
+pub use audit::{EventFilter, EventLog};
+pub use health::{DatabaseCheck, PruneReport, SCHEMA_VERSION};
+pub use origins::Holder;
+pub use registrations::Registration;
+pub use secrets::{NewSecret, SecretMeta};
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ipc::{self, Op};
 use crate::model::{
@@ -34,7 +52,6 @@ use crate::model::{
 use crate::oauth::identity::Identity;
 use crate::oauth::{self, ClientAuth, Extras, Tokens};
 use crate::paths::Paths;
-use crate::store::db::Holder;
 use crate::store::{LazyStore, RefreshUpdate, Store};
 use crate::task::blocking;
 
@@ -97,6 +114,28 @@ struct Remembered {
 }
 
 impl Credentials {
+    /// Opens the store now (without the keyring prompt: a daemon or a
+    /// bridge has no terminal to ask at); asks the daemon first when one
+    /// runs.
+    pub fn open(paths: &Paths, config: &Config) -> Result<Credentials> {
+        Ok(Credentials::new(Store::open(paths, config, None)?))
+    }
+
+    /// Opens the store on first use only, so a command the daemon answers
+    /// (or one that needs no storage) never opens it. `prompt` gives what
+    /// asks about the file store when the keyring cannot be reached.
+    pub fn open_lazily(
+        paths: &Paths,
+        config: &Config,
+        prompt: impl Fn() -> Option<FallbackPrompt> + Send + Sync + 'static,
+    ) -> Credentials {
+        let store = {
+            let (paths, config) = (paths.clone(), config.clone());
+            LazyStore::new(move || Store::open(&paths, &config, prompt()))
+        };
+        Credentials::lazy(paths, store)
+    }
+
     /// Over an open store; asks the daemon first when one runs.
     pub fn new(store: Store) -> Credentials {
         let paths = store.paths().clone();
@@ -143,8 +182,18 @@ impl Credentials {
         }
     }
 
-    pub fn store(&self) -> Result<&Store> {
+    /// The store, for this layer only: everything above asks through the
+    /// methods of [`Credentials`].
+    fn store(&self) -> Result<&Store> {
         self.inner.store.get()
+    }
+
+    /// Opens the store now, off the async threads, if it is not open yet:
+    /// a long-lived async caller (the bridge) asks this before its first
+    /// use, so opening never stalls its requests.
+    pub async fn ready(&self) -> Result<()> {
+        let creds = self.clone();
+        blocking(move || creds.store().map(|_| ())).await
     }
 
     fn store_owned(&self) -> Result<Store> {
