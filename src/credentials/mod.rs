@@ -319,6 +319,22 @@ impl Credentials {
             .token)
     }
 
+    /// The stored token of `name` when it is not `rejected` (another
+    /// process renewed it since the server refused that one), without a
+    /// lock or a refresh; `None` when the stored one is the refused one.
+    /// A bridge asks this first, then [`Credentials::replace_rejected`].
+    pub async fn stored_unless(
+        &self,
+        name: &str,
+        rejected: Option<&Secret>,
+    ) -> Result<Option<AccessToken>> {
+        let (_, tokens) = self.load(name).await?;
+        if Some(&tokens.access_token) == rejected {
+            return Ok(None);
+        }
+        Ok(Some(token_of(&tokens)))
+    }
+
     /// Refreshes in this process unless the token stays valid for `within`
     /// (someone else refreshed meanwhile): the daemon's scheduled refresh.
     pub async fn refresh_unless_valid_for(

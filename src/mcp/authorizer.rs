@@ -308,15 +308,9 @@ impl CredentialAuthorizer {
         name: String,
         rejected: Option<Secret>,
     ) -> Result<Option<AccessToken>> {
-        match creds.load(&name).await {
-            Ok((_, tokens)) if Some(&tokens.access_token) != rejected.as_ref() => {
-                return Ok(Some(AccessToken {
-                    token: tokens.access_token,
-                    expires_at: tokens.access_expires_at,
-                    dpop_key: tokens.dpop_key,
-                }));
-            }
-            Ok(_) => {}
+        match creds.stored_unless(&name, rejected.as_ref()).await {
+            Ok(Some(token)) => return Ok(Some(token)),
+            Ok(None) => {}
             Err(Error::NeedsLogin { .. }) => return Ok(None),
             Err(e) => return Err(e),
         }
