@@ -18,8 +18,14 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(paths: Paths, config: Config) -> Context {
-        let credentials = Credentials::open_lazily(&paths, &config, fallback_prompt);
+    /// `prompts`: whether opening the store may ask, at a terminal, about
+    /// the file store. Never for the bridge, whose stdin carries JSON-RPC.
+    pub fn new(paths: Paths, config: Config, prompts: bool) -> Context {
+        let credentials = if prompts {
+            Credentials::open_lazily(&paths, &config, fallback_prompt)
+        } else {
+            Credentials::open_lazily(&paths, &config, || None)
+        };
         Context {
             paths,
             config,

@@ -19,6 +19,16 @@
 //! A use is recorded (last used, audit event) once per token handed out, by
 //! the process that hands it out: here after a local answer, in the daemon
 //! after its answer has been written to the socket.
+//!
+//! It is also the one door to everything else stored: nothing above this
+//! layer reaches [`crate::store`] (`tests/layers.rs` checks). Each file
+//! here adds the methods of one kind of caller: `records` (rows, uses,
+//! shared servers), `audit` (the event log), `secrets` (user secrets),
+//! `registrations` (the client registrations cache), `origins` (where a
+//! token or secret may go), `health` (can storage be written, doctor's
+//! checks, prune) and `revoke`. The plain types callers need
+//! ([`Holder`], [`EventFilter`], [`SecretMeta`], [`Registration`], ...) are
+//! re-exported here.
 
 mod audit;
 mod health;
@@ -144,7 +154,7 @@ impl Credentials {
 
     /// Over a store opened only if this process has to do the work itself;
     /// asks the daemon first when one runs.
-    pub fn lazy(paths: &Paths, store: LazyStore) -> Credentials {
+    fn lazy(paths: &Paths, store: LazyStore) -> Credentials {
         Credentials {
             inner: Arc::new(Inner {
                 store,
