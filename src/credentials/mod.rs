@@ -358,17 +358,10 @@ impl Credentials {
     /// Records that a token of `name` was handed out: last used, and an
     /// audit event with `detail` (see [`use_detail`]).
     pub async fn record_use(&self, name: &str, detail: &str) -> Result<()> {
-        let store = self.store_owned()?;
+        let creds = self.clone();
         let name = name.to_string();
         let detail = detail.to_string();
-        blocking(move || {
-            let at = now();
-            store.db().touch_used(&name, at)?;
-            store
-                .db()
-                .add_event(Some(&name), EventKind::Use, Some(&detail), at)
-        })
-        .await
+        blocking(move || creds.record_use_now(&name, &detail, now())).await
     }
 
     /// The token in memory, if it is valid for `min_valid` and its row has
