@@ -4,8 +4,18 @@
 //! Layers, each using only the ones below it:
 //! `commands` → `mcp`, `daemon` → `credentials`, `login_flight` → `origins`, `ipc`,
 //! `oauth`, `store` → `config`, `providers`, `hosts`, `model`, `paths`, `body_text`,
-//! `error`; `output` is the only place that prints, `logging` the only
+//! `task`, `error`; `output` is the only place that prints, `logging` the only
 //! place that sets up logs.
+//!
+//! `credentials` is the one door to what is stored: a valid token, a
+//! login's result, renewal, revoke, user secrets, the audit log, the
+//! registrations cache, origin checks and storage health are all asked of
+//! [`credentials::Credentials`], built once per process (by
+//! [`commands::Context`]; the daemon derives its in-process instance from
+//! it). Nothing in `commands`, `mcp` or `daemon` names `store`;
+//! `tests/layers.rs` fails when something does. A new stored thing gets a
+//! method in `src/credentials/` over the store's API; a new command calls
+//! those methods.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod body_text;
@@ -29,6 +39,7 @@ pub mod providers;
 pub mod secret_env;
 pub mod signals;
 pub mod store;
+pub mod task;
 pub mod text;
 
 use std::process::ExitCode;
@@ -77,7 +88,9 @@ fn run_cli(cli: Cli) -> Result<(), Error> {
     }
     // Before any request: the shared OAuth client is built once.
     oauth::http::set_timeout(config.http_timeout);
-    let ctx = commands::Context::new(paths, config);
+    // The bridge's stdin is the MCP client's: nothing may prompt on it.
+    let prompts = !matches!(cli.command, cli::Command::Bridge(_));
+    let ctx = commands::Context::new(paths, config, prompts);
     if let cli::Command::Token(args) = &cli.command
         && commands::token::answer_from_daemon(&ctx, args)?
     {

@@ -12,10 +12,10 @@ use serde::Serialize;
 use crate::cli::AuditArgs;
 use crate::commands::Context;
 use crate::config::parse_duration;
+use crate::credentials::EventFilter;
 use crate::error::{Error, Result};
 use crate::model::{Event, Timestamp, now, parse_rfc3339, rfc3339};
 use crate::output::{Printer, cell_width};
-use crate::store::db::EventFilter;
 
 /// At most this many rows are laid out as a whole at a terminal (cells
 /// wrapped to its width); beyond, rows are written as they are read.
@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<()> {
         since: args.since.as_deref().map(|s| since(s, at)).transpose()?,
         limit: args.limit,
     };
-    let db = ctx.store()?.db();
+    let db = ctx.credentials()?;
     if args.json {
         let mut out = ctx.out.json_array()?;
         db.read_events(|log| {

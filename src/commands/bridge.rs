@@ -13,19 +13,18 @@ use crate::cli::{BridgeArgs, BridgeTransport, GrantArg};
 use crate::commands::Context;
 use crate::commands::login::{mcp_options, private_key};
 use crate::config::parse_duration;
-use crate::credentials::{Credentials, blocking, validate_name};
+use crate::credentials::{Credentials, Holder, validate_name};
 use crate::error::{Error, Result};
 use crate::mcp::auth::challenge;
 use crate::mcp::auth::login::{self as mcp_login, LoginOptions};
 use crate::mcp::authorizer::{
-    Authorizer, BoxFuture, CredentialAuthorizer, LoginHook, LoginRequest, NoAuth, StoreSource,
+    Authorizer, BoxFuture, CredentialAuthorizer, LoginHook, LoginRequest, NoAuth,
 };
 use crate::mcp::transport::{self, Mode};
 use crate::mcp::{bridge, canonical_server_url};
 use crate::model::{Credential, Origin, Secret, now};
 use crate::output::Printer;
-use crate::store::Store;
-use crate::store::db::Holder;
+use crate::task::blocking;
 
 pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
     let server_url = canonical_server_url(&args.url)?;
@@ -51,7 +50,7 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
         return Ok(());
     }
     let headers = parse_headers(&args.headers, crate::secret_env::read_optional, |name| {
-        ctx.store()?.user_secret(name)
+        ctx.credentials()?.user_secret(name)
     })?;
     let connect_timeout = parse_duration(&args.connect_timeout)
         .map_err(|e| Error::Usage(format!("--connect-timeout {:?}: {e}", args.connect_timeout)))?;
@@ -73,10 +72,7 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
             )
         };
         Arc::new(CredentialAuthorizer::new(
-            StoreSource {
-                paths: ctx.paths.clone(),
-                config: ctx.config.clone(),
-            },
+            ctx.credentials()?,
             server_url,
             args.name.clone(),
             login,
@@ -117,14 +113,14 @@ fn origin_refusal(ctx: &Context, args: &BridgeArgs) -> Result<Option<String>> {
     if secrets.is_empty() && token.is_none() {
         return Ok(None);
     }
-    let store = ctx.store()?;
+    let store = ctx.credentials()?;
     for name in &secrets {
-        if let Some(r) = crate::origins::check(store, Holder::Secret, name, &target)? {
+        if let Some(r) = store.check_origin(Holder::Secret, name, &target)? {
             return Ok(Some(r));
         }
     }
     match token {
-        Some(name) => crate::origins::check(store, Holder::Token, name, &target),
+        Some(name) => store.check_origin(Holder::Token, name, &target),
         None => Ok(None),
     }
 }
@@ -143,7 +139,8 @@ fn request_timeout(ctx: &Context, args: &BridgeArgs) -> Result<Option<std::time:
 /// credentials grant), printing only to stderr and never reading stdin,
 /// which belongs to the MCP client.
 struct BridgeLogin {
-    source: StoreSource,
+    creds: Credentials,
+    paths: crate::paths::Paths,
     options: LoginOptions,
     grant: GrantArg,
     private_key: Option<(Secret, Option<String>)>,
@@ -152,15 +149,15 @@ struct BridgeLogin {
 impl LoginHook for BridgeLogin {
     fn login<'a>(&'a self, request: &'a LoginRequest) -> BoxFuture<'a, Result<String>> {
         Box::pin(async move {
-            let src = self.source.clone();
-            let store = blocking(move || Store::open(&src.paths, &src.config, None)).await?;
-            let creds = Credentials::new(store.clone());
+            self.creds.ready().await?;
+            let creds = self.creds.clone();
+            let store = creds.clone();
             let mut opts = self.options.clone();
             // A step-up asks for more than any login saved meanwhile holds:
             // it runs after the running one instead of taking its result.
             let reuse = if request.scopes.is_empty() {
                 if self.grant == GrantArg::AuthorizationCode {
-                    opts.share = Some(self.source.paths.clone());
+                    opts.share = Some(self.paths.clone());
                 }
                 mcp_login::Reuse::Valid {
                     rejected: request.rejected.clone(),
@@ -179,7 +176,7 @@ impl LoginHook for BridgeLogin {
                 async move {
                     let previous = {
                         let (s, key) = (store.clone(), name.clone());
-                        blocking(move || s.db().get(&key)).await?
+                        blocking(move || s.get(&key)).await?
                     };
                     out.info(&format!(
                         "mcp-auth: logging in to {} ({})",
@@ -203,7 +200,7 @@ impl LoginHook for BridgeLogin {
                 }
             };
             let flight = mcp_login::Flight {
-                paths: &self.source.paths,
+                paths: &self.paths,
                 server: &request.server_url,
                 name: request.name.as_deref(),
                 who: "mcp-auth bridge",
@@ -226,7 +223,7 @@ impl LoginHook for BridgeLogin {
 /// A shared credential logged in again from another server than the one it
 /// was first saved for now names this server as its own: the first server
 /// keeps finding it, as one that shares it (same issuer, same resource).
-async fn keep_sharing(store: &Store, previous: Option<Credential>, saved: &Credential) {
+async fn keep_sharing(store: &Credentials, previous: Option<Credential>, saved: &Credential) {
     let Some(prev) = previous else { return };
     let (
         Origin::McpServer { server_url: was },
@@ -241,7 +238,7 @@ async fn keep_sharing(store: &Store, previous: Option<Credential>, saved: &Crede
         return;
     }
     let (store, was, saved) = (store.clone(), was.clone(), saved.clone());
-    let shared = blocking(move || store.db().share_server(&was, &saved, now())).await;
+    let shared = blocking(move || store.share_server(&was, &saved, now())).await;
     if let Err(e) = shared {
         tracing::warn!(error = %e, "cannot record the server that shares this credential");
     }
@@ -249,10 +246,8 @@ async fn keep_sharing(store: &Store, previous: Option<Credential>, saved: &Crede
 
 pub fn login_hook(ctx: &Context, args: &BridgeArgs) -> Result<Option<Arc<dyn LoginHook>>> {
     Ok(Some(Arc::new(BridgeLogin {
-        source: StoreSource {
-            paths: ctx.paths.clone(),
-            config: ctx.config.clone(),
-        },
+        creds: ctx.credentials()?,
+        paths: ctx.paths.clone(),
         options: mcp_options(ctx, &args.client)?,
         grant: args.client.grant,
         private_key: private_key(&args.client)?,

@@ -293,7 +293,7 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
 /// for its URL, as the bridge chooses) and its health; `None` when there is
 /// none. The store is read, never the secrets.
 fn credential_health(ctx: &Context, b: &hosts::BridgeEntry) -> Option<(String, String)> {
-    let db = ctx.store().ok()?.db();
+    let db = ctx.credentials().ok()?;
     let found = match &b.credential {
         Some(name) => db.get(name).ok().flatten(),
         None => {

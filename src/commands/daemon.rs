@@ -42,11 +42,10 @@ pub async fn run(ctx: &Context, cmd: DaemonCommand, log: LogFlags<'_>) -> Result
     match cmd {
         DaemonCommand::Run => {
             one_malloc_arena();
-            let store = ctx.store()?.clone();
             daemon::run(daemon::Options {
                 paths: ctx.paths.clone(),
                 config: ctx.config.clone(),
-                store,
+                credentials: ctx.credentials()?,
                 log_file: configured_log_file(ctx, &log),
             })
             .await

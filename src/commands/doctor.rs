@@ -4,9 +4,10 @@
 use serde::Serialize;
 
 use crate::commands::Context;
-use crate::credentials::blocking;
+use crate::credentials::{Credentials, DatabaseCheck, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 use crate::model::{Health, now};
+use crate::task::blocking;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -48,8 +49,11 @@ pub async fn run(ctx: &Context, json: bool, online: bool) -> Result<()> {
         format!("{} (loaded)", ctx.paths.config_file().display()),
     )];
     checks.extend(permissions(ctx));
-    let store = match ctx.store() {
-        Ok(s) => Some(s.clone()),
+    // Opening the store (what `check_database` does first) is the first
+    // check: nothing else about storage can be asked without it.
+    let database = ctx.credentials()?.check_database();
+    let store = match &database {
+        Ok(_) => Some(ctx.credentials()?),
         Err(e) => {
             checks.push(
                 Check::new("database", Status::Fail, e.to_string())
@@ -58,8 +62,8 @@ pub async fn run(ctx: &Context, json: bool, online: bool) -> Result<()> {
             None
         }
     };
-    if let Some(store) = &store {
-        checks.push(database(store));
+    if let (Some(store), Ok(db)) = (&store, database) {
+        checks.push(database_check(db));
         checks.push(secret_store(store).await);
     }
     checks.push(browser(ctx));
@@ -70,13 +74,12 @@ pub async fn run(ctx: &Context, json: bool, online: bool) -> Result<()> {
     report(ctx, &checks, json)
 }
 
-fn database(store: &crate::store::Store) -> Check {
-    let db = store.db();
-    match (db.integrity_check(), db.schema_version()) {
-        (Ok(ok), Ok(v)) if ok == "ok" && v == crate::store::db::SCHEMA_VERSION => Check::new(
+fn database_check(db: DatabaseCheck) -> Check {
+    match (db.integrity, db.schema_version) {
+        (Ok(ok), Ok(v)) if ok == "ok" && v == SCHEMA_VERSION => Check::new(
             "database",
             Status::Pass,
-            format!("{} (integrity ok, schema {v})", db.path().display()),
+            format!("{} (integrity ok, schema {v})", db.path.display()),
         ),
         (Ok(ok), Ok(_)) if ok != "ok" => {
             Check::new("database", Status::Fail, format!("integrity check: {ok}"))
@@ -85,18 +88,24 @@ fn database(store: &crate::store::Store) -> Check {
         (Ok(_), Ok(v)) => Check::new(
             "database",
             Status::Fail,
-            format!("schema {v}, expected {}", crate::store::db::SCHEMA_VERSION),
+            format!("schema {v}, expected {SCHEMA_VERSION}"),
         ),
         (Err(e), _) | (_, Err(e)) => Check::new("database", Status::Fail, e.to_string()),
     }
 }
 
-async fn secret_store(store: &crate::store::Store) -> Check {
-    let what = store.describe_secret_store();
+async fn secret_store(store: &Credentials) -> Check {
+    let what = match store.describe_secret_store() {
+        Ok(w) => w,
+        Err(e) => return Check::new("secret store", Status::Fail, e.to_string()),
+    };
     let s = store.clone();
     match blocking(move || s.check_writable()).await {
         Ok(()) => {
-            let plaintext = store.secret_store_kind() == crate::config::SecretStoreKind::File;
+            let plaintext = matches!(
+                store.secret_store_kind(),
+                Ok(crate::config::SecretStoreKind::File)
+            );
             Check::new(
                 "secret store",
                 if plaintext { Status::Warn } else { Status::Pass },
@@ -274,8 +283,8 @@ async fn daemon(ctx: &Context) -> Check {
     }
 }
 
-async fn credentials(ctx: &Context, store: &crate::store::Store, online: bool) -> Vec<Check> {
-    let creds = match store.db().list() {
+async fn credentials(ctx: &Context, store: &Credentials, online: bool) -> Vec<Check> {
+    let creds = match store.list() {
         Ok(c) => c,
         Err(e) => return vec![Check::new("credentials", Status::Fail, e.to_string())],
     };

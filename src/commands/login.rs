@@ -5,7 +5,7 @@
 use crate::cli::{ClientArgs, GrantArg, LoginArgs};
 use crate::commands::Context;
 use crate::config::parse_duration;
-use crate::credentials::{NewCredential, blocking, validate_name};
+use crate::credentials::{NewCredential, validate_name};
 use crate::error::{Error, Result};
 use crate::mcp::auth::login::{self as mcp_login, AssertionSource, LoginOptions};
 use crate::model::{AuthMethod, Credential, GrantKind, IdpExchange, Origin, Secret, now, relative};
@@ -14,6 +14,7 @@ use crate::oauth::flow::{self, CodeFlow, Presenter};
 use crate::oauth::loopback::Loopback;
 use crate::oauth::{ClientAuth, Extras, Tokens, identity, token};
 use crate::providers::{self, Overrides, Provider, SecretSource};
+use crate::task::blocking;
 
 pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
     if args.target.contains("://") {
@@ -646,7 +647,7 @@ pub fn login_timeout(ctx: &Context, args: &LoginArgs) -> Result<std::time::Durat
 /// database or a full disk should fail now, not after the person has
 /// logged in.
 pub async fn check_secret_store(ctx: &Context) -> Result<()> {
-    let store = ctx.store()?.clone();
+    let store = ctx.credentials()?;
     blocking(move || {
         store.check_writable()?;
         store.check_can_store()

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bridge;
 pub mod clients;
+mod context;
 pub mod daemon;
 pub mod doctor;
 pub mod import;
@@ -13,66 +14,10 @@ pub mod secrets;
 pub mod token;
 pub mod tokens;
 
+pub use context::Context;
+
 use crate::cli::{Cli, Command};
-use crate::config::Config;
-use crate::credentials::Credentials;
 use crate::error::Result;
-use crate::output::Printer;
-use crate::paths::Paths;
-use crate::store::{FallbackPrompt, LazyStore, Store};
-
-/// What every command runs on: paths, settings, the printer, and storage
-/// opened on first use (so `providers list` never touches the database, and
-/// `token` answered by the daemon never opens it either).
-pub struct Context {
-    pub paths: Paths,
-    pub config: Config,
-    pub out: Printer,
-    store: LazyStore,
-}
-
-impl Context {
-    pub fn new(paths: Paths, config: Config) -> Context {
-        let store = {
-            let (paths, config) = (paths.clone(), config.clone());
-            LazyStore::new(move || Store::open(&paths, &config, fallback_prompt()))
-        };
-        Context {
-            paths,
-            config,
-            out: Printer::new(),
-            store,
-        }
-    }
-
-    pub fn store(&self) -> Result<&Store> {
-        self.store.get()
-    }
-
-    /// Credentials that ask the daemon first and open the store only when
-    /// this process has to do the work itself.
-    pub fn credentials(&self) -> Result<Credentials> {
-        Ok(Credentials::lazy(&self.paths, self.store.clone()))
-    }
-}
-
-/// At a terminal, offers the file store once when the keyring is
-/// unreachable; the answer is remembered in config.toml.
-fn fallback_prompt() -> Option<FallbackPrompt> {
-    if !Printer::interactive() {
-        return None;
-    }
-    Some(Box::new(|reason: &str| {
-        let printer = Printer::new();
-        printer.warn(&format!("the OS keyring cannot be used: {reason}"));
-        printer
-            .confirm(
-                "Keep secrets in a plaintext file (mode 0600) instead, and remember this choice?",
-                false,
-            )
-            .unwrap_or(false)
-    }))
-}
 
 pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
     match cli.command {
@@ -125,13 +70,13 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
 /// allowed.
 fn allow_origin(
     ctx: &Context,
-    holder: crate::store::db::Holder,
+    holder: crate::credentials::Holder,
     name: &str,
     url: &str,
     add: bool,
     json: bool,
 ) -> Result<()> {
-    let (origin, now_allowed) = crate::origins::change(ctx.store()?, holder, name, url, add)?;
+    let (origin, now_allowed) = ctx.credentials()?.change_origins(holder, name, url, add)?;
     if json {
         return ctx.out.json(&crate::origins::Changed {
             name,
@@ -140,8 +85,8 @@ fn allow_origin(
         });
     }
     let what = match holder {
-        crate::store::db::Holder::Token => format!("the token of '{name}'"),
-        crate::store::db::Holder::Secret => format!("the secret '{name}'"),
+        crate::credentials::Holder::Token => format!("the token of '{name}'"),
+        crate::credentials::Holder::Secret => format!("the secret '{name}'"),
     };
     let verb = if add { "may now" } else { "may no longer" };
     ctx.out.info(&format!(

@@ -9,12 +9,11 @@ use serde::Serialize;
 use crate::cli::SecretsCommand;
 use crate::commands::Context;
 use crate::config::parse_duration;
-use crate::credentials::{blocking, validate_name};
+use crate::credentials::{Holder, NewSecret, SecretMeta, validate_name};
 use crate::error::{Error, Result};
 use crate::model::{Health, Secret, Timestamp, now, relative, rfc3339};
 use crate::origins;
-use crate::store::SecretMeta;
-use crate::store::db::Holder;
+use crate::task::blocking;
 
 /// A secret expiring within this many seconds is "expiring soon": keys
 /// are rotated by people, who need days, not minutes, of warning.
@@ -112,31 +111,15 @@ async fn set(
         return Err(Error::Usage("--expires is in the past".into()));
     }
     let value = read_value()?;
-    let store = ctx.store()?.clone();
-    let n = name.clone();
-    let replaced = blocking(move || {
-        let previous = store.db().secret_meta(&n)?;
-        let meta = SecretMeta {
-            name: n.clone(),
-            created_at: previous.as_ref().map(|p| p.created_at).unwrap_or(at),
-            updated_at: at,
-            expires_at,
-            last_used_at: previous.as_ref().and_then(|p| p.last_used_at),
-            note,
-        };
-        store.save_user_secret(&meta, &value)?;
-        // A new value keeps the origins allowed before, plus those given.
-        let kept = store
-            .db()
-            .allowed_origins(Holder::Secret, &n)?
-            .unwrap_or_default();
-        let allowed = origins::union(kept, origins);
-        store
-            .db()
-            .set_allowed_origins(Holder::Secret, &n, &allowed)?;
-        Ok((previous.is_some(), allowed))
-    })
-    .await?;
+    let creds = ctx.credentials()?;
+    let new = NewSecret {
+        name: name.clone(),
+        note,
+        expires_at,
+        origins,
+    };
+    // A new value keeps the origins allowed before, plus those given.
+    let replaced = blocking(move || creds.save_user_secret(new, &value, at)).await?;
     let (replaced, allowed) = replaced;
     if json {
         #[derive(Serialize)]
@@ -195,11 +178,10 @@ struct View {
 
 fn list(ctx: &Context, json: bool) -> Result<()> {
     let at = now();
-    let store = ctx.store()?;
-    let metas = store.db().secret_metas()?;
+    let store = ctx.credentials()?;
+    let metas = store.secret_metas()?;
     let origins_of = |name: &str| -> Result<Vec<String>> {
         Ok(store
-            .db()
             .allowed_origins(Holder::Secret, name)?
             .unwrap_or_default())
     };
@@ -267,7 +249,7 @@ async fn delete(ctx: &Context, names: Vec<String>, json: bool) -> Result<()> {
         name: String,
         deleted: bool,
     }
-    let store = ctx.store()?.clone();
+    let store = ctx.credentials()?;
     let mut outcomes = Vec::new();
     for name in names {
         let s = store.clone();

@@ -67,7 +67,7 @@ fn login_key(ctx: &Context, name_or_url: &str) -> Result<String> {
         return Ok(name_or_url.to_string());
     }
     let server = crate::mcp::canonical_server_url(name_or_url)?;
-    crate::mcp::auth::login::credential_name(ctx.store()?, &server, None)
+    crate::mcp::auth::login::credential_name(&ctx.credentials()?, &server, None)
 }
 
 /// The daemon's answer printed, without an async runtime; false when no
@@ -145,8 +145,7 @@ fn resolve(ctx: &Context, name_or_url: &str) -> Result<String> {
     }
     let server = crate::mcp::canonical_server_url(name_or_url)?;
     match ctx
-        .store()?
-        .db()
+        .credentials()?
         .find_by_server(&server)?
         .into_iter()
         .next()

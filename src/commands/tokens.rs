@@ -5,12 +5,10 @@ use serde::Serialize;
 
 use crate::cli::{HealthFilter, ListArgs, RevokeArgs, TokensCommand};
 use crate::commands::Context;
-use crate::credentials::{blocking, client_auth};
+use crate::credentials::{Credentials, Holder};
 use crate::error::{Error, Result};
-use crate::model::{Credential, EventKind, Health, Origin, Timestamp, now, relative, rfc3339};
-use crate::oauth::revoke::{self, Hint, Revoked};
+use crate::model::{Credential, Health, Origin, Timestamp, now, relative, rfc3339};
 use crate::providers::{self, Revocation};
-use crate::store::db::Holder;
 
 pub async fn run(ctx: &Context, cmd: TokensCommand) -> Result<()> {
     match cmd {
@@ -112,9 +110,10 @@ impl CredentialView {
     }
 
     /// With the origins the bridge may send the token to, from the store.
-    pub fn with_origins(mut self, store: &crate::store::Store) -> Result<CredentialView> {
-        self.allowed_origins =
-            crate::origins::allowed(store, Holder::Token, &self.name)?.unwrap_or_default();
+    pub fn with_origins(mut self, creds: &Credentials) -> Result<CredentialView> {
+        self.allowed_origins = creds
+            .allowed_origins(Holder::Token, &self.name)?
+            .unwrap_or_default();
         Ok(self)
     }
 }
@@ -146,14 +145,14 @@ fn list(ctx: &Context, args: &ListArgs) -> Result<()> {
             .is_none_or(|p| c.origin.label() == p)
             && args.status.is_none_or(|f| matches_filter(c.health(at), f))
     };
-    let db = ctx.store()?.db();
+    let db = ctx.credentials()?;
     if args.json {
         // Streamed: every credential of a large store without holding them.
         let mut out = ctx.out.json_array()?;
-        db.each_credential_with_origins(|c, stored| {
+        db.each_credential_with_origins(|c, allowed| {
             if wanted(&c) {
                 let mut view = CredentialView::of(&c, at);
-                view.allowed_origins = crate::origins::of_credential(&c, stored);
+                view.allowed_origins = allowed;
                 out.push(&view)?;
             }
             Ok(())
@@ -208,12 +207,11 @@ fn table_row(c: &Credential, at: Timestamp) -> Vec<String> {
 }
 
 fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
-    let store = ctx.store()?;
+    let store = ctx.credentials()?;
     let c = store
-        .db()
         .get(name)?
         .ok_or_else(|| Error::CredentialNotFound(name.to_string()))?;
-    let events = store.db().events(Some(name), 10)?;
+    let events = store.events(Some(name), 10)?;
     let at = now();
     if json {
         #[derive(Serialize)]
@@ -229,7 +227,7 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
             detail: Option<&'a str>,
         }
         return ctx.out.json(&Shown {
-            credential: CredentialView::of(&c, at).with_origins(store)?,
+            credential: CredentialView::of(&c, at).with_origins(&store)?,
             events: events
                 .iter()
                 .map(|e| EventView {
@@ -256,7 +254,10 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
         ),
         (
             "origins",
-            match crate::origins::allowed(store, Holder::Token, &c.name)?.unwrap_or_default() {
+            match store
+                .allowed_origins(Holder::Token, &c.name)?
+                .unwrap_or_default()
+            {
                 o if o.is_empty() => format!(
                     "none (the bridge sends it nowhere; allow with `mcp-auth tokens allow {} URL`)",
                     c.name
@@ -324,9 +325,9 @@ struct Outcome {
 }
 
 pub async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
-    let store = ctx.store()?;
+    let store = ctx.credentials()?;
     let at = now();
-    let all = store.db().list()?;
+    let all = store.list()?;
     let bulk = args.all || args.provider.is_some() || args.expired;
     let targets: Vec<Credential> = if bulk {
         all.into_iter()
@@ -385,117 +386,23 @@ pub async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
     report_outcomes(ctx, &outcomes, args.json, "revoke")
 }
 
-/// Revokes at the provider (unless local only), then deletes here. When the
-/// provider cannot be reached the credential is kept, so it can still be
-/// revoked later; `--local-only` deletes it anyway.
+/// Revokes at the provider (unless local only), then deletes here: how the
+/// provider revokes is its template's business, the rest the credentials'.
 async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<String> {
-    // A refresh in flight (another process, the daemon) holds this lock
-    // until its answer is stored: waiting for it means the tokens read
-    // below are the newest, so they are the ones revoked, and nothing is
-    // stored after the deletion.
-    let _lock = crate::credentials::CredentialLock::acquire(ctx.paths.lock_dir(), &c.name).await?;
-    let store = ctx.store()?.clone();
-    {
-        // Revoked at the provider but kept here (the database read-only,
-        // locked or full) would leave a credential that looks valid and
-        // is dead: fail before anything is revoked.
-        let store = store.clone();
-        blocking(move || store.check_can_store()).await?;
-    }
-    let mut remote = "deleted here only".to_string();
-    if !local_only && let Some(url) = &c.revocation_url {
-        let name = c.name.clone();
-        let tokens = {
-            let store = store.clone();
-            blocking(move || store.tokens(&name)).await?
-        };
-        if let Some(t) = tokens {
-            let auth = client_auth(c, &t);
-            let method = match &c.origin {
-                Origin::Provider { provider } => providers::template_of(provider, &ctx.config)
-                    .map(|t| t.revocation)
-                    .filter(|r| *r != Revocation::Unsupported)
-                    .unwrap_or(Revocation::Rfc7009),
-                Origin::McpServer { .. } => Revocation::Rfc7009,
-            };
-            let mut answers = Vec::new();
-            match method {
-                // GitHub revokes only for the app's secret; a device-flow
-                // login never had one. Said plainly, like a provider
-                // without an endpoint.
-                Revocation::GitHubAppToken if auth.client_secret.is_none() => {
-                    remote = "deleted here (GitHub revokes a token only for a request with the \
-                              app's client secret, which this credential does not have; revoke \
-                              it in GitHub's Settings > Applications)"
-                        .into();
-                }
-                Revocation::GitHubAppToken => answers.push(
-                    revoke::revoke_github(url, &auth, &t.access_token)
-                        .await
-                        .map_err(|e| kept(c, e))?,
-                ),
-                _ => {
-                    // Revoking the refresh token ends the grant; the access
-                    // token is revoked too for servers that treat them
-                    // apart (one that ended the whole grant with the first
-                    // answers the second as already invalid).
-                    if let Some(rt) = &t.refresh_token {
-                        answers.push(
-                            revoke::revoke(url, &auth, rt, Hint::RefreshToken)
-                                .await
-                                .map_err(|e| kept(c, e))?,
-                        );
-                    }
-                    if method != Revocation::RefreshTokenOnly {
-                        answers.push(
-                            revoke::revoke(url, &auth, &t.access_token, Hint::AccessToken)
-                                .await
-                                .map_err(|e| kept(c, e))?,
-                        );
-                    }
-                }
-            }
-            remote = if answers.is_empty() && method == Revocation::GitHubAppToken {
-                remote
-            } else if answers.is_empty() {
-                "deleted here (the provider revokes only refresh tokens and this credential has \
-                 none; its access token lasts until it expires)"
-                    .into()
-            } else if answers.iter().all(|a| *a == Revoked::AlreadyInvalid) {
-                "the provider no longer knew it (already revoked or expired); deleted here".into()
-            } else {
-                "revoked at the provider and deleted here".into()
-            };
-        }
-    } else if !local_only {
-        remote = "deleted here (the provider has no revocation endpoint; revoke the grant in its \
-                  account settings)"
-            .into();
-    }
-    let name = c.name.clone();
-    let detail = remote.to_string();
-    blocking(move || {
-        store.delete_credential(&name)?;
-        store
-            .db()
-            .add_event(Some(&name), EventKind::Revoke, Some(&detail), now())
-    })
-    .await?;
-    Ok(remote)
-}
-
-fn kept(c: &Credential, e: Error) -> Error {
-    Error::Other(format!(
-        "{e}; '{}' is kept so it can be revoked later (use --local-only to delete it anyway)",
-        c.name
-    ))
+    let method = match &c.origin {
+        Origin::Provider { provider } => providers::template_of(provider, &ctx.config)
+            .map(|t| t.revocation)
+            .filter(|r| *r != Revocation::Unsupported)
+            .unwrap_or(Revocation::Rfc7009),
+        Origin::McpServer { .. } => Revocation::Rfc7009,
+    };
+    ctx.credentials()?.revoke(c, method, local_only).await
 }
 
 async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Result<()> {
     let creds = ctx.credentials()?;
     let names: Vec<String> = if all {
-        ctx.store()?
-            .db()
+        ctx.credentials()?
             .list()?
             .into_iter()
             .filter(|c| c.renewable() && c.health(now()) != Health::NeedsLogin)
@@ -507,7 +414,7 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
     let mut outcomes = Vec::new();
     for name in names {
         // Nothing to renew and nothing that runs out: say so, truthfully.
-        if let Some(c) = ctx.store()?.db().get(&name)?
+        if let Some(c) = ctx.credentials()?.get(&name)?
             && !c.renewable()
             && c.access_expires_at.is_none()
             && c.status != crate::model::Status::NeedsLogin
@@ -564,8 +471,7 @@ async fn step_up(
         ));
     };
     let c = ctx
-        .store()?
-        .db()
+        .credentials()?
         .get(name)?
         .ok_or_else(|| Error::CredentialNotFound(name.clone()))?;
     let mut union = c.scopes.clone();
@@ -638,7 +544,7 @@ fn report_outcomes(ctx: &Context, outcomes: &[Outcome], json: bool, verb: &str) 
 
 fn prune(ctx: &Context, retention_days: Option<u32>, dry_run: bool, json: bool) -> Result<()> {
     let days = retention_days.unwrap_or(ctx.config.retention_days);
-    let store = ctx.store()?;
+    let store = ctx.credentials()?;
     // The names are streamed: a prune of a million credentials prints a
     // million of them with `--json` and holds none.
     let (report, first) = if json {

@@ -39,7 +39,6 @@ use crate::ipc::{DaemonStatus, NextRefresh, PruneSummary};
 use crate::model::{Timestamp, now};
 use crate::paths::{self, Paths};
 use crate::signals::Signals;
-use crate::store::Store;
 
 use instance::Instance;
 
@@ -56,7 +55,9 @@ pub const GRACE: Duration = Duration::from_secs(20);
 pub struct Options {
     pub paths: Paths,
     pub config: Config,
-    pub store: Store,
+    /// The process's credentials; the daemon's own instance is built from
+    /// them ([`Credentials::in_process`], with memory).
+    pub credentials: Credentials,
     /// Where logs go, for `status`; `None` is stderr.
     pub log_file: Option<PathBuf>,
 }
@@ -177,19 +178,22 @@ pub async fn run(opts: Options) -> Result<()> {
     let Options {
         paths,
         config,
-        store,
+        credentials,
         log_file,
     } = opts;
+    // Storage opens before anything starts: a daemon that cannot reach it
+    // says so at once.
+    let secret_store = credentials.describe_secret_store()?;
     paths::check_private_dir(&paths.runtime_dir)?;
     let instance = Instance::acquire(&paths)?;
     let listener = server::bind(&paths.socket())?;
     let state = std::sync::Arc::new(State::new(paths.socket(), log_file, Settings::of(&config)));
-    let creds = Credentials::new(store.clone()).in_process().with_memory();
+    let creds = credentials.in_process().with_memory();
     tracing::info!(
         pid = std::process::id(),
         socket = %paths.socket().display(),
         pid_file = %instance.path().display(),
-        secret_store = %store.describe_secret_store(),
+        secret_store = %secret_store,
         "daemon started"
     );
 
@@ -200,7 +204,7 @@ pub async fn run(opts: Options) -> Result<()> {
         state.clone(),
         paths.config_file(),
     ));
-    let pruner = tokio::spawn(pruner::run(store.clone(), state.clone()));
+    let pruner = tokio::spawn(pruner::run(creds.clone(), state.clone()));
     supervise(
         &paths,
         &state,

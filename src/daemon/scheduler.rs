@@ -23,10 +23,11 @@ use tokio::task::JoinSet;
 use super::plan::{self, MIN_GAP_MS};
 use super::{GRACE, ScheduleView, Settings, State, lock, now_ms, sleep_until_ms};
 use crate::config::Config;
-use crate::credentials::{Credentials, Refreshed, blocking};
+use crate::credentials::{Credentials, Refreshed};
 use crate::error::{Error, Result};
 use crate::ipc::NextRefresh;
 use crate::model::{Credential, Status, now};
+use crate::task::blocking;
 
 /// Refreshes in flight at once: enough that one slow provider does not hold
 /// up the others, few enough to be gentle with each.
@@ -131,16 +132,16 @@ impl Scheduler {
     /// Re-reads the rows when another process committed (data version) or
     /// this one did (`rows_changed`).
     async fn reload_rows(&mut self) -> Result<()> {
-        let store = self.creds.store()?.clone();
+        let store = self.creds.clone();
         let version = {
             let store = store.clone();
-            blocking(move || store.db().data_version()).await?
+            blocking(move || store.data_version()).await?
         };
         let own = self.state.take_rows_changed();
         if !own && self.data_version == Some(version) {
             return Ok(());
         }
-        let rows = match blocking(move || store.db().list()).await {
+        let rows = match blocking(move || store.list()).await {
             Ok(rows) => rows,
             Err(e) => {
                 // Try again next wake.

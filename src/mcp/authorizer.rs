@@ -20,12 +20,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::config::Config;
-use crate::credentials::{AccessToken, Credentials, blocking};
+use crate::credentials::{AccessToken, Credentials};
 use crate::error::{Error, Result};
-use crate::model::{EventKind, Secret, Timestamp, now};
-use crate::paths::Paths;
-use crate::store::Store;
+use crate::model::{Secret, Timestamp, now};
+use crate::task::blocking;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -188,13 +186,6 @@ pub trait LoginHook: Send + Sync {
     fn login<'a>(&'a self, request: &'a LoginRequest) -> BoxFuture<'a, Result<String>>;
 }
 
-/// How to open the credential store off the async thread.
-#[derive(Clone)]
-pub struct StoreSource {
-    pub paths: Paths,
-    pub config: Config,
-}
-
 /// When the token in use stops being sent.
 struct Expiry {
     token: Secret,
@@ -205,7 +196,8 @@ struct Expiry {
 /// Bearers from the credential store: `--name NAME`, else the newest
 /// credential saved for the server's URL, else none until a 401.
 pub struct CredentialAuthorizer {
-    source: StoreSource,
+    /// The process's credentials, asked once the first request needs them.
+    creds: Credentials,
     server_url: String,
     explicit_name: Option<String>,
     login: Option<Arc<dyn LoginHook>>,
@@ -235,14 +227,14 @@ struct State {
 
 impl CredentialAuthorizer {
     pub fn new(
-        source: StoreSource,
+        creds: Credentials,
         server_url: String,
         explicit_name: Option<String>,
         login: Option<Arc<dyn LoginHook>>,
         no_login_reason: String,
     ) -> CredentialAuthorizer {
         CredentialAuthorizer {
-            source,
+            creds,
             server_url,
             explicit_name,
             login,
@@ -284,9 +276,8 @@ impl CredentialAuthorizer {
         if let Some(c) = &state.credentials {
             return Ok(c.clone());
         }
-        let src = self.source.clone();
-        let store = blocking(move || Store::open(&src.paths, &src.config, None)).await?;
-        let c = Credentials::new(store);
+        self.creds.ready().await?;
+        let c = self.creds.clone();
         state.credentials = Some(c.clone());
         Ok(c)
     }
@@ -295,9 +286,9 @@ impl CredentialAuthorizer {
         if let Some(name) = &self.explicit_name {
             return Ok(Some(name.clone()));
         }
-        let store = creds.store()?.clone();
+        let store = creds.clone();
         let url = self.server_url.clone();
-        let found = blocking(move || store.db().find_by_server(&url)).await?;
+        let found = blocking(move || store.find_by_server(&url)).await?;
         if found.len() > 1 {
             tracing::info!(
                 count = found.len(),
@@ -317,15 +308,9 @@ impl CredentialAuthorizer {
         name: String,
         rejected: Option<Secret>,
     ) -> Result<Option<AccessToken>> {
-        match creds.load(&name).await {
-            Ok((_, tokens)) if Some(&tokens.access_token) != rejected.as_ref() => {
-                return Ok(Some(AccessToken {
-                    token: tokens.access_token,
-                    expires_at: tokens.access_expires_at,
-                    dpop_key: tokens.dpop_key,
-                }));
-            }
-            Ok(_) => {}
+        match creds.stored_unless(&name, rejected.as_ref()).await {
+            Ok(Some(token)) => return Ok(Some(token)),
+            Ok(None) => {}
             Err(Error::NeedsLogin { .. }) => return Ok(None),
             Err(e) => return Err(e),
         }
@@ -358,19 +343,19 @@ impl CredentialAuthorizer {
         name: &str,
         challenge: &Refusal,
     ) -> Option<String> {
-        let store = creds.store().ok()?.clone();
+        let store = creds.clone();
         let key = name.to_string();
-        let issuer = blocking(move || store.db().get(&key)).await.ok()??.issuer?;
+        let issuer = blocking(move || store.get(&key)).await.ok()??.issuer?;
         let bearer = super::auth::challenge::bearer(challenge.www_authenticate.as_deref());
         super::auth::discovery::moved_issuer(&self.server_url, bearer.as_ref(), &issuer).await
     }
 
     /// The store and the name of the credential this session uses, once
     /// both are known.
-    async fn in_use(&self) -> Option<(Store, String)> {
+    async fn in_use(&self) -> Option<(Credentials, String)> {
         let state = self.state.lock().await;
         let creds = state.credentials.as_ref()?;
-        Some((creds.store().ok()?.clone(), state.name.clone()?))
+        Some((creds.clone(), state.name.clone()?))
     }
 
     /// The error that tells the person which login to run.
@@ -580,8 +565,8 @@ impl Authorizer for CredentialAuthorizer {
             }
             let held = match state.name.clone() {
                 Some(name) => {
-                    let store = creds.store()?.clone();
-                    blocking(move || store.db().get(&name))
+                    let store = creds.clone();
+                    blocking(move || store.get(&name))
                         .await?
                         .map(|c| c.scopes)
                         .unwrap_or_default()
@@ -707,7 +692,7 @@ impl Authorizer for CredentialAuthorizer {
             let Some((store, name)) = self.in_use().await else {
                 return;
             };
-            if let Err(e) = blocking(move || store.db().touch_used(&name, now())).await {
+            if let Err(e) = blocking(move || store.touch_used(&name, now())).await {
                 tracing::warn!(error = %e, "cannot record the credential's use");
             }
         })
@@ -729,14 +714,7 @@ impl Authorizer for CredentialAuthorizer {
                 "bridge session to {target}: {} requests, {} messages, {} failed",
                 stats.requests, stats.messages, stats.failed
             );
-            let result = blocking(move || {
-                let at = now();
-                store.db().touch_used(&name, at)?;
-                store
-                    .db()
-                    .add_event(Some(&name), EventKind::Use, Some(&detail), at)
-            })
-            .await;
+            let result = blocking(move || store.record_use_now(&name, &detail, now())).await;
             if let Err(e) = result {
                 tracing::warn!(error = %e, "cannot record the bridge session in the audit log");
             }

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use super::challenge::{self, BearerChallenge};
 use super::discovery::{self, Discovery, PROTOCOL_VERSION, Source};
-use crate::credentials::{Credentials, NewCredential, blocking, validate_name};
+use crate::credentials::{Credentials, NewCredential, Registration, validate_name};
 use crate::error::{Error, Result};
 use crate::model::{AuthMethod, Credential, GrantKind, IdpExchange, Origin, Secret, now};
 use crate::oauth::flow::{self, CodeFlow, Presenter};
 use crate::oauth::loopback::{Loopback, callback_path_for};
 use crate::oauth::{ClientAuth, identity, registration};
 use crate::output::Printer;
-use crate::store::{Registration, Store, keys};
+use crate::task::blocking;
 
 /// What the person (or the bridge) asks of a login.
 #[derive(Debug, Clone, Default)]
@@ -122,16 +122,20 @@ pub use crate::model::default_server_name as default_name;
 /// replaced rather than doubled; else the default name (host and port), or,
 /// when a credential of another server on the same host holds that, the
 /// default with the server's path ([`crate::model::server_name_with_path`]).
-pub fn credential_name(store: &Store, server_url: &str, explicit: Option<&str>) -> Result<String> {
+pub fn credential_name(
+    store: &Credentials,
+    server_url: &str,
+    explicit: Option<&str>,
+) -> Result<String> {
     if let Some(n) = explicit {
         return Ok(n.to_string());
     }
     let own = |c: &Credential| matches!(&c.origin, crate::model::Origin::McpServer { server_url: s } if s == server_url);
-    if let Some(c) = store.db().find_by_server(server_url)?.into_iter().find(own) {
+    if let Some(c) = store.find_by_server(server_url)?.into_iter().find(own) {
         return Ok(c.name);
     }
     let short = default_name(server_url);
-    match store.db().get(&short)? {
+    match store.get(&short)? {
         None => Ok(short),
         Some(c) if own(&c) => Ok(short),
         Some(_) => {
@@ -140,7 +144,7 @@ pub fn credential_name(store: &Store, server_url: &str, explicit: Option<&str>) 
             let mut n = 2;
             // Another server holds this one too (a path that differs only
             // in characters names cannot have): number it.
-            while store.db().get(&name)?.is_some_and(|c| !own(&c)) {
+            while store.get(&name)?.is_some_and(|c| !own(&c)) {
                 name = format!("{}-{n}", &long[..long.len().min(95)]);
                 n += 1;
             }
@@ -210,9 +214,9 @@ where
         out.info(&crate::login_flight::waiting_line(n, h));
     };
     let resolve = || {
-        let store = creds.store().cloned();
+        let store = creds.clone();
         let (server, explicit) = (server.to_string(), explicit.map(str::to_string));
-        blocking(move || credential_name(&store?, &server, explicit.as_deref()))
+        blocking(move || credential_name(&store, &server, explicit.as_deref()))
     };
     // The name comes from what is saved: a server on the same host that
     // logged in while this process waited can take the host's name, and
@@ -269,11 +273,9 @@ async fn reusable(
     rejected: Option<&Secret>,
 ) -> Option<Credential> {
     if !explicit {
-        let store = creds.store().ok()?.clone();
+        let store = creds.clone();
         let url = server.to_string();
-        let found = blocking(move || store.db().find_by_server(&url))
-            .await
-            .ok()?;
+        let found = blocking(move || store.find_by_server(&url)).await.ok()?;
         if !found.iter().any(|c| c.name == name) {
             return None;
         }
@@ -288,9 +290,9 @@ async fn reusable(
     if Some(&token.token) == rejected {
         return None;
     }
-    let store = creds.store().ok()?.clone();
+    let store = creds.clone();
     let key = name.to_string();
-    blocking(move || store.db().get(&key)).await.ok()?
+    blocking(move || store.get(&key)).await.ok()?
 }
 
 /// The login lock of an authorization server and resource (not of a
@@ -343,20 +345,18 @@ pub async fn shared_credential(
     found: &Discovery,
     except: &str,
 ) -> Result<Option<Credential>> {
-    let store = creds.store()?.clone();
+    let store = creds.clone();
     let (issuer, resource) = (found.issuer.clone(), found.resource.clone());
     let candidates = {
         let store = store.clone();
-        blocking(move || store.db().find_shared(&issuer, &resource)).await?
+        blocking(move || store.find_shared(&issuer, &resource)).await?
     };
     let target = crate::origins::origin_of(&found.server_url)?;
     for c in candidates.into_iter().filter(|c| c.name != except) {
         let refusal = {
             let (store, name, target) = (store.clone(), c.name.clone(), target.clone());
-            blocking(move || {
-                crate::origins::check(&store, crate::store::db::Holder::Token, &name, &target)
-            })
-            .await?
+            blocking(move || store.check_origin(crate::credentials::Holder::Token, &name, &target))
+                .await?
         };
         if let Some(why) = refusal {
             tracing::info!(credential = %c.name, %why, "not shared with this server");
@@ -370,7 +370,7 @@ pub async fn shared_credential(
             continue;
         }
         let (store, server, cred) = (store.clone(), found.server_url.clone(), c.clone());
-        blocking(move || store.db().share_server(&server, &cred, now())).await?;
+        blocking(move || store.share_server(&server, &cred, now())).await?;
         return Ok(Some(c));
     }
     Ok(None)
@@ -438,7 +438,7 @@ pub async fn login(
     if opts.device {
         return device_login(creds, out, &found, name, scopes, opts).await;
     }
-    let store = creds.store()?.clone();
+    let store = creds.clone();
     let mut attempts_left = REREGISTER_ATTEMPTS;
     loop {
         let (listener, mut auth, cached) = client_identity(creds, &found, &scopes, opts).await?;
@@ -531,7 +531,7 @@ pub async fn cross_app(
     let spinner = out.spinner(&format!("Discovering how {canonical} authorizes"));
     let challenge = probe(&canonical).await?;
     let found = discovery::discover(&canonical, challenge).await?;
-    let store = creds.store()?.clone();
+    let store = creds.clone();
     let mut auth = pre_registered(&store, &found, &client_id, opts).await?;
     auth.dpop = found.dpop_key()?;
     let scopes = machine_scopes(&found, opts);
@@ -606,7 +606,7 @@ pub async fn jwt_bearer(
     let spinner = out.spinner(&format!("Discovering how {canonical} authorizes"));
     let challenge = probe(&canonical).await?;
     let found = discovery::discover(&canonical, challenge).await?;
-    let store = creds.store()?.clone();
+    let store = creds.clone();
     let mut auth = pre_registered(&store, &found, &client_id, opts).await?;
     auth.dpop = found.dpop_key()?;
     let scopes = machine_scopes(&found, opts);
@@ -677,7 +677,7 @@ async fn device_login(
                 found.issuer
             ))
         })?;
-    let store = creds.store()?.clone();
+    let store = creds.clone();
     let auth = match &opts.client_id {
         Some(id) => pre_registered(&store, found, id, opts).await?,
         None => {
@@ -685,7 +685,7 @@ async fn device_login(
             let cached = {
                 let store = store.clone();
                 let issuer = issuer.clone();
-                blocking(move || store.db().registration(&issuer, DEVICE_REGISTRATION)).await?
+                blocking(move || store.registration(&issuer, DEVICE_REGISTRATION)).await?
             };
             let reused = match cached {
                 Some(reg) => auth_of(&store, &reg).await?,
@@ -864,7 +864,7 @@ async fn client_identity(
     scopes: &[String],
     opts: &LoginOptions,
 ) -> Result<(Loopback, ClientAuth, Option<Registration>)> {
-    let store = creds.store()?.clone();
+    let store = creds.clone();
     // 1. Pre-registered.
     if let Some(client_id) = &opts.client_id {
         tracing::debug!(%client_id, "using the pre-registered client");
@@ -884,7 +884,7 @@ async fn client_identity(
     let cached = {
         let store = store.clone();
         let issuer = found.issuer.clone();
-        blocking(move || store.db().registrations(&issuer)).await?
+        blocking(move || store.registrations(&issuer)).await?
     };
     // A registered redirect URI names its issuer in its path, so that an
     // answer meant for another authorization server's login cannot complete
@@ -927,7 +927,7 @@ async fn client_identity(
 /// A client registered beforehand: its secret from the options or the
 /// keyring, sent the way the server supports.
 async fn pre_registered(
-    store: &Store,
+    store: &Credentials,
     found: &Discovery,
     client_id: &str,
     opts: &LoginOptions,
@@ -935,9 +935,9 @@ async fn pre_registered(
     let secret = match &opts.client_secret {
         Some(s) => Some(s.clone()),
         None => {
-            let key = keys::client_secret(&found.issuer, client_id);
+            let (issuer, client_id) = (found.issuer.clone(), client_id.to_string());
             let store = store.clone();
-            blocking(move || store.secret(&key)).await?
+            blocking(move || store.registration_secret(&issuer, &client_id)).await?
         }
     };
     let supported = found
@@ -962,7 +962,7 @@ async fn pre_registered(
 
 /// The client of a cached registration; `None` when it is expired or its
 /// secret is gone (then a new one is registered).
-async fn auth_of(store: &Store, reg: &Registration) -> Result<Option<ClientAuth>> {
+async fn auth_of(store: &Credentials, reg: &Registration) -> Result<Option<ClientAuth>> {
     if reg
         .client_secret_expires_at
         .is_some_and(|t| t <= now() + 60)
@@ -970,9 +970,9 @@ async fn auth_of(store: &Store, reg: &Registration) -> Result<Option<ClientAuth>
         return Ok(None);
     }
     let secret = if reg.has_secret {
-        let key = keys::client_secret(&reg.issuer, &reg.client_id);
+        let (issuer, client_id) = (reg.issuer.clone(), reg.client_id.clone());
         let store = store.clone();
-        match blocking(move || store.secret(&key)).await? {
+        match blocking(move || store.registration_secret(&issuer, &client_id)).await? {
             Some(s) => Some(s),
             None => return Ok(None),
         }
@@ -1034,7 +1034,7 @@ async fn register(
         worked_at: None,
     };
     {
-        let store = creds.store()?.clone();
+        let store = creds.clone();
         let reg = reg.clone();
         let secret = registered.client_secret.clone();
         blocking(move || store.save_registration(&reg, secret.as_ref())).await?;
@@ -1089,21 +1089,16 @@ fn forgotten(reg: &Registration, now: crate::model::Timestamp) -> bool {
 
 /// Records that `reg` got tokens; a failure to record is only logged (the
 /// login itself succeeded).
-async fn mark_worked(store: &Store, reg: &Registration) {
+async fn mark_worked(store: &Credentials, reg: &Registration) {
     let store = store.clone();
     let (issuer, client_id) = (reg.issuer.clone(), reg.client_id.clone());
-    let result = blocking(move || {
-        store
-            .db()
-            .mark_registration_worked(&issuer, &client_id, now())
-    })
-    .await;
+    let result = blocking(move || store.mark_registration_worked(&issuer, &client_id, now())).await;
     if let Err(e) = result {
         tracing::warn!(error = %e, "cannot record that the client registration works");
     }
 }
 
-async fn forget_registration(store: &crate::store::Store, reg: Registration) -> Result<()> {
+async fn forget_registration(store: &Credentials, reg: Registration) -> Result<()> {
     let store = store.clone();
     blocking(move || store.forget_registration(&reg)).await
 }
@@ -1155,10 +1150,14 @@ mod tests {
             secret_store: Some(crate::config::SecretStoreKind::File),
             ..crate::config::Config::default()
         };
-        let store = Store::open(&crate::paths::Paths::under(dir.path()), &config, None).unwrap();
+        // Rows are written straight to the store below: a fixture, not a caller.
+        let store =
+            crate::store::Store::open(&crate::paths::Paths::under(dir.path()), &config, None)
+                .unwrap();
+        let creds = Credentials::new(store.clone());
         let (a, b) = ("http://localhost:3000/a/mcp", "http://localhost:3000/b/mcp");
-        assert_eq!(credential_name(&store, a, None).unwrap(), "localhost-3000");
-        assert_eq!(credential_name(&store, a, Some("mine")).unwrap(), "mine");
+        assert_eq!(credential_name(&creds, a, None).unwrap(), "localhost-3000");
+        assert_eq!(credential_name(&creds, a, Some("mine")).unwrap(), "mine");
         // `a` saved under the host's name, as every version did: it keeps
         // that name; `b` on the same host gets its path in its name.
         let saved = |name: &str, server: &str| crate::model::Credential {
@@ -1168,14 +1167,14 @@ mod tests {
             ..crate::store::db::tests::sample(name)
         };
         store.db().upsert(&saved("localhost-3000", a)).unwrap();
-        assert_eq!(credential_name(&store, a, None).unwrap(), "localhost-3000");
+        assert_eq!(credential_name(&creds, a, None).unwrap(), "localhost-3000");
         assert_eq!(
-            credential_name(&store, b, None).unwrap(),
+            credential_name(&creds, b, None).unwrap(),
             "localhost-3000-b-mcp"
         );
         // A credential saved for `b` under any name is the one replaced.
         store.db().upsert(&saved("b-work", b)).unwrap();
-        assert_eq!(credential_name(&store, b, None).unwrap(), "b-work");
+        assert_eq!(credential_name(&creds, b, None).unwrap(), "b-work");
     }
 
     #[test]

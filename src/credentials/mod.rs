@@ -19,6 +19,33 @@
 //! A use is recorded (last used, audit event) once per token handed out, by
 //! the process that hands it out: here after a local answer, in the daemon
 //! after its answer has been written to the socket.
+//!
+//! It is also the one door to everything else stored: nothing above this
+//! layer reaches [`crate::store`] (`tests/layers.rs` checks). Each file
+//! here adds the methods of one kind of caller: `records` (rows, uses,
+//! shared servers), `audit` (the event log), `secrets` (user secrets),
+//! `registrations` (the client registrations cache), `origins` (where a
+//! token or secret may go), `health` (can storage be written, doctor's
+//! checks, prune) and `revoke`. The plain types callers need
+//! ([`Holder`], [`EventFilter`], [`SecretMeta`], [`Registration`], ...) are
+//! re-exported here.
+
+mod audit;
+mod health;
+mod origins;
+mod records;
+mod registrations;
+mod revoke;
+mod secrets;
+
+/// What asks, at a terminal, whether to keep secrets in a file when the OS
+/// keyring cannot be reached.
+pub use crate::store::FallbackPrompt;
+pub use audit::{EventFilter, EventLog};
+pub use health::{DatabaseCheck, PruneReport, SCHEMA_VERSION};
+pub use origins::Holder;
+pub use registrations::Registration;
+pub use secrets::{NewSecret, SecretMeta};
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -26,6 +53,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ipc::{self, Op};
 use crate::model::lifecycle::{After, Transition};
@@ -35,8 +63,8 @@ use crate::model::{
 use crate::oauth::identity::Identity;
 use crate::oauth::{self, ClientAuth, Extras, Tokens};
 use crate::paths::Paths;
-use crate::store::db::Holder;
 use crate::store::{LazyStore, RefreshUpdate, Store};
+use crate::task::blocking;
 
 /// How long a process waits for another one's refresh of the same
 /// credential before giving up.
@@ -94,6 +122,28 @@ struct Remembered {
 }
 
 impl Credentials {
+    /// Opens the store now (without the keyring prompt: a daemon or a
+    /// bridge has no terminal to ask at); asks the daemon first when one
+    /// runs.
+    pub fn open(paths: &Paths, config: &Config) -> Result<Credentials> {
+        Ok(Credentials::new(Store::open(paths, config, None)?))
+    }
+
+    /// Opens the store on first use only, so a command the daemon answers
+    /// (or one that needs no storage) never opens it. `prompt` gives what
+    /// asks about the file store when the keyring cannot be reached.
+    pub fn open_lazily(
+        paths: &Paths,
+        config: &Config,
+        prompt: impl Fn() -> Option<FallbackPrompt> + Send + Sync + 'static,
+    ) -> Credentials {
+        let store = {
+            let (paths, config) = (paths.clone(), config.clone());
+            LazyStore::new(move || Store::open(&paths, &config, prompt()))
+        };
+        Credentials::lazy(paths, store)
+    }
+
     /// Over an open store; asks the daemon first when one runs.
     pub fn new(store: Store) -> Credentials {
         let paths = store.paths().clone();
@@ -102,7 +152,7 @@ impl Credentials {
 
     /// Over a store opened only if this process has to do the work itself;
     /// asks the daemon first when one runs.
-    pub fn lazy(paths: &Paths, store: LazyStore) -> Credentials {
+    fn lazy(paths: &Paths, store: LazyStore) -> Credentials {
         Credentials {
             inner: Arc::new(Inner {
                 store,
@@ -140,8 +190,18 @@ impl Credentials {
         }
     }
 
-    pub fn store(&self) -> Result<&Store> {
+    /// The store, for this layer only: everything above asks through the
+    /// methods of [`Credentials`].
+    fn store(&self) -> Result<&Store> {
         self.inner.store.get()
+    }
+
+    /// Opens the store now, off the async threads, if it is not open yet:
+    /// a long-lived async caller (the bridge) asks this before its first
+    /// use, so opening never stalls its requests.
+    pub async fn ready(&self) -> Result<()> {
+        let creds = self.clone();
+        blocking(move || creds.store().map(|_| ())).await
     }
 
     fn store_owned(&self) -> Result<Store> {
@@ -267,6 +327,22 @@ impl Credentials {
             .token)
     }
 
+    /// The stored token of `name` when it is not `rejected` (another
+    /// process renewed it since the server refused that one), without a
+    /// lock or a refresh; `None` when the stored one is the refused one.
+    /// A bridge asks this first, then [`Credentials::replace_rejected`].
+    pub async fn stored_unless(
+        &self,
+        name: &str,
+        rejected: Option<&Secret>,
+    ) -> Result<Option<AccessToken>> {
+        let (_, tokens) = self.load(name).await?;
+        if Some(&tokens.access_token) == rejected {
+            return Ok(None);
+        }
+        Ok(Some(token_of(&tokens)))
+    }
+
     /// Refreshes in this process unless the token stays valid for `within`
     /// (someone else refreshed meanwhile): the daemon's scheduled refresh.
     pub async fn refresh_unless_valid_for(
@@ -280,17 +356,10 @@ impl Credentials {
     /// Records that a token of `name` was handed out: last used, and an
     /// audit event with `detail` (see [`use_detail`]).
     pub async fn record_use(&self, name: &str, detail: &str) -> Result<()> {
-        let store = self.store_owned()?;
+        let creds = self.clone();
         let name = name.to_string();
         let detail = detail.to_string();
-        blocking(move || {
-            let at = now();
-            store.db().touch_used(&name, at)?;
-            store
-                .db()
-                .add_event(Some(&name), EventKind::Use, Some(&detail), at)
-        })
-        .await
+        blocking(move || creds.record_use_now(&name, &detail, now())).await
     }
 
     /// The token in memory, if it is valid for `min_valid` and its row has
@@ -864,15 +933,6 @@ fn token_of(tokens: &TokenSet) -> AccessToken {
         expires_at: tokens.access_expires_at,
         dpop_key: tokens.dpop_key.clone(),
     }
-}
-
-/// Runs storage work (SQLite, the keyring) off the async threads.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::Other(format!("storage task failed: {e}")))?
 }
 
 /// An exclusive, cross-process lock on one credential, held by an open file
