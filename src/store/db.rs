@@ -1055,14 +1055,14 @@ fn storage_cause(path: &Path, e: &rusqlite::Error) -> Option<String> {
         return None;
     };
     let dir = path.parent()?;
-    let fs = crate::paths::fs_state(dir)?;
+    let fs = crate::fs_space::fs_state(dir)?;
     match f.code {
         ErrorCode::DiskFull | ErrorCode::SystemIoFailure | ErrorCode::CannotOpen
             if fs.free_bytes < NEARLY_FULL =>
         {
             Some(format!(
                 "the disk is full ({} free in {}); free some space and try again",
-                crate::paths::human_bytes(fs.free_bytes),
+                crate::fs_space::human_bytes(fs.free_bytes),
                 dir.display()
             ))
         }

@@ -220,7 +220,7 @@ impl Store {
         // unlocked. The file store can be read and still not written.
         backend.probe_replace()?;
         let dir = &self.inner.paths.data_dir;
-        let Some(fs) = paths::fs_state(dir) else {
+        let Some(fs) = crate::fs_space::fs_state(dir) else {
             return Ok(());
         };
         // The keyring's own storage is not ours to measure; the file store
@@ -237,9 +237,9 @@ impl Store {
                 "no room to store new tokens: {} free on the disk holding {} and {} needed; \
                  free some space and try again (nothing was sent to the server, so the stored \
                  tokens still work)",
-                paths::human_bytes(fs.free_bytes),
+                crate::fs_space::human_bytes(fs.free_bytes),
                 dir.display(),
-                paths::human_bytes(need)
+                crate::fs_space::human_bytes(need)
             )));
         }
         Ok(())

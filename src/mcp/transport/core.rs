@@ -735,7 +735,7 @@ pub(super) async fn read_body(mut resp: reqwest::Response, max: usize) -> Result
 fn too_big(max: usize) -> Failure {
     Failure::Upstream(format!(
         "the MCP server's answer is larger than {} (max_reply)",
-        crate::paths::human_bytes(max as u64)
+        crate::fs_space::human_bytes(max as u64)
     ))
 }
 
