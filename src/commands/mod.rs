@@ -35,7 +35,7 @@ impl Context {
     pub fn new(paths: Paths, config: Config) -> Context {
         let store = {
             let (paths, config) = (paths.clone(), config.clone());
-            LazyStore::new(move || Store::open(&paths, &config, fallback_prompt()))
+            LazyStore::new(move || Store::open(&paths, &config, fallback_prompt(&paths)))
         };
         Context {
             paths,
@@ -58,19 +58,24 @@ impl Context {
 
 /// At a terminal, offers the file store once when the keyring is
 /// unreachable; the answer is remembered in config.toml.
-fn fallback_prompt() -> Option<FallbackPrompt> {
+fn fallback_prompt(paths: &Paths) -> Option<FallbackPrompt> {
     if !Printer::interactive() {
         return None;
     }
-    Some(Box::new(|reason: &str| {
+    let config_file = paths.config_file();
+    Some(Box::new(move |reason: &str| {
         let printer = Printer::new();
         printer.warn(&format!("the OS keyring cannot be used: {reason}"));
-        printer
+        let yes = printer
             .confirm(
                 "Keep secrets in a plaintext file (mode 0600) instead, and remember this choice?",
                 false,
             )
-            .unwrap_or(false)
+            .unwrap_or(false);
+        if yes {
+            crate::config::persist_setting(&config_file, "secret_store", "file")?;
+        }
+        Ok(yes)
     }))
 }
 
