@@ -25,6 +25,7 @@ pub mod config;
 pub mod credentials;
 pub mod daemon;
 pub mod error;
+pub mod fs_space;
 pub mod hosts;
 pub mod ipc;
 pub mod logging;

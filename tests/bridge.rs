@@ -3,7 +3,18 @@
 //! the fake asserts the protocol it receives.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+/// The support this crate uses (files in tests/support/, see its README.md);
+/// helpers of these modules that this crate does not call are allowed.
+#[allow(dead_code)]
+mod support {
+    pub mod bridge;
+    pub mod fake_as;
+    pub mod fake_server;
+    pub mod home;
+    pub mod seed;
+    pub mod served;
+    pub use seed::*;
+}
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -11,6 +22,22 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::bridge::{Bridge, Options};
 use support::fake_server::{Behavior, FakeServer};
+
+/// A home holding the credential "fake" for `server`, with its token
+/// endpoint, as a login there would leave it: the set-up of every test of a
+/// stored credential.
+fn signed_in(server: &FakeServer, access: &str, refresh: Option<&str>) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    support::seed_credential(
+        home.path(),
+        "fake",
+        &server.url,
+        &format!("{}/token", server.base),
+        access,
+        refresh,
+    );
+    home
+}
 
 fn echo(b: &mut Bridge, text: &str) -> Value {
     b.request(
@@ -390,15 +417,7 @@ fn the_legacy_transport_renews_on_a_401_like_the_others() {
     });
     server.set_valid_tokens(&[]);
     server.add_refresh_token("rt-1");
-    let home = tempfile::tempdir().unwrap();
-    support::seed_credential(
-        home.path(),
-        "fake",
-        &server.url,
-        &format!("{}/token", server.base),
-        "at-old",
-        Some("rt-1"),
-    );
+    let home = signed_in(&server, "at-old", Some("rt-1"));
     let mut b = Bridge::start_with(
         &server.url,
         Options::default()
@@ -546,15 +565,7 @@ fn the_stored_credential_is_attached_everywhere_and_the_session_is_audited() {
         ..Behavior::default()
     });
     server.set_valid_tokens(&["at-stored-SECRET"]);
-    let home = tempfile::tempdir().unwrap();
-    support::seed_credential(
-        home.path(),
-        "fake",
-        &server.url,
-        &format!("{}/token", server.base),
-        "at-stored-SECRET",
-        None,
-    );
+    let home = signed_in(&server, "at-stored-SECRET", None);
     let mut b = Bridge::start_with(
         &server.url,
         Options::default().home(home.path()).log("trace"),
@@ -617,15 +628,7 @@ fn a_401_refreshes_once_for_many_requests_and_retries() {
     });
     server.set_valid_tokens(&[]); // the stored access token is refused
     server.add_refresh_token("rt-1");
-    let home = tempfile::tempdir().unwrap();
-    support::seed_credential(
-        home.path(),
-        "fake",
-        &server.url,
-        &format!("{}/token", server.base),
-        "at-old",
-        Some("rt-1"),
-    );
+    let home = signed_in(&server, "at-old", Some("rt-1"));
     let mut b = Bridge::start_with(&server.url, Options::default().home(home.path()));
     b.initialize(json!({}));
     assert_eq!(server.seen().refreshes, 1);
@@ -661,15 +664,7 @@ fn bridges_refused_at_once_share_one_refresh() {
     });
     server.set_valid_tokens(&[]);
     server.add_refresh_token("rt-1");
-    let home = tempfile::tempdir().unwrap();
-    support::seed_credential(
-        home.path(),
-        "fake",
-        &server.url,
-        &format!("{}/token", server.base),
-        "at-old",
-        Some("rt-1"),
-    );
+    let home = signed_in(&server, "at-old", Some("rt-1"));
     let mut bridges: Vec<Bridge> = (0..4)
         .map(|_| Bridge::start_with(&server.url, Options::default().home(home.path())))
         .collect();
@@ -740,16 +735,8 @@ fn a_401_that_survives_the_refresh_is_an_authorization_error() {
         bearer: true,
         ..Behavior::default()
     });
-    let home = tempfile::tempdir().unwrap();
     // No refresh token: the refused token cannot be renewed.
-    support::seed_credential(
-        home.path(),
-        "fake",
-        &server.url,
-        &format!("{}/token", server.base),
-        "at-x",
-        None,
-    );
+    let home = signed_in(&server, "at-x", None);
     let mut b = Bridge::start_with(&server.url, Options::default().home(home.path()));
     let id = json!(0);
     b.send(&json!({"jsonrpc": "2.0", "id": id, "method": "initialize",

@@ -26,7 +26,14 @@
 //! case takes well under one, so "is it fresh now" has one answer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+/// The support this crate uses (files in tests/support/, see its README.md);
+/// helpers of these modules that this crate does not call are allowed.
+#[allow(dead_code)]
+mod support {
+    pub mod fake_token;
+    pub mod served;
+    pub use served::*;
+}
 
 use std::time::Duration;
 

@@ -10,7 +10,16 @@
 //! - the daemon against oidc-provider with a short access token lifetime.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+/// The support this crate uses (files in tests/support/, see its README.md);
+/// helpers of these modules that this crate does not call are allowed.
+#[allow(dead_code)]
+mod support {
+    pub mod daemon;
+    pub mod fake_as;
+    pub mod home;
+    pub mod peers;
+    pub mod served;
+}
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,15 @@
 //! `mcp-auth doctor` finds what is wrong and says how to fix it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+/// The support this crate uses (files in tests/support/, see its README.md);
+/// helpers of these modules that this crate does not call are allowed.
+#[allow(dead_code)]
+mod support {
+    pub mod daemon;
+    pub mod fake_as;
+    pub mod home;
+    pub mod served;
+}
 
 use support::fake_as::{AsConfig, FakeAs, TokenMode};
 use support::home::Home;

@@ -5,7 +5,20 @@
 //! once the fault is gone the stored credential works with no new login.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+/// The support this crate uses (files in tests/support/, see its README.md);
+/// helpers of these modules that this crate does not call are allowed.
+#[allow(dead_code)]
+mod support {
+    pub mod bridge;
+    pub mod daemon;
+    pub mod fake_as;
+    pub mod fake_server;
+    pub mod fs_faults;
+    pub mod home;
+    pub mod seed;
+    pub mod served;
+    pub use seed::*;
+}
 
 use std::time::{Duration, Instant};
 

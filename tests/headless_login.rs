@@ -2,7 +2,14 @@
 //! and paste-back, for providers and MCP servers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+/// The support this crate uses (files in tests/support/, see its README.md);
+/// helpers of these modules that this crate does not call are allowed.
+#[allow(dead_code)]
+mod support {
+    pub mod fake_as;
+    pub mod home;
+    pub mod served;
+}
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;

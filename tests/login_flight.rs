@@ -8,7 +8,18 @@
 //! the in-process fake authorization server, which counts what it sees.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+/// The support this crate uses (files in tests/support/, see its README.md);
+/// helpers of these modules that this crate does not call are allowed.
+#[allow(dead_code)]
+mod support {
+    pub mod bridge;
+    pub mod daemon;
+    pub mod fake_as;
+    pub mod home;
+    pub mod seed;
+    pub mod served;
+    pub use seed::*;
+}
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -4,7 +4,14 @@
 //! authorization request is made.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+/// The support this crate uses (files in tests/support/, see its README.md);
+/// helpers of these modules that this crate does not call are allowed.
+#[allow(dead_code)]
+mod support {
+    pub mod fake_as;
+    pub mod home;
+    pub mod served;
+}
 
 use support::fake_as::{AsConfig, AsMetadataMode, FakeAs, McpKnobs, PrmMode};
 use support::home::Home;

@@ -9,7 +9,14 @@
 //! --scope`, and a refresh of a token that neither expires nor refreshes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+/// The support this crate uses (files in tests/support/, see its README.md);
+/// helpers of these modules that this crate does not call are allowed.
+#[allow(dead_code)]
+mod support {
+    pub mod fake_provider;
+    pub mod home;
+    pub mod served;
+}
 
 use std::io::Write;
 use std::process::Stdio;

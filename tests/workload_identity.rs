@@ -7,7 +7,15 @@
 //! the tokens to the credential's DPoP key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+/// The support this crate uses (files in tests/support/, see its README.md);
+/// helpers of these modules that this crate does not call are allowed.
+#[allow(dead_code)]
+mod support {
+    pub mod daemon;
+    pub mod fake_dpop;
+    pub mod home;
+    pub mod served;
+}
 
 use base64::Engine;
 use support::fake_dpop::{FakeDpop, Knobs};

@@ -6,6 +6,7 @@ use crate::credentials::{Credentials, FallbackPrompt};
 use crate::error::Result;
 use crate::output::Printer;
 use crate::paths::Paths;
+use std::path::PathBuf;
 
 /// What every command runs on: paths, settings, the printer, and storage
 /// opened on first use (so `providers list` never touches the database, and
@@ -22,7 +23,10 @@ impl Context {
     /// the file store. Never for the bridge, whose stdin carries JSON-RPC.
     pub fn new(paths: Paths, config: Config, prompts: bool) -> Context {
         let credentials = if prompts {
-            Credentials::open_lazily(&paths, &config, fallback_prompt)
+            let config_file = paths.config_file();
+            Credentials::open_lazily(&paths, &config, move || {
+                fallback_prompt(config_file.clone())
+            })
         } else {
             Credentials::open_lazily(&paths, &config, || None)
         };
@@ -43,19 +47,24 @@ impl Context {
 }
 
 /// At a terminal, offers the file store once when the keyring is
-/// unreachable; the answer is remembered in config.toml.
-fn fallback_prompt() -> Option<FallbackPrompt> {
+/// unreachable; a yes is remembered in config.toml (written here, not by
+/// the store, before the store switches).
+fn fallback_prompt(config_file: PathBuf) -> Option<FallbackPrompt> {
     if !Printer::interactive() {
         return None;
     }
-    Some(Box::new(|reason: &str| {
+    Some(Box::new(move |reason: &str| {
         let printer = Printer::new();
         printer.warn(&format!("the OS keyring cannot be used: {reason}"));
-        printer
+        let yes = printer
             .confirm(
                 "Keep secrets in a plaintext file (mode 0600) instead, and remember this choice?",
                 false,
             )
-            .unwrap_or(false)
+            .unwrap_or(false);
+        if yes {
+            crate::config::persist_setting(&config_file, "secret_store", "file")?;
+        }
+        Ok(yes)
     }))
 }

@@ -118,7 +118,7 @@ impl Events {
             return Item::End {
                 error: Some(format!(
                     "the MCP server sent an event larger than {} (max_reply)",
-                    crate::paths::human_bytes(self.budget.limit.load(Ordering::Relaxed) as u64)
+                    crate::fs_space::human_bytes(self.budget.limit.load(Ordering::Relaxed) as u64)
                 )),
             };
         }

@@ -47,9 +47,10 @@ pub struct PruneReport {
 use secrets::{FileBackend, Keep, KeyringBackend, SecretBackend, SortedKeys};
 
 /// Asked once when the keyring is unreachable and no store was chosen: may
-/// the file store be used (and remembered in the config)? Only set when a
-/// person is at a terminal.
-pub type FallbackPrompt = Box<dyn Fn(&str) -> bool + Send + Sync>;
+/// the file store be used? `Ok(true)` switches to it; remembering the choice
+/// (in config.toml) is the asker's job, done before it answers, so the store
+/// never writes the configuration. Only set when a person is at a terminal.
+pub type FallbackPrompt = Box<dyn Fn(&str) -> Result<bool> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Store {
@@ -177,9 +178,8 @@ impl Store {
                 let config = self.inner.paths.config_file();
                 if !self.inner.chosen
                     && let Some(ask) = &self.inner.fallback
-                    && ask(&reason)
+                    && ask(&reason)?
                 {
-                    crate::config::persist_setting(&config, "secret_store", "file")?;
                     let file: Arc<dyn SecretBackend> =
                         Arc::new(FileBackend::new(&self.inner.paths.secrets_file()));
                     *self
@@ -220,7 +220,7 @@ impl Store {
         // unlocked. The file store can be read and still not written.
         backend.probe_replace()?;
         let dir = &self.inner.paths.data_dir;
-        let Some(fs) = paths::fs_state(dir) else {
+        let Some(fs) = crate::fs_space::fs_state(dir) else {
             return Ok(());
         };
         // The keyring's own storage is not ours to measure; the file store
@@ -237,9 +237,9 @@ impl Store {
                 "no room to store new tokens: {} free on the disk holding {} and {} needed; \
                  free some space and try again (nothing was sent to the server, so the stored \
                  tokens still work)",
-                paths::human_bytes(fs.free_bytes),
+                crate::fs_space::human_bytes(fs.free_bytes),
                 dir.display(),
-                paths::human_bytes(need)
+                crate::fs_space::human_bytes(need)
             )));
         }
         Ok(())

@@ -19,8 +19,14 @@
 //! 3000), BENCH_FLAT (requests of the memory-flatness run, 20000).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../support/mod.rs"]
-mod support;
+/// The support this bench uses (files in tests/support/, see its
+/// README.md); helpers of these modules it does not call are allowed.
+#[allow(dead_code)]
+#[path = "../support"]
+mod support {
+    pub mod bridge;
+    pub mod peers;
+}
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Write};

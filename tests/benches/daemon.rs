@@ -22,8 +22,16 @@
 //! the measured process is printed beside them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../support/mod.rs"]
-mod support;
+/// The support this bench uses (files in tests/support/, see its
+/// README.md); helpers of these modules it does not call are allowed.
+#[allow(dead_code)]
+#[path = "../support"]
+mod support {
+    pub mod daemon;
+    pub mod fake_as;
+    pub mod home;
+    pub mod served;
+}
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};

@@ -248,7 +248,7 @@ struct Inner {
 pub struct FakeAs {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
-    _served: super::Served,
+    _served: super::served::Served,
 }
 
 fn now() -> u64 {
@@ -307,7 +307,7 @@ impl FakeAs {
         FakeAs {
             url,
             inner,
-            _served: super::Served::start(listener, app),
+            _served: super::served::Served::start(listener, app),
         }
     }
 

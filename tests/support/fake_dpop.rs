@@ -72,7 +72,7 @@ struct Inner {
 pub struct FakeDpop {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
-    _served: super::Served,
+    _served: super::served::Served,
 }
 
 type Shared = State<Arc<Mutex<Inner>>>;
@@ -101,7 +101,7 @@ impl FakeDpop {
         FakeDpop {
             url,
             inner,
-            _served: super::Served::start(listener, app),
+            _served: super::served::Served::start(listener, app),
         }
     }
 

@@ -130,7 +130,7 @@ pub struct FakeProvider {
     /// What `--domain` gets: the origin, plus `/gitlab` for GitLab.
     pub domain: String,
     inner: Arc<Mutex<Inner>>,
-    _served: super::Served,
+    _served: super::served::Served,
 }
 
 type Shared = State<Arc<Mutex<Inner>>>;
@@ -247,7 +247,7 @@ impl FakeProvider {
         FakeProvider {
             origin,
             domain,
-            _served: super::Served::start(listener, app.with_state(inner.clone())),
+            _served: super::served::Served::start(listener, app.with_state(inner.clone())),
             inner,
         }
     }

@@ -5,9 +5,7 @@
 //! definite `invalid_grant`) and delayed. Runs on its own thread and
 //! runtime on 127.0.0.1:0, so the test's runtime can be anything.
 //!
-//! Also included alone with `#[path]` by tests that need nothing else
-//! from `support`.
-#![allow(dead_code)]
+//! A crate that uses it declares `served` beside it (see `support/README.md`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -57,7 +55,7 @@ struct Inner {
 pub struct FakeToken {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
-    _served: super::Served,
+    _served: super::served::Served,
 }
 
 impl FakeToken {
@@ -74,7 +72,7 @@ impl FakeToken {
         FakeToken {
             url,
             inner,
-            _served: super::Served::start(listener, app),
+            _served: super::served::Served::start(listener, app),
         }
     }
 

@@ -744,7 +744,7 @@ pub(super) async fn read_body(
 fn too_big(max: usize) -> Undelivered {
     Undelivered::Upstream(format!(
         "the MCP server's answer is larger than {} (max_reply)",
-        crate::paths::human_bytes(max as u64)
+        crate::fs_space::human_bytes(max as u64)
     ))
 }
 
