@@ -318,7 +318,7 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
 
 /// The outcome for one credential of a bulk command.
 #[derive(Debug, Serialize)]
-struct Outcome {
+struct BulkResult {
     name: String,
     ok: bool,
     message: String,
@@ -351,7 +351,7 @@ pub async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
     if targets.is_empty() {
         ctx.out.info("Nothing to revoke.");
         return if args.json {
-            ctx.out.json(&Vec::<Outcome>::new())
+            ctx.out.json(&Vec::<BulkResult>::new())
         } else {
             Ok(())
         };
@@ -370,12 +370,12 @@ pub async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
     let mut outcomes = Vec::new();
     for c in &targets {
         let outcome = match revoke_one(ctx, c, args.local_only).await {
-            Ok(message) => Outcome {
+            Ok(message) => BulkResult {
                 name: c.name.clone(),
                 ok: true,
                 message,
             },
-            Err(e) => Outcome {
+            Err(e) => BulkResult {
                 name: c.name.clone(),
                 ok: false,
                 message: e.to_string(),
@@ -419,7 +419,7 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
             && c.access_expires_at.is_none()
             && c.status != crate::model::Status::NeedsLogin
         {
-            outcomes.push(Outcome {
+            outcomes.push(BulkResult {
                 name,
                 ok: true,
                 message: "its token does not expire and the provider issues no refresh token \
@@ -429,7 +429,7 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
             continue;
         }
         let outcome = match creds.refresh(&name, true).await {
-            Ok(r) if r.performed => Outcome {
+            Ok(r) if r.performed => BulkResult {
                 name,
                 ok: true,
                 message: match r.token.expires_at {
@@ -437,7 +437,7 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
                     None => "refreshed".into(),
                 },
             },
-            Ok(r) => Outcome {
+            Ok(r) => BulkResult {
                 name,
                 ok: r.failure.is_none(),
                 message: match r.failure {
@@ -445,7 +445,7 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
                     None => "already refreshed by another process".into(),
                 },
             },
-            Err(e) => Outcome {
+            Err(e) => BulkResult {
                 name,
                 ok: false,
                 message: e.to_string(),
@@ -520,7 +520,7 @@ async fn step_up(
     }
 }
 
-fn report_outcomes(ctx: &Context, outcomes: &[Outcome], json: bool, verb: &str) -> Result<()> {
+fn report_outcomes(ctx: &Context, outcomes: &[BulkResult], json: bool, verb: &str) -> Result<()> {
     if json {
         ctx.out.json(outcomes)?;
     } else {
