@@ -25,6 +25,7 @@ mod pruner;
 mod scheduler;
 mod server;
 pub mod service;
+pub mod spawn;
 mod state;
 
 use std::path::PathBuf;
