@@ -324,29 +324,75 @@ struct BulkResult {
     message: String,
 }
 
+/// Which credentials a revoke takes.
+pub enum Selection<'a> {
+    /// These, each of which must exist.
+    Named(&'a [String]),
+    /// Every credential, narrowed to one provider's and to those expired or
+    /// needing a login when asked.
+    Every {
+        provider: Option<&'a str>,
+        expired: bool,
+    },
+}
+
+/// What a revoke needs, settled before it runs (`tokens revoke` and
+/// `logout` both build one).
+pub struct Revoke<'a> {
+    pub selection: Selection<'a>,
+    /// Skip the confirmation a bulk revoke asks for.
+    pub yes: bool,
+    /// Only delete here; do not call the provider's revocation endpoint.
+    pub local_only: bool,
+    pub json: bool,
+}
+
+/// `tokens revoke`: its flags, as a [`Revoke`].
 pub async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
+    let bulk = args.all || args.provider.is_some() || args.expired;
+    let selection = if bulk {
+        Selection::Every {
+            provider: args.provider.as_deref(),
+            expired: args.expired,
+        }
+    } else {
+        Selection::Named(&args.names)
+    };
+    revoke(
+        ctx,
+        Revoke {
+            selection,
+            yes: args.yes,
+            local_only: args.local_only,
+            json: args.json,
+        },
+    )
+    .await
+}
+
+/// Revokes the selected credentials, asking first when more than the named
+/// ones are taken (unless `yes`).
+pub async fn revoke(ctx: &Context, args: Revoke<'_>) -> Result<()> {
     let store = ctx.credentials()?;
     let at = now();
     let all = store.list()?;
-    let bulk = args.all || args.provider.is_some() || args.expired;
-    let targets: Vec<Credential> = if bulk {
-        all.into_iter()
-            .filter(|c| {
-                args.provider
-                    .as_deref()
-                    .is_none_or(|p| c.origin.label() == p)
-            })
-            .filter(|c| !args.expired || c.health(at).is_problem())
-            .collect()
-    } else {
-        let mut out = Vec::new();
-        for name in &args.names {
-            match all.iter().find(|c| &c.name == name) {
-                Some(c) => out.push(c.clone()),
-                None => return Err(Error::CredentialNotFound(name.clone())),
+    let bulk = matches!(args.selection, Selection::Every { .. });
+    let targets: Vec<Credential> = match args.selection {
+        Selection::Every { provider, expired } => all
+            .into_iter()
+            .filter(|c| provider.is_none_or(|p| c.origin.label() == p))
+            .filter(|c| !expired || c.health(at).is_problem())
+            .collect(),
+        Selection::Named(names) => {
+            let mut out = Vec::new();
+            for name in names {
+                match all.iter().find(|c| &c.name == name) {
+                    Some(c) => out.push(c.clone()),
+                    None => return Err(Error::CredentialNotFound(name.clone())),
+                }
             }
+            out
         }
-        out
     };
     if targets.is_empty() {
         ctx.out.info("Nothing to revoke.");
