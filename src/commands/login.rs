@@ -505,6 +505,22 @@ async fn provider_machine(
     report(ctx, &provider_title(provider), &saved, args.json)
 }
 
+/// `--grant` as the login layer's [`Grant`](mcp_login::Grant);
+/// `private_key` is asked for only by the client credentials grant.
+pub fn grant(
+    kind: GrantArg,
+    private_key: impl FnOnce() -> Result<Option<(Secret, Option<String>)>>,
+) -> Result<mcp_login::Grant> {
+    Ok(match kind {
+        GrantArg::AuthorizationCode => mcp_login::Grant::AuthorizationCode,
+        GrantArg::ClientCredentials => mcp_login::Grant::ClientCredentials {
+            private_key: private_key()?,
+        },
+        GrantArg::CrossApp => mcp_login::Grant::CrossApp,
+        GrantArg::JwtBearer => mcp_login::Grant::JwtBearer,
+    })
+}
+
 /// The PEM key of `--private-key-file` (and `--signing-alg`), if given.
 pub fn private_key(client: &ClientArgs) -> Result<Option<(Secret, Option<String>)>> {
     let Some(path) = &client.private_key_file else {
@@ -556,17 +572,8 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
         };
         let (creds, out, target) = (&creds, &ctx.out, &args.target);
         async move {
-            match args.client.grant {
-                GrantArg::ClientCredentials => {
-                    let key = private_key(&args.client)?;
-                    mcp_login::client_credentials(creds, out, target, &opts, key).await
-                }
-                GrantArg::CrossApp => mcp_login::cross_app(creds, out, target, &opts).await,
-                GrantArg::JwtBearer => mcp_login::jwt_bearer(creds, out, target, &opts).await,
-                GrantArg::AuthorizationCode => {
-                    mcp_login::login(creds, out, target, None, &opts).await
-                }
-            }
+            let grant = grant(args.client.grant, || private_key(&args.client))?;
+            mcp_login::login_with(creds, out, target, &grant, None, &opts).await
         }
     };
     let flight = mcp_login::Flight {
