@@ -2,7 +2,7 @@
 //! APIs. The binary is `main.rs -> run()`; everything else is this library.
 //!
 //! Layers, each using only the ones below it:
-//! `commands` → `mcp`, `daemon` → `credentials`, `login_flight` → `origins`, `ipc`,
+//! `commands` → `mcp`, `daemon`, `provider_login` → `credentials`, `login_flight` → `origins`, `ipc`,
 //! `oauth`, `store` → `config`, `providers`, `hosts`, `model`, `paths`, `body_text`,
 //! `task`, `error`; `output` is the only place that prints, `logging` the only
 //! place that sets up logs.
@@ -36,6 +36,7 @@ pub mod oauth;
 pub mod origins;
 pub mod output;
 pub mod paths;
+pub mod provider_login;
 pub mod providers;
 pub mod secret_env;
 pub mod signals;
