@@ -12,10 +12,10 @@
 //! registrations cache, origin checks and storage health are all asked of
 //! [`credentials::Credentials`], built once per process (by
 //! [`commands::Context`]; the daemon derives its in-process instance from
-//! it). Nothing in `commands`, `mcp` or `daemon` names `store`;
-//! `tests/layers.rs` fails when something does. A new stored thing gets a
-//! method in `src/credentials/` over the store's API; a new command calls
-//! those methods.
+//! it). Nothing in `commands`, `mcp`, `daemon` or `provider_login` names
+//! `store`; `tests/layers.rs` fails when something does. A new stored thing
+//! gets a method in `src/credentials/` over the store's API; a new command
+//! calls those methods.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod body_text;
