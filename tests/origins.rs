@@ -14,6 +14,7 @@ mod support {
     pub mod fake_server;
     pub mod home;
     pub mod served;
+    pub mod token_ledger; // fake_server needs it
 }
 
 use std::io::Write;
