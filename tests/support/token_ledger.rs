@@ -108,6 +108,11 @@ impl Ledger {
         }
     }
 
+    /// A rotation that issues its own tokens: `rt` is spent.
+    pub fn spend(&mut self, rt: &str) {
+        self.revoke(rt);
+    }
+
     /// RFC 7009 as the server sees it: the refresh token is dead.
     pub fn revoke(&mut self, rt: &str) {
         if let Some(usable) = self.refresh.get_mut(rt) {
