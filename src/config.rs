@@ -78,32 +78,44 @@ struct RawConfig {
 
 /// The kind of value a top-level key holds, to parse its environment form.
 #[derive(Clone, Copy)]
-enum Kind {
+enum ValueKind {
     Str,
     Int,
 }
 
 /// Top-level keys and the environment variables that can set them.
-const KEYS: &[(&str, Kind, &[&str])] = &[
-    ("secret_store", Kind::Str, &["MCP_AUTH_SECRET_STORE"]),
-    ("browser", Kind::Str, &["MCP_AUTH_BROWSER"]),
-    ("keyring_timeout", Kind::Str, &["MCP_AUTH_KEYRING_TIMEOUT"]),
-    ("http_timeout", Kind::Str, &["MCP_AUTH_HTTP_TIMEOUT"]),
-    ("login_timeout", Kind::Str, &["MCP_AUTH_LOGIN_TIMEOUT"]),
-    ("request_timeout", Kind::Str, &["MCP_AUTH_REQUEST_TIMEOUT"]),
-    ("max_reply", Kind::Str, &["MCP_AUTH_MAX_REPLY"]),
+const KEYS: &[(&str, ValueKind, &[&str])] = &[
+    ("secret_store", ValueKind::Str, &["MCP_AUTH_SECRET_STORE"]),
+    ("browser", ValueKind::Str, &["MCP_AUTH_BROWSER"]),
+    (
+        "keyring_timeout",
+        ValueKind::Str,
+        &["MCP_AUTH_KEYRING_TIMEOUT"],
+    ),
+    ("http_timeout", ValueKind::Str, &["MCP_AUTH_HTTP_TIMEOUT"]),
+    ("login_timeout", ValueKind::Str, &["MCP_AUTH_LOGIN_TIMEOUT"]),
+    (
+        "request_timeout",
+        ValueKind::Str,
+        &["MCP_AUTH_REQUEST_TIMEOUT"],
+    ),
+    ("max_reply", ValueKind::Str, &["MCP_AUTH_MAX_REPLY"]),
     (
         "retention_days",
-        Kind::Int,
+        ValueKind::Int,
         &["MCP_AUTH_RETENTION_DAYS", "MCP_AUTH_TOKEN_RETENTION_DAYS"],
     ),
-    ("prune_interval", Kind::Str, &["MCP_AUTH_PRUNE_INTERVAL"]),
-    ("refresh_ahead", Kind::Str, &["MCP_AUTH_REFRESH_AHEAD"]),
-    ("log", Kind::Str, &["MCP_AUTH_LOG"]),
-    ("log_file", Kind::Str, &["MCP_AUTH_LOG_FILE"]),
+    (
+        "prune_interval",
+        ValueKind::Str,
+        &["MCP_AUTH_PRUNE_INTERVAL"],
+    ),
+    ("refresh_ahead", ValueKind::Str, &["MCP_AUTH_REFRESH_AHEAD"]),
+    ("log", ValueKind::Str, &["MCP_AUTH_LOG"]),
+    ("log_file", ValueKind::Str, &["MCP_AUTH_LOG_FILE"]),
     (
         "client_metadata_url",
-        Kind::Str,
+        ValueKind::Str,
         &["MCP_AUTH_CLIENT_METADATA_URL"],
     ),
 ];
@@ -269,8 +281,8 @@ fn overlay_env(table: &mut toml::Table, env: &BTreeMap<String, String>) -> Resul
         };
         let value =
             match kind {
-                Kind::Str => toml::Value::String(value.clone()),
-                Kind::Int => toml::Value::Integer(value.trim().parse().map_err(|_| {
+                ValueKind::Str => toml::Value::String(value.clone()),
+                ValueKind::Int => toml::Value::Integer(value.trim().parse().map_err(|_| {
                     Error::Config(format!("{var}={value:?} is not a whole number"))
                 })?),
             };

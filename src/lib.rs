@@ -2,7 +2,7 @@
 //! APIs. The binary is `main.rs -> run()`; everything else is this library.
 //!
 //! Layers, each using only the ones below it:
-//! `commands` → `mcp`, `daemon` → `credentials`, `login_flight` → `origins`, `ipc`,
+//! `commands` → `mcp`, `daemon`, `provider_login` → `credentials`, `login_flight` → `origins`, `ipc`,
 //! `oauth`, `store` → `config`, `providers`, `hosts`, `model`, `paths`, `body_text`,
 //! `task`, `error`; `output` is the only place that prints, `logging` the only
 //! place that sets up logs.
@@ -12,10 +12,10 @@
 //! registrations cache, origin checks and storage health are all asked of
 //! [`credentials::Credentials`], built once per process (by
 //! [`commands::Context`]; the daemon derives its in-process instance from
-//! it). Nothing in `commands`, `mcp` or `daemon` names `store`;
-//! `tests/layers.rs` fails when something does. A new stored thing gets a
-//! method in `src/credentials/` over the store's API; a new command calls
-//! those methods.
+//! it). Nothing in `commands`, `mcp`, `daemon` or `provider_login` names
+//! `store`; `tests/layers.rs` fails when something does. A new stored thing
+//! gets a method in `src/credentials/` over the store's API; a new command
+//! calls those methods.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod body_text;
@@ -36,6 +36,7 @@ pub mod oauth;
 pub mod origins;
 pub mod output;
 pub mod paths;
+pub mod provider_login;
 pub mod providers;
 pub mod secret_env;
 pub mod signals;

@@ -50,7 +50,7 @@ pub struct Holder {
 
 /// What a finished login left for the processes that waited for it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Outcome {
+pub struct FlightResult {
     pub pid: u32,
     /// The server the login was for, when it was an MCP server's: a
     /// process waiting for another server's login that took the same name
@@ -67,7 +67,7 @@ pub struct Outcome {
     pub exit_code: u8,
 }
 
-impl Outcome {
+impl FlightResult {
     /// The failure, as this process reports it; `None` for a success.
     pub fn error(&self, credential: &str) -> Option<Error> {
         let message = self.error.clone()?;
@@ -88,7 +88,7 @@ pub struct LoginFlight {
     holder_path: PathBuf,
     result_path: PathBuf,
     /// The login another process finished while this one waited, if any.
-    waited: Option<Outcome>,
+    waited: Option<FlightResult>,
     /// Who was waited for, if this process waited and the holder said.
     waited_for: Option<Holder>,
     /// Whether this process found the lock taken and waited.
@@ -175,7 +175,7 @@ impl LoginFlight {
         // of the login it waited for; none (the holder was killed) or an
         // older one means this process runs the login itself.
         flight.waited =
-            read_json::<Outcome>(&flight.result_path).filter(|o| o.finished_ms >= since);
+            read_json::<FlightResult>(&flight.result_path).filter(|o| o.finished_ms >= since);
         if flight.waited.is_none() {
             tracing::debug!(lock = %name, "the login waited for left no outcome (killed, or not a login of its own)");
         }
@@ -194,7 +194,7 @@ impl LoginFlight {
         who: &str,
         login_timeout: Duration,
         notice: Notice<'_>,
-    ) -> Result<Option<Option<Outcome>>> {
+    ) -> Result<Option<Option<FlightResult>>> {
         crate::credentials::validate_name(name)?;
         let (lock_path, _, _) = files(&paths.runtime_dir, name);
         if !lock_path.exists() {
@@ -205,7 +205,7 @@ impl LoginFlight {
     }
 
     /// The login another process finished while this one waited.
-    pub fn waited(&self) -> Option<&Outcome> {
+    pub fn waited(&self) -> Option<&FlightResult> {
         self.waited.as_ref()
     }
 
@@ -222,7 +222,7 @@ impl LoginFlight {
         result: &Result<T>,
         saved: impl FnOnce(&T) -> String,
     ) {
-        let outcome = Outcome {
+        let outcome = FlightResult {
             pid: std::process::id(),
             server: server.map(str::to_string),
             finished_ms: now_ms(),

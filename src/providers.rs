@@ -396,7 +396,7 @@ pub struct Provider {
     /// A refresh sends the granted scopes again.
     pub scope_on_refresh: bool,
     /// Where and how to register, for `providers show` and hints.
-    pub registration: Option<Registration>,
+    pub registration: Option<RegistrationGuide>,
     /// Origins its tokens may be sent to by the bridge: the template's API
     /// origins, or `api_origins` in the provider's config table.
     pub api_origins: Vec<String>,
@@ -404,7 +404,7 @@ pub struct Provider {
 
 /// What a person registers at the provider, and what the provider allows.
 #[derive(Debug, Clone, Serialize)]
-pub struct Registration {
+pub struct RegistrationGuide {
     pub url: &'static str,
     pub create: &'static str,
     pub settings: Vec<&'static str>,
@@ -911,7 +911,7 @@ pub fn resolve(name: &str, config: &Config, over: &Overrides) -> Result<Provider
         redirect_match,
         redirect_port,
         scope_on_refresh: template.is_some_and(|t| t.scope_on_refresh),
-        registration: template.map(|t| Registration {
+        registration: template.map(|t| RegistrationGuide {
             url: t.register_url,
             create: t.register,
             settings: t.settings.to_vec(),

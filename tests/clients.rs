@@ -21,6 +21,7 @@ mod support {
     pub mod home;
     pub mod peers;
     pub mod seed;
+    pub mod token_ledger; // fake_server needs it
     pub use seed::*;
 }
 

@@ -32,6 +32,7 @@
 mod support {
     pub mod fake_token;
     pub mod served;
+    pub mod token_ledger; // fake_token needs it
     pub use served::*;
 }
 

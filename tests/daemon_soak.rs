@@ -19,6 +19,7 @@ mod support {
     pub mod home;
     pub mod peers;
     pub mod served;
+    pub mod token_ledger; // fake_as needs it
 }
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -17,6 +17,7 @@ mod support {
     pub mod home;
     pub mod seed;
     pub mod served;
+    pub mod token_ledger; // fake_as and fake_server need it
     pub use seed::*;
 }
 

@@ -18,6 +18,7 @@ mod support {
     pub mod fake_as;
     pub mod home;
     pub mod served;
+    pub mod token_ledger; // fake_as needs it
 }
 
 use std::path::Path;

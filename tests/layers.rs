@@ -11,14 +11,23 @@
 
 use std::path::{Path, PathBuf};
 
-/// The folders above `credentials` in `src/lib.rs`'s layers.
-const ABOVE_THE_DOOR: &[&str] = &["src/commands", "src/mcp", "src/daemon"];
+/// The folders and files above `credentials` in `src/lib.rs`'s layers.
+const ABOVE_THE_DOOR: &[&str] = &[
+    "src/commands",
+    "src/mcp",
+    "src/daemon",
+    "src/provider_login.rs",
+];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    if dir.is_file() {
+        out.push(dir.to_path_buf());
+        return;
+    }
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {

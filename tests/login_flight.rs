@@ -18,6 +18,7 @@ mod support {
     pub mod home;
     pub mod seed;
     pub mod served;
+    pub mod token_ledger; // fake_as needs it
     pub use seed::*;
 }
 

@@ -14,6 +14,7 @@ mod support {
     pub mod fake_server;
     pub mod home;
     pub mod served;
+    pub mod token_ledger; // fake_as and fake_server need it
 }
 
 use std::io::Write;

@@ -26,6 +26,7 @@ mod support {
     pub mod home;
     pub mod seed;
     pub mod served;
+    pub mod token_ledger; // fake_token needs it
     pub use seed::*;
     pub use served::*;
 }

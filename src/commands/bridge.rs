@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::cli::{BridgeArgs, BridgeTransport, GrantArg};
+use crate::cli::{BridgeArgs, BridgeTransport};
 use crate::commands::Context;
-use crate::commands::login::{mcp_options, private_key};
+use crate::commands::login::{grant, mcp_options, private_key};
 use crate::config::parse_duration;
 use crate::credentials::{Credentials, Holder, validate_name};
 use crate::error::{Error, Result};
@@ -142,8 +142,7 @@ struct BridgeLogin {
     creds: Credentials,
     paths: crate::paths::Paths,
     options: LoginOptions,
-    grant: GrantArg,
-    private_key: Option<(Secret, Option<String>)>,
+    grant: mcp_login::Grant,
 }
 
 impl LoginHook for BridgeLogin {
@@ -156,7 +155,7 @@ impl LoginHook for BridgeLogin {
             // A step-up asks for more than any login saved meanwhile holds:
             // it runs after the running one instead of taking its result.
             let reuse = if request.scopes.is_empty() {
-                if self.grant == GrantArg::AuthorizationCode {
+                if matches!(self.grant, mcp_login::Grant::AuthorizationCode) {
                     opts.share = Some(self.paths.clone());
                 }
                 mcp_login::Reuse::Valid {
@@ -183,18 +182,10 @@ impl LoginHook for BridgeLogin {
                         request.server_url, request.reason
                     ));
                     let url = &request.server_url;
-                    let saved = match self.grant {
-                        GrantArg::ClientCredentials => {
-                            let key = self.private_key.clone();
-                            mcp_login::client_credentials(creds, out, url, &opts, key).await
-                        }
-                        GrantArg::CrossApp => mcp_login::cross_app(creds, out, url, &opts).await,
-                        GrantArg::JwtBearer => mcp_login::jwt_bearer(creds, out, url, &opts).await,
-                        GrantArg::AuthorizationCode => {
-                            let challenge = challenge::bearer(request.www_authenticate.as_deref());
-                            mcp_login::login(creds, out, url, challenge, &opts).await
-                        }
-                    }?;
+                    let challenge = challenge::bearer(request.www_authenticate.as_deref());
+                    let saved =
+                        mcp_login::login_with(creds, out, url, &self.grant, challenge, &opts)
+                            .await?;
                     keep_sharing(store, previous, &saved).await;
                     Ok(saved)
                 }
@@ -249,8 +240,12 @@ pub fn login_hook(ctx: &Context, args: &BridgeArgs) -> Result<Option<Arc<dyn Log
         creds: ctx.credentials()?,
         paths: ctx.paths.clone(),
         options: mcp_options(ctx, &args.client)?,
-        grant: args.client.grant,
-        private_key: private_key(&args.client)?,
+        grant: {
+            // Read whatever the grant: a key file that cannot be read stops
+            // the bridge at its start.
+            let key = private_key(&args.client)?;
+            grant(args.client.grant, || Ok(key))?
+        },
     })))
 }
 

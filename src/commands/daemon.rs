@@ -14,9 +14,6 @@ use crate::error::{Error, Result};
 use crate::ipc::{self, DaemonStatus, Op};
 use crate::model::{now, relative, rfc3339};
 
-/// How long `start` waits for the new daemon to answer.
-const START_TIMEOUT: Duration = Duration::from_secs(15);
-
 /// The global logging flags, which `start` passes on to the daemon.
 pub struct LogFlags<'a> {
     pub file: Option<&'a Path>,
@@ -119,66 +116,16 @@ async fn start(ctx: &Context, log: &LogFlags<'_>, json: bool) -> Result<()> {
     }
     crate::paths::ensure_private_dir(&ctx.paths.data_dir)?;
     let log_file = detached_log_file(ctx, log);
-    let mut cmd = std::process::Command::new(current_exe()?);
-    crate::secret_env::scrub(&mut cmd);
-    cmd.args(["daemon", "run", "--log-file"]).arg(&log_file);
-    if let Some(level) = log.level {
-        cmd.args(["--log-level", level]);
-    }
-    // Anything the daemon says before its logging is up (a bad config)
-    // lands in the same file.
-    let early = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_file)
-        .map_err(|e| Error::io(format!("cannot open {}", log_file.display()), e))?;
-    cmd.stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(early);
-    detach(&mut cmd);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| Error::io("cannot start the daemon", e))?;
-    let socket = ctx.paths.socket();
-    let deadline = Instant::now() + START_TIMEOUT;
-    loop {
-        if let Some(exit) = child
-            .try_wait()
-            .map_err(|e| Error::io("cannot watch the daemon", e))?
-        {
-            return Err(Error::Other(format!(
-                "the daemon exited at once ({exit}); the end of {}:\n{}",
-                log_file.display(),
-                tail(&log_file, 10)
-            )));
-        }
-        if let Some(resp) = ipc::call(&socket, Op::Status).await?
-            && resp.ok
-        {
-            break;
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "the daemon (pid {}) did not answer on {} within {}s; see {}",
-                child.id(),
-                socket.display(),
-                START_TIMEOUT.as_secs(),
-                log_file.display()
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let pid = daemon::spawn::start_detached(&ctx.paths, &log_file, log.level).await?;
     if json {
         return ctx.out.json(&Changed {
-            pid: Some(child.id()),
+            pid: Some(pid),
             log_file: Some(log_file),
             ..Changed::new("start", true, true)
         });
     }
-    ctx.out.line(&format!(
-        "Started the mcp-auth daemon (pid {}).",
-        child.id()
-    ))?;
+    ctx.out
+        .line(&format!("Started the mcp-auth daemon (pid {pid})."))?;
     ctx.out.info(&format!(
         "  logs: {}\n  check: mcp-auth daemon status\n  stop: mcp-auth daemon stop",
         log_file.display()
@@ -186,38 +133,6 @@ async fn start(ctx: &Context, log: &LogFlags<'_>, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Makes the daemon its own session leader, so closing the terminal that
-/// started it does not hang it up.
-fn detach(cmd: &mut std::process::Command) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: setsid is async-signal-safe and touches no memory of the
-        // parent; it is all that runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-}
-
-fn current_exe() -> Result<PathBuf> {
-    std::env::current_exe().map_err(|e| Error::io("cannot find the mcp-auth executable", e))
-}
-
-/// The last `n` lines of a file, for error messages.
-fn tail(path: &Path, n: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// Stops the running daemon: over the socket, else with SIGTERM to the PID
-/// in its PID file. Returns whether one was running.
 /// How [`stop`] reports on stdout.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Say {
@@ -227,6 +142,8 @@ enum Say {
     Nothing,
 }
 
+/// Stops the running daemon: over the socket, else with SIGTERM to the PID
+/// in its PID file. Returns whether one was running.
 async fn stop(ctx: &Context, say: Say) -> Result<bool> {
     let pid = Instance::running(&ctx.paths);
     let asked = match ipc::call(&ctx.paths.socket(), Op::Stop).await? {
@@ -441,7 +358,7 @@ async fn install(ctx: &Context, log: &LogFlags<'_>, json: bool) -> Result<()> {
         )));
     }
     let spec = ServiceSpec {
-        exe: current_exe()?,
+        exe: daemon::spawn::current_exe()?,
         env: service_env()?,
         log_file: detached_log_file(ctx, log),
     };

@@ -11,7 +11,7 @@ use crate::task::blocking;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub enum CheckStatus {
     Pass,
     Warn,
     Fail,
@@ -20,14 +20,14 @@ pub enum Status {
 #[derive(Debug, Serialize)]
 pub struct Check {
     pub check: String,
-    pub status: Status,
+    pub status: CheckStatus,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }
 
 impl Check {
-    fn new(check: &str, status: Status, message: impl Into<String>) -> Check {
+    fn new(check: &str, status: CheckStatus, message: impl Into<String>) -> Check {
         Check {
             check: check.to_string(),
             status,
@@ -45,7 +45,7 @@ impl Check {
 pub async fn run(ctx: &Context, json: bool, online: bool) -> Result<()> {
     let mut checks = vec![Check::new(
         "config",
-        Status::Pass,
+        CheckStatus::Pass,
         format!("{} (loaded)", ctx.paths.config_file().display()),
     )];
     checks.extend(permissions(ctx));
@@ -56,7 +56,7 @@ pub async fn run(ctx: &Context, json: bool, online: bool) -> Result<()> {
         Ok(_) => Some(ctx.credentials()?),
         Err(e) => {
             checks.push(
-                Check::new("database", Status::Fail, e.to_string())
+                Check::new("database", CheckStatus::Fail, e.to_string())
                     .fix("move the database aside and log in again, or restore it from a backup"),
             );
             None
@@ -78,26 +78,28 @@ fn database_check(db: DatabaseCheck) -> Check {
     match (db.integrity, db.schema_version) {
         (Ok(ok), Ok(v)) if ok == "ok" && v == SCHEMA_VERSION => Check::new(
             "database",
-            Status::Pass,
+            CheckStatus::Pass,
             format!("{} (integrity ok, schema {v})", db.path.display()),
         ),
-        (Ok(ok), Ok(_)) if ok != "ok" => {
-            Check::new("database", Status::Fail, format!("integrity check: {ok}"))
-                .fix("move the database aside and log in again")
-        }
+        (Ok(ok), Ok(_)) if ok != "ok" => Check::new(
+            "database",
+            CheckStatus::Fail,
+            format!("integrity check: {ok}"),
+        )
+        .fix("move the database aside and log in again"),
         (Ok(_), Ok(v)) => Check::new(
             "database",
-            Status::Fail,
+            CheckStatus::Fail,
             format!("schema {v}, expected {SCHEMA_VERSION}"),
         ),
-        (Err(e), _) | (_, Err(e)) => Check::new("database", Status::Fail, e.to_string()),
+        (Err(e), _) | (_, Err(e)) => Check::new("database", CheckStatus::Fail, e.to_string()),
     }
 }
 
 async fn secret_store(store: &Credentials) -> Check {
     let what = match store.describe_secret_store() {
         Ok(w) => w,
-        Err(e) => return Check::new("secret store", Status::Fail, e.to_string()),
+        Err(e) => return Check::new("secret store", CheckStatus::Fail, e.to_string()),
     };
     let s = store.clone();
     match blocking(move || s.check_writable()).await {
@@ -108,7 +110,7 @@ async fn secret_store(store: &Credentials) -> Check {
             );
             Check::new(
                 "secret store",
-                if plaintext { Status::Warn } else { Status::Pass },
+                if plaintext { CheckStatus::Warn } else { CheckStatus::Pass },
                 format!("{what}: reachable and writable"),
             )
             .fix_if(
@@ -116,7 +118,7 @@ async fn secret_store(store: &Credentials) -> Check {
                 "the file store keeps secrets in plaintext (0600); use the OS keyring where one is available",
             )
         }
-        Err(e) => Check::new("secret store", Status::Fail, format!("{what}: {e}")),
+        Err(e) => Check::new("secret store", CheckStatus::Fail, format!("{what}: {e}")),
     }
 }
 
@@ -136,26 +138,26 @@ fn permissions(ctx: &Context) -> Vec<Check> {
         .any(|p| p.client_secret.is_some());
     // (path, wanted mode, how bad an open mode is)
     let mut candidates = vec![
-        (ctx.paths.data_dir.clone(), 0o700, Status::Fail),
-        (ctx.paths.runtime_dir.clone(), 0o700, Status::Fail),
-        (ctx.paths.database(), 0o600, Status::Fail),
-        (ctx.paths.secrets_file(), 0o600, Status::Fail),
+        (ctx.paths.data_dir.clone(), 0o700, CheckStatus::Fail),
+        (ctx.paths.runtime_dir.clone(), 0o700, CheckStatus::Fail),
+        (ctx.paths.database(), 0o600, CheckStatus::Fail),
+        (ctx.paths.secrets_file(), 0o600, CheckStatus::Fail),
         (
             ctx.paths.database().with_extension("db-wal"),
             0o600,
-            Status::Fail,
+            CheckStatus::Fail,
         ),
         (
             ctx.paths.database().with_extension("db-shm"),
             0o600,
-            Status::Fail,
+            CheckStatus::Fail,
         ),
     ];
     // The config holds no secret unless a client_secret was written in it.
     let config_severity = if secrets_in_config {
-        Status::Fail
+        CheckStatus::Fail
     } else {
-        Status::Warn
+        CheckStatus::Warn
     };
     candidates.push((ctx.paths.config_dir.clone(), 0o700, config_severity));
     candidates.push((ctx.paths.config_file(), 0o600, config_severity));
@@ -176,7 +178,7 @@ fn permissions(ctx: &Context) -> Vec<Check> {
     if problems.is_empty() {
         vec![Check::new(
             "permissions",
-            Status::Pass,
+            CheckStatus::Pass,
             "directories 0700, files 0600",
         )]
     } else {
@@ -207,13 +209,13 @@ fn browser(ctx: &Context) -> Check {
         return if on_path(&program) {
             Check::new(
                 "browser",
-                Status::Pass,
+                CheckStatus::Pass,
                 format!("configured command {program:?}"),
             )
         } else {
             Check::new(
                 "browser",
-                Status::Fail,
+                CheckStatus::Fail,
                 format!("the configured browser command {program:?} is not found"),
             )
             .fix("fix `browser` in config.toml or MCP_AUTH_BROWSER")
@@ -222,7 +224,7 @@ fn browser(ctx: &Context) -> Check {
     if crate::oauth::browser::no_display() {
         return Check::new(
             "browser",
-            Status::Warn,
+            CheckStatus::Warn,
             "no display: a browser cannot be opened here",
         )
         .fix("log in with --device or --paste, or forward the redirect port with `ssh -L`");
@@ -235,8 +237,8 @@ fn browser(ctx: &Context) -> Check {
         &["xdg-open", "gio", "gnome-open", "kde-open", "wslview"]
     };
     match openers.iter().find(|o| on_path(o)) {
-        Some(o) => Check::new("browser", Status::Pass, format!("opens URLs with {o}")),
-        None => Check::new("browser", Status::Warn, "no URL opener found")
+        Some(o) => Check::new("browser", CheckStatus::Pass, format!("opens URLs with {o}")),
+        None => Check::new("browser", CheckStatus::Warn, "no URL opener found")
             .fix("install xdg-utils, or set MCP_AUTH_BROWSER to your browser's command"),
     }
 }
@@ -250,35 +252,35 @@ async fn daemon(ctx: &Context) -> Check {
             Ok(Some(s)) => Check::new(
                 "daemon",
                 if s.needs_login > 0 {
-                    Status::Warn
+                    CheckStatus::Warn
                 } else {
-                    Status::Pass
+                    CheckStatus::Pass
                 },
                 format!(
                     "running (pid {}), keeping {} credential(s) valid, {} need a login",
                     s.pid, s.watched, s.needs_login
                 ),
             ),
-            Ok(None) => Check::new("daemon", Status::Fail, "answers, but without a status"),
-            Err(e) => Check::new("daemon", Status::Fail, e.to_string()),
+            Ok(None) => Check::new("daemon", CheckStatus::Fail, "answers, but without a status"),
+            Err(e) => Check::new("daemon", CheckStatus::Fail, e.to_string()),
         },
         Ok(None) => match crate::daemon::instance::Instance::running(&ctx.paths) {
             Some(pid) => Check::new(
                 "daemon",
-                Status::Fail,
+                CheckStatus::Fail,
                 format!("pid {pid} holds the daemon lock but does not answer"),
             )
             .fix("mcp-auth daemon stop, then mcp-auth daemon start"),
             None => Check::new(
                 "daemon",
-                Status::Pass,
+                CheckStatus::Pass,
                 "not running (each command refreshes by itself, under a lock)",
             )
             .fix(
                 "optional: mcp-auth daemon install keeps every credential fresh in the background",
             ),
         },
-        Err(e) => Check::new("daemon", Status::Fail, e.to_string())
+        Err(e) => Check::new("daemon", CheckStatus::Fail, e.to_string())
             .fix(format!("chmod 700 {}", ctx.paths.runtime_dir.display())),
     }
 }
@@ -286,10 +288,14 @@ async fn daemon(ctx: &Context) -> Check {
 async fn credentials(ctx: &Context, store: &Credentials, online: bool) -> Vec<Check> {
     let creds = match store.list() {
         Ok(c) => c,
-        Err(e) => return vec![Check::new("credentials", Status::Fail, e.to_string())],
+        Err(e) => return vec![Check::new("credentials", CheckStatus::Fail, e.to_string())],
     };
     if creds.is_empty() {
-        return vec![Check::new("credentials", Status::Pass, "none saved yet")];
+        return vec![Check::new(
+            "credentials",
+            CheckStatus::Pass,
+            "none saved yet",
+        )];
     }
     let at = now();
     let mut out = Vec::new();
@@ -298,13 +304,13 @@ async fn credentials(ctx: &Context, store: &Credentials, online: bool) -> Vec<Ch
         let health = c.health(at);
         let mut check = match health {
             Health::Valid | Health::ExpiringSoon | Health::Refreshable => {
-                Check::new(&label, Status::Pass, health.as_str())
+                Check::new(&label, CheckStatus::Pass, health.as_str())
             }
-            Health::Expired => Check::new(&label, Status::Warn, "expired, cannot be renewed")
+            Health::Expired => Check::new(&label, CheckStatus::Warn, "expired, cannot be renewed")
                 .fix(format!("mcp-auth login {}", c.login_hint())),
             Health::NeedsLogin => Check::new(
                 &label,
-                Status::Fail,
+                CheckStatus::Fail,
                 format!(
                     "needs a new login ({})",
                     c.last_error.as_deref().unwrap_or("refused")
@@ -315,18 +321,20 @@ async fn credentials(ctx: &Context, store: &Credentials, online: bool) -> Vec<Ch
         if online && c.renewable() && health != Health::NeedsLogin {
             check = match ctx.credentials() {
                 Ok(creds) => match creds.refresh(&c.name, true).await {
-                    Ok(r) if r.performed => {
-                        Check::new(&label, Status::Pass, "refreshed just now (online check)")
-                    }
+                    Ok(r) if r.performed => Check::new(
+                        &label,
+                        CheckStatus::Pass,
+                        "refreshed just now (online check)",
+                    ),
                     Ok(r) => Check::new(
                         &label,
-                        Status::Warn,
+                        CheckStatus::Warn,
                         r.failure.unwrap_or_else(|| "not refreshed".into()),
                     ),
-                    Err(e) => Check::new(&label, Status::Fail, e.to_string())
+                    Err(e) => Check::new(&label, CheckStatus::Fail, e.to_string())
                         .fix(format!("mcp-auth login {}", c.login_hint())),
                 },
-                Err(e) => Check::new(&label, Status::Fail, e.to_string()),
+                Err(e) => Check::new(&label, CheckStatus::Fail, e.to_string()),
             };
         }
         out.push(check);
@@ -342,9 +350,9 @@ fn report(ctx: &Context, checks: &[Check], json: bool) -> Result<()> {
         let mut lines = Vec::new();
         for c in checks {
             let mark = match c.status {
-                Status::Pass => "ok  ",
-                Status::Warn => "warn",
-                Status::Fail => "FAIL",
+                CheckStatus::Pass => "ok  ",
+                CheckStatus::Warn => "warn",
+                CheckStatus::Fail => "FAIL",
             };
             lines.push(format!("{mark}  {:<width$}  {}", c.check, c.message));
             if let Some(fix) = &c.fix {
@@ -353,7 +361,10 @@ fn report(ctx: &Context, checks: &[Check], json: bool) -> Result<()> {
         }
         ctx.out.line(&lines.join("\n"))?;
     }
-    let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
+    let failed = checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Fail)
+        .count();
     if failed > 0 {
         return Err(Error::Other(format!(
             "{failed} check(s) failed; see the fixes above"

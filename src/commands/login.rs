@@ -5,14 +5,13 @@
 use crate::cli::{ClientArgs, GrantArg, LoginArgs};
 use crate::commands::Context;
 use crate::config::parse_duration;
-use crate::credentials::{NewCredential, validate_name};
+use crate::credentials::validate_name;
 use crate::error::{Error, Result};
 use crate::mcp::auth::login::{self as mcp_login, AssertionSource, LoginOptions};
-use crate::model::{AuthMethod, Credential, GrantKind, IdpExchange, Origin, Secret, now, relative};
-use crate::oauth::device::{self, DeviceGrant};
-use crate::oauth::flow::{self, CodeFlow, Presenter};
-use crate::oauth::loopback::Loopback;
-use crate::oauth::{ClientAuth, Extras, Tokens, identity, token};
+use crate::model::{AuthMethod, Credential, IdpExchange, Secret, now, relative};
+use crate::oauth::ClientAuth;
+use crate::oauth::flow::Presenter;
+use crate::provider_login;
 use crate::providers::{self, Overrides, Provider, SecretSource};
 use crate::task::blocking;
 
@@ -149,77 +148,19 @@ async fn login_provider_as(
         "logging in to a provider"
     );
 
-    let params: Vec<(String, String)> = provider
-        .extra_params
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
     let title = provider_title(&provider);
     let presenter = presenter(ctx, &title, args.no_browser);
-    let result =
-        if args.device {
-            let device_url = provider.device_authorization_url.as_deref().ok_or_else(|| {
-            Error::Usage(format!(
-                "{} has no device authorization endpoint; set device_authorization_url under \
-                 [providers.{}], or log in with --paste",
-                provider.name, provider.name
-            ))
-        })?;
-            let waiting = std::sync::Mutex::new(None);
-            let tokens = flow::interruptible(device::device(
-                &DeviceGrant {
-                    device_url,
-                    token_url: &provider.token_url,
-                    auth: &auth,
-                    scopes: &provider.scopes,
-                    resource: None,
-                    extra_params: &params,
-                    timeout: Some(timeout),
-                },
-                |p| {
-                    presenter.present_device(p);
-                    let spinner = ctx
-                        .out
-                        .spinner("Waiting for the login to be approved (Ctrl-C to cancel)");
-                    *waiting.lock().unwrap_or_else(|p| p.into_inner()) = Some(spinner);
-                },
-            ))
-            .await;
-            if let Some(s) = waiting.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                s.finish();
-            }
-            if let Ok(tokens) = &tokens {
-                flow::log_tokens(tokens);
-            }
-            tokens.map(|t| (t, GrantKind::DeviceCode))
-        } else {
-            let listener = Loopback::bind(provider.redirect_port)
-                .await?
-                .naming(provider.redirect_host());
-            let authorize_params: Vec<(String, String)> = params
-                .iter()
-                .cloned()
-                .chain(provider.authorize_params.clone())
-                .collect();
-            flow::authorization_code(
-                listener,
-                &CodeFlow {
-                    authorize_url: &provider.authorize_url,
-                    token_url: &provider.token_url,
-                    auth: &auth,
-                    scopes: &provider.scopes,
-                    resource: None,
-                    extra_params: &authorize_params,
-                    issuer: provider.issuer.as_deref(),
-                    iss_required: false,
-                    timeout,
-                    paste: args.paste,
-                },
-                &presenter,
-            )
-            .await
-            .map(|t| (t, GrantKind::AuthorizationCode))
-        };
+    let result = provider_login::person_tokens(
+        &presenter,
+        &provider_login::PersonLogin {
+            provider: &provider,
+            auth: &auth,
+            device: args.device,
+            paste: args.paste,
+            timeout,
+        },
+    )
+    .await?;
     let (tokens, grant) = result.map_err(|e| {
         single_tenant::learn(ctx, &provider, &auth.client_id, &e);
         explain(&provider, e, args.device)
@@ -238,31 +179,9 @@ async fn login_provider_as(
             provider.name
         ));
     }
-    let who = identity::identify(&tokens, provider.userinfo_url.as_deref()).await;
-    tracing::debug!(credential = %name, "saving the credential");
-    // A provider that wants the scopes again on a refresh gets the ones
-    // granted (or asked for) with every refresh.
-    let token_params = if provider.scope_on_refresh {
-        let granted = tokens
-            .scopes
-            .clone()
-            .unwrap_or_else(|| provider.scopes.clone());
-        vec![("scope".to_string(), granted.join(" "))]
-    } else {
-        Vec::new()
-    };
-    let saved = ctx
-        .credentials()?
-        .save_login(provider_credential(
-            &provider,
-            name,
-            auth,
-            grant,
-            who,
-            tokens,
-            token_params,
-        ))
-        .await?;
+    let saved =
+        provider_login::save_person(&ctx.credentials()?, &provider, name, auth, grant, tokens)
+            .await?;
     report(ctx, &title, &saved, args.json)
 }
 
@@ -408,37 +327,6 @@ fn explain(p: &Provider, e: Error, device: bool) -> Error {
     }
 }
 
-/// What a provider login saves.
-fn provider_credential(
-    provider: &Provider,
-    name: String,
-    auth: ClientAuth,
-    grant: GrantKind,
-    identity: identity::Identity,
-    tokens: Tokens,
-    token_params: Vec<(String, String)>,
-) -> NewCredential {
-    NewCredential {
-        name,
-        origin: Origin::Provider {
-            provider: provider.name.clone(),
-        },
-        issuer: provider.issuer.clone(),
-        resource: None,
-        token_url: provider.token_url.clone(),
-        revocation_url: provider.revocation_url.clone(),
-        auth,
-        grant,
-        requested_scopes: provider.scopes.clone(),
-        identity,
-        tokens,
-        token_params,
-        idp: None,
-        assertion_file: None,
-        allowed_origins: provider.api_origins.clone(),
-    }
-}
-
 /// A provider's client credentials grant: no browser, a token for the
 /// machine itself, re-minted on expiry.
 async fn provider_machine(
@@ -461,48 +349,32 @@ async fn provider_machine(
         None,
     )?;
     check_secret_store(ctx).await?;
-    // Provider extras (Auth0's audience, say) belong on every token request.
-    let params: Vec<(String, String)> = provider
-        .extra_params
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    tracing::debug!(
-        provider = %provider.name,
-        token_endpoint = %provider.token_url,
-        client_id = %auth.client_id,
-        method = %auth.method.as_str(),
-        "requesting a token with the client credentials grant"
-    );
-    let spinner = ctx.out.spinner("Requesting a token");
-    let tokens = token::client_credentials(
-        &provider.token_url,
-        &auth,
-        &provider.scopes,
-        &Extras {
-            resource: None,
-            params: params.clone(),
-        },
-        now(),
+    let saved = provider_login::machine(
+        &ctx.credentials()?,
+        &ctx.out,
+        provider,
+        name,
+        client_id,
+        auth,
     )
     .await?;
-    spinner.finish();
-    let saved = ctx
-        .credentials()?
-        .save_login(provider_credential(
-            provider,
-            name,
-            auth,
-            GrantKind::ClientCredentials,
-            identity::Identity {
-                username: Some(client_id),
-                ..Default::default()
-            },
-            tokens,
-            params,
-        ))
-        .await?;
     report(ctx, &provider_title(provider), &saved, args.json)
+}
+
+/// `--grant` as the login layer's [`Grant`](mcp_login::Grant);
+/// `private_key` is asked for only by the client credentials grant.
+pub fn grant(
+    kind: GrantArg,
+    private_key: impl FnOnce() -> Result<Option<(Secret, Option<String>)>>,
+) -> Result<mcp_login::Grant> {
+    Ok(match kind {
+        GrantArg::AuthorizationCode => mcp_login::Grant::AuthorizationCode,
+        GrantArg::ClientCredentials => mcp_login::Grant::ClientCredentials {
+            private_key: private_key()?,
+        },
+        GrantArg::CrossApp => mcp_login::Grant::CrossApp,
+        GrantArg::JwtBearer => mcp_login::Grant::JwtBearer,
+    })
 }
 
 /// The PEM key of `--private-key-file` (and `--signing-alg`), if given.
@@ -556,17 +428,8 @@ async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
         };
         let (creds, out, target) = (&creds, &ctx.out, &args.target);
         async move {
-            match args.client.grant {
-                GrantArg::ClientCredentials => {
-                    let key = private_key(&args.client)?;
-                    mcp_login::client_credentials(creds, out, target, &opts, key).await
-                }
-                GrantArg::CrossApp => mcp_login::cross_app(creds, out, target, &opts).await,
-                GrantArg::JwtBearer => mcp_login::jwt_bearer(creds, out, target, &opts).await,
-                GrantArg::AuthorizationCode => {
-                    mcp_login::login(creds, out, target, None, &opts).await
-                }
-            }
+            let grant = grant(args.client.grant, || private_key(&args.client))?;
+            mcp_login::login_with(creds, out, target, &grant, None, &opts).await
         }
     };
     let flight = mcp_login::Flight {

@@ -35,13 +35,10 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
             local_only,
             json,
         } => {
-            tokens::revoke_cmd(
+            tokens::revoke(
                 &ctx,
-                &crate::cli::RevokeArgs {
-                    names: vec![name],
-                    all: false,
-                    provider: None,
-                    expired: false,
+                tokens::Revoke {
+                    selection: tokens::Selection::Named(&[name]),
                     yes: true,
                     local_only,
                     json,

@@ -318,40 +318,86 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
 
 /// The outcome for one credential of a bulk command.
 #[derive(Debug, Serialize)]
-struct Outcome {
+struct BulkResult {
     name: String,
     ok: bool,
     message: String,
 }
 
+/// Which credentials a revoke takes.
+pub enum Selection<'a> {
+    /// These, each of which must exist.
+    Named(&'a [String]),
+    /// Every credential, narrowed to one provider's and to those expired or
+    /// needing a login when asked.
+    Every {
+        provider: Option<&'a str>,
+        expired: bool,
+    },
+}
+
+/// What a revoke needs, settled before it runs (`tokens revoke` and
+/// `logout` both build one).
+pub struct Revoke<'a> {
+    pub selection: Selection<'a>,
+    /// Skip the confirmation a bulk revoke asks for.
+    pub yes: bool,
+    /// Only delete here; do not call the provider's revocation endpoint.
+    pub local_only: bool,
+    pub json: bool,
+}
+
+/// `tokens revoke`: its flags, as a [`Revoke`].
 pub async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
+    let bulk = args.all || args.provider.is_some() || args.expired;
+    let selection = if bulk {
+        Selection::Every {
+            provider: args.provider.as_deref(),
+            expired: args.expired,
+        }
+    } else {
+        Selection::Named(&args.names)
+    };
+    revoke(
+        ctx,
+        Revoke {
+            selection,
+            yes: args.yes,
+            local_only: args.local_only,
+            json: args.json,
+        },
+    )
+    .await
+}
+
+/// Revokes the selected credentials, asking first when more than the named
+/// ones are taken (unless `yes`).
+pub async fn revoke(ctx: &Context, args: Revoke<'_>) -> Result<()> {
     let store = ctx.credentials()?;
     let at = now();
     let all = store.list()?;
-    let bulk = args.all || args.provider.is_some() || args.expired;
-    let targets: Vec<Credential> = if bulk {
-        all.into_iter()
-            .filter(|c| {
-                args.provider
-                    .as_deref()
-                    .is_none_or(|p| c.origin.label() == p)
-            })
-            .filter(|c| !args.expired || c.health(at).is_problem())
-            .collect()
-    } else {
-        let mut out = Vec::new();
-        for name in &args.names {
-            match all.iter().find(|c| &c.name == name) {
-                Some(c) => out.push(c.clone()),
-                None => return Err(Error::CredentialNotFound(name.clone())),
+    let bulk = matches!(args.selection, Selection::Every { .. });
+    let targets: Vec<Credential> = match args.selection {
+        Selection::Every { provider, expired } => all
+            .into_iter()
+            .filter(|c| provider.is_none_or(|p| c.origin.label() == p))
+            .filter(|c| !expired || c.health(at).is_problem())
+            .collect(),
+        Selection::Named(names) => {
+            let mut out = Vec::new();
+            for name in names {
+                match all.iter().find(|c| &c.name == name) {
+                    Some(c) => out.push(c.clone()),
+                    None => return Err(Error::CredentialNotFound(name.clone())),
+                }
             }
+            out
         }
-        out
     };
     if targets.is_empty() {
         ctx.out.info("Nothing to revoke.");
         return if args.json {
-            ctx.out.json(&Vec::<Outcome>::new())
+            ctx.out.json(&Vec::<BulkResult>::new())
         } else {
             Ok(())
         };
@@ -370,12 +416,12 @@ pub async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
     let mut outcomes = Vec::new();
     for c in &targets {
         let outcome = match revoke_one(ctx, c, args.local_only).await {
-            Ok(message) => Outcome {
+            Ok(message) => BulkResult {
                 name: c.name.clone(),
                 ok: true,
                 message,
             },
-            Err(e) => Outcome {
+            Err(e) => BulkResult {
                 name: c.name.clone(),
                 ok: false,
                 message: e.to_string(),
@@ -419,7 +465,7 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
             && c.access_expires_at.is_none()
             && c.status != crate::model::Status::NeedsLogin
         {
-            outcomes.push(Outcome {
+            outcomes.push(BulkResult {
                 name,
                 ok: true,
                 message: "its token does not expire and the provider issues no refresh token \
@@ -429,7 +475,7 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
             continue;
         }
         let outcome = match creds.refresh(&name, true).await {
-            Ok(r) if r.performed => Outcome {
+            Ok(r) if r.performed => BulkResult {
                 name,
                 ok: true,
                 message: match r.token.expires_at {
@@ -437,7 +483,7 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
                     None => "refreshed".into(),
                 },
             },
-            Ok(r) => Outcome {
+            Ok(r) => BulkResult {
                 name,
                 ok: r.failure.is_none(),
                 message: match r.failure {
@@ -445,7 +491,7 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
                     None => "already refreshed by another process".into(),
                 },
             },
-            Err(e) => Outcome {
+            Err(e) => BulkResult {
                 name,
                 ok: false,
                 message: e.to_string(),
@@ -520,7 +566,7 @@ async fn step_up(
     }
 }
 
-fn report_outcomes(ctx: &Context, outcomes: &[Outcome], json: bool, verb: &str) -> Result<()> {
+fn report_outcomes(ctx: &Context, outcomes: &[BulkResult], json: bool, verb: &str) -> Result<()> {
     if json {
         ctx.out.json(outcomes)?;
     } else {

@@ -2,7 +2,8 @@
 //! credential usable and is the only one that refreshes while it runs.
 //!
 //! Three tasks share one [`Credentials`] (in-process, with tokens kept in
-//! memory) and one [`State`]:
+//! memory) and one [`DaemonState`]
+//! ([`state`]):
 //!
 //! - the scheduler ([`scheduler`]) refreshes each watched credential ahead of
 //!   its stored expiry, retries transient failures with backoff and leaves
@@ -24,10 +25,11 @@ mod pruner;
 mod scheduler;
 mod server;
 pub mod service;
+pub mod spawn;
+mod state;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -35,12 +37,11 @@ use tokio::sync::watch;
 use crate::config::Config;
 use crate::credentials::Credentials;
 use crate::error::Result;
-use crate::ipc::{DaemonStatus, NextRefresh, PruneSummary};
-use crate::model::{Timestamp, now};
 use crate::paths::{self, Paths};
 use crate::signals::Signals;
 
 use instance::Instance;
+use state::DaemonState;
 
 /// The longest the daemon sleeps between looks at the clock, the database
 /// and the config. Timers stop while a laptop sleeps; this bounds how late
@@ -81,97 +82,6 @@ impl Settings {
     }
 }
 
-/// What the tasks share, and what `status` reports.
-pub struct State {
-    started_at: Timestamp,
-    socket: PathBuf,
-    log_file: Option<PathBuf>,
-    settings: watch::Sender<Settings>,
-    shutdown: watch::Sender<bool>,
-    /// Set when this process changed rows itself (its own writes do not
-    /// move the database's data version): the scheduler re-reads them.
-    rows_changed: AtomicBool,
-    view: Mutex<ScheduleView>,
-    last_prune: Mutex<Option<PruneSummary>>,
-    next_prune_at: Mutex<Option<Timestamp>>,
-    refreshes: AtomicU64,
-    refresh_failures: AtomicU64,
-    requests: AtomicU64,
-}
-
-/// The scheduler's latest picture, published for `status`.
-#[derive(Debug, Clone, Default)]
-struct ScheduleView {
-    credentials: usize,
-    watched: usize,
-    needs_login: usize,
-    backing_off: usize,
-    next_refresh: Option<NextRefresh>,
-}
-
-impl State {
-    fn new(socket: PathBuf, log_file: Option<PathBuf>, settings: Settings) -> State {
-        State {
-            started_at: now(),
-            socket,
-            log_file,
-            settings: watch::Sender::new(settings),
-            shutdown: watch::Sender::new(false),
-            rows_changed: AtomicBool::new(true),
-            view: Mutex::new(ScheduleView::default()),
-            last_prune: Mutex::new(None),
-            next_prune_at: Mutex::new(None),
-            refreshes: AtomicU64::new(0),
-            refresh_failures: AtomicU64::new(0),
-            requests: AtomicU64::new(0),
-        }
-    }
-
-    fn settings(&self) -> Settings {
-        self.settings.borrow().clone()
-    }
-
-    /// Asks every task to finish.
-    fn stop(&self) {
-        self.shutdown.send_replace(true);
-    }
-
-    fn mark_rows_changed(&self) {
-        self.rows_changed.store(true, Ordering::Release);
-    }
-
-    fn take_rows_changed(&self) -> bool {
-        self.rows_changed.swap(false, Ordering::AcqRel)
-    }
-
-    pub fn status(&self) -> DaemonStatus {
-        let view = lock(&self.view).clone();
-        let settings = self.settings();
-        DaemonStatus {
-            pid: std::process::id(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            protocol: crate::ipc::VERSION,
-            started_at: self.started_at,
-            uptime_secs: (now() - self.started_at).max(0) as u64,
-            socket: self.socket.display().to_string(),
-            log_file: self.log_file.as_ref().map(|p| p.display().to_string()),
-            credentials: view.credentials,
-            watched: view.watched,
-            needs_login: view.needs_login,
-            backing_off: view.backing_off,
-            next_refresh: view.next_refresh,
-            last_prune: lock(&self.last_prune).clone(),
-            next_prune_at: *lock(&self.next_prune_at),
-            refreshes: self.refreshes.load(Ordering::Relaxed),
-            refresh_failures: self.refresh_failures.load(Ordering::Relaxed),
-            requests: self.requests.load(Ordering::Relaxed),
-            retention_days: settings.retention_days,
-            refresh_ahead_secs: settings.refresh_ahead.as_secs(),
-            prune_interval_secs: settings.prune_interval.as_secs(),
-        }
-    }
-}
-
 /// Runs the daemon until it is told to stop. Refuses to start while another
 /// daemon runs or when the runtime directory is not private.
 pub async fn run(opts: Options) -> Result<()> {
@@ -187,7 +97,11 @@ pub async fn run(opts: Options) -> Result<()> {
     paths::check_private_dir(&paths.runtime_dir)?;
     let instance = Instance::acquire(&paths)?;
     let listener = server::bind(&paths.socket())?;
-    let state = std::sync::Arc::new(State::new(paths.socket(), log_file, Settings::of(&config)));
+    let state = std::sync::Arc::new(DaemonState::new(
+        paths.socket(),
+        log_file,
+        Settings::of(&config),
+    ));
     let creds = credentials.in_process().with_memory();
     tracing::info!(
         pid = std::process::id(),
@@ -224,7 +138,7 @@ pub async fn run(opts: Options) -> Result<()> {
 /// Waits for a reason to stop, then stops the tasks and waits for them.
 async fn supervise(
     paths: &Paths,
-    state: &State,
+    state: &DaemonState,
     signals: &mut Signals,
     tasks: [(&str, tokio::task::JoinHandle<()>); 3],
 ) {

@@ -7,7 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{State, lock, now_ms, sleep_until_ms};
+use super::state::DaemonState;
+use super::{lock, now_ms, sleep_until_ms};
 use crate::credentials::Credentials;
 use crate::ipc::PruneSummary;
 use crate::model::now;
@@ -16,7 +17,7 @@ use crate::task::blocking;
 /// After a failed run, try again sooner than a whole interval.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(15 * 60);
 
-pub(super) async fn run(store: Credentials, state: Arc<State>) {
+pub(super) async fn run(store: Credentials, state: Arc<DaemonState>) {
     let mut shutdown = state.shutdown.subscribe();
     let mut settings = state.settings.subscribe();
     loop {

@@ -21,7 +21,8 @@ use std::time::{Duration, SystemTime};
 use tokio::task::JoinSet;
 
 use super::plan::{self, MIN_GAP_MS};
-use super::{GRACE, ScheduleView, Settings, State, lock, now_ms, sleep_until_ms};
+use super::state::{DaemonState, ScheduleView};
+use super::{GRACE, Settings, lock, now_ms, sleep_until_ms};
 use crate::config::Config;
 use crate::credentials::{Credentials, Refreshed};
 use crate::error::{Error, Result};
@@ -43,7 +44,7 @@ struct Entry {
 
 struct Scheduler {
     creds: Credentials,
-    state: Arc<State>,
+    state: Arc<DaemonState>,
     config_file: PathBuf,
     config_mtime: Option<SystemTime>,
     data_version: Option<i64>,
@@ -53,9 +54,9 @@ struct Scheduler {
     hasher: RandomState,
 }
 
-type Outcome = (String, Result<Refreshed>);
+type TaskResult = (String, Result<Refreshed>);
 
-pub(super) async fn run(creds: Credentials, state: Arc<State>, config_file: PathBuf) {
+pub(super) async fn run(creds: Credentials, state: Arc<DaemonState>, config_file: PathBuf) {
     let config_mtime = mtime(&config_file);
     let mut s = Scheduler {
         creds,
@@ -67,7 +68,7 @@ pub(super) async fn run(creds: Credentials, state: Arc<State>, config_file: Path
         in_flight: HashMap::new(),
         hasher: RandomState::new(),
     };
-    let mut tasks: JoinSet<Outcome> = JoinSet::new();
+    let mut tasks: JoinSet<TaskResult> = JoinSet::new();
     let mut shutdown = s.state.shutdown.subscribe();
     loop {
         if *shutdown.borrow() {
@@ -209,7 +210,7 @@ impl Scheduler {
     /// due now: with ten thousand credentials this runs on every wake
     /// (every refresh that finishes, and every tick), so it must not clone
     /// and sort them all each time.
-    fn start_due(&mut self, tasks: &mut JoinSet<Outcome>) -> i64 {
+    fn start_due(&mut self, tasks: &mut JoinSet<TaskResult>) -> i64 {
         let settings = self.state.settings();
         let now_ms = now_ms();
         let now_secs = now();
@@ -276,7 +277,7 @@ impl Scheduler {
 
     fn finished(
         &mut self,
-        done: std::result::Result<(tokio::task::Id, Outcome), tokio::task::JoinError>,
+        done: std::result::Result<(tokio::task::Id, TaskResult), tokio::task::JoinError>,
     ) {
         let (name, result) = match done {
             Ok((id, outcome)) => {

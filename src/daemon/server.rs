@@ -16,7 +16,8 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{GRACE, State, stopping};
+use super::state::DaemonState;
+use super::{GRACE, stopping};
 use crate::credentials::{Credentials, validate_name};
 use crate::error::{Error, Result};
 use crate::ipc::{self, Op, Response, WireError, WireRefresh, WireToken};
@@ -59,7 +60,7 @@ pub(super) fn bind(path: &Path) -> Result<UnixListener> {
     Ok(listener)
 }
 
-pub(super) async fn serve(listener: UnixListener, creds: Credentials, state: Arc<State>) {
+pub(super) async fn serve(listener: UnixListener, creds: Credentials, state: Arc<DaemonState>) {
     let mut shutdown = state.shutdown.subscribe();
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut connections = JoinSet::new();
@@ -92,7 +93,7 @@ pub(super) async fn serve(listener: UnixListener, creds: Credentials, state: Arc
     }
 }
 
-async fn connection(stream: UnixStream, creds: Credentials, state: Arc<State>) {
+async fn connection(stream: UnixStream, creds: Credentials, state: Arc<DaemonState>) {
     let peer = stream.peer_cred().ok();
     let uid = peer.map(|c| c.uid());
     if !ipc::peer_allowed(uid, crate::paths::current_uid()) {
@@ -174,7 +175,7 @@ fn requester(pid: Option<i32>) -> String {
 /// The answer to one request, and the credential whose token it hands out.
 async fn answer(
     creds: &Credentials,
-    state: &State,
+    state: &DaemonState,
     op: Op,
 ) -> (Response, Option<(String, Option<crate::model::Timestamp>)>) {
     if *state.shutdown.borrow() {

@@ -87,12 +87,12 @@ pub trait Authorizer: Send + Sync {
     /// The server answered 401. Returns the bearer to retry with (once), or
     /// the error to answer the request with. Concurrent calls must not
     /// trigger concurrent refreshes or logins.
-    fn unauthorized<'a>(&'a self, challenge: &'a Refusal) -> BoxFuture<'a, Result<Secret>>;
+    fn unauthorized<'a>(&'a self, refusal: &'a Refusal) -> BoxFuture<'a, Result<Secret>>;
 
     /// The server answered 403 (e.g. `insufficient_scope`). `Some` retries
     /// once with that bearer (step-up); `None` passes the refusal to the
     /// client as a JSON-RPC error.
-    fn forbidden<'a>(&'a self, _challenge: &'a Refusal) -> BoxFuture<'a, Result<Option<Secret>>> {
+    fn forbidden<'a>(&'a self, _refusal: &'a Refusal) -> BoxFuture<'a, Result<Option<Secret>>> {
         Box::pin(async { Ok(None) })
     }
 
@@ -203,7 +203,7 @@ pub struct CredentialAuthorizer {
     login: Option<Arc<dyn LoginHook>>,
     /// Why no login is possible when `login` is None (e.g. `--no-login`).
     no_login_reason: String,
-    state: tokio::sync::Mutex<State>,
+    state: tokio::sync::Mutex<CredentialInUse>,
     used: AtomicBool,
     /// The token in use and when it expires, readable without the async
     /// lock (checked before every request).
@@ -214,8 +214,10 @@ pub struct CredentialAuthorizer {
     dpop_nonce: std::sync::Mutex<Option<String>>,
 }
 
+/// What the authorizer holds between requests: the credential it uses,
+/// the bearer it handed out last, and a login that already failed.
 #[derive(Default)]
-struct State {
+struct CredentialInUse {
     credentials: Option<Credentials>,
     /// The credential in use, once known.
     name: Option<String>,
@@ -239,7 +241,7 @@ impl CredentialAuthorizer {
             explicit_name,
             login,
             no_login_reason,
-            state: tokio::sync::Mutex::new(State::default()),
+            state: tokio::sync::Mutex::new(CredentialInUse::default()),
             used: AtomicBool::new(false),
             expiry: std::sync::Mutex::new(None),
             dpop: std::sync::Mutex::new(None),
@@ -248,7 +250,7 @@ impl CredentialAuthorizer {
     }
 
     /// Makes `token` the one in use, with its expiry when known.
-    fn adopt(&self, state: &mut State, token: Secret, expires_at: Option<Timestamp>) {
+    fn adopt(&self, state: &mut CredentialInUse, token: Secret, expires_at: Option<Timestamp>) {
         state.current = Some(token.clone());
         let mut e = self.expiry.lock().unwrap_or_else(|p| p.into_inner());
         *e = expires_at.map(|at| {
@@ -272,7 +274,7 @@ impl CredentialAuthorizer {
         token.token
     }
 
-    async fn credentials(&self, state: &mut State) -> Result<Credentials> {
+    async fn credentials(&self, state: &mut CredentialInUse) -> Result<Credentials> {
         if let Some(c) = &state.credentials {
             return Ok(c.clone());
         }
@@ -341,12 +343,12 @@ impl CredentialAuthorizer {
         &self,
         creds: &Credentials,
         name: &str,
-        challenge: &Refusal,
+        refusal: &Refusal,
     ) -> Option<String> {
         let store = creds.clone();
         let key = name.to_string();
         let issuer = blocking(move || store.get(&key)).await.ok()??.issuer?;
-        let bearer = super::auth::challenge::bearer(challenge.www_authenticate.as_deref());
+        let bearer = super::auth::challenge::bearer(refusal.www_authenticate.as_deref());
         super::auth::discovery::moved_issuer(&self.server_url, bearer.as_ref(), &issuer).await
     }
 
@@ -380,8 +382,8 @@ impl CredentialAuthorizer {
 
     async fn login(
         &self,
-        state: &mut State,
-        challenge: &Refusal,
+        state: &mut CredentialInUse,
+        refusal: &Refusal,
         reason: String,
         scopes: Vec<String>,
     ) -> Result<Secret> {
@@ -405,10 +407,10 @@ impl CredentialAuthorizer {
         let request = LoginRequest {
             server_url: self.server_url.clone(),
             name,
-            www_authenticate: challenge.www_authenticate.clone(),
+            www_authenticate: refusal.www_authenticate.clone(),
             reason,
             scopes,
-            rejected: challenge.rejected.clone(),
+            rejected: refusal.rejected.clone(),
         };
         tracing::info!(server = %self.server_url, "logging in to the server");
         // A failed login leaves the request needing one: say so, with why.
@@ -492,12 +494,12 @@ impl Authorizer for CredentialAuthorizer {
         })
     }
 
-    fn unauthorized<'a>(&'a self, challenge: &'a Refusal) -> BoxFuture<'a, Result<Secret>> {
+    fn unauthorized<'a>(&'a self, refusal: &'a Refusal) -> BoxFuture<'a, Result<Secret>> {
         Box::pin(async move {
             let mut state = self.state.lock().await;
             // Someone else renewed while this request waited: use theirs.
             if let Some(current) = &state.current
-                && Some(current) != challenge.rejected.as_ref()
+                && Some(current) != refusal.rejected.as_ref()
             {
                 return Ok(current.clone());
             }
@@ -506,7 +508,7 @@ impl Authorizer for CredentialAuthorizer {
                 state.name = self.find(creds.clone()).await?;
             }
             let reason = if let Some(name) = state.name.clone()
-                && let Some(moved) = self.moved_issuer(&creds, &name, challenge).await
+                && let Some(moved) = self.moved_issuer(&creds, &name, refusal).await
             {
                 // SEP-2352: a refresh at the old authorization server would
                 // only bring back a token the resource no longer accepts.
@@ -514,7 +516,7 @@ impl Authorizer for CredentialAuthorizer {
                 format!("the server's authorization server is now {moved}")
             } else if let Some(name) = state.name.clone() {
                 match self
-                    .renew(creds.clone(), name.clone(), challenge.rejected.clone())
+                    .renew(creds.clone(), name.clone(), refusal.rejected.clone())
                     .await
                 {
                     Ok(Some(token)) => {
@@ -533,7 +535,7 @@ impl Authorizer for CredentialAuthorizer {
             } else {
                 "the server requires authorization and no credential is saved for it".to_string()
             };
-            self.login(&mut state, challenge, reason, Vec::new()).await
+            self.login(&mut state, refusal, reason, Vec::new()).await
         })
     }
 
@@ -541,10 +543,9 @@ impl Authorizer for CredentialAuthorizer {
     /// that asks for scopes the credential lacks leads to a new login for
     /// the union of held and required scopes. A 403 for scopes the token
     /// already has is passed through: asking again would not change it.
-    fn forbidden<'a>(&'a self, challenge: &'a Refusal) -> BoxFuture<'a, Result<Option<Secret>>> {
+    fn forbidden<'a>(&'a self, refusal: &'a Refusal) -> BoxFuture<'a, Result<Option<Secret>>> {
         Box::pin(async move {
-            let Some(bearer) =
-                super::auth::challenge::bearer(challenge.www_authenticate.as_deref())
+            let Some(bearer) = super::auth::challenge::bearer(refusal.www_authenticate.as_deref())
             else {
                 return Ok(None);
             };
@@ -555,7 +556,7 @@ impl Authorizer for CredentialAuthorizer {
             let mut state = self.state.lock().await;
             // Another request stepped up meanwhile: try its token.
             if let Some(current) = &state.current
-                && Some(current) != challenge.rejected.as_ref()
+                && Some(current) != refusal.rejected.as_ref()
             {
                 return Ok(Some(current.clone()));
             }
@@ -590,7 +591,7 @@ impl Authorizer for CredentialAuthorizer {
                 "the server needs the scopes {}",
                 bearer.scope.as_deref().unwrap_or_default()
             );
-            self.login(&mut state, challenge, reason, union)
+            self.login(&mut state, refusal, reason, union)
                 .await
                 .map(Some)
         })

@@ -31,6 +31,7 @@ mod support {
     pub mod fake_as;
     pub mod home;
     pub mod served;
+    pub mod token_ledger; // fake_as needs it
 }
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -12,6 +12,9 @@
 //! effect, a slow answer, no `expires_in`); [`FakeAs::set_hold`] and
 //! [`FakeAs::set_hold_refreshes`] keep requests waiting so a test can act
 //! while they are in flight.
+//!
+//! Its refresh tokens live in `token_ledger`, which a crate declares beside
+//! it (with `served`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,6 +27,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use oauth2::{PkceCodeChallenge, PkceCodeVerifier};
 use serde_json::json;
+
+use super::token_ledger::{Ledger, Presented};
 
 #[derive(Clone, Debug)]
 pub struct AsConfig {
@@ -223,9 +228,10 @@ struct Inner {
     token_mode: TokenMode,
     codes: HashMap<String, Pending>,
     /// refresh token -> spent?
-    refresh_tokens: HashMap<String, bool>,
+    /// Refresh tokens issued and spent; its counter names codes,
+    /// registrations and tokens.
+    ledger: Ledger,
     access_tokens: HashMap<String, u64>,
-    counter: u64,
     stats: Stats,
     mcp: McpKnobs,
     /// client id -> secret, for dynamically registered clients.
@@ -268,9 +274,8 @@ impl FakeAs {
             authorize_mode: AuthorizeMode::Approve,
             token_mode: TokenMode::Normal,
             codes: HashMap::new(),
-            refresh_tokens: HashMap::new(),
+            ledger: Ledger::default(),
             access_tokens: HashMap::new(),
-            counter: 0,
             stats: Stats::default(),
             mcp: McpKnobs::default(),
             registered: HashMap::new(),
@@ -374,15 +379,15 @@ impl FakeAs {
     /// credentials seeded straight into a store).
     pub fn mint_refresh_token(&self) -> String {
         let mut g = self.inner.lock().unwrap();
-        g.counter += 1;
-        let rt = format!("rt-minted-{}", g.counter);
-        g.refresh_tokens.insert(rt.clone(), false);
+        let n = g.ledger.next();
+        let rt = format!("rt-minted-{n}");
+        g.ledger.add_refresh(&rt);
         rt
     }
 
     /// Is this refresh token one the server issued and has not spent?
     pub fn refresh_token_live(&self, token: &str) -> bool {
-        self.inner.lock().unwrap().refresh_tokens.get(token) == Some(&false)
+        self.inner.lock().unwrap().ledger.usable(token)
     }
 
     pub fn stats(&self) -> Stats {
@@ -474,8 +479,8 @@ async fn authorize(State(s): Shared, Query(q): Query<HashMap<String, String>>) -
             Redirect::to(&format!("{redirect}?code=whatever&state=forged{iss}")).into_response()
         }
         AuthorizeMode::Approve => {
-            g.counter += 1;
-            let code = format!("code-{}", g.counter);
+            let n = g.ledger.next();
+            let code = format!("code-{n}");
             let pending = Pending {
                 challenge: q["code_challenge"].clone(),
                 redirect_uri: redirect.clone(),
@@ -542,8 +547,7 @@ fn client_auth(
 }
 
 fn issue(g: &mut Inner, scope: Option<String>) -> serde_json::Value {
-    g.counter += 1;
-    let n = g.counter;
+    let n = g.ledger.next();
     let access = format!("at-{n}-{}", now());
     let exp = now() + g.config.access_ttl;
     g.access_tokens.insert(access.clone(), exp);
@@ -557,7 +561,7 @@ fn issue(g: &mut Inner, scope: Option<String>) -> serde_json::Value {
     }
     if g.config.issue_refresh {
         let rt = format!("rt-{n}");
-        g.refresh_tokens.insert(rt.clone(), false);
+        g.ledger.add_refresh(&rt);
         body["refresh_token"] = json!(rt);
     }
     body
@@ -710,15 +714,15 @@ async fn token(
         }
         Some("refresh_token") => {
             let rt = form.get("refresh_token").cloned().unwrap_or_default();
-            match g.refresh_tokens.get(&rt).copied() {
-                None => {
+            match g.ledger.present(&rt) {
+                Presented::Unknown => {
                     return oauth_error(
                         StatusCode::BAD_REQUEST,
                         "invalid_grant",
                         "unknown refresh token",
                     );
                 }
-                Some(true) => {
+                Presented::Spent => {
                     if g.config.replay_spent
                         && let Some(answer) = g.answers.get(&rt).cloned()
                     {
@@ -732,11 +736,11 @@ async fn token(
                         "refresh token reused",
                     );
                 }
-                Some(false) => {}
+                Presented::Usable => {}
             }
             g.stats.refreshes += 1;
             if g.config.rotate_refresh {
-                g.refresh_tokens.insert(rt.clone(), true);
+                g.ledger.spend(&rt);
                 let answer = issue(&mut g, None);
                 g.answers.insert(rt, answer.clone());
                 answer
@@ -821,9 +825,7 @@ async fn revoke(State(s): Shared, Form(form): Form<HashMap<String, String>>) -> 
     let mut g = s.lock().unwrap();
     let token = form.get("token").cloned().unwrap_or_default();
     g.access_tokens.remove(&token);
-    if g.refresh_tokens.contains_key(&token) {
-        g.refresh_tokens.insert(token.clone(), true);
-    }
+    g.ledger.revoke(&token);
     g.stats.revoked.push(token);
     StatusCode::OK.into_response()
 }
@@ -868,10 +870,10 @@ async fn register(State(s): Shared, axum::Json(body): axum::Json<serde_json::Val
             "loopback only",
         );
     }
-    g.counter += 1;
+    let n = g.ledger.next();
     g.stats.registrations += 1;
-    let id = format!("dyn-{}", g.counter);
-    let secret = g.mcp.dcr_secret.then(|| format!("sec-{}", g.counter));
+    let id = format!("dyn-{n}");
+    let secret = g.mcp.dcr_secret.then(|| format!("sec-{n}"));
     g.registered.insert(id.clone(), secret.clone());
     let method = if secret.is_some() {
         "client_secret_post"

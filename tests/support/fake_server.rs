@@ -3,7 +3,8 @@
 //! the optional GET stream, SSE resumption with `Last-Event-ID` and
 //! `retry:`) or the legacy HTTP+SSE transport, can require a bearer (401
 //! with `WWW-Authenticate`) or an API key header, serves a tiny OAuth token
-//! endpoint for refreshes, and records protocol violations it sees
+//! endpoint for refreshes (on `token_ledger`, which a crate declares beside
+//! it), and records protocol violations it sees
 //! (missing Accept types, wrong session id or protocol version header) so
 //! tests can assert there were none.
 //!
@@ -28,6 +29,8 @@ use axum::response::Response;
 use axum::routing::{any, post};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
+
+use super::token_ledger::{Ledger, LedgerOptions, Presented};
 
 pub const PROTOCOL_VERSION: &str = "2025-06-18";
 
@@ -88,8 +91,9 @@ pub struct Seen {
     /// The bearer of every MCP request (None: none sent).
     pub bearers: Vec<Option<String>>,
     pub refreshes: u32,
-    refresh_tokens: HashMap<String, u32>,
-    next_token: u32,
+    /// The token endpoint's refresh tokens; set up in [`FakeServer::start`]
+    /// to issue `at-new-N` and `rt-new-N`.
+    ledger: Ledger,
     streams: HashMap<String, StreamLog>,
     next_stream: u64,
     legacy: HashMap<String, mpsc::UnboundedSender<String>>,
@@ -146,7 +150,13 @@ impl FakeServer {
         let base = format!("http://{addr}");
         let fake = Arc::new(Fake {
             behavior,
-            seen: Mutex::new(Seen::default()),
+            seen: Mutex::new(Seen {
+                ledger: Ledger::new(LedgerOptions {
+                    access_prefix: "at-new-",
+                    refresh_prefix: "rt-new-",
+                }),
+                ..Seen::default()
+            }),
             changed: Notify::new(),
             base: Mutex::new(base.clone()),
         });
@@ -184,7 +194,7 @@ impl FakeServer {
 
     /// Registers a refresh token the token endpoint will honour.
     pub fn add_refresh_token(&self, rt: &str) {
-        self.seen().refresh_tokens.insert(rt.to_string(), 0);
+        self.seen().ledger.add_refresh(rt);
     }
 
     /// Stops the server at once, dropping every open connection.
@@ -958,18 +968,17 @@ async fn token(
         ));
     }
     let rt = form.get("refresh_token").cloned().unwrap_or_default();
-    if s.refresh_tokens.remove(&rt).is_none() {
+    if s.ledger.present(&rt) != Presented::Usable {
         let mut r = status(StatusCode::BAD_REQUEST, r#"{"error":"invalid_grant"}"#);
         r.headers_mut()
             .insert("content-type", "application/json".parse().expect("ct"));
         return Ok(r);
     }
     s.refreshes += 1;
-    s.next_token += 1;
-    let at = format!("at-new-{}", s.next_token);
-    let new_rt = format!("rt-new-{}", s.next_token);
+    let issued = s.ledger.refresh(&rt, true);
+    let (at, new_rt) = (issued.access_token, issued.refresh_token);
+    // What it issues, the MCP endpoint accepts.
     s.valid_tokens.insert(at.clone());
-    s.refresh_tokens.insert(new_rt.clone(), 0);
     let body = json!({"access_token": at, "token_type": "Bearer", "expires_in": 3600, "refresh_token": new_rt});
     Ok(json_response(&body, None))
 }

@@ -5,9 +5,10 @@
 //! definite `invalid_grant`) and delayed. Runs on its own thread and
 //! runtime on 127.0.0.1:0, so the test's runtime can be anything.
 //!
-//! A crate that uses it declares `served` beside it (see `support/README.md`).
+//! A crate that uses it declares `served` and `token_ledger` beside it (see
+//! `support/README.md`).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +18,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
+
+use super::token_ledger::{Ledger, Presented};
 
 /// How the next refresh is answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,13 +45,9 @@ struct Inner {
     default: Option<Answer>,
     /// Delays for the next requests, in order; none when empty.
     delays: VecDeque<Duration>,
-    /// refresh token -> still usable?
-    refresh: HashMap<String, bool>,
-    /// Access tokens issued, and those issued by a refresh.
-    access: HashSet<String>,
-    counter: u64,
-    pub refreshes: usize,
-    pub reused: usize,
+    /// Refresh tokens and access tokens issued (`at-N`, `rt-N` by a
+    /// refresh), and what came back spent.
+    ledger: Ledger,
     pub requests: usize,
 }
 
@@ -84,12 +83,12 @@ impl FakeToken {
     /// refresh token.
     pub fn mint(&self, with_refresh: bool) -> (String, Option<String>) {
         let mut s = self.lock();
-        s.counter += 1;
-        let at = format!("at-login-{}", s.counter);
-        s.access.insert(at.clone());
-        let rt = with_refresh.then(|| format!("rt-login-{}", s.counter));
+        let n = s.ledger.next();
+        let at = format!("at-login-{n}");
+        s.ledger.add_access(&at);
+        let rt = with_refresh.then(|| format!("rt-login-{n}"));
         if let Some(rt) = &rt {
-            s.refresh.insert(rt.clone(), true);
+            s.ledger.add_refresh(rt);
         }
         (at, rt)
     }
@@ -114,28 +113,26 @@ impl FakeToken {
 
     /// RFC 7009 as the server sees it: the refresh token is dead.
     pub fn revoke(&self, rt: &str) {
-        if let Some(usable) = self.lock().refresh.get_mut(rt) {
-            *usable = false;
-        }
+        self.lock().ledger.revoke(rt);
     }
 
     /// Is this refresh token usable (issued, not spent, not revoked)?
     pub fn refresh_usable(&self, rt: &str) -> bool {
-        self.lock().refresh.get(rt).copied().unwrap_or(false)
+        self.lock().ledger.usable(rt)
     }
 
     /// Was this access token issued by this server?
     pub fn issued(&self, at: &str) -> bool {
-        self.lock().access.contains(at)
+        self.lock().ledger.issued(at)
     }
 
     pub fn refreshes(&self) -> usize {
-        self.lock().refreshes
+        self.lock().ledger.refreshes()
     }
 
     /// Spent or revoked refresh tokens presented: must stay 0.
     pub fn reused(&self) -> usize {
-        self.lock().reused
+        self.lock().ledger.reused()
     }
 
     pub fn requests(&self) -> usize {
@@ -175,15 +172,13 @@ async fn token(
         ttl: Some(3600),
         refresh_ttl: None,
     });
-    match s.refresh.get(&rt).copied() {
-        Some(true) => {}
-        Some(false) => {
-            // The client spent a token twice: the bug this server exists
-            // to catch.
-            s.reused += 1;
+    match s.ledger.present(&rt) {
+        Presented::Usable => {}
+        // Spent: the client used a token twice, the bug this server exists
+        // to catch (the ledger counts it).
+        Presented::Spent | Presented::Unknown => {
             return error(StatusCode::BAD_REQUEST, "invalid_grant");
         }
-        None => return error(StatusCode::BAD_REQUEST, "invalid_grant"),
     }
     match answer {
         Answer::Unavailable => (
@@ -197,18 +192,12 @@ async fn token(
             ttl,
             refresh_ttl,
         } => {
-            s.counter += 1;
-            s.refreshes += 1;
-            let at = format!("at-{}", s.counter);
-            s.access.insert(at.clone());
-            let mut body = json!({ "access_token": at, "token_type": "Bearer" });
+            let issued = s.ledger.refresh(&rt, rotate);
+            let mut body = json!({ "access_token": issued.access_token, "token_type": "Bearer" });
             if let Some(ttl) = ttl {
                 body["expires_in"] = json!(ttl);
             }
-            if rotate {
-                s.refresh.insert(rt, false);
-                let new = format!("rt-{}", s.counter);
-                s.refresh.insert(new.clone(), true);
+            if let Some(new) = issued.refresh_token {
                 body["refresh_token"] = json!(new);
             }
             if let Some(r) = refresh_ttl {

@@ -376,6 +376,44 @@ pub async fn shared_credential(
     Ok(None)
 }
 
+/// The grant an MCP server login gets its first token set with (`--grant`),
+/// with what only that grant needs.
+#[derive(Clone)]
+pub enum Grant {
+    /// The browser (or device) authorization code flow.
+    AuthorizationCode,
+    /// The client's own credentials; a private key signs its assertion
+    /// (`private_key_jwt`), else the client secret authenticates it.
+    ClientCredentials {
+        private_key: Option<(Secret, Option<String>)>,
+    },
+    /// Enterprise-managed cross-app access (an ID-JAG, then a JWT bearer).
+    CrossApp,
+    /// Workload identity as the assertion of a JWT bearer grant.
+    JwtBearer,
+}
+
+/// The one grant dispatch of an MCP server login, for `login URL` and for
+/// the bridge's login on first use. `challenge`, the refused request's, is
+/// only read by the authorization code flow.
+pub async fn login_with(
+    creds: &Credentials,
+    out: &Printer,
+    server_url: &str,
+    grant: &Grant,
+    challenge: Option<BearerChallenge>,
+    opts: &LoginOptions,
+) -> Result<Credential> {
+    match grant {
+        Grant::ClientCredentials { private_key } => {
+            client_credentials(creds, out, server_url, opts, private_key.clone()).await
+        }
+        Grant::CrossApp => cross_app(creds, out, server_url, opts).await,
+        Grant::JwtBearer => jwt_bearer(creds, out, server_url, opts).await,
+        Grant::AuthorizationCode => login(creds, out, server_url, challenge, opts).await,
+    }
+}
+
 /// Logs in to `server_url` and saves the credential.
 pub async fn login(
     creds: &Credentials,
