@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod lifecycle;
 
-pub use lifecycle::{EXPIRING_SOON_SECS, Health, Lifecycle, Renewal, Status};
+pub use lifecycle::{EXPIRING_SOON_SECS, Health, Lifecycle, Renewal, Status, Transition};
 
 /// Seconds since the Unix epoch. Stored times are absolute so that expiry
 /// survives sleep, restarts and clock changes.

@@ -58,7 +58,7 @@ use crate::error::{Error, Result};
 use crate::ipc::{self, Op};
 use crate::model::lifecycle::{After, Transition};
 use crate::model::{
-    Credential, EventKind, GrantKind, Origin, Renewal, Secret, Status, Timestamp, TokenSet, now,
+    Credential, GrantKind, Origin, Renewal, Secret, Status, Timestamp, TokenSet, now,
 };
 use crate::oauth::identity::Identity;
 use crate::oauth::{self, ClientAuth, Extras, Tokens};
@@ -488,9 +488,12 @@ impl Credentials {
                 .db()
                 .set_allowed_origins(Holder::Token, &cred.name, &allowed)?;
             let detail = format!("{} via {}", cred.origin.label(), cred.grant.as_str());
-            store
-                .db()
-                .add_event(Some(&cred.name), EventKind::Login, Some(&detail), at)?;
+            store.db().record_transition(
+                Some(&cred.name),
+                Transition::LoggedIn,
+                Some(&detail),
+                at,
+            )?;
             store
                 .db()
                 .get(&cred.name)?
@@ -702,9 +705,12 @@ impl Credentials {
                 store.delete_credential(&name)?;
                 return Err(Error::CredentialNotFound(name));
             }
-            store
-                .db()
-                .add_event(Some(&name), EventKind::Refresh, Some(&detail), update.at)?;
+            store.db().record_transition(
+                Some(&name),
+                Transition::Renewed,
+                Some(&detail),
+                update.at,
+            )?;
             store
                 .db()
                 .get(&name)?
@@ -740,10 +746,9 @@ impl Credentials {
                 After::Status(status) => store.db().set_status(&name, status, Some(&detail), at)?,
                 _ => store.db().set_last_error(&name, Some(&detail))?,
             }
-            match transition.event() {
-                Some(kind) => store.db().add_event(Some(&name), kind, Some(&detail), at),
-                None => Ok(()),
-            }
+            store
+                .db()
+                .record_transition(Some(&name), transition, Some(&detail), at)
         })
         .await?;
         if permanent {

@@ -5,7 +5,7 @@
 
 use super::Credentials;
 use crate::error::Result;
-use crate::model::{Credential, Event, EventKind, Timestamp};
+use crate::model::{Credential, Event, Timestamp, Transition};
 
 impl Credentials {
     /// Every saved credential, by name.
@@ -79,6 +79,6 @@ impl Credentials {
         store.db().touch_used(name, at)?;
         store
             .db()
-            .add_event(Some(name), EventKind::Use, Some(detail), at)
+            .record_transition(Some(name), Transition::Used, Some(detail), at)
     }
 }

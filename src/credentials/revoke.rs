@@ -3,7 +3,7 @@
 
 use super::{CredentialLock, Credentials, client_auth};
 use crate::error::{Error, Result};
-use crate::model::{Credential, EventKind, now};
+use crate::model::{Credential, Transition, now};
 use crate::oauth::revoke::{self, Hint, Revoked};
 use crate::providers::Revocation;
 use crate::task::blocking;
@@ -103,7 +103,7 @@ impl Credentials {
             store.delete_credential(&name)?;
             store
                 .db()
-                .add_event(Some(&name), EventKind::Revoke, Some(&detail), now())
+                .record_transition(Some(&name), Transition::Revoked, Some(&detail), now())
         })
         .await?;
         Ok(remote)

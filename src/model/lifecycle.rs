@@ -20,9 +20,9 @@
 //! `Expired`, from the stored times and its [`Renewal`].
 //!
 //! Who performs each transition: `credentials` (login, renewal and its
-//! failures, secrets lost, use), the bridge's authorizer (a session's use),
-//! `tokens revoke`/`logout` (revoked) and the store's prune (pruned). Each
-//! writes the event [`Transition::event`] names, and the status
+//! failures, secrets lost, use, revoke) and the store's prune (pruned).
+//! Each writes its event through `Db::record_transition`, which writes the
+//! event [`Transition::event`] names, and the status
 //! [`Transition::status_after`] names.
 
 use serde::{Deserialize, Serialize};

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::config::{Config, SecretStoreKind};
 use crate::error::{Error, Result};
-use crate::model::{Credential, EventKind, Secret, Timestamp, TokenSet, now};
+use crate::model::{Credential, Secret, Timestamp, TokenSet, Transition, now};
 use crate::paths::{self, Paths};
 
 pub use db::{Db, RefreshUpdate, Registration, SecretMeta};
@@ -384,7 +384,7 @@ impl Store {
                     "examined {examined}, deleted {deleted}, events deleted {}",
                     report.events_deleted
                 );
-                db.add_event(None, EventKind::Prune, Some(&detail), at)?;
+                db.record_transition(None, Transition::Pruned, Some(&detail), at)?;
             }
             report.duration_ms = started.elapsed().as_millis() as u64;
             let mut keys = PruneKeys { db, after: None };
@@ -604,6 +604,7 @@ impl SortedKeys for PruneKeys<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::EventKind;
 
     fn store(dir: &std::path::Path) -> Store {
         let config = Config {

@@ -4,9 +4,25 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::{Db, Sql};
 use crate::error::Result;
-use crate::model::{Event, EventKind, Timestamp};
+use crate::model::{Event, EventKind, Timestamp, Transition};
 
 impl Db {
+    /// Writes the audit event a lifecycle transition names (see
+    /// `model::lifecycle`), if it names one: the one way the credential
+    /// layer records what happened to a credential.
+    pub fn record_transition(
+        &self,
+        credential: Option<&str>,
+        transition: Transition,
+        detail: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()> {
+        match transition.event() {
+            Some(kind) => self.add_event(credential, kind, detail, at),
+            None => Ok(()),
+        }
+    }
+
     pub fn add_event(
         &self,
         credential: Option<&str>,
