@@ -11,7 +11,7 @@
 //! `events` (the audit log), `registrations`, `secret_meta` (static
 //! secrets), `journal` (secrets awaiting deletion), `origins` (the allowed
 //! origins column of credentials and secrets) and `migrations`. Every
-//! statement runs through [`Db::read`], [`Db::write`] or [`Db::transaction`],
+//! statement runs through [`Db::autocommit`], [`Db::write`] or [`Db::transaction`],
 //! which map a SQLite error to [`Error::Database`] in one place.
 
 mod credential_servers;
@@ -100,9 +100,10 @@ impl Db {
         })
     }
 
-    /// Runs `f` on the connection outside any explicit transaction: a read,
-    /// or a single statement (which SQLite commits on its own).
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> Sql<T>) -> Result<T> {
+    /// Runs `f` on the connection outside any explicit transaction: each
+    /// statement is its own transaction (SQLite's autocommit), which is
+    /// right for a read or a single write.
+    fn autocommit<T>(&self, f: impl FnOnce(&Connection) -> Sql<T>) -> Result<T> {
         self.lift(f(&self.conn()))
     }
 
@@ -141,7 +142,7 @@ impl Db {
     }
 
     fn configure(&self) -> Result<()> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             conn.busy_timeout(BUSY_TIMEOUT)?;
             // journal_mode answers with a row; read it rather than execute.
             // Switching a new database to WAL needs a moment alone with it
@@ -170,21 +171,21 @@ impl Db {
     }
 
     pub fn schema_version(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+        self.autocommit(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
     }
 
     /// A number that changes whenever another connection (another process)
     /// commits to the database: the daemon's cheap "did the CLI change
     /// anything?" check. Its own writes do not change it.
     pub fn data_version(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("PRAGMA data_version", [], |r| r.get(0))?))
+        self.autocommit(|c| Ok(c.query_row("PRAGMA data_version", [], |r| r.get(0))?))
     }
 
     /// Fails now, rather than halfway through a refresh or after a login,
     /// when a write would fail: a read-only file or file system, or another
     /// process holding the write lock for longer than the busy timeout.
     pub fn check_writable(&self) -> Result<()> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             // SQLite opens a file it may not write read-only without a word,
             // and in WAL mode even takes the write lock on it; only the
             // first page written fails. Ask it instead.
@@ -199,7 +200,7 @@ impl Db {
 
     /// `PRAGMA integrity_check`: "ok" or the list of problems.
     pub fn integrity_check(&self) -> Result<String> {
-        self.read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+        self.autocommit(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
     }
 
     /// Direct access for tests and maintenance code in this crate.

@@ -21,7 +21,7 @@ impl Db {
                  AND s.resource = credentials.resource) \
              ORDER BY (origin_kind = 'mcp_server' AND origin = ?1) DESC, created_at DESC"
         );
-        self.read(|conn| {
+        self.autocommit(|conn| {
             let mut stmt = conn.prepare(&sql)?;
             collect(stmt.query_map([server_url], row_to_credential)?)
         })
@@ -35,7 +35,7 @@ impl Db {
              WHERE origin_kind = 'mcp_server' AND issuer = ?1 AND resource = ?2 \
              AND status = 'active' ORDER BY created_at DESC"
         );
-        self.read(|conn| {
+        self.autocommit(|conn| {
             let mut stmt = conn.prepare(&sql)?;
             collect(stmt.query_map([issuer, resource], row_to_credential)?)
         })
@@ -50,7 +50,7 @@ impl Db {
                 c.name
             )));
         };
-        self.read(|conn| {
+        self.autocommit(|conn| {
             conn.execute(
                 "INSERT INTO credential_servers (server_url, credential, issuer, resource, added_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (server_url) DO UPDATE SET \

@@ -26,7 +26,7 @@ pub(super) const CREDENTIAL_COLUMNS: &str = "name, origin_kind, origin, issuer, 
 impl Db {
     pub fn get(&self, name: &str) -> Result<Option<Credential>> {
         let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE name = ?1");
-        self.read(|c| Ok(c.query_row(&sql, [name], row_to_credential).optional()?))
+        self.autocommit(|c| Ok(c.query_row(&sql, [name], row_to_credential).optional()?))
     }
 
     pub fn list(&self) -> Result<Vec<Credential>> {
@@ -54,7 +54,7 @@ impl Db {
     ) -> Result<()> {
         let sql =
             format!("SELECT {CREDENTIAL_COLUMNS}, allowed_origins FROM credentials ORDER BY name");
-        self.read(|conn| {
+        self.autocommit(|conn| {
             let mut stmt = conn.prepare(&sql)?;
             let last = stmt.column_count() - 1;
             let mut rows = stmt.query([])?;
@@ -83,7 +83,7 @@ impl Db {
                 "",
             ),
         };
-        self.read(|conn| {
+        self.autocommit(|conn| {
             let mut stmt = conn.prepare_cached(sql)?;
             collect(stmt.query_map(params![after, limit as i64], |r| r.get(0))?)
         })
@@ -92,7 +92,7 @@ impl Db {
     /// Saves a credential after a login. An earlier credential of the same
     /// name is replaced, keeping its creation time.
     pub fn upsert(&self, c: &Credential) -> Result<()> {
-        self.read(|conn| Ok(upsert_in(conn, c)?))
+        self.autocommit(|conn| Ok(upsert_in(conn, c)?))
     }
 
     /// Records a successful refresh. Only applies when the row is still at an
@@ -100,7 +100,7 @@ impl Db {
     /// returns whether the row was updated.
     pub fn record_refresh(&self, name: &str, u: &RefreshUpdate) -> Result<bool> {
         let scopes = u.scopes.as_ref().map(|s| s.join(" "));
-        let n = self.read(|c| {
+        let n = self.autocommit(|c| {
             Ok(c.execute(
                 "UPDATE credentials SET access_expires_at = ?2, refresh_expires_at = ?3, \
                  has_refresh_token = ?4, scopes = COALESCE(?5, scopes), generation = ?6, \
@@ -129,7 +129,7 @@ impl Db {
         error: Option<&str>,
         at: Timestamp,
     ) -> Result<()> {
-        self.read(|c| {
+        self.autocommit(|c| {
             c.execute(
                 "UPDATE credentials SET last_error = ?3, \
                  status_changed_at = CASE WHEN status = ?2 THEN status_changed_at ELSE ?4 END, \
@@ -141,7 +141,7 @@ impl Db {
     }
 
     pub fn set_last_error(&self, name: &str, error: Option<&str>) -> Result<()> {
-        self.read(|c| {
+        self.autocommit(|c| {
             c.execute(
                 "UPDATE credentials SET last_error = ?2 WHERE name = ?1",
                 params![name, error],
@@ -151,7 +151,7 @@ impl Db {
     }
 
     pub fn touch_used(&self, name: &str, at: Timestamp) -> Result<()> {
-        self.read(|c| {
+        self.autocommit(|c| {
             c.execute(
                 "UPDATE credentials SET last_used_at = ?2 WHERE name = ?1",
                 params![name, at],

@@ -30,7 +30,7 @@ impl Db {
         detail: Option<&str>,
         at: Timestamp,
     ) -> Result<()> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             conn.execute(
                 "INSERT INTO events (at, credential, kind, detail) VALUES (?1, ?2, ?3, ?4)",
                 params![at, credential, kind.as_str(), detail],
@@ -70,7 +70,7 @@ impl Db {
 
     /// Deletes audit events from `cutoff` or before; returns how many.
     pub fn prune_events(&self, cutoff: Timestamp) -> Result<usize> {
-        self.read(|conn| Ok(conn.execute("DELETE FROM events WHERE at <= ?1", [cutoff])?))
+        self.autocommit(|conn| Ok(conn.execute("DELETE FROM events WHERE at <= ?1", [cutoff])?))
     }
 }
 

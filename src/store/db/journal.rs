@@ -11,18 +11,18 @@ use crate::model::Timestamp;
 impl Db {
     /// Every key in the journal, whatever its age.
     pub fn journal_keys(&self) -> Result<Vec<String>> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             let mut stmt = conn.prepare("SELECT key FROM secret_journal")?;
             collect(stmt.query_map([], |r| r.get(0))?)
         })
     }
 
     pub fn journal_add(&self, key: &str, credential: &str, at: Timestamp) -> Result<()> {
-        self.read(|conn| Ok(journal_in(conn, key, credential, at)?))
+        self.autocommit(|conn| Ok(journal_in(conn, key, credential, at)?))
     }
 
     pub fn journal_remove(&self, key: &str) -> Result<()> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             conn.execute("DELETE FROM secret_journal WHERE key = ?1", [key])?;
             Ok(())
         })
@@ -30,7 +30,7 @@ impl Db {
 
     /// Journal entries written before `before`: (key, credential).
     pub fn journal_older_than(&self, before: Timestamp) -> Result<Vec<(String, String)>> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             let mut stmt = conn
                 .prepare("SELECT key, credential FROM secret_journal WHERE at < ?1 ORDER BY at")?;
             collect(stmt.query_map([before], |r| Ok((r.get(0)?, r.get(1)?)))?)
@@ -52,7 +52,7 @@ impl Db {
             let client = key.rsplit('/').next().unwrap_or_default().to_string();
             ("SELECT 1 FROM registrations WHERE client_id = ?1", client)
         };
-        self.read(|conn| Ok(conn.query_row(sql, [id], |_| Ok(())).optional()?.is_some()))
+        self.autocommit(|conn| Ok(conn.query_row(sql, [id], |_| Ok(())).optional()?.is_some()))
     }
 }
 

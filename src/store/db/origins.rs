@@ -30,7 +30,7 @@ impl Db {
             "SELECT allowed_origins FROM {} WHERE name = ?1",
             holder.table()
         );
-        let raw: Option<String> = self.read(|conn| {
+        let raw: Option<String> = self.autocommit(|conn| {
             Ok(conn
                 .query_row(&sql, params![name], |r| r.get(0))
                 .optional()?)
@@ -50,7 +50,8 @@ impl Db {
             "UPDATE {} SET allowed_origins = ?2 WHERE name = ?1",
             holder.table()
         );
-        let n = self.read(|conn| Ok(conn.execute(&sql, params![name, origins.join(" ")])?))?;
+        let n =
+            self.autocommit(|conn| Ok(conn.execute(&sql, params![name, origins.join(" ")])?))?;
         Ok(n > 0)
     }
 }

@@ -130,7 +130,7 @@ impl Db {
                 "",
             ),
         };
-        self.read(|conn| {
+        self.autocommit(|conn| {
             let mut stmt = conn.prepare_cached(sql)?;
             collect(stmt.query_map(params![after, limit as i64], |r| r.get(0))?)
         })
@@ -139,7 +139,7 @@ impl Db {
     /// Drops the journal entries of the prune set's secrets, once they are
     /// deleted.
     pub fn prune_set_settle(&self, key_prefix: &str) -> Result<()> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             conn.execute(
                 "DELETE FROM secret_journal WHERE key IN \
                  (SELECT ?1 || name FROM temp.prune_set)",
@@ -151,6 +151,6 @@ impl Db {
 
     /// Empties the prune set.
     pub fn prune_set_clear(&self) -> Result<()> {
-        self.read(|conn| Ok(conn.execute_batch("DROP TABLE IF EXISTS temp.prune_set")?))
+        self.autocommit(|conn| Ok(conn.execute_batch("DROP TABLE IF EXISTS temp.prune_set")?))
     }
 }

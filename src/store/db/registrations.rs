@@ -28,7 +28,7 @@ const REGISTRATION_COLUMNS: &str = "issuer, redirect_uri, client_id, auth_method
 
 impl Db {
     pub fn registration(&self, issuer: &str, redirect_uri: &str) -> Result<Option<Registration>> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             Ok(conn
                 .query_row(
                     &format!(
@@ -44,7 +44,7 @@ impl Db {
 
     /// Every registration cached for an issuer, newest first.
     pub fn registrations(&self, issuer: &str) -> Result<Vec<Registration>> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             let mut stmt = conn.prepare(&format!(
                 "SELECT {REGISTRATION_COLUMNS} FROM registrations \
                  WHERE issuer = ?1 ORDER BY registered_at DESC"
@@ -107,7 +107,7 @@ impl Db {
         client_id: &str,
         at: Timestamp,
     ) -> Result<()> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             conn.execute(
                 "UPDATE registrations SET worked_at = ?3 WHERE issuer = ?1 AND client_id = ?2",
                 params![issuer, client_id, at],
@@ -117,7 +117,7 @@ impl Db {
     }
 
     pub fn delete_registration(&self, issuer: &str, redirect_uri: &str) -> Result<()> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             conn.execute(
                 "DELETE FROM registrations WHERE issuer = ?1 AND redirect_uri = ?2",
                 [issuer, redirect_uri],

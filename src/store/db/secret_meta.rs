@@ -48,7 +48,7 @@ impl Db {
     }
 
     pub fn secret_meta(&self, name: &str) -> Result<Option<SecretMeta>> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             Ok(conn
                 .query_row(
                     &format!("SELECT {SECRET_COLUMNS} FROM secrets WHERE name = ?1"),
@@ -60,7 +60,7 @@ impl Db {
     }
 
     pub fn secret_metas(&self) -> Result<Vec<SecretMeta>> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             let mut stmt = conn.prepare(&format!(
                 "SELECT {SECRET_COLUMNS} FROM secrets ORDER BY name"
             ))?;
@@ -78,7 +78,7 @@ impl Db {
     }
 
     pub fn touch_secret(&self, name: &str, at: Timestamp) -> Result<()> {
-        self.read(|conn| {
+        self.autocommit(|conn| {
             conn.execute(
                 "UPDATE secrets SET last_used_at = ?2 WHERE name = ?1",
                 params![name, at],
