@@ -560,22 +560,31 @@ impl Session {
         self.legacy_initialize_privately().await
     }
 
+    /// The remembered `initialize` under a new private id (raw JSON text),
+    /// whose answer the bridge keeps; None when the client never sent one.
+    /// `expect`: the id is listed as awaited on the message (answered on
+    /// the POST), else the answer comes elsewhere (the legacy stream).
+    pub(super) fn private_initialize(&self, expect: bool) -> Option<(String, Outgoing)> {
+        let params = lock(&self.state).init_params.clone()?;
+        let n = self.reinit_counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = format!("\"mcp-auth-bridge-reinit-{n}\"");
+        let body =
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"initialize","params":{params}}}"#);
+        let awaited = if expect { vec![id.clone()] } else { Vec::new() };
+        let msg = Outgoing::internal(Bytes::from(body), "initialize", awaited, true);
+        Some((id, msg))
+    }
+
     /// Sends the remembered `initialize` under a private id (its answer is
     /// not forwarded), adopts the new session, sends
     /// `notifications/initialized`; returns the answer.
     async fn initialize_privately(self: &Arc<Self>) -> Result<Vec<u8>, Undelivered> {
-        let params = lock(&self.state).init_params.clone();
-        let params = params.ok_or_else(|| {
+        let (id, msg) = self.private_initialize(true).ok_or_else(|| {
             Undelivered::Upstream(
                 "the MCP server ended the session and the client never sent initialize to start another"
                     .into(),
             )
         })?;
-        let n = self.reinit_counter.fetch_add(1, Ordering::Relaxed) + 1;
-        let id = format!("\"mcp-auth-bridge-reinit-{n}\"");
-        let body =
-            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"initialize","params":{params}}}"#);
-        let msg = Outgoing::internal(Bytes::from(body), "initialize", vec![id.clone()], true);
         let mut auth_retried = false;
         let resp = loop {
             // A fresh start: no session, no version yet. Others keep using

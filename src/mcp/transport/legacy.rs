@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use reqwest::Method;
 use reqwest::header;
 
@@ -204,23 +203,18 @@ impl Session {
     pub(super) async fn legacy_initialize_privately(
         self: &Arc<Self>,
     ) -> Result<Vec<u8>, Undelivered> {
-        let Some(params) = lock(&self.state).init_params.clone() else {
+        let Some((id, msg)) = self.private_initialize(false) else {
             return Err(Undelivered::Upstream(
                 "the client never sent initialize to start a session".into(),
             ));
         };
-        let n = self.reinit_counter.fetch_add(1, Ordering::Relaxed) + 1;
-        let id = format!("\"mcp-auth-bridge-reinit-{n}\"");
         let waiter = self.core.wait_for(&id);
-        let body =
-            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"initialize","params":{params}}}"#);
         let snap = self.snapshot_any().await;
         let Some(legacy) = &snap.legacy else {
             return Err(Undelivered::Upstream(
                 "the HTTP+SSE stream is not open".into(),
             ));
         };
-        let msg = Outgoing::internal(Bytes::from(body), "initialize", Vec::new(), true);
         let resp = self.post(&legacy.endpoint, &snap, &msg).await?;
         if !resp.status().is_success() {
             return Err(http_failure(resp).await);
