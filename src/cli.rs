@@ -73,6 +73,27 @@ pub enum Command {
     )]
     Audit(AuditArgs),
 
+    /// Open a local dashboard of every credential, secret and the daemon
+    ///
+    /// Serves a page on 127.0.0.1 (a random port unless --port) for as long
+    /// as the command runs, and opens it in the browser. It shows every
+    /// credential (health, expiry counting down, last use, where the bridge
+    /// may send it) with its audit events, the secrets (never a value), the
+    /// daemon's status and next refreshes, and what a prune would delete;
+    /// it revokes, refreshes, starts a new login, deletes secrets and
+    /// prunes. Changes made elsewhere (the daemon, other commands) appear
+    /// while it is open.
+    ///
+    /// Only this user's browser gets in: the printed address carries a
+    /// secret made for this run, exchanged on first use for a cookie the
+    /// page cannot read; every change needs that cookie, a token only the
+    /// page has, and a same-origin request. No token or secret value is
+    /// ever sent to the page. Ctrl-C stops it.
+    #[command(
+        after_help = "Examples:\n  mcp-auth ui\n  mcp-auth ui --no-browser\n  mcp-auth ui --port 8765 --json"
+    )]
+    Ui(UiArgs),
+
     /// Show the provider templates and the custom providers of the config
     #[command(subcommand)]
     Providers(ProvidersCommand),
@@ -513,6 +534,19 @@ pub struct AuditArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
     /// Print a JSON array (written as the events are read)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UiArgs {
+    /// Port to listen on, on 127.0.0.1 [default: any free port]
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Do not open a browser; only print the address
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Print the address as a JSON object (url, port) when ready
     #[arg(long)]
     pub json: bool,
 }

@@ -135,6 +135,11 @@ pub struct DaemonStatus {
     /// wait for a retry.
     pub backing_off: usize,
     pub next_refresh: Option<NextRefresh>,
+    /// The next planned refreshes, soonest first (a few). Absent from a
+    /// daemon older than this field: the dashboard then shows
+    /// `next_refresh` alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upcoming: Vec<NextRefresh>,
     pub last_prune: Option<PruneSummary>,
     pub next_prune_at: Option<Timestamp>,
     /// Refreshes the scheduler performed, and the ones that failed.

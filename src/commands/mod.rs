@@ -13,6 +13,7 @@ pub mod providers;
 pub mod secrets;
 pub mod token;
 pub mod tokens;
+pub mod ui;
 
 pub use context::Context;
 
@@ -29,6 +30,7 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
         Command::Providers(cmd) => providers::run(&ctx, cmd),
         Command::Secrets(cmd) => secrets::run(&ctx, cmd).await,
         Command::Clients(cmd) => clients::run(&ctx, cmd).await,
+        Command::Ui(args) => ui::run(ctx, &args).await,
         Command::Doctor { online, json } => doctor::run(&ctx, json, online).await,
         Command::Logout {
             name,

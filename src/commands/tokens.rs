@@ -318,10 +318,10 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
 
 /// The outcome for one credential of a bulk command.
 #[derive(Debug, Serialize)]
-struct BulkResult {
-    name: String,
-    ok: bool,
-    message: String,
+pub struct BulkResult {
+    pub name: String,
+    pub ok: bool,
+    pub message: String,
 }
 
 /// Which credentials a revoke takes.
@@ -434,7 +434,7 @@ pub async fn revoke(ctx: &Context, args: Revoke<'_>) -> Result<()> {
 
 /// Revokes at the provider (unless local only), then deletes here: how the
 /// provider revokes is its template's business, the rest the credentials'.
-async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<String> {
+pub async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Result<String> {
     let method = match &c.origin {
         Origin::Provider { provider } => providers::template_of(provider, &ctx.config)
             .map(|t| t.revocation)
@@ -459,47 +459,51 @@ async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Re
     };
     let mut outcomes = Vec::new();
     for name in names {
-        // Nothing to renew and nothing that runs out: say so, truthfully.
-        if let Some(c) = ctx.credentials()?.get(&name)?
-            && !c.renewable()
-            && c.access_expires_at.is_none()
-            && c.status != crate::model::Status::NeedsLogin
-        {
-            outcomes.push(BulkResult {
-                name,
-                ok: true,
-                message: "its token does not expire and the provider issues no refresh token \
-                          for it: nothing to refresh"
-                    .into(),
-            });
-            continue;
-        }
-        let outcome = match creds.refresh(&name, true).await {
-            Ok(r) if r.performed => BulkResult {
-                name,
-                ok: true,
-                message: match r.token.expires_at {
-                    Some(t) => format!("refreshed; expires {}", relative(t, now())),
-                    None => "refreshed".into(),
-                },
-            },
-            Ok(r) => BulkResult {
-                name,
-                ok: r.failure.is_none(),
-                message: match r.failure {
-                    Some(f) => format!("{f}; the current token stays in use until it expires"),
-                    None => "already refreshed by another process".into(),
-                },
-            },
-            Err(e) => BulkResult {
-                name,
-                ok: false,
-                message: e.to_string(),
-            },
-        };
-        outcomes.push(outcome);
+        outcomes.push(refresh_one(&creds, name).await?);
     }
     report_outcomes(ctx, &outcomes, json, "refresh")
+}
+
+/// Refreshes `name` now, whether or not it is due, and says how that went.
+/// Err only when storage cannot be read at all.
+pub async fn refresh_one(creds: &Credentials, name: String) -> Result<BulkResult> {
+    // Nothing to renew and nothing that runs out: say so, truthfully.
+    if let Some(c) = creds.get(&name)?
+        && !c.renewable()
+        && c.access_expires_at.is_none()
+        && c.status != crate::model::Status::NeedsLogin
+    {
+        return Ok(BulkResult {
+            name,
+            ok: true,
+            message: "its token does not expire and the provider issues no refresh token \
+                      for it: nothing to refresh"
+                .into(),
+        });
+    }
+    Ok(match creds.refresh(&name, true).await {
+        Ok(r) if r.performed => BulkResult {
+            name,
+            ok: true,
+            message: match r.token.expires_at {
+                Some(t) => format!("refreshed; expires {}", relative(t, now())),
+                None => "refreshed".into(),
+            },
+        },
+        Ok(r) => BulkResult {
+            name,
+            ok: r.failure.is_none(),
+            message: match r.failure {
+                Some(f) => format!("{f}; the current token stays in use until it expires"),
+                None => "already refreshed by another process".into(),
+            },
+        },
+        Err(e) => BulkResult {
+            name,
+            ok: false,
+            message: e.to_string(),
+        },
+    })
 }
 
 /// `tokens refresh NAME --scope S`: a new login for the credential's
@@ -526,6 +530,19 @@ async fn step_up(
             union.push(s);
         }
     }
+    login_again(ctx, &c, union, no_browser, json).await
+}
+
+/// A new login for credential `c` with `scopes`, saved under its name: the
+/// same login `mcp-auth login` runs for its provider or server.
+pub async fn login_again(
+    ctx: &Context,
+    c: &Credential,
+    scopes: Vec<String>,
+    no_browser: bool,
+    json: bool,
+) -> Result<()> {
+    let union = scopes;
     let args = crate::cli::LoginArgs {
         target: match &c.origin {
             Origin::Provider { provider } => provider.clone(),

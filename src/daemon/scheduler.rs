@@ -34,6 +34,10 @@ use crate::task::blocking;
 /// up the others, few enough to be gentle with each.
 const MAX_IN_FLIGHT: usize = 4;
 
+/// How many of the next planned refreshes `daemon status` (and the
+/// dashboard) lists.
+const UPCOMING: usize = 10;
+
 struct Entry {
     cred: Credential,
     /// Failed attempts since the last success, and when to try again.
@@ -215,7 +219,9 @@ impl Scheduler {
         let now_ms = now_ms();
         let now_secs = now();
         let mut due_now: Vec<(i64, String)> = Vec::new();
-        let mut later: Option<(i64, &String)> = None;
+        // The soonest ones due later, in order (at most UPCOMING): the
+        // first sets the wake-up, all of them are what `status` shows.
+        let mut soonest: Vec<(i64, &String)> = Vec::with_capacity(UPCOMING + 1);
         for (n, e) in &self.entries {
             let Some(at) = self.due(n, e, &settings, now_secs) else {
                 continue;
@@ -224,13 +230,23 @@ impl Scheduler {
                 if !self.in_flight.values().any(|f| f == n) {
                     due_now.push((at, n.clone()));
                 }
-            } else if later.is_none_or(|(t, l)| (at, n) < (t, l))
+            } else if (soonest.len() < UPCOMING
+                || soonest.last().is_some_and(|&(t, l)| (at, n) < (t, l)))
                 && !self.in_flight.values().any(|f| f == n)
             {
-                later = Some((at, n));
+                let at_index = soonest.partition_point(|&(t, l)| (t, l) < (at, n));
+                soonest.insert(at_index, (at, n));
+                soonest.truncate(UPCOMING);
             }
         }
-        let later = later.map(|(at, n)| (at, n.clone()));
+        let upcoming: Vec<NextRefresh> = soonest
+            .iter()
+            .map(|&(at, n)| NextRefresh {
+                name: n.clone(),
+                at: at / 1000,
+            })
+            .collect();
+        let later = soonest.first().map(|&(at, n)| (at, n.clone()));
         due_now.sort();
         let mut next = now_ms + super::TICK.as_millis() as i64;
         if let Some((at, _)) = &later {
@@ -271,7 +287,7 @@ impl Scheduler {
                 at: at / 1000,
             });
         }
-        self.publish(next_refresh, now_secs);
+        self.publish(next_refresh, upcoming, now_secs);
         next
     }
 
@@ -360,10 +376,16 @@ impl Scheduler {
         wait
     }
 
-    fn publish(&self, next_refresh: Option<NextRefresh>, now_secs: i64) {
+    fn publish(
+        &self,
+        next_refresh: Option<NextRefresh>,
+        upcoming: Vec<NextRefresh>,
+        now_secs: i64,
+    ) {
         let mut view = ScheduleView {
             credentials: self.entries.len(),
             next_refresh,
+            upcoming,
             ..ScheduleView::default()
         };
         for e in self.entries.values() {

@@ -39,6 +39,7 @@ pub(super) struct ScheduleView {
     pub(super) needs_login: usize,
     pub(super) backing_off: usize,
     pub(super) next_refresh: Option<NextRefresh>,
+    pub(super) upcoming: Vec<NextRefresh>,
 }
 
 impl DaemonState {
@@ -96,6 +97,7 @@ impl DaemonState {
             needs_login: view.needs_login,
             backing_off: view.backing_off,
             next_refresh: view.next_refresh,
+            upcoming: view.upcoming,
             last_prune: lock(&self.last_prune).clone(),
             next_prune_at: *lock(&self.next_prune_at),
             refreshes: self.refreshes.load(Ordering::Relaxed),

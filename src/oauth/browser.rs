@@ -39,6 +39,19 @@ pub fn open(url: &str, command: Option<&str>) -> Result<Opened> {
             ),
         ));
     }
+    launch(url, command)
+}
+
+/// Opens a page this process wrote itself (a `file://` URL: `open` takes
+/// only web addresses, since those may come from a server).
+pub fn open_own_file(path: &std::path::Path, command: Option<&str>) -> Result<Opened> {
+    let url = url::Url::from_file_path(path)
+        .map_err(|()| Error::Other(format!("{} is not an absolute path", path.display())))?;
+    launch(url.as_str(), command)
+}
+
+/// Starts `command` (or the system's opener) on `url`, already checked.
+fn launch(url: &str, command: Option<&str>) -> Result<Opened> {
     match command {
         Some(cmd) => {
             let mut words = shell_words::split(cmd).map_err(|e| {
