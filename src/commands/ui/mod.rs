@@ -64,9 +64,10 @@ const MAX_FLASHES: usize = 32;
 const EVENTS_SHOWN: usize = 200;
 
 /// Every response carries these: the page may load only its own script,
-/// style and images, may not be framed, sends no referrer (the start
-/// address has the key), and nothing is cached (pages hold credential
-/// metadata).
+/// style and images, may not be framed, sends a referrer only to itself
+/// (the start address has the key; `no-referrer` would also make the
+/// browser send `Origin: null` with the page's own forms, which the guard
+/// refuses), and nothing is cached (pages hold credential metadata).
 const SECURITY_HEADERS: [(&str, &str); 7] = [
     (
         "content-security-policy",
@@ -75,7 +76,7 @@ const SECURITY_HEADERS: [(&str, &str); 7] = [
     ),
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
-    ("referrer-policy", "no-referrer"),
+    ("referrer-policy", "same-origin"),
     ("cache-control", "no-store"),
     ("cross-origin-opener-policy", "same-origin"),
     ("cross-origin-resource-policy", "same-origin"),
