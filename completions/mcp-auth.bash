@@ -55,6 +55,9 @@ _mcp__auth() {
             mcp__auth,tokens)
                 cmd="mcp__auth__subcmd__tokens"
                 ;;
+            mcp__auth,ui)
+                cmd="mcp__auth__subcmd__ui"
+                ;;
             mcp__auth__subcmd__clients,add)
                 cmd="mcp__auth__subcmd__clients__subcmd__add"
                 ;;
@@ -159,6 +162,9 @@ _mcp__auth() {
                 ;;
             mcp__auth__subcmd__help,tokens)
                 cmd="mcp__auth__subcmd__help__subcmd__tokens"
+                ;;
+            mcp__auth__subcmd__help,ui)
+                cmd="mcp__auth__subcmd__help__subcmd__ui"
                 ;;
             mcp__auth__subcmd__help__subcmd__clients,add)
                 cmd="mcp__auth__subcmd__help__subcmd__clients__subcmd__add"
@@ -347,7 +353,7 @@ _mcp__auth() {
 
     case "${cmd}" in
         mcp__auth)
-            opts="-h -V --log-level --log-file --help --version login token tokens audit providers bridge logout clients secrets doctor daemon completions help"
+            opts="-h -V --log-level --log-file --help --version login token tokens audit ui providers bridge logout clients secrets doctor daemon completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -977,7 +983,7 @@ _mcp__auth() {
             return 0
             ;;
         mcp__subcmd__auth__subcmd__help)
-            opts="login token tokens audit providers bridge logout clients secrets doctor daemon completions help"
+            opts="login token tokens audit ui providers bridge logout clients secrets doctor daemon completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1497,6 +1503,20 @@ _mcp__auth() {
         mcp__subcmd__auth__subcmd__help__subcmd__tokens__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__help__subcmd__ui)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2421,6 +2441,32 @@ _mcp__auth() {
                 return 0
             fi
             case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcp__subcmd__auth__subcmd__ui)
+            opts="-h -V --port --no-browser --json --log-level --log-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-level)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -28,6 +28,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand token 'Print a valid access token, refreshing it first when needed'
             cand tokens 'List, inspect, refresh, revoke and prune saved credentials'
             cand audit 'Show the audit log: every event, deleted credentials'' included, newest first'
+            cand ui 'Open a local dashboard of every credential, secret and the daemon'
             cand providers 'Show the provider templates and the custom providers of the config'
             cand bridge 'Run a stdio MCP server that forwards everything to a remote MCP server'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
@@ -229,6 +230,17 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
             cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
             cand --json 'Print a JSON array (written as the events are read)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcp-auth;ui'= {
+            cand --port 'Port to listen on, on 127.0.0.1 [default: any free port]'
+            cand --log-level 'Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]'
+            cand --log-file 'Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]'
+            cand --no-browser 'Do not open a browser; only print the address'
+            cand --json 'Print the address as a JSON object (url, port) when ready'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -566,6 +578,7 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
             cand token 'Print a valid access token, refreshing it first when needed'
             cand tokens 'List, inspect, refresh, revoke and prune saved credentials'
             cand audit 'Show the audit log: every event, deleted credentials'' included, newest first'
+            cand ui 'Open a local dashboard of every credential, secret and the daemon'
             cand providers 'Show the provider templates and the custom providers of the config'
             cand bridge 'Run a stdio MCP server that forwards everything to a remote MCP server'
             cand logout 'Log out: revoke a credential at its provider and delete it here'
@@ -607,6 +620,8 @@ set edit:completion:arg-completer[mcp-auth] = {|@words|
         &'mcp-auth;help;tokens;prune'= {
         }
         &'mcp-auth;help;audit'= {
+        }
+        &'mcp-auth;help;ui'= {
         }
         &'mcp-auth;help;providers'= {
             cand list 'List the built-in templates and custom providers'
