@@ -43,14 +43,21 @@ fn chromium() -> PathBuf {
 }
 
 /// A home with three provider credentials (alpha, beta, gamma), an MCP
-/// server's credential and two secrets, all from real logins to `fake`.
-fn seeded(fake: &FakeAs) -> Home {
+/// server's credential and two secrets, all from real logins to `fake`,
+/// and one (legacy) from `short`, whose token has expired with no way to
+/// renew it. `short` must outlive the home's use.
+fn seeded(fake: &FakeAs, short: &FakeAs) -> Home {
     let home = Home::new();
-    home.write_config(&fake.provider_toml("acme"));
+    home.write_config(&format!(
+        "{}{}",
+        fake.provider_toml("acme"),
+        short.provider_toml("legacy-api")
+    ));
     for name in ["alpha", "beta", "gamma"] {
         home.run(&["login", "acme", "--name", name]).ok();
     }
     home.run(&["login", &fake.mcp_url()]).ok();
+    home.run(&["login", "legacy-api", "--name", "legacy"]).ok();
     for (name, value, note) in [
         ("deploy-key", "s3cr3t-deploy-value", "CI deploys"),
         ("search-key", "s3cr3t-search-value", "search API"),
@@ -200,12 +207,24 @@ fn names(home: &Home) -> Vec<String> {
         .collect()
 }
 
+/// The authorization server of most credentials, and one that issues
+/// one-second tokens without refresh tokens.
+fn fakes() -> (FakeAs, FakeAs) {
+    let fake = FakeAs::start(AsConfig::default());
+    fake.set_mcp(McpKnobs::default());
+    let short = FakeAs::start(AsConfig {
+        access_ttl: 1,
+        issue_refresh: false,
+        ..AsConfig::default()
+    });
+    (fake, short)
+}
+
 #[test]
 fn chromium_works_the_dashboard() {
     let chromium = chromium();
-    let fake = FakeAs::start(AsConfig::default());
-    fake.set_mcp(McpKnobs::default());
-    let home = seeded(&fake);
+    let (fake, short) = fakes();
+    let home = seeded(&fake, &short);
     let daemon = Daemon::start(&home, &[]);
     let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
@@ -271,7 +290,7 @@ fn chromium_works_the_dashboard() {
     for n in ["alpha", "beta", "gamma"] {
         assert!(initial.contains(&n.to_string()), "{initial:?}");
     }
-    assert_eq!(initial.len(), 4, "three provider logins and one MCP server");
+    assert_eq!(initial.len(), 5, "four provider logins and one MCP server");
     assert_eq!(texts(&r["filtered"]), vec!["beta"]);
     // The login from the terminal appeared through the event stream.
     assert!(r["reloadedLive"].as_u64().unwrap() >= 1, "{r:#}");
@@ -370,9 +389,8 @@ fn chromium_works_the_dashboard() {
 
 #[test]
 fn refused_requests_change_nothing() {
-    let fake = FakeAs::start(AsConfig::default());
-    fake.set_mcp(McpKnobs::default());
-    let home = seeded(&fake);
+    let (fake, short) = fakes();
+    let home = seeded(&fake, &short);
     let access = home
         .run(&["token", "alpha"])
         .ok()
@@ -421,7 +439,9 @@ fn refused_requests_change_nothing() {
     // Changes: each refusal leaves the credentials and secrets as they were.
     let before = names(&home);
     let revoke = format!("csrf={csrf}&name=alpha&name=beta&back=%2F");
-    let attempts: Vec<(&str, Vec<(&str, String)>, String, u16)> = vec![
+    // (what is wrong, request headers, form, the status it gets)
+    type Attempt<'a> = (&'a str, Vec<(&'a str, String)>, String, u16);
+    let attempts: Vec<Attempt> = vec![
         (
             "no cookie",
             vec![("Origin", origin.clone())],
