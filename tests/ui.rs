@@ -352,6 +352,7 @@ fn chromium_works_the_dashboard() {
         "{daemon_text}"
     );
     assert!(daemon_text.contains("Next refreshes"), "{daemon_text}");
+    assert!(daemon_text.contains("delta"), "{daemon_text}");
     assert!(
         r["pruneText"]
             .as_str()
@@ -566,4 +567,35 @@ fn refused_requests_change_nothing() {
     let left = names(&home);
     assert!(!left.contains(&"alpha".to_string()) && !left.contains(&"beta".to_string()));
     assert!(fake.stats().revoked.len() >= 2);
+    // And a prune with retention 0 takes what is dead now: the expired
+    // credential without a refresh token (its one-second token has run
+    // out), nothing else.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while home
+        .run(&["tokens", "show", "legacy", "--json"])
+        .ok()
+        .json()["health"]
+        != "expired"
+    {
+        assert!(Instant::now() < deadline, "legacy never expired");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let pruned = http(
+        port,
+        "POST",
+        "/prune",
+        &[("Origin", &origin), ("Cookie", &cookie)],
+        &format!("csrf={csrf}&days=0&back=%2Fprune"),
+    );
+    assert_eq!(pruned.status, 303, "{}", pruned.head);
+    let location = pruned
+        .head
+        .lines()
+        .find_map(|l| l.strip_prefix("location: "))
+        .unwrap();
+    let page = http(port, "GET", location, &[("Cookie", &cookie)], "");
+    assert!(page.body.contains("Deleted 1 of"), "{}", page.body);
+    let after = names(&home);
+    assert!(!after.contains(&"legacy".to_string()), "{after:?}");
+    assert!(after.contains(&"gamma".to_string()), "{after:?}");
 }

@@ -121,6 +121,8 @@ try {
   // The daemon and a prune preview.
   await page.click('nav a:text-is("Daemon")');
   await page.waitForSelector('h1:has-text("Daemon")');
+  // The daemon notices changes within its tick; the page polls it.
+  await page.waitForSelector(`#upcoming a:text-is("${process.env.LIVE_NAME}")`, { timeout: 20000 });
   result.daemonText = await page.locator('main').innerText();
   await shot(page, 'ui-daemon.png');
   await page.click('nav a:text-is("Prune")');

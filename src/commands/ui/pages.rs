@@ -31,6 +31,11 @@ const SECTIONS: [(Section, &str, &str); 5] = [
     (Section::Audit, "/audit", "Audit log"),
 ];
 
+/// How often the daemon's page asks again: the daemon's own view changes
+/// without a database change (it re-reads rows on its tick), so the event
+/// stream does not cover it.
+const DAEMON_POLL_SECS: u64 = 5;
+
 /// Rows the credentials table shows at most; the filter narrows the rest.
 pub const MAX_ROWS: usize = 1000;
 
@@ -68,7 +73,7 @@ pub fn layout(frame: &Frame<'_>, section: Section, title: &str, body: Markup) ->
                     }
                     span #live title="Changes made elsewhere appear here as they happen" { "live" }
                 }
-                main data-now=(frame.now) {
+                main data-now=(frame.now) data-poll=[(section == Section::Daemon).then_some(DAEMON_POLL_SECS)] {
                     @if let Some(f) = frame.flash {
                         div.flash.(if f.ok { "ok" } else { "failed" }) role="status" {
                             @for line in &f.lines { p { (line) } }

@@ -120,7 +120,15 @@ function live() {
 document.addEventListener('submit', onSubmit);
 document.addEventListener('change', onChange);
 document.addEventListener('input', (e) => { if (e.target.id === 'q') filterRows(); });
+// A page whose content changes without a database change (the daemon's)
+// asks again now and then.
+function poll() {
+  const every = Number(document.querySelector('main')?.dataset.poll || 0);
+  if (every > 0) reload();
+}
+
 readSkew();
 tick();
 setInterval(tick, 1000);
+setInterval(poll, 5000);
 live();
