@@ -228,33 +228,56 @@ struct Running<'a> {
     status: &'a DaemonStatus,
 }
 
-async fn status(ctx: &Context, json: bool) -> Result<()> {
+/// What answers on the daemon's socket.
+pub enum DaemonAnswer {
+    Running(Box<DaemonStatus>),
+    /// Nothing answers; `pid` when a daemon holds its lock all the same.
+    NotRunning {
+        socket: PathBuf,
+        pid: Option<u32>,
+    },
+}
+
+/// Asks the daemon for its status.
+pub async fn daemon_status(ctx: &Context) -> Result<DaemonAnswer> {
     let socket = ctx.paths.socket();
     let answer = match ipc::call(&socket, Op::Status).await? {
         Some(resp) => resp.into_result()?.status,
         None => None,
     };
-    let Some(s) = answer else {
-        let pid = Instance::running(&ctx.paths);
-        if json {
-            ctx.out.json(&NotRunning {
-                running: false,
-                socket: socket.display().to_string(),
-                pid,
-            })?;
+    Ok(match answer {
+        Some(s) => DaemonAnswer::Running(s),
+        None => DaemonAnswer::NotRunning {
+            pid: Instance::running(&ctx.paths),
+            socket,
+        },
+    })
+}
+
+async fn status(ctx: &Context, json: bool) -> Result<()> {
+    let s = match daemon_status(ctx).await? {
+        DaemonAnswer::Running(s) => s,
+        DaemonAnswer::NotRunning { socket, pid } => {
+            if json {
+                ctx.out.json(&NotRunning {
+                    running: false,
+                    socket: socket.display().to_string(),
+                    pid,
+                })?;
+            }
+            return Err(match pid {
+                Some(pid) => Error::Other(format!(
+                    "the mcp-auth daemon (pid {pid}) holds its lock but does not answer on {}\n  \
+                     hint: `mcp-auth daemon stop` stops it (with SIGTERM)",
+                    socket.display()
+                )),
+                None => Error::Other(
+                    "the mcp-auth daemon is not running\n  hint: start it with `mcp-auth daemon \
+                     start`, or install it as a user service with `mcp-auth daemon install`"
+                        .into(),
+                ),
+            });
         }
-        return Err(match pid {
-            Some(pid) => Error::Other(format!(
-                "the mcp-auth daemon (pid {pid}) holds its lock but does not answer on {}\n  \
-                 hint: `mcp-auth daemon stop` stops it (with SIGTERM)",
-                socket.display()
-            )),
-            None => Error::Other(
-                "the mcp-auth daemon is not running\n  hint: start it with `mcp-auth daemon start`, \
-                 or install it as a user service with `mcp-auth daemon install`"
-                    .into(),
-            ),
-        });
     };
     if json {
         return ctx.out.json(&Running {
