@@ -20,25 +20,10 @@ pub struct LogFlags<'a> {
     pub level: Option<&'a str>,
 }
 
-/// The daemon's memory is a long-lived few MB; glibc gives each thread
-/// that allocates (the blocking pool runs the store and refreshes) its own
-/// arena, which kept about 6 MB more resident after a burst of 10,000
-/// refreshes (`cargo bench --bench daemon -- idle`: 34.1 MB, 28.3 MB with
-/// one arena). Its threads are few and rarely busy at once, so one arena
-/// costs nothing measurable.
-fn one_malloc_arena() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes the allocator's tuning; called before
-    // the daemon starts its threads.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
 pub async fn run(ctx: &Context, cmd: DaemonCommand, log: LogFlags<'_>) -> Result<()> {
     match cmd {
         DaemonCommand::Run => {
-            one_malloc_arena();
+            daemon::process::one_malloc_arena();
             daemon::run(daemon::Options {
                 paths: ctx.paths.clone(),
                 config: ctx.config.clone(),
