@@ -119,7 +119,7 @@ pub struct Import {
 /// Whom an imported token is for.
 pub enum ImportTarget {
     /// A provider, resolved with the template parameters and client id.
-    Provider(Provider),
+    Provider(Box<Provider>),
     /// An MCP server, by its canonical URL.
     Server(String),
 }
@@ -129,14 +129,14 @@ impl Import {
         validate_name(&args.name)?;
         let t = &args.template;
         let target = match (&args.provider, &args.url) {
-            (Some(name), None) => ImportTarget::Provider(providers::resolve(
+            (Some(name), None) => ImportTarget::Provider(Box::new(providers::resolve(
                 name,
                 &ctx.config,
                 &Overrides {
                     client_id: args.client_id.clone(),
                     ..super::template_overrides(t)
                 },
-            )?),
+            )?)),
             (None, Some(url)) => {
                 if super::any_template_param(t) {
                     return Err(Error::Usage(
