@@ -94,7 +94,10 @@ fn run_cli(cli: Cli) -> Result<(), Error> {
     let prompts = !matches!(cli.command, cli::Command::Bridge(_));
     let ctx = commands::Context::new(paths, config, prompts);
     if let cli::Command::Token(args) = &cli.command
-        && commands::token::answer_from_daemon(&ctx, args)?
+        && commands::token::answer_from_daemon(
+            &ctx,
+            &commands::token::TokenRequest::from_args(args)?,
+        )?
     {
         return Ok(());
     }

@@ -14,7 +14,7 @@ use crate::commands::Context;
 use crate::config::parse_duration;
 use crate::credentials::EventFilter;
 use crate::error::{Error, Result};
-use crate::model::{Event, Timestamp, now, parse_rfc3339, rfc3339};
+use crate::model::{Event, EventKind, Timestamp, now, parse_rfc3339, rfc3339};
 use crate::output::{Printer, cell_width};
 
 /// At most this many rows are laid out as a whole at a terminal (cells
@@ -39,30 +39,84 @@ struct EventView<'a> {
     detail: Option<&'a str>,
 }
 
-pub fn run(ctx: &Context, args: &AuditArgs) -> Result<()> {
-    let at = now();
-    let filter = EventFilter {
-        credential: args.name.as_deref(),
-        kinds: args.kinds.clone(),
-        since: args.since.as_deref().map(|s| since(s, at)).transpose()?,
-        limit: args.limit,
-    };
-    let db = ctx.credentials()?;
-    if args.json {
+/// Which events `mcp-auth audit` shows.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Only this credential's (a revoked or pruned one's too).
+    pub credential: Option<String>,
+    /// Only these kinds; empty means every kind.
+    pub kinds: Vec<EventKind>,
+    /// Only events at or after this moment.
+    pub since: Option<Timestamp>,
+    /// At most this many, the newest.
+    pub limit: Option<usize>,
+}
+
+impl AuditQuery {
+    pub fn from_args(args: &AuditArgs) -> Result<AuditQuery> {
+        Ok(AuditQuery {
+            credential: args.name.clone(),
+            kinds: args.kinds.clone(),
+            since: args.since.as_deref().map(|s| since(s, now())).transpose()?,
+            limit: args.limit,
+        })
+    }
+
+    fn filter(&self) -> EventFilter<'_> {
+        EventFilter {
+            credential: self.credential.as_deref(),
+            kinds: self.kinds.clone(),
+            since: self.since,
+            limit: self.limit,
+        }
+    }
+
+    /// Whether anything narrows the log.
+    fn narrowed(&self) -> bool {
+        self.credential.is_some()
+            || self.since.is_some()
+            || !self.kinds.is_empty()
+            || self.limit.is_some()
+    }
+}
+
+/// The events the query takes, newest first, one at a time: the log can
+/// hold millions.
+pub fn each_event(
+    ctx: &Context,
+    query: &AuditQuery,
+    mut each: impl FnMut(Event) -> Result<()>,
+) -> Result<()> {
+    let filter = query.filter();
+    ctx.credentials()?
+        .read_events(|log| log.each(&filter, &mut each))
+}
+
+/// The events the query takes, newest first, all at once (give it a limit).
+pub fn events(ctx: &Context, query: &AuditQuery) -> Result<Vec<Event>> {
+    let mut out = Vec::new();
+    each_event(ctx, query, |e| {
+        out.push(e);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+pub fn run(ctx: &Context, query: &AuditQuery, json: bool) -> Result<()> {
+    if json {
         let mut out = ctx.out.json_array()?;
-        db.read_events(|log| {
-            log.each(&filter, |e| {
-                out.push(&EventView {
-                    at: rfc3339(e.at),
-                    credential: e.credential.as_deref(),
-                    kind: &e.kind,
-                    detail: e.detail.as_deref(),
-                })
+        each_event(ctx, query, |e| {
+            out.push(&EventView {
+                at: rfc3339(e.at),
+                credential: e.credential.as_deref(),
+                kind: &e.kind,
+                detail: e.detail.as_deref(),
             })
         })?;
         return out.finish();
     }
-    db.read_events(|log| {
+    let filter = query.filter();
+    ctx.credentials()?.read_events(|log| {
         let mut count = 0usize;
         let mut widths = HEADER.map(cell_width).to_vec();
         log.each(&filter, |e| {
@@ -73,11 +127,7 @@ pub fn run(ctx: &Context, args: &AuditArgs) -> Result<()> {
             Ok(())
         })?;
         if count == 0 {
-            let narrowed = args.name.is_some()
-                || args.since.is_some()
-                || !args.kinds.is_empty()
-                || args.limit.is_some();
-            ctx.out.info(if narrowed {
+            ctx.out.info(if query.narrowed() {
                 "No audit event matches."
             } else {
                 "The audit log is empty."

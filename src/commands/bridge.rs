@@ -1,15 +1,18 @@
 //! `mcp-auth bridge URL`: a stdio MCP server that forwards everything to a
 //! remote MCP server with the bearer attached (see [`crate::mcp::bridge`]).
 //!
-//! This file turns arguments into settings: the URL, `--header` values
-//! (with `${VAR}` and `{secret:NAME}` expanded), the transport, and the
-//! [`Authorizer`] that supplies the bearer and logs in on first use.
+//! This file turns arguments into settings ([`Bridge`]: the URL, the
+//! transport, the timeouts), then runs the bridge over them: it checks
+//! where what it sends may go, expands `--header` values (`${VAR}` and
+//! `{secret:NAME}`) and builds the [`Authorizer`] that supplies the bearer
+//! and logs in on first use.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::cli::{BridgeArgs, BridgeTransport};
+use crate::cli::{BridgeArgs, BridgeTransport, ClientArgs};
 use crate::commands::Context;
 use crate::commands::login::{grant, mcp_options, private_key};
 use crate::config::parse_duration;
@@ -26,74 +29,125 @@ use crate::model::{Credential, Origin, Secret, now};
 use crate::output::Printer;
 use crate::task::blocking;
 
-pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
-    let server_url = canonical_server_url(&args.url)?;
-    let url = url::Url::parse(args.url.trim())
-        .map_err(|e| Error::Usage(format!("{:?} is not a valid URL: {e}", args.url)))?;
-    // A bearer, a DPoP proof or a stored secret in a header would cross the
-    // network in cleartext: the bridge's command line may come from a file
-    // someone else wrote (a repository's .mcp.json), so this is refused,
-    // as `login` refuses it (RFC 9700 §2.6: no tokens over plain http).
-    if url.scheme() == "http" && !crate::providers::is_loopback(&url) {
-        return Err(Error::Usage(format!(
-            "refusing {}: plain http to a host other than this machine would send credentials \
-             in cleartext; use https",
-            crate::text::printable(url.as_str(), 200)
-        )));
+/// The bridge's settings, from its flags and the config; `--header`
+/// values and the login's secrets are read only when the bridge gets that
+/// far.
+pub struct Bridge<'a> {
+    /// The server's URL as given (trimmed), and as credentials name it.
+    pub url: url::Url,
+    pub server_url: String,
+    /// The server's origin, where what the bridge sends goes.
+    pub origin: String,
+    /// `--name`: the credential to use (checked).
+    pub name: Option<String>,
+    /// `--header` as given: expanded after the origins are checked.
+    pub headers: &'a [String],
+    pub no_login: bool,
+    pub mode: Mode,
+    pub connect_timeout: Duration,
+    /// `--request-timeout`, else `request_timeout` from the config; `None`
+    /// waits for ever.
+    pub request_timeout: Option<Duration>,
+    /// How the bridge identifies itself when it logs in on first use.
+    pub client: &'a ClientArgs,
+}
+
+impl Bridge<'_> {
+    pub fn from_args<'a>(ctx: &Context, args: &'a BridgeArgs) -> Result<Bridge<'a>> {
+        let server_url = canonical_server_url(&args.url)?;
+        let url = url::Url::parse(args.url.trim())
+            .map_err(|e| Error::Usage(format!("{:?} is not a valid URL: {e}", args.url)))?;
+        // A bearer, a DPoP proof or a stored secret in a header would cross
+        // the network in cleartext: the bridge's command line may come from
+        // a file someone else wrote (a repository's .mcp.json), so this is
+        // refused, as `login` refuses it (RFC 9700 §2.6: no tokens over
+        // plain http).
+        if url.scheme() == "http" && !crate::providers::is_loopback(&url) {
+            return Err(Error::Usage(format!(
+                "refusing {}: plain http to a host other than this machine would send \
+                 credentials in cleartext; use https",
+                crate::text::printable(url.as_str(), 200)
+            )));
+        }
+        if let Some(name) = &args.name {
+            validate_name(name)?;
+        }
+        let origin = crate::origins::origin_of(&args.url)?;
+        let connect_timeout = parse_duration(&args.connect_timeout).map_err(|e| {
+            Error::Usage(format!("--connect-timeout {:?}: {e}", args.connect_timeout))
+        })?;
+        let request_timeout = match &args.request_timeout {
+            Some(s) => crate::config::optional_duration(s)
+                .map_err(|e| Error::Usage(format!("--request-timeout {s:?}: {e}")))?,
+            None => ctx.config.request_timeout,
+        };
+        Ok(Bridge {
+            url,
+            server_url,
+            origin,
+            name: args.name.clone(),
+            headers: &args.headers,
+            no_login: args.no_login,
+            mode: match args.transport {
+                BridgeTransport::Auto => Mode::Auto,
+                BridgeTransport::StreamableHttp => Mode::StreamableHttp,
+                BridgeTransport::Sse => Mode::Sse,
+            },
+            connect_timeout,
+            request_timeout,
+            client: &args.client,
+        })
     }
-    if let Some(name) = &args.name {
-        validate_name(name)?;
-    }
-    if let Some(refusal) = origin_refusal(ctx, args)? {
+}
+
+pub async fn run(ctx: &Context, b: &Bridge<'_>) -> Result<()> {
+    if let Some(refusal) = origin_refusal(ctx, b)? {
         Printer::new().info(&format!("mcp-auth: {refusal}"));
         bridge::refuse(refusal).await?;
         return Ok(());
     }
-    let headers = parse_headers(&args.headers, crate::secret_env::read_optional, |name| {
+    let headers = parse_headers(b.headers, crate::secret_env::read_optional, |name| {
         ctx.credentials()?.user_secret(name)
     })?;
-    let connect_timeout = parse_duration(&args.connect_timeout)
-        .map_err(|e| Error::Usage(format!("--connect-timeout {:?}: {e}", args.connect_timeout)))?;
     let auth: Arc<dyn Authorizer> = if headers.contains_key(reqwest::header::AUTHORIZATION) {
         tracing::debug!("an Authorization header was given; no stored credential is used");
         Arc::new(NoAuth {
             reason: "the server refused the Authorization header given with --header".into(),
         })
     } else {
-        let (login, no_login_reason) = if args.no_login {
+        let (login, no_login_reason) = if b.no_login {
             (
                 None,
                 "with --no-login the bridge does not log in by itself".to_string(),
             )
         } else {
             (
-                login_hook(ctx, args)?,
-                format!("run `mcp-auth login {server_url}` and restart the bridge"),
+                login_hook(ctx, b.client)?,
+                format!(
+                    "run `mcp-auth login {}` and restart the bridge",
+                    b.server_url
+                ),
             )
         };
         Arc::new(CredentialAuthorizer::new(
             ctx.credentials()?,
-            server_url,
-            args.name.clone(),
+            b.server_url.clone(),
+            b.name.clone(),
             login,
             no_login_reason,
         ))
     };
     let cfg = transport::TransportConfig {
-        url,
-        mode: match args.transport {
-            BridgeTransport::Auto => Mode::Auto,
-            BridgeTransport::StreamableHttp => Mode::StreamableHttp,
-            BridgeTransport::Sse => Mode::Sse,
-        },
+        url: b.url.clone(),
+        mode: b.mode,
         headers,
-        connect_timeout,
-        request_timeout: request_timeout(ctx, args)?,
+        connect_timeout: b.connect_timeout,
+        request_timeout: b.request_timeout,
         max_reply: ctx.config.max_reply,
     };
     tracing::debug!(config = ?cfg, "bridge starting");
-    let stop = bridge::run(cfg, auth).await?;
-    tracing::debug!(reason = ?stop, "bridge stopped");
+    let ended = bridge::run(cfg, auth).await?;
+    tracing::debug!(reason = ?ended, "bridge stopped");
     Ok(())
 }
 
@@ -102,35 +156,25 @@ pub async fn run(ctx: &Context, args: &BridgeArgs) -> Result<()> {
 /// token, that may not go there ([`crate::origins`]). Checked before
 /// anything is expanded or sent. A credential found by the server's URL
 /// (no `--name`) was made for that server, so it is not checked.
-fn origin_refusal(ctx: &Context, args: &BridgeArgs) -> Result<Option<String>> {
-    let target = crate::origins::origin_of(&args.url)?;
-    let secrets = crate::origins::secret_names(&args.headers);
-    let own_authorization = args.headers.iter().any(|h| {
+fn origin_refusal(ctx: &Context, b: &Bridge<'_>) -> Result<Option<String>> {
+    let secrets = crate::origins::secret_names(b.headers);
+    let own_authorization = b.headers.iter().any(|h| {
         h.split_once(':')
             .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case("authorization"))
     });
-    let token = args.name.as_deref().filter(|_| !own_authorization);
+    let token = b.name.as_deref().filter(|_| !own_authorization);
     if secrets.is_empty() && token.is_none() {
         return Ok(None);
     }
     let store = ctx.credentials()?;
     for name in &secrets {
-        if let Some(r) = store.check_origin(Holder::Secret, name, &target)? {
+        if let Some(r) = store.check_origin(Holder::Secret, name, &b.origin)? {
             return Ok(Some(r));
         }
     }
     match token {
-        Some(name) => store.check_origin(Holder::Token, name, &target),
+        Some(name) => store.check_origin(Holder::Token, name, &b.origin),
         None => Ok(None),
-    }
-}
-
-/// `--request-timeout`, else `request_timeout` from the config (0: none).
-fn request_timeout(ctx: &Context, args: &BridgeArgs) -> Result<Option<std::time::Duration>> {
-    match &args.request_timeout {
-        Some(s) => crate::config::optional_duration(s)
-            .map_err(|e| Error::Usage(format!("--request-timeout {s:?}: {e}"))),
-        None => Ok(ctx.config.request_timeout),
     }
 }
 
@@ -235,16 +279,16 @@ async fn keep_sharing(store: &Credentials, previous: Option<Credential>, saved: 
     }
 }
 
-pub fn login_hook(ctx: &Context, args: &BridgeArgs) -> Result<Option<Arc<dyn LoginHook>>> {
+pub fn login_hook(ctx: &Context, client: &ClientArgs) -> Result<Option<Arc<dyn LoginHook>>> {
     Ok(Some(Arc::new(BridgeLogin {
         creds: ctx.credentials()?,
         paths: ctx.paths.clone(),
-        options: mcp_options(ctx, &args.client)?,
+        options: mcp_options(ctx, client)?,
         grant: {
             // Read whatever the grant: a key file that cannot be read stops
             // the bridge at its start.
-            let key = private_key(&args.client)?;
-            grant(args.client.grant, || Ok(key))?
+            let key = private_key(client)?;
+            grant(client.grant, || Ok(key))?
         },
     })))
 }

@@ -17,9 +17,57 @@ use crate::model::now;
 
 pub async fn run(ctx: &Context, cmd: ClientsCommand) -> Result<()> {
     match cmd {
-        ClientsCommand::Add(args) => add(ctx, &args).await,
+        ClientsCommand::Add(args) => add(ctx, &AddServer::from_args(&args)?).await,
         ClientsCommand::List { json } => list(ctx, json),
-        ClientsCommand::Remove(args) => remove(ctx, &args).await,
+        ClientsCommand::Remove(args) => remove(ctx, &RemoveServer::from_args(&args)?).await,
+    }
+}
+
+/// `clients add`: the server to write into a host's configuration, checked.
+pub struct AddServer {
+    pub host: Host,
+    /// The server's name in the host.
+    pub name: String,
+    /// The file (or Claude Code scope) it goes to.
+    pub file: HostFile,
+    /// This binary's absolute path.
+    pub command: String,
+    /// The bridge's arguments, checked as the bridge will parse them.
+    pub bridge: Vec<String>,
+    /// The first `--header` whose value is written as is, if any.
+    pub literal_header: Option<String>,
+}
+
+impl AddServer {
+    fn from_args(args: &ClientsAddArgs) -> Result<AddServer> {
+        let host = host_of(args.host);
+        check_name(&args.name)?;
+        Ok(AddServer {
+            host,
+            name: args.name.clone(),
+            file: target(host, args.scope, args.project)?,
+            command: this_binary()?,
+            bridge: bridge_args(&args.url, &args.bridge_args)?,
+            literal_header: literal_header(&args.bridge_args),
+        })
+    }
+}
+
+/// `clients remove`: the server and the file (or scope) it goes from.
+pub struct RemoveServer {
+    pub host: Host,
+    pub name: String,
+    pub file: HostFile,
+}
+
+impl RemoveServer {
+    fn from_args(args: &ClientsRemoveArgs) -> Result<RemoveServer> {
+        let host = host_of(args.host);
+        Ok(RemoveServer {
+            host,
+            name: args.name.clone(),
+            file: target(host, args.scope, args.project)?,
+        })
     }
 }
 
@@ -127,24 +175,48 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-async fn add(ctx: &Context, args: &ClientsAddArgs) -> Result<()> {
-    let host = host_of(args.host);
-    check_name(&args.name)?;
-    let f = target(host, args.scope, args.project)?;
-    let command = this_binary()?;
-    let bridge = bridge_args(&args.url, &args.bridge_args)?;
-    if let Some(h) = literal_header(&args.bridge_args) {
+/// What [`add_server`] did.
+pub struct Added {
+    pub change: Change,
+    /// Where the file was before the change, if it existed.
+    pub backup: Option<PathBuf>,
+    /// The server's URL, when no credential is saved for it yet.
+    pub not_logged_in: Option<String>,
+}
+
+/// Writes the server into the host's configuration.
+pub async fn add_server(ctx: &Context, add: &AddServer) -> Result<Added> {
+    let (host, f) = (add.host, &add.file);
+    let (change, backup) = if host == Host::ClaudeCode {
+        claude_add(f, &add.name, &add.command, &add.bridge).await?
+    } else {
+        hosts::upsert(f, &add.name, hosts::entry(host, &add.command, &add.bridge))?
+    };
+    let entry = hosts::bridge_of(&hosts::entry(host, &add.command, &add.bridge));
+    let not_logged_in = entry
+        .filter(|e| credential_health(ctx, e).is_none())
+        .map(|e| e.url);
+    Ok(Added {
+        change,
+        backup,
+        not_logged_in,
+    })
+}
+
+async fn add(ctx: &Context, add: &AddServer) -> Result<()> {
+    let (host, f, command) = (add.host, &add.file, &add.command);
+    if let Some(h) = &add.literal_header {
         ctx.out.warn(&format!(
             "the value of --header '{h}: …' will be written into {} in plain text; keep it in \
              the keyring instead (`mcp-auth secrets set NAME`, then '{h}: {{secret:NAME}}')",
             f.path.display()
         ));
     }
-    let (change, backup) = if host == Host::ClaudeCode {
-        claude_add(&f, &args.name, &command, &bridge).await?
-    } else {
-        hosts::upsert(&f, &args.name, hosts::entry(host, &command, &bridge))?
-    };
+    let Added {
+        change,
+        backup,
+        not_logged_in,
+    } = add_server(ctx, add).await?;
     let what = match change {
         Change::Added => "Added",
         Change::Updated => "Updated",
@@ -152,11 +224,11 @@ async fn add(ctx: &Context, args: &ClientsAddArgs) -> Result<()> {
     };
     let mut text = format!(
         "{what} '{}' in {} ({} scope, {}): {command} {}",
-        args.name,
+        add.name,
         host.title(),
         f.scope,
         f.path.display(),
-        shell_words::join(&bridge)
+        shell_words::join(&add.bridge)
     );
     if let Some(b) = backup {
         text.push_str(&format!("\nThe previous file is kept as {}.", b.display()));
@@ -170,40 +242,39 @@ async fn add(ctx: &Context, args: &ClientsAddArgs) -> Result<()> {
             Host::ClaudeCode => "",
         });
     }
-    let entry = hosts::bridge_of(&hosts::entry(host, &command, &bridge));
-    if let Some(e) = entry
-        && credential_health(ctx, &e).is_none()
-    {
+    if let Some(url) = not_logged_in {
         text.push_str(&format!(
-            "\nNo credential is saved for {} yet: the bridge logs in on first use, or run \
-             `mcp-auth login {}` now.",
-            e.url, e.url
+            "\nNo credential is saved for {url} yet: the bridge logs in on first use, or run \
+             `mcp-auth login {url}` now."
         ));
     }
     ctx.out.info(&text);
     Ok(())
 }
 
-async fn remove(ctx: &Context, args: &ClientsRemoveArgs) -> Result<()> {
-    let host = host_of(args.host);
-    let f = target(host, args.scope, args.project)?;
-    let removal = if host == Host::ClaudeCode {
-        claude_remove(&f, &args.name).await?
+/// Removes the server from the host's configuration.
+pub async fn remove_server(remove: &RemoveServer) -> Result<Removal> {
+    if remove.host == Host::ClaudeCode {
+        claude_remove(&remove.file, &remove.name).await
     } else {
-        hosts::remove(&f, &args.name)?
-    };
-    match removal {
+        hosts::remove(&remove.file, &remove.name)
+    }
+}
+
+async fn remove(ctx: &Context, remove: &RemoveServer) -> Result<()> {
+    let (host, f) = (remove.host, &remove.file);
+    match remove_server(remove).await? {
         Removal::NotThere => Err(Error::Usage(format!(
             "{} has no server named '{}' in {} ({} scope)",
             host.title(),
-            args.name,
+            remove.name,
             f.path.display(),
             f.scope
         ))),
         Removal::Removed { backup } => {
             let mut text = format!(
                 "Removed '{}' from {} ({}).",
-                args.name,
+                remove.name,
                 host.title(),
                 f.path.display()
             );
@@ -218,25 +289,35 @@ async fn remove(ctx: &Context, args: &ClientsRemoveArgs) -> Result<()> {
 
 /// One row of `clients list`.
 #[derive(Debug, Serialize)]
-struct Row {
-    host: &'static str,
-    scope: &'static str,
-    file: String,
-    name: String,
-    url: String,
-    command: String,
+pub struct ClientRow {
+    pub host: &'static str,
+    pub scope: &'static str,
+    pub file: String,
+    pub name: String,
+    pub url: String,
+    pub command: String,
     /// The credential the bridge will use, if one is saved.
-    credential: Option<String>,
-    health: String,
+    pub credential: Option<String>,
+    pub health: String,
 }
 
-fn list(ctx: &Context, json: bool) -> Result<()> {
+/// Every host's servers that run the bridge.
+pub struct ClientList {
+    pub rows: Vec<ClientRow>,
+    /// A line for each host file that could not be read.
+    pub unreadable: Vec<String>,
+}
+
+/// The servers of every host file that run the bridge, with the health of
+/// their credentials.
+pub fn servers(ctx: &Context) -> Result<ClientList> {
     let mut rows = Vec::new();
+    let mut unreadable = Vec::new();
     for f in hosts::all_files(&cwd()?)? {
         let servers = match f.servers() {
             Ok(s) => s,
             Err(e) => {
-                ctx.out.warn(&format!("{}: {e}", f.path.display()));
+                unreadable.push(format!("{}: {e}", f.path.display()));
                 continue;
             }
         };
@@ -248,7 +329,7 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
                 Some((c, h)) => (Some(c), h),
                 None => (None, "not logged in".to_string()),
             };
-            rows.push(Row {
+            rows.push(ClientRow {
                 host: f.host.as_str(),
                 scope: f.scope,
                 file: f.path.display().to_string(),
@@ -259,6 +340,14 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
                 health,
             });
         }
+    }
+    Ok(ClientList { rows, unreadable })
+}
+
+fn list(ctx: &Context, json: bool) -> Result<()> {
+    let ClientList { rows, unreadable } = servers(ctx)?;
+    for problem in &unreadable {
+        ctx.out.warn(problem);
     }
     if json {
         return ctx.out.json(&rows);

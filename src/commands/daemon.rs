@@ -20,25 +20,10 @@ pub struct LogFlags<'a> {
     pub level: Option<&'a str>,
 }
 
-/// The daemon's memory is a long-lived few MB; glibc gives each thread
-/// that allocates (the blocking pool runs the store and refreshes) its own
-/// arena, which kept about 6 MB more resident after a burst of 10,000
-/// refreshes (`cargo bench --bench daemon -- idle`: 34.1 MB, 28.3 MB with
-/// one arena). Its threads are few and rarely busy at once, so one arena
-/// costs nothing measurable.
-fn one_malloc_arena() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes the allocator's tuning; called before
-    // the daemon starts its threads.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
 pub async fn run(ctx: &Context, cmd: DaemonCommand, log: LogFlags<'_>) -> Result<()> {
     match cmd {
         DaemonCommand::Run => {
-            one_malloc_arena();
+            daemon::process::one_malloc_arena();
             daemon::run(daemon::Options {
                 paths: ctx.paths.clone(),
                 config: ctx.config.clone(),
@@ -228,33 +213,56 @@ struct Running<'a> {
     status: &'a DaemonStatus,
 }
 
-async fn status(ctx: &Context, json: bool) -> Result<()> {
+/// What answers on the daemon's socket.
+pub enum DaemonAnswer {
+    Running(Box<DaemonStatus>),
+    /// Nothing answers; `pid` when a daemon holds its lock all the same.
+    NotRunning {
+        socket: PathBuf,
+        pid: Option<u32>,
+    },
+}
+
+/// Asks the daemon for its status.
+pub async fn daemon_status(ctx: &Context) -> Result<DaemonAnswer> {
     let socket = ctx.paths.socket();
     let answer = match ipc::call(&socket, Op::Status).await? {
         Some(resp) => resp.into_result()?.status,
         None => None,
     };
-    let Some(s) = answer else {
-        let pid = Instance::running(&ctx.paths);
-        if json {
-            ctx.out.json(&NotRunning {
-                running: false,
-                socket: socket.display().to_string(),
-                pid,
-            })?;
+    Ok(match answer {
+        Some(s) => DaemonAnswer::Running(s),
+        None => DaemonAnswer::NotRunning {
+            pid: Instance::running(&ctx.paths),
+            socket,
+        },
+    })
+}
+
+async fn status(ctx: &Context, json: bool) -> Result<()> {
+    let s = match daemon_status(ctx).await? {
+        DaemonAnswer::Running(s) => s,
+        DaemonAnswer::NotRunning { socket, pid } => {
+            if json {
+                ctx.out.json(&NotRunning {
+                    running: false,
+                    socket: socket.display().to_string(),
+                    pid,
+                })?;
+            }
+            return Err(match pid {
+                Some(pid) => Error::Other(format!(
+                    "the mcp-auth daemon (pid {pid}) holds its lock but does not answer on {}\n  \
+                     hint: `mcp-auth daemon stop` stops it (with SIGTERM)",
+                    socket.display()
+                )),
+                None => Error::Other(
+                    "the mcp-auth daemon is not running\n  hint: start it with `mcp-auth daemon \
+                     start`, or install it as a user service with `mcp-auth daemon install`"
+                        .into(),
+                ),
+            });
         }
-        return Err(match pid {
-            Some(pid) => Error::Other(format!(
-                "the mcp-auth daemon (pid {pid}) holds its lock but does not answer on {}\n  \
-                 hint: `mcp-auth daemon stop` stops it (with SIGTERM)",
-                socket.display()
-            )),
-            None => Error::Other(
-                "the mcp-auth daemon is not running\n  hint: start it with `mcp-auth daemon start`, \
-                 or install it as a user service with `mcp-auth daemon install`"
-                    .into(),
-            ),
-        });
     };
     if json {
         return ctx.out.json(&Running {

@@ -42,7 +42,22 @@ impl Check {
     }
 }
 
-pub async fn run(ctx: &Context, json: bool, online: bool) -> Result<()> {
+/// What `mcp-auth doctor` checks beyond the installation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Doctor {
+    /// Also refresh every renewable credential to prove its refresh works.
+    pub online: bool,
+}
+
+pub async fn run(ctx: &Context, doctor: Doctor, json: bool) -> Result<()> {
+    let checks = checks(ctx, doctor).await?;
+    report(ctx, &checks, json)
+}
+
+/// Every check, in the order shown: the installation, then each
+/// credential.
+pub async fn checks(ctx: &Context, doctor: Doctor) -> Result<Vec<Check>> {
+    let online = doctor.online;
     let mut checks = vec![Check::new(
         "config",
         CheckStatus::Pass,
@@ -71,7 +86,7 @@ pub async fn run(ctx: &Context, json: bool, online: bool) -> Result<()> {
     if let Some(store) = &store {
         checks.extend(credentials(ctx, store, online).await);
     }
-    report(ctx, &checks, json)
+    Ok(checks)
 }
 
 fn database_check(db: DatabaseCheck) -> Check {

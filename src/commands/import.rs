@@ -10,9 +10,9 @@ use crate::commands::login::{check_secret_store, client_secret, report};
 use crate::commands::secrets::{parse_expiry, read_value};
 use crate::credentials::{NewCredential, validate_name};
 use crate::error::{Error, Result};
-use crate::model::{AuthMethod, GrantKind, Origin, Secret, Timestamp, now};
+use crate::model::{AuthMethod, Credential, GrantKind, Origin, Secret, Timestamp, now};
 use crate::oauth::{ClientAuth, Tokens, identity};
-use crate::providers::{self, Overrides, Revocation};
+use crate::providers::{self, Overrides, Provider, Revocation};
 
 /// The JSON form of the input: the fields of a token response (RFC 6749
 /// §5.1), plus `expires_at` as other tools export it.
@@ -101,15 +101,98 @@ fn seconds(v: &serde_json::Value, what: &str) -> Result<i64> {
         .ok_or_else(|| Error::Usage(format!("\"{what}\" must be a number of seconds")))
 }
 
-pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
-    validate_name(&args.name)?;
+/// What `tokens import` saves, settled from its flags before the token is
+/// read.
+pub struct Import {
+    /// The name to save the credential under (checked).
+    pub name: String,
+    pub target: ImportTarget,
+    /// `--client-id`: for a provider it is part of [`ImportTarget::Provider`].
+    pub client_id: Option<String>,
+    /// `--expires`, as given: it overrides an expiry in the input and is
+    /// read against the moment of the import.
+    pub expires: Option<String>,
+    /// `--scope`, split; they override scopes in the input.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Whom an imported token is for.
+pub enum ImportTarget {
+    /// A provider, resolved with the template parameters and client id.
+    Provider(Box<Provider>),
+    /// An MCP server, by its canonical URL.
+    Server(String),
+}
+
+impl Import {
+    pub fn from_args(ctx: &Context, args: &ImportArgs) -> Result<Import> {
+        validate_name(&args.name)?;
+        let t = &args.template;
+        let target = match (&args.provider, &args.url) {
+            (Some(name), None) => ImportTarget::Provider(Box::new(providers::resolve(
+                name,
+                &ctx.config,
+                &Overrides {
+                    client_id: args.client_id.clone(),
+                    ..super::template_overrides(t)
+                },
+            )?)),
+            (None, Some(url)) => {
+                if super::any_template_param(t) {
+                    return Err(Error::Usage(
+                        "template parameters apply to --provider, not --url".into(),
+                    ));
+                }
+                ImportTarget::Server(crate::mcp::canonical_server_url(url)?)
+            }
+            _ => {
+                return Err(Error::Usage(
+                    "give either --provider PROVIDER or --url URL".into(),
+                ));
+            }
+        };
+        Ok(Import {
+            name: args.name.clone(),
+            target,
+            client_id: args.client_id.clone(),
+            expires: args.expires.clone(),
+            scopes: (!args.scopes.is_empty()).then(|| providers::split_scopes(&args.scopes)),
+        })
+    }
+}
+
+pub async fn run(ctx: &Context, import: &Import, json: bool) -> Result<()> {
+    let saved = import_token(ctx, import, &read_value()?).await?;
+    let title = saved.origin.label().to_string();
+    if json {
+        return report(ctx, &title, &saved, true);
+    }
+    ctx.out.info(&format!(
+        "Imported '{}' for {title}{}{}.",
+        saved.name,
+        saved
+            .username
+            .as_deref()
+            .map(|u| format!(" (user {u})"))
+            .unwrap_or_default(),
+        match saved.access_expires_at {
+            Some(t) => format!("; expires {}", crate::model::relative(t, now())),
+            None => "; it does not expire".into(),
+        }
+    ));
+    Ok(())
+}
+
+/// Saves `raw` (the bare token or a JSON token response) as the import
+/// says; returns the saved credential.
+pub async fn import_token(ctx: &Context, import: &Import, raw: &Secret) -> Result<Credential> {
     let at = now();
-    let mut parsed = parse(&read_value()?, at)?;
-    if let Some(e) = &args.expires {
+    let mut parsed = parse(raw, at)?;
+    if let Some(e) = &import.expires {
         parsed.expires_at = Some(parse_expiry(e, at)?);
     }
-    if !args.scopes.is_empty() {
-        parsed.scopes = Some(providers::split_scopes(&args.scopes));
+    if let Some(scopes) = &import.scopes {
+        parsed.scopes = Some(scopes.clone());
     }
     let tokens = Tokens {
         access_token: parsed.access,
@@ -120,28 +203,16 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
         scopes: parsed.scopes,
         token_type: "bearer".into(),
     };
-    let t = &args.template;
-    let new = match (&args.provider, &args.url) {
-        (Some(name), None) => {
-            let p = providers::resolve(
-                name,
-                &ctx.config,
-                &Overrides {
-                    client_id: args.client_id.clone(),
-                    domain: t.domain.clone(),
-                    tenant: t.tenant.clone(),
-                    auth_server: t.auth_server.clone(),
-                    audience: t.audience.clone(),
-                    ..Overrides::default()
-                },
-            )?;
+    let new = match &import.target {
+        ImportTarget::Provider(p) => {
             if tokens.refresh_token.is_some() && p.client_id.is_none() {
                 return Err(Error::Usage(format!(
                     "a refresh token is used with the client it was issued to: pass --client-id \
-                     ID (or set client_id under [providers.{name}])"
+                     ID (or set client_id under [providers.{}])",
+                    p.name
                 )));
             }
-            let secret = client_secret(ctx, &p)?;
+            let secret = client_secret(ctx, p)?;
             let auth = ClientAuth {
                 client_id: p.client_id.clone().unwrap_or_default(),
                 method: if secret.is_some() {
@@ -161,7 +232,7 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
                 .filter(|_| p.revocation != Revocation::GitHubAppToken && p.client_id.is_some());
             let who = identity::identify(&tokens, p.userinfo_url.as_deref()).await;
             NewCredential {
-                name: args.name.clone(),
+                name: import.name.clone(),
                 origin: Origin::Provider {
                     provider: p.name.clone(),
                 },
@@ -180,16 +251,7 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
                 allowed_origins: p.api_origins.clone(),
             }
         }
-        (None, Some(url)) => {
-            if t.domain.is_some()
-                || t.tenant.is_some()
-                || t.auth_server.is_some()
-                || t.audience.is_some()
-            {
-                return Err(Error::Usage(
-                    "template parameters apply to --provider, not --url".into(),
-                ));
-            }
+        ImportTarget::Server(server_url) => {
             if tokens.refresh_token.is_some() {
                 return Err(Error::Usage(
                     "a refresh token can be imported only with --provider (its token endpoint and \
@@ -198,17 +260,16 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
                         .into(),
                 ));
             }
-            let server_url = crate::mcp::canonical_server_url(url)?;
             NewCredential {
-                name: args.name.clone(),
+                name: import.name.clone(),
                 origin: Origin::McpServer {
                     server_url: server_url.clone(),
                 },
                 issuer: None,
-                resource: Some(server_url),
+                resource: Some(server_url.clone()),
                 token_url: String::new(),
                 revocation_url: None,
-                auth: ClientAuth::public(args.client_id.clone().unwrap_or_default()),
+                auth: ClientAuth::public(import.client_id.clone().unwrap_or_default()),
                 grant: GrantKind::Imported,
                 requested_scopes: Vec::new(),
                 identity: identity::Identity::default(),
@@ -219,32 +280,9 @@ pub async fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
                 allowed_origins: Vec::new(),
             }
         }
-        _ => {
-            return Err(Error::Usage(
-                "give either --provider PROVIDER or --url URL".into(),
-            ));
-        }
     };
     check_secret_store(ctx).await?;
-    let title = new.origin.label().to_string();
-    let saved = ctx.credentials()?.save_login(new).await?;
-    if args.json {
-        return report(ctx, &title, &saved, true);
-    }
-    ctx.out.info(&format!(
-        "Imported '{}' for {title}{}{}.",
-        saved.name,
-        saved
-            .username
-            .as_deref()
-            .map(|u| format!(" (user {u})"))
-            .unwrap_or_default(),
-        match saved.access_expires_at {
-            Some(t) => format!("; expires {}", crate::model::relative(t, now())),
-            None => "; it does not expire".into(),
-        }
-    ));
-    Ok(())
+    ctx.credentials()?.save_login(new).await
 }
 
 #[cfg(test)]

@@ -31,7 +31,6 @@ pub async fn run(ctx: &Context, args: &LoginArgs) -> Result<()> {
 /// The provider a login (or a step-up of a provider credential) uses; an
 /// unknown name that looks like a host gets the URL it probably meant.
 pub fn resolve(ctx: &Context, target: &str, args: &LoginArgs) -> Result<Provider> {
-    let t = &args.template;
     providers::resolve(
         target,
         &ctx.config,
@@ -39,11 +38,8 @@ pub fn resolve(ctx: &Context, target: &str, args: &LoginArgs) -> Result<Provider
             client_id: args.client.client_id.clone(),
             client_secret_env: args.client.client_secret_env.clone(),
             scopes: args.client.scopes.clone(),
-            domain: t.domain.clone(),
-            tenant: t.tenant.clone(),
-            auth_server: t.auth_server.clone(),
-            audience: t.audience.clone(),
             redirect_port: args.port,
+            ..super::template_overrides(&args.template)
         },
     )
     .map_err(|e| match e {
@@ -389,8 +385,7 @@ pub fn private_key(client: &ClientArgs) -> Result<Option<(Secret, Option<String>
 
 /// `login URL`: MCP authorization discovery, client registration, login.
 async fn mcp_server(ctx: &Context, args: &LoginArgs) -> Result<()> {
-    let t = &args.template;
-    if t.domain.is_some() || t.tenant.is_some() || t.auth_server.is_some() || t.audience.is_some() {
+    if super::any_template_param(&args.template) {
         return Err(Error::Usage(
             "--domain, --tenant, --auth-server and --audience apply to provider templates, not \
              MCP server URLs"

@@ -2,17 +2,25 @@
 
 use serde::Serialize;
 
-use crate::cli::{ProvidersCommand, TemplateArgs};
+use crate::cli::ProvidersCommand;
 use crate::commands::Context;
 use crate::error::Result;
-use crate::providers::{self, Overrides, TEMPLATES};
+use crate::providers::{self, Overrides, Provider, TEMPLATES};
 
-#[derive(Serialize)]
-struct Row {
-    name: String,
-    kind: &'static str,
-    title: String,
-    client_id: Option<String>,
+/// One row of `providers list`.
+#[derive(Debug, Serialize)]
+pub struct ProviderRow {
+    pub name: String,
+    pub kind: &'static str,
+    pub title: String,
+    pub client_id: Option<String>,
+}
+
+/// `providers show NAME`: the provider and the template parameters given.
+pub struct ShowProvider {
+    pub name: String,
+    /// Only the template parameters are set.
+    pub template: Overrides,
 }
 
 pub fn run(ctx: &Context, cmd: ProvidersCommand) -> Result<()> {
@@ -22,14 +30,21 @@ pub fn run(ctx: &Context, cmd: ProvidersCommand) -> Result<()> {
             name,
             template,
             json,
-        } => show(ctx, &name, &template, json),
+        } => {
+            let show_provider = ShowProvider {
+                name,
+                template: super::template_overrides(&template),
+            };
+            show(ctx, &show_provider, json)
+        }
     }
 }
 
-fn list(ctx: &Context, json: bool) -> Result<()> {
-    let mut rows: Vec<Row> = TEMPLATES
+/// The built-in templates, then the custom providers of the config.
+pub fn rows(ctx: &Context) -> Vec<ProviderRow> {
+    let mut rows: Vec<ProviderRow> = TEMPLATES
         .iter()
-        .map(|t| Row {
+        .map(|t| ProviderRow {
             name: t.name.to_string(),
             kind: if ctx.config.providers.contains_key(t.name) {
                 "template, configured"
@@ -48,7 +63,7 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
         if providers::template(name).is_some() {
             continue;
         }
-        rows.push(Row {
+        rows.push(ProviderRow {
             name: name.clone(),
             kind: "custom",
             title: c
@@ -59,6 +74,11 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
             client_id: c.client_id.clone(),
         });
     }
+    rows
+}
+
+fn list(ctx: &Context, json: bool) -> Result<()> {
+    let rows = rows(ctx);
     if json {
         return ctx.out.json(&rows);
     }
@@ -77,8 +97,10 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
     )
 }
 
-fn show(ctx: &Context, name: &str, t: &TemplateArgs, json: bool) -> Result<()> {
-    // Templates that need a domain show a placeholder until one is given.
+/// The provider as `providers show` shows it: templates that need a
+/// domain get a placeholder until one is given.
+pub fn shown(ctx: &Context, show: &ShowProvider) -> Result<Provider> {
+    let name = show.name.as_str();
     let placeholder = providers::template_of(name, &ctx.config).is_some_and(|tm| {
         matches!(tm.name, "okta" | "auth0")
             && ctx
@@ -88,17 +110,15 @@ fn show(ctx: &Context, name: &str, t: &TemplateArgs, json: bool) -> Result<()> {
                 .and_then(|c| c.domain.as_ref())
                 .is_none()
     });
-    let over = Overrides {
-        domain: t
-            .domain
-            .clone()
-            .or(placeholder.then(|| "your-domain".to_string())),
-        tenant: t.tenant.clone(),
-        auth_server: t.auth_server.clone(),
-        audience: t.audience.clone(),
-        ..Overrides::default()
-    };
-    let p = providers::resolve(name, &ctx.config, &over)?;
+    let mut over = show.template.clone();
+    if over.domain.is_none() && placeholder {
+        over.domain = Some("your-domain".to_string());
+    }
+    providers::resolve(name, &ctx.config, &over)
+}
+
+fn show(ctx: &Context, show: &ShowProvider, json: bool) -> Result<()> {
+    let p = shown(ctx, show)?;
     if json {
         return ctx.out.json(&p);
     }

@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Read};
 use serde::Serialize;
 
 use crate::cli::SecretsCommand;
-use crate::commands::Context;
+use crate::commands::{Context, OriginChange};
 use crate::config::parse_duration;
 use crate::credentials::{Holder, NewSecret, SecretMeta, validate_name};
 use crate::error::{Error, Result};
@@ -27,16 +27,60 @@ pub async fn run(ctx: &Context, cmd: SecretsCommand) -> Result<()> {
             note,
             origins,
             json,
-        } => set(ctx, name, expires, note, origins, json).await,
-        SecretsCommand::Allow { name, url, json } => {
-            super::allow_origin(ctx, Holder::Secret, &name, &url, true, json)
+        } => {
+            let at = now();
+            let new = new_secret(name, expires.as_deref(), note, &origins, at)?;
+            set(ctx, new, at, json).await
         }
-        SecretsCommand::Disallow { name, url, json } => {
-            super::allow_origin(ctx, Holder::Secret, &name, &url, false, json)
-        }
+        SecretsCommand::Allow { name, url, json } => super::allow_origin(
+            ctx,
+            &OriginChange {
+                holder: Holder::Secret,
+                name: &name,
+                url: &url,
+                allow: true,
+            },
+            json,
+        ),
+        SecretsCommand::Disallow { name, url, json } => super::allow_origin(
+            ctx,
+            &OriginChange {
+                holder: Holder::Secret,
+                name: &name,
+                url: &url,
+                allow: false,
+            },
+            json,
+        ),
         SecretsCommand::List { json } => list(ctx, json),
         SecretsCommand::Delete { names, json } => delete(ctx, names, json).await,
     }
+}
+
+/// `secrets set`'s flags as the secret to store: the name checked, the
+/// origins and the expiry (against `at`, and not past) parsed.
+fn new_secret(
+    name: String,
+    expires: Option<&str>,
+    note: Option<String>,
+    origins: &[String],
+    at: Timestamp,
+) -> Result<NewSecret> {
+    validate_name(&name)?;
+    let origins = origins
+        .iter()
+        .map(|o| origins::origin_of(o).map_err(|e| Error::Usage(format!("--origin: {e}"))))
+        .collect::<Result<Vec<_>>>()?;
+    let expires_at = expires.map(|e| parse_expiry(e, at)).transpose()?;
+    if expires_at.is_some_and(|t| t <= at) {
+        return Err(Error::Usage("--expires is in the past".into()));
+    }
+    Ok(NewSecret {
+        name,
+        note,
+        expires_at,
+        origins,
+    })
 }
 
 /// `90d`, `12h`, or a date `2027-01-31` (end of that day, UTC), or an
@@ -89,38 +133,23 @@ pub(crate) fn read_value() -> Result<Secret> {
     Ok(Secret::new(value))
 }
 
-async fn set(
+/// Stores `value` as `new` says; returns whether a secret of that name was
+/// replaced and the origins it is now allowed. A new value keeps the
+/// origins allowed before, plus those given.
+pub async fn store_secret(
     ctx: &Context,
-    name: String,
-    expires: Option<String>,
-    note: Option<String>,
-    origins: Vec<String>,
-    json: bool,
-) -> Result<()> {
-    validate_name(&name)?;
-    let origins = origins
-        .iter()
-        .map(|o| origins::origin_of(o).map_err(|e| Error::Usage(format!("--origin: {e}"))))
-        .collect::<Result<Vec<_>>>()?;
-    let at = now();
-    let expires_at = expires
-        .as_deref()
-        .map(|e| parse_expiry(e, at))
-        .transpose()?;
-    if expires_at.is_some_and(|t| t <= at) {
-        return Err(Error::Usage("--expires is in the past".into()));
-    }
-    let value = read_value()?;
+    new: NewSecret,
+    value: Secret,
+    at: Timestamp,
+) -> Result<(bool, Vec<String>)> {
     let creds = ctx.credentials()?;
-    let new = NewSecret {
-        name: name.clone(),
-        note,
-        expires_at,
-        origins,
-    };
-    // A new value keeps the origins allowed before, plus those given.
-    let replaced = blocking(move || creds.save_user_secret(new, &value, at)).await?;
-    let (replaced, allowed) = replaced;
+    blocking(move || creds.save_user_secret(new, &value, at)).await
+}
+
+async fn set(ctx: &Context, new: NewSecret, at: Timestamp, json: bool) -> Result<()> {
+    let value = read_value()?;
+    let (name, expires_at) = (new.name.clone(), new.expires_at);
+    let (replaced, allowed) = store_secret(ctx, new, value, at).await?;
     if json {
         #[derive(Serialize)]
         struct Stored {
@@ -164,8 +193,37 @@ fn health(m: &SecretMeta, at: Timestamp) -> Health {
     }
 }
 
+/// A stored secret as `secrets list` shows it: never its value.
+#[derive(Debug, Clone)]
+pub struct ListedSecret {
+    pub meta: SecretMeta,
+    pub health: Health,
+    /// Where the bridge may send it.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Every stored secret with its health at `at` and its origins.
+pub fn listed(ctx: &Context, at: Timestamp) -> Result<Vec<ListedSecret>> {
+    let store = ctx.credentials()?;
+    store
+        .secret_metas()?
+        .into_iter()
+        .map(|meta| {
+            let allowed_origins = store
+                .allowed_origins(Holder::Secret, &meta.name)?
+                .unwrap_or_default();
+            Ok(ListedSecret {
+                health: health(&meta, at),
+                meta,
+                allowed_origins,
+            })
+        })
+        .collect()
+}
+
+/// A secret as scripts see it (`secrets list --json`).
 #[derive(Serialize)]
-struct View {
+pub struct SecretView {
     name: String,
     health: Health,
     created_at: String,
@@ -176,44 +234,41 @@ struct View {
     allowed_origins: Vec<String>,
 }
 
+impl SecretView {
+    pub fn of(s: &ListedSecret) -> SecretView {
+        let m = &s.meta;
+        SecretView {
+            name: m.name.clone(),
+            health: s.health,
+            created_at: rfc3339(m.created_at),
+            updated_at: rfc3339(m.updated_at),
+            expires_at: m.expires_at.map(rfc3339),
+            last_used_at: m.last_used_at.map(rfc3339),
+            note: m.note.clone(),
+            allowed_origins: s.allowed_origins.clone(),
+        }
+    }
+}
+
 fn list(ctx: &Context, json: bool) -> Result<()> {
     let at = now();
-    let store = ctx.credentials()?;
-    let metas = store.secret_metas()?;
-    let origins_of = |name: &str| -> Result<Vec<String>> {
-        Ok(store
-            .allowed_origins(Holder::Secret, name)?
-            .unwrap_or_default())
-    };
+    let secrets = listed(ctx, at)?;
     if json {
-        let views: Vec<View> = metas
-            .iter()
-            .map(|m| -> Result<View> {
-                Ok(View {
-                    name: m.name.clone(),
-                    health: health(m, at),
-                    created_at: rfc3339(m.created_at),
-                    updated_at: rfc3339(m.updated_at),
-                    expires_at: m.expires_at.map(rfc3339),
-                    last_used_at: m.last_used_at.map(rfc3339),
-                    note: m.note.clone(),
-                    allowed_origins: origins_of(&m.name)?,
-                })
-            })
-            .collect::<Result<_>>()?;
+        let views: Vec<SecretView> = secrets.iter().map(SecretView::of).collect();
         return ctx.out.json(&views);
     }
-    if metas.is_empty() {
+    if secrets.is_empty() {
         ctx.out
             .info("No secrets stored. Add one with `mcp-auth secrets set NAME`.");
         return Ok(());
     }
-    let rows = metas
+    let rows = secrets
         .iter()
-        .map(|m| {
-            Ok(vec![
+        .map(|s| {
+            let m = &s.meta;
+            vec![
                 m.name.clone(),
-                health(m, at).as_str().to_string(),
+                s.health.as_str().to_string(),
                 m.expires_at
                     .map(|t| relative(t, at))
                     .unwrap_or_else(|| "never".into()),
@@ -221,14 +276,14 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
                     .map(|t| relative(t, at))
                     .unwrap_or_else(|| "never".into()),
                 relative(m.updated_at, at),
-                match origins_of(&m.name)? {
+                match &s.allowed_origins {
                     o if o.is_empty() => "none".to_string(),
                     o => o.join(" "),
                 },
                 m.note.clone().unwrap_or_default(),
-            ])
+            ]
         })
-        .collect::<Result<_>>()?;
+        .collect();
     ctx.out.table(
         &[
             "NAME",
@@ -243,23 +298,40 @@ fn list(ctx: &Context, json: bool) -> Result<()> {
     )
 }
 
-async fn delete(ctx: &Context, names: Vec<String>, json: bool) -> Result<()> {
-    #[derive(Serialize)]
-    struct Deleted {
-        name: String,
-        deleted: bool,
-    }
+/// Whether `secrets delete` found a secret to delete.
+#[derive(Debug, Serialize)]
+pub struct Deleted {
+    pub name: String,
+    pub deleted: bool,
+}
+
+/// Deletes each named secret, telling `each` as it goes.
+pub async fn delete_each(
+    ctx: &Context,
+    names: Vec<String>,
+    mut each: impl FnMut(&Deleted) -> Result<()>,
+) -> Result<Vec<Deleted>> {
     let store = ctx.credentials()?;
     let mut outcomes = Vec::new();
     for name in names {
         let s = store.clone();
         let n = name.clone();
         let deleted = blocking(move || s.delete_user_secret(&n)).await?;
-        if deleted && !json {
-            ctx.out.line(&format!("{name}: deleted"))?;
-        }
-        outcomes.push(Deleted { name, deleted });
+        let outcome = Deleted { name, deleted };
+        each(&outcome)?;
+        outcomes.push(outcome);
     }
+    Ok(outcomes)
+}
+
+async fn delete(ctx: &Context, names: Vec<String>, json: bool) -> Result<()> {
+    let outcomes = delete_each(ctx, names, |o| {
+        if o.deleted && !json {
+            ctx.out.line(&format!("{}: deleted", o.name))?;
+        }
+        Ok(())
+    })
+    .await?;
     if json {
         ctx.out.json(&outcomes)?;
     }

@@ -1,42 +1,81 @@
 //! `mcp-auth tokens list | show | revoke | refresh | prune`. Never prints a
 //! token value.
+//!
+//! Each subcommand's flags become a small settings value first, in [`run`];
+//! the work is a plain function over [`Context`] and that value, and what a
+//! command shows is computed by a function that returns it ([`listed`],
+//! [`table_rows`], [`shown`], [`revoke_targets`], [`revoke_each`],
+//! [`refresh_each`], [`prune`]), so another front end can call the same
+//! functions without printing.
 
 use serde::Serialize;
 
 use crate::cli::{HealthFilter, ListArgs, RevokeArgs, TokensCommand};
-use crate::commands::Context;
-use crate::credentials::{Credentials, Holder};
+use crate::commands::{Context, OriginChange};
+use crate::credentials::{Credentials, Holder, PruneReport};
 use crate::error::{Error, Result};
-use crate::model::{Credential, Health, Origin, Timestamp, now, relative, rfc3339};
+use crate::model::{Credential, Event, Health, Origin, Timestamp, now, relative, rfc3339};
 use crate::providers::{self, Revocation};
 
 pub async fn run(ctx: &Context, cmd: TokensCommand) -> Result<()> {
     match cmd {
-        TokensCommand::List(args) => list(ctx, &args),
+        TokensCommand::List(args) => list(ctx, &Listing::from_args(&args), args.json),
         TokensCommand::Show { name, json } => show(ctx, &name, json),
-        TokensCommand::Allow { name, url, json } => {
-            super::allow_origin(ctx, Holder::Token, &name, &url, true, json)
-        }
-        TokensCommand::Disallow { name, url, json } => {
-            super::allow_origin(ctx, Holder::Token, &name, &url, false, json)
-        }
-        TokensCommand::Revoke(args) => revoke_cmd(ctx, &args).await,
+        TokensCommand::Allow { name, url, json } => super::allow_origin(
+            ctx,
+            &OriginChange {
+                holder: Holder::Token,
+                name: &name,
+                url: &url,
+                allow: true,
+            },
+            json,
+        ),
+        TokensCommand::Disallow { name, url, json } => super::allow_origin(
+            ctx,
+            &OriginChange {
+                holder: Holder::Token,
+                name: &name,
+                url: &url,
+                allow: false,
+            },
+            json,
+        ),
+        TokensCommand::Revoke(args) => revoke(ctx, Revoke::from_args(&args)).await,
         TokensCommand::Refresh {
             names,
             all: _,
             scopes,
             no_browser,
             json,
-        } if !scopes.is_empty() => step_up(ctx, &names, &scopes, no_browser, json).await,
+        } if !scopes.is_empty() => {
+            step_up(ctx, &StepUp::from_args(&names, &scopes, no_browser)?, json).await
+        }
         TokensCommand::Refresh {
             names, all, json, ..
-        } => refresh(ctx, names, all, json).await,
-        TokensCommand::Import(args) => super::import::run(ctx, &args).await,
+        } => {
+            let selection = if all {
+                RefreshSelection::Renewable
+            } else {
+                RefreshSelection::Named(names)
+            };
+            refresh(ctx, selection, json).await
+        }
+        TokensCommand::Import(args) => {
+            let import = super::import::Import::from_args(ctx, &args)?;
+            super::import::run(ctx, &import, args.json).await
+        }
         TokensCommand::Prune {
             retention_days,
             dry_run,
             json,
-        } => prune(ctx, retention_days, dry_run, json),
+        } => {
+            let prune = Prune {
+                retention_days: retention_days.unwrap_or(ctx.config.retention_days),
+                dry_run,
+            };
+            prune_cmd(ctx, &prune, json)
+        }
     }
 }
 
@@ -108,25 +147,37 @@ impl CredentialView {
             allowed_origins: Vec::new(),
         }
     }
-
-    /// With the origins the bridge may send the token to, from the store.
-    pub fn with_origins(mut self, creds: &Credentials) -> Result<CredentialView> {
-        self.allowed_origins = creds
-            .allowed_origins(Holder::Token, &self.name)?
-            .unwrap_or_default();
-        Ok(self)
-    }
 }
 
-fn matches_filter(h: Health, f: HealthFilter) -> bool {
-    matches!(
-        (h, f),
-        (Health::Valid, HealthFilter::Valid)
-            | (Health::ExpiringSoon, HealthFilter::ExpiringSoon)
-            | (Health::Refreshable, HealthFilter::Refreshable)
-            | (Health::Expired, HealthFilter::Expired)
-            | (Health::NeedsLogin, HealthFilter::NeedsLogin)
-    )
+/// Which credentials `tokens list` shows.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// Only those of this provider (or MCP server URL).
+    pub provider: Option<String>,
+    /// Only those with this health.
+    pub health: Option<Health>,
+}
+
+impl Listing {
+    fn from_args(args: &ListArgs) -> Listing {
+        Listing {
+            provider: args.provider.clone(),
+            health: args.status.map(|f| match f {
+                HealthFilter::Valid => Health::Valid,
+                HealthFilter::ExpiringSoon => Health::ExpiringSoon,
+                HealthFilter::Refreshable => Health::Refreshable,
+                HealthFilter::Expired => Health::Expired,
+                HealthFilter::NeedsLogin => Health::NeedsLogin,
+            }),
+        }
+    }
+
+    fn wants(&self, c: &Credential, at: Timestamp) -> bool {
+        self.provider
+            .as_deref()
+            .is_none_or(|p| c.origin.label() == p)
+            && self.health.is_none_or(|h| c.health(at) == h)
+    }
 }
 
 fn user_of(c: &Credential) -> String {
@@ -137,53 +188,73 @@ fn user_of(c: &Credential) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn list(ctx: &Context, args: &ListArgs) -> Result<()> {
-    let at = now();
-    let wanted = |c: &Credential| {
-        args.provider
-            .as_deref()
-            .is_none_or(|p| c.origin.label() == p)
-            && args.status.is_none_or(|f| matches_filter(c.health(at), f))
-    };
-    let db = ctx.credentials()?;
-    if args.json {
-        // Streamed: every credential of a large store without holding them.
-        let mut out = ctx.out.json_array()?;
-        db.each_credential_with_origins(|c, allowed| {
-            if wanted(&c) {
+/// The listed credentials as scripts see them, one at a time: every
+/// credential of a large store without holding them.
+pub fn each_listed(
+    ctx: &Context,
+    listing: &Listing,
+    at: Timestamp,
+    mut each: impl FnMut(CredentialView) -> Result<()>,
+) -> Result<()> {
+    ctx.credentials()?
+        .each_credential_with_origins(|c, allowed| {
+            if listing.wants(&c, at) {
                 let mut view = CredentialView::of(&c, at);
                 view.allowed_origins = allowed;
-                out.push(&view)?;
+                each(view)?;
             }
             Ok(())
-        })?;
-        return out.finish();
-    }
+        })
+}
+
+/// The listed credentials as scripts see them, all at once.
+pub fn listed(ctx: &Context, listing: &Listing, at: Timestamp) -> Result<Vec<CredentialView>> {
+    let mut views = Vec::new();
+    each_listed(ctx, listing, at, |v| {
+        views.push(v);
+        Ok(())
+    })?;
+    Ok(views)
+}
+
+/// The columns of `tokens list`'s table.
+pub const TABLE_HEADER: [&str; 7] = [
+    "NAME",
+    "PROVIDER / SERVER",
+    "USER",
+    "SCOPES",
+    "HEALTH",
+    "EXPIRES",
+    "LAST USED",
+];
+
+/// The rows of `tokens list`'s table, under [`TABLE_HEADER`].
+pub fn table_rows(ctx: &Context, listing: &Listing, at: Timestamp) -> Result<Vec<Vec<String>>> {
     let mut rows = Vec::new();
-    db.each_credential(|c| {
-        if wanted(&c) {
+    ctx.credentials()?.each_credential(|c| {
+        if listing.wants(&c, at) {
             rows.push(table_row(&c, at));
         }
         Ok(())
     })?;
+    Ok(rows)
+}
+
+fn list(ctx: &Context, listing: &Listing, json: bool) -> Result<()> {
+    let at = now();
+    if json {
+        let mut out = ctx.out.json_array()?;
+        each_listed(ctx, listing, at, |view| out.push(&view))?;
+        return out.finish();
+    }
+    let rows = table_rows(ctx, listing, at)?;
     if rows.is_empty() {
         ctx.out.info(
             "No credentials saved. Log in with `mcp-auth login <provider | MCP server URL>`.",
         );
         return Ok(());
     }
-    ctx.out.table(
-        &[
-            "NAME",
-            "PROVIDER / SERVER",
-            "USER",
-            "SCOPES",
-            "HEALTH",
-            "EXPIRES",
-            "LAST USED",
-        ],
-        rows,
-    )
+    ctx.out.table(&TABLE_HEADER, rows)
 }
 
 fn table_row(c: &Credential, at: Timestamp) -> Vec<String> {
@@ -206,16 +277,46 @@ fn table_row(c: &Credential, at: Timestamp) -> Vec<String> {
     ]
 }
 
-fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
+/// Everything `tokens show` shows about one credential.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub credential: Credential,
+    /// Where the bridge may send its token ([`crate::origins`]).
+    pub allowed_origins: Vec<String>,
+    /// Its latest audit events, newest first.
+    pub events: Vec<Event>,
+}
+
+/// How many of a credential's events `tokens show` lists.
+pub const SHOWN_EVENTS: usize = 10;
+
+/// One credential with its origins and latest `events`.
+pub fn shown(ctx: &Context, name: &str, events: usize) -> Result<Shown> {
     let store = ctx.credentials()?;
-    let c = store
+    let credential = store
         .get(name)?
         .ok_or_else(|| Error::CredentialNotFound(name.to_string()))?;
-    let events = store.events(Some(name), 10)?;
+    let events = store.events(Some(name), events)?;
+    let allowed_origins = store
+        .allowed_origins(Holder::Token, &credential.name)?
+        .unwrap_or_default();
+    Ok(Shown {
+        credential,
+        allowed_origins,
+        events,
+    })
+}
+
+fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
+    let Shown {
+        credential: c,
+        allowed_origins,
+        events,
+    } = shown(ctx, name, SHOWN_EVENTS)?;
     let at = now();
     if json {
         #[derive(Serialize)]
-        struct Shown<'a> {
+        struct ShownView<'a> {
             #[serde(flatten)]
             credential: CredentialView,
             events: Vec<EventView<'a>>,
@@ -226,8 +327,10 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
             kind: &'a str,
             detail: Option<&'a str>,
         }
-        return ctx.out.json(&Shown {
-            credential: CredentialView::of(&c, at).with_origins(&store)?,
+        let mut credential = CredentialView::of(&c, at);
+        credential.allowed_origins = allowed_origins;
+        return ctx.out.json(&ShownView {
+            credential,
             events: events
                 .iter()
                 .map(|e| EventView {
@@ -254,10 +357,7 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<()> {
         ),
         (
             "origins",
-            match store
-                .allowed_origins(Holder::Token, &c.name)?
-                .unwrap_or_default()
-            {
+            match allowed_origins {
                 o if o.is_empty() => format!(
                     "none (the bridge sends it nowhere; allow with `mcp-auth tokens allow {} URL`)",
                     c.name
@@ -347,37 +447,33 @@ pub struct Revoke<'a> {
     pub json: bool,
 }
 
-/// `tokens revoke`: its flags, as a [`Revoke`].
-pub async fn revoke_cmd(ctx: &Context, args: &RevokeArgs) -> Result<()> {
-    let bulk = args.all || args.provider.is_some() || args.expired;
-    let selection = if bulk {
-        Selection::Every {
-            provider: args.provider.as_deref(),
-            expired: args.expired,
-        }
-    } else {
-        Selection::Named(&args.names)
-    };
-    revoke(
-        ctx,
+impl Revoke<'_> {
+    /// `tokens revoke`'s flags.
+    fn from_args(args: &RevokeArgs) -> Revoke<'_> {
+        let bulk = args.all || args.provider.is_some() || args.expired;
+        let selection = if bulk {
+            Selection::Every {
+                provider: args.provider.as_deref(),
+                expired: args.expired,
+            }
+        } else {
+            Selection::Named(&args.names)
+        };
         Revoke {
             selection,
             yes: args.yes,
             local_only: args.local_only,
             json: args.json,
-        },
-    )
-    .await
+        }
+    }
 }
 
-/// Revokes the selected credentials, asking first when more than the named
-/// ones are taken (unless `yes`).
-pub async fn revoke(ctx: &Context, args: Revoke<'_>) -> Result<()> {
-    let store = ctx.credentials()?;
+/// The credentials a selection takes; a named one that does not exist is
+/// an error.
+pub fn revoke_targets(ctx: &Context, selection: &Selection<'_>) -> Result<Vec<Credential>> {
     let at = now();
-    let all = store.list()?;
-    let bulk = matches!(args.selection, Selection::Every { .. });
-    let targets: Vec<Credential> = match args.selection {
+    let all = ctx.credentials()?.list()?;
+    Ok(match *selection {
         Selection::Every { provider, expired } => all
             .into_iter()
             .filter(|c| provider.is_none_or(|p| c.origin.label() == p))
@@ -393,7 +489,14 @@ pub async fn revoke(ctx: &Context, args: Revoke<'_>) -> Result<()> {
             }
             out
         }
-    };
+    })
+}
+
+/// Revokes the selected credentials, asking first when more than the named
+/// ones are taken (unless `yes`).
+pub async fn revoke(ctx: &Context, args: Revoke<'_>) -> Result<()> {
+    let targets = revoke_targets(ctx, &args.selection)?;
+    let bulk = matches!(args.selection, Selection::Every { .. });
     if targets.is_empty() {
         ctx.out.info("Nothing to revoke.");
         return if args.json {
@@ -413,9 +516,19 @@ pub async fn revoke(ctx: &Context, args: Revoke<'_>) -> Result<()> {
             return Err(Error::Usage("revocation cancelled".into()));
         }
     }
+    let outcomes = revoke_each(ctx, &targets, args.local_only).await;
+    report_outcomes(ctx, &outcomes, args.json, "revoke")
+}
+
+/// Revokes each of `targets`, one outcome each.
+pub async fn revoke_each(
+    ctx: &Context,
+    targets: &[Credential],
+    local_only: bool,
+) -> Vec<BulkResult> {
     let mut outcomes = Vec::new();
-    for c in &targets {
-        let outcome = match revoke_one(ctx, c, args.local_only).await {
+    for c in targets {
+        let outcome = match revoke_one(ctx, c, local_only).await {
             Ok(message) => BulkResult {
                 name: c.name.clone(),
                 ok: true,
@@ -429,7 +542,7 @@ pub async fn revoke(ctx: &Context, args: Revoke<'_>) -> Result<()> {
         };
         outcomes.push(outcome);
     }
-    report_outcomes(ctx, &outcomes, args.json, "revoke")
+    outcomes
 }
 
 /// Revokes at the provider (unless local only), then deletes here: how the
@@ -445,28 +558,41 @@ pub async fn revoke_one(ctx: &Context, c: &Credential, local_only: bool) -> Resu
     ctx.credentials()?.revoke(c, method, local_only).await
 }
 
-async fn refresh(ctx: &Context, names: Vec<String>, all: bool, json: bool) -> Result<()> {
+/// Which credentials `tokens refresh` renews.
+pub enum RefreshSelection {
+    Named(Vec<String>),
+    /// Every renewable credential that does not need a login.
+    Renewable,
+}
+
+async fn refresh(ctx: &Context, selection: RefreshSelection, json: bool) -> Result<()> {
+    let outcomes = refresh_each(ctx, selection).await?;
+    report_outcomes(ctx, &outcomes, json, "refresh")
+}
+
+/// Refreshes the selected credentials now, one outcome each.
+pub async fn refresh_each(ctx: &Context, selection: RefreshSelection) -> Result<Vec<BulkResult>> {
     let creds = ctx.credentials()?;
-    let names: Vec<String> = if all {
-        ctx.credentials()?
+    let names: Vec<String> = match selection {
+        RefreshSelection::Renewable => ctx
+            .credentials()?
             .list()?
             .into_iter()
             .filter(|c| c.renewable() && c.health(now()) != Health::NeedsLogin)
             .map(|c| c.name)
-            .collect()
-    } else {
-        names
+            .collect(),
+        RefreshSelection::Named(names) => names,
     };
     let mut outcomes = Vec::new();
     for name in names {
         outcomes.push(refresh_one(&creds, name).await?);
     }
-    report_outcomes(ctx, &outcomes, json, "refresh")
+    Ok(outcomes)
 }
 
 /// Refreshes `name` now, whether or not it is due, and says how that went.
 /// Err only when storage cannot be read at all.
-pub async fn refresh_one(creds: &Credentials, name: String) -> Result<BulkResult> {
+async fn refresh_one(creds: &Credentials, name: String) -> Result<BulkResult> {
     // Nothing to renew and nothing that runs out: say so, truthfully.
     if let Some(c) = creds.get(&name)?
         && !c.renewable()
@@ -506,31 +632,44 @@ pub async fn refresh_one(creds: &Credentials, name: String) -> Result<BulkResult
     })
 }
 
-/// `tokens refresh NAME --scope S`: a new login for the credential's
-/// scopes plus the ones asked for, saved under the same name.
-async fn step_up(
-    ctx: &Context,
-    names: &[String],
-    scopes: &[String],
-    no_browser: bool,
-    json: bool,
-) -> Result<()> {
-    let [name] = names else {
-        return Err(Error::Usage(
-            "--scope asks for more scopes for one credential: give exactly one NAME".into(),
-        ));
-    };
+/// `tokens refresh NAME --scope S`: the one credential and the scopes to
+/// add to its own.
+pub struct StepUp {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub no_browser: bool,
+}
+
+impl StepUp {
+    fn from_args(names: &[String], scopes: &[String], no_browser: bool) -> Result<StepUp> {
+        let [name] = names else {
+            return Err(Error::Usage(
+                "--scope asks for more scopes for one credential: give exactly one NAME".into(),
+            ));
+        };
+        Ok(StepUp {
+            name: name.clone(),
+            scopes: providers::split_scopes(scopes),
+            no_browser,
+        })
+    }
+}
+
+/// A new login for the credential's scopes plus the ones asked for, saved
+/// under the same name.
+async fn step_up(ctx: &Context, step: &StepUp, json: bool) -> Result<()> {
+    let name = &step.name;
     let c = ctx
         .credentials()?
         .get(name)?
         .ok_or_else(|| Error::CredentialNotFound(name.clone()))?;
     let mut union = c.scopes.clone();
-    for s in providers::split_scopes(scopes) {
-        if !union.contains(&s) {
-            union.push(s);
+    for s in &step.scopes {
+        if !union.contains(s) {
+            union.push(s.clone());
         }
     }
-    login_again(ctx, &c, union, no_browser, json).await
+    login_again(ctx, &c, union, step.no_browser, json).await
 }
 
 /// A new login for credential `c` with `scopes`, saved under its name: the
@@ -605,26 +744,25 @@ fn report_outcomes(ctx: &Context, outcomes: &[BulkResult], json: bool, verb: &st
     Ok(())
 }
 
-fn prune(ctx: &Context, retention_days: Option<u32>, dry_run: bool, json: bool) -> Result<()> {
-    let days = retention_days.unwrap_or(ctx.config.retention_days);
-    let store = ctx.credentials()?;
-    // The names are streamed: a prune of a million credentials prints a
-    // million of them with `--json` and holds none.
-    let (report, first) = if json {
-        let mut out = ctx.out.json_object_with_array("deleted")?;
-        let report = store.prune(now(), days, dry_run, |name| out.push(name))?;
-        out.finish_object(&report)?;
-        (report, Vec::new())
-    } else {
-        let mut first = Vec::new();
-        let report = store.prune(now(), days, dry_run, |name| {
-            if first.len() < LISTED_NAMES {
-                first.push(name.to_string());
-            }
-            Ok(())
-        })?;
-        (report, first)
-    };
+/// What `tokens prune` deletes: credentials dead for more than
+/// `retention_days` (the flag, else the config's), and audit events as old.
+pub struct Prune {
+    pub retention_days: u32,
+    /// Only count what would go.
+    pub dry_run: bool,
+}
+
+/// Prunes (or, dry, counts what would go), handing each deleted
+/// credential's name to `each_deleted` as it goes: a prune of a million
+/// credentials holds none of their names unless the caller keeps them.
+pub fn prune(
+    ctx: &Context,
+    prune: &Prune,
+    each_deleted: impl FnMut(&str) -> Result<()>,
+) -> Result<PruneReport> {
+    let report =
+        ctx.credentials()?
+            .prune(now(), prune.retention_days, prune.dry_run, each_deleted)?;
     tracing::info!(
         examined = report.examined,
         deleted = report.deleted,
@@ -632,9 +770,49 @@ fn prune(ctx: &Context, retention_days: Option<u32>, dry_run: bool, json: bool) 
         duration_ms = report.duration_ms,
         "prune"
     );
+    Ok(report)
+}
+
+/// What a prune would delete, without deleting it: the report and the
+/// first `names` names.
+pub fn prune_preview(
+    ctx: &Context,
+    retention_days: u32,
+    names: usize,
+) -> Result<(PruneReport, Vec<String>)> {
+    let mut first = Vec::new();
+    let report = prune(
+        ctx,
+        &Prune {
+            retention_days,
+            dry_run: true,
+        },
+        |name| {
+            if first.len() < names {
+                first.push(name.to_string());
+            }
+            Ok(())
+        },
+    )?;
+    Ok((report, first))
+}
+
+fn prune_cmd(ctx: &Context, settings: &Prune, json: bool) -> Result<()> {
+    let (days, dry_run) = (settings.retention_days, settings.dry_run);
+    // The names are streamed: a prune of a million credentials prints a
+    // million of them with `--json` and holds none.
     if json {
-        return Ok(());
+        let mut out = ctx.out.json_object_with_array("deleted")?;
+        let report = prune(ctx, settings, |name| out.push(name))?;
+        return out.finish_object(&report);
     }
+    let mut first = Vec::new();
+    let report = prune(ctx, settings, |name| {
+        if first.len() < LISTED_NAMES {
+            first.push(name.to_string());
+        }
+        Ok(())
+    })?;
     let verb = if dry_run { "Would delete" } else { "Deleted" };
     let mut text = format!(
         "{verb} {} of {} credential(s) dead for more than {days} days",

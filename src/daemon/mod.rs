@@ -21,6 +21,7 @@
 
 pub mod instance;
 pub mod plan;
+pub mod process;
 mod pruner;
 mod scheduler;
 mod server;

@@ -32,9 +32,9 @@ const EOF_GRACE: Duration = Duration::from_millis(400);
 const AUDIT_TIMEOUT: Duration = Duration::from_millis(200);
 const FLUSH_TIMEOUT: Duration = Duration::from_millis(100);
 
-/// Why the bridge stopped.
+/// Why the bridge ended: the client closed stdin or stdout, or a signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stop {
+pub enum Ended {
     Eof,
     Signal,
     StdoutClosed,
@@ -42,7 +42,7 @@ pub enum Stop {
 
 /// Runs the bridge on this process's stdin and stdout until the client
 /// goes away.
-pub async fn run(cfg: transport::TransportConfig, auth: Arc<dyn Authorizer>) -> Result<Stop> {
+pub async fn run(cfg: transport::TransportConfig, auth: Arc<dyn Authorizer>) -> Result<Ended> {
     let (out, closed) = Output::async_stdout().unwrap_or_else(|| Output::spawn(std::io::stdout()));
     let input = stdio::async_stdin().unwrap_or_else(|| stdio::spawn_reader(std::io::stdin()));
     serve(cfg, auth, input, out, closed).await
@@ -56,7 +56,7 @@ pub async fn serve(
     mut input: tokio::sync::mpsc::Receiver<Input>,
     out: Output,
     mut closed: tokio::sync::oneshot::Receiver<()>,
-) -> Result<Stop> {
+) -> Result<Ended> {
     let upstream = Upstream::new(cfg, auth, out.clone())?;
     // Look the bearer up while the client is still writing its first line.
     {
@@ -67,11 +67,11 @@ pub async fn serve(
     }
     let inflight = Arc::new(InFlight::default());
     let mut signals = Signals::new()?;
-    let stop = loop {
+    let ended = loop {
         tokio::select! {
             biased;
-            _ = signals.next() => break Stop::Signal,
-            _ = &mut closed => break Stop::StdoutClosed,
+            _ = signals.next() => break Ended::Signal,
+            _ = &mut closed => break Ended::StdoutClosed,
             next = input.recv() => match next {
                 Some(Input::Lines(lines)) => {
                     for line in lines {
@@ -84,34 +84,34 @@ pub async fn serve(
                     &format!("Parse error: message longer than {} bytes", stdio::MAX_LINE),
                     None,
                 )),
-                Some(Input::Eof) | None => break Stop::Eof,
+                Some(Input::Eof) | None => break Ended::Eof,
             },
         }
     };
-    tracing::debug!(reason = ?stop, "bridge stopping");
-    if stop == Stop::Eof {
+    tracing::debug!(reason = ?ended, "bridge stopping");
+    if ended == Ended::Eof {
         let _ = tokio::time::timeout(EOF_GRACE, inflight.idle()).await;
     }
     upstream.close().await;
     let _ = tokio::time::timeout(AUDIT_TIMEOUT, upstream.finish()).await;
     let _ = tokio::time::timeout(FLUSH_TIMEOUT, out.flush()).await;
-    Ok(stop)
+    Ok(ended)
 }
 
 /// A bridge that sends nothing upstream: every request is answered with a
 /// JSON-RPC error carrying `message` (a credential or secret that may not
 /// go to the server's origin, [`crate::origins`]), so the MCP client shows
 /// why and what to run instead of a server that never answers.
-pub async fn refuse(message: String) -> Result<Stop> {
+pub async fn refuse(message: String) -> Result<Ended> {
     let (out, mut closed) =
         Output::async_stdout().unwrap_or_else(|| Output::spawn(std::io::stdout()));
     let mut input = stdio::async_stdin().unwrap_or_else(|| stdio::spawn_reader(std::io::stdin()));
     let mut signals = Signals::new()?;
-    let stop = loop {
+    let ended = loop {
         tokio::select! {
             biased;
-            _ = signals.next() => break Stop::Signal,
-            _ = &mut closed => break Stop::StdoutClosed,
+            _ = signals.next() => break Ended::Signal,
+            _ = &mut closed => break Ended::StdoutClosed,
             next = input.recv() => match next {
                 Some(Input::Lines(lines)) => {
                     for line in lines {
@@ -137,12 +137,12 @@ pub async fn refuse(message: String) -> Result<Stop> {
                     &format!("Parse error: message longer than {} bytes", stdio::MAX_LINE),
                     None,
                 )),
-                Some(Input::Eof) | None => break Stop::Eof,
+                Some(Input::Eof) | None => break Ended::Eof,
             },
         }
     };
     let _ = tokio::time::timeout(FLUSH_TIMEOUT, out.flush()).await;
-    Ok(stop)
+    Ok(ended)
 }
 
 /// What the bridge does with one line from stdin, decided from the line

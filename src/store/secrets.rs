@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::config::SecretStoreKind;
 use crate::error::{Error, Result};
 use crate::model::Secret;
-use crate::store::secrets_file::{self, Edit, Edits, Flow, Reader, Rewritten, Stop};
+use crate::store::secrets_file::{self, Aborted, Edit, Edits, Flow, Reader, Rewritten};
 
 /// A place that holds secret strings by key.
 pub trait SecretBackend: Send + Sync {
@@ -294,19 +294,19 @@ impl FileBackend {
         ))
     }
 
-    fn stopped(&self, stop: Stop) -> Error {
-        match stop {
-            Stop::Damaged(e) => self.damaged(&e),
-            Stop::Io(e) => self.failed("read", &self.path, e),
-            Stop::Unsorted => Error::Other(format!(
+    fn aborted(&self, aborted: Aborted) -> Error {
+        match aborted {
+            Aborted::Damaged(e) => self.damaged(&e),
+            Aborted::Io(e) => self.failed("read", &self.path, e),
+            Aborted::Unsorted => Error::Other(format!(
                 "the secrets file {} is not in key order",
                 self.path.display()
             )),
-            Stop::EditsUnsorted => {
+            Aborted::EditsUnsorted => {
                 Error::Other("secret store edits were not given in key order".into())
             }
             // Only the fast reader says this, and it is then read again.
-            Stop::Unrecognized => Error::SecretStore(format!(
+            Aborted::Unrecognized => Error::SecretStore(format!(
                 "the secrets file {} cannot be read",
                 self.path.display()
             )),
@@ -326,16 +326,16 @@ impl FileBackend {
     /// An entry may be seen twice: when the fast reader gives up on the
     /// file, the pass starts again with the other one.
     fn scan(&self, each: &mut dyn FnMut(String, Secret) -> Flow) -> Result<()> {
-        let mut pass = |reader| -> Result<std::result::Result<(), Stop>> {
+        let mut pass = |reader| -> Result<std::result::Result<(), Aborted>> {
             Ok(secrets_file::scan(self.open()?, reader, &mut |k, v| {
                 Ok(each(k, v))
             }))
         };
         let mut r = pass(Reader::Fast)?;
-        if matches!(r, Err(Stop::Unrecognized)) {
+        if matches!(r, Err(Aborted::Unrecognized)) {
             r = pass(Reader::Serde)?;
         }
-        r.map_err(|s| self.stopped(s))
+        r.map_err(|s| self.aborted(s))
     }
 
     /// Replaces the file with itself plus `edits`, in one streaming pass,
@@ -345,7 +345,7 @@ impl FileBackend {
         let _lock = self.lock(true)?;
         self.remove_stale_copies();
         let mut r = self.rewrite_with(Reader::Fast, edits)?;
-        if matches!(r, Err(Stop::Unrecognized)) {
+        if matches!(r, Err(Aborted::Unrecognized)) {
             edits
                 .restart()
                 .map_err(|e| self.failed("read", &self.path, e))?;
@@ -353,8 +353,8 @@ impl FileBackend {
         }
         match r {
             Ok(r) => Ok(r),
-            Err(Stop::Unsorted) => self.rewrite_unsorted(edits),
-            Err(stop) => Err(self.stopped(stop)),
+            Err(Aborted::Unsorted) => self.rewrite_unsorted(edits),
+            Err(aborted) => Err(self.aborted(aborted)),
         }
     }
 
@@ -364,13 +364,13 @@ impl FileBackend {
         &self,
         reader: Reader,
         edits: &mut dyn Edits,
-    ) -> Result<std::result::Result<Rewritten, Stop>> {
+    ) -> Result<std::result::Result<Rewritten, Aborted>> {
         self.write_pass(&mut |old, w| secrets_file::rewrite(old, reader, w, edits))
     }
 
     /// Writes a new file with `pass` (old file in, new file out) and
     /// renames it over the old one, unless the pass stops.
-    fn write_pass(&self, pass: &mut Pass<'_>) -> Result<std::result::Result<Rewritten, Stop>> {
+    fn write_pass(&self, pass: &mut Pass<'_>) -> Result<std::result::Result<Rewritten, Aborted>> {
         let mut outcome = None;
         let written = crate::paths::write_private_file_with(&self.path, |w| {
             let old = self
@@ -411,7 +411,7 @@ impl FileBackend {
             })
         };
         let mut r = run(Reader::Fast, keep)?;
-        if matches!(r, Err(Stop::Unrecognized)) {
+        if matches!(r, Err(Aborted::Unrecognized)) {
             keep.restart();
             r = run(Reader::Serde, keep)?;
         }
@@ -420,7 +420,7 @@ impl FileBackend {
         }
         match r {
             Ok(r) => Ok(r.deleted),
-            Err(Stop::Unsorted) => {
+            Err(Aborted::Unsorted) => {
                 // Out of order (edited by hand): sorted in memory once.
                 let mut entries = BTreeMap::new();
                 self.scan(&mut |k, v| {
@@ -438,7 +438,7 @@ impl FileBackend {
                 self.write_sorted(&kept)?;
                 Ok(before - kept.len())
             }
-            Err(stop) => Err(self.stopped(stop)),
+            Err(aborted) => Err(self.aborted(aborted)),
         }
     }
 
@@ -614,7 +614,10 @@ impl SecretBackend for FileBackend {
 }
 
 /// One pass over the secrets file: the old file in, the new one out.
-type Pass<'a> = dyn FnMut(Box<dyn std::io::Read>, &mut dyn std::io::Write) -> std::result::Result<Rewritten, Stop>
+type Pass<'a> = dyn FnMut(
+        Box<dyn std::io::Read>,
+        &mut dyn std::io::Write,
+    ) -> std::result::Result<Rewritten, Aborted>
     + 'a;
 
 /// A single edit, for `set` and `delete`; the second field keeps it for a

@@ -10,7 +10,7 @@
 //! (prune deletes a million keys in one rewrite).
 //!
 //! A file whose keys are out of order (edited by hand) is reported as
-//! [`Stop::Unsorted`], and the caller falls back to sorting it in memory
+//! [`Aborted::Unsorted`], and the caller falls back to sorting it in memory
 //! once; the rewrite leaves it sorted.
 //!
 //! Reading has two paths. The fast one walks the bytes of the shape this
@@ -39,7 +39,7 @@ pub(super) enum Flow {
 
 /// Why a pass over the file ended before its end.
 #[derive(Debug)]
-pub(super) enum Stop {
+pub(super) enum Aborted {
     /// The file is not valid JSON of the expected shape; never quotes it.
     Damaged(serde_json::Error),
     /// Reading the file or writing the new one failed.
@@ -80,15 +80,15 @@ pub(super) fn scan(
     file: impl Read,
     reader: Reader,
     each: &mut dyn FnMut(String, Secret) -> io::Result<Flow>,
-) -> Result<(), Stop> {
+) -> Result<(), Aborted> {
     let mut stopped_by_caller = false;
     let mut failure = None;
     let result = {
         let mut on_entry = |e: Entry<'_>| -> Result<(), ()> {
             let value = match e.value.secret() {
                 Ok(v) => v,
-                Err(stop) => {
-                    failure = Some(stop);
+                Err(aborted) => {
+                    failure = Some(aborted);
                     return Err(());
                 }
             };
@@ -99,7 +99,7 @@ pub(super) fn scan(
                     Err(())
                 }
                 Err(e) => {
-                    failure = Some(Stop::Io(e));
+                    failure = Some(Aborted::Io(e));
                     Err(())
                 }
             }
@@ -121,18 +121,18 @@ pub(super) fn rewrite(
     reader: Reader,
     out: &mut dyn Write,
     edits: &mut dyn Edits,
-) -> Result<Rewritten, Stop> {
-    let mut w = Writer::begin(out).map_err(Stop::Io)?;
-    let mut pending = edits.next().map_err(Stop::Io)?;
+) -> Result<Rewritten, Aborted> {
+    let mut w = Writer::begin(out).map_err(Aborted::Io)?;
+    let mut pending = edits.next().map_err(Aborted::Io)?;
     let mut previous: Option<String> = None;
     let mut deleted = 0;
     let mut failure = None;
     {
         let mut on_entry = |e: Entry<'_>| -> Result<(), ()> {
             let Entry { key, value } = e;
-            let step = || -> Result<(), Stop> {
+            let step = || -> Result<(), Aborted> {
                 if previous.as_deref().is_some_and(|p| p >= key.as_str()) {
-                    return Err(Stop::Unsorted);
+                    return Err(Aborted::Unsorted);
                 }
                 // Edits before this key are insertions (or deletions of
                 // keys the file does not have).
@@ -140,19 +140,19 @@ pub(super) fn rewrite(
                     && k.as_str() < key.as_str()
                 {
                     if let Some((k, Edit::Put(v))) = &pending {
-                        w.entry(k, v).map_err(Stop::Io)?;
+                        w.entry(k, v).map_err(Aborted::Io)?;
                     }
                     pending = next_after(edits, pending.take())?;
                 }
                 match &pending {
                     Some((k, edit)) if *k == key => {
                         match edit {
-                            Edit::Put(v) => w.entry(&key, v).map_err(Stop::Io)?,
+                            Edit::Put(v) => w.entry(&key, v).map_err(Aborted::Io)?,
                             Edit::Delete => deleted += 1,
                         }
                         pending = next_after(edits, pending.take())?;
                     }
-                    _ => value.write(&mut w, &key).map_err(Stop::Io)?,
+                    _ => value.write(&mut w, &key).map_err(Aborted::Io)?,
                 }
                 previous = Some(key);
                 Ok(())
@@ -165,11 +165,11 @@ pub(super) fn rewrite(
     }
     while let Some((k, edit)) = &pending {
         if let Edit::Put(v) = edit {
-            w.entry(k, v).map_err(Stop::Io)?;
+            w.entry(k, v).map_err(Aborted::Io)?;
         }
         pending = next_after(edits, pending.take())?;
     }
-    let entries = w.finish().map_err(Stop::Io)?;
+    let entries = w.finish().map_err(Aborted::Io)?;
     Ok(Rewritten { entries, deleted })
 }
 
@@ -180,19 +180,19 @@ pub(super) fn retain(
     reader: Reader,
     out: &mut dyn Write,
     keep: &mut dyn FnMut(&str) -> io::Result<bool>,
-) -> Result<Rewritten, Stop> {
-    let mut w = Writer::begin(out).map_err(Stop::Io)?;
+) -> Result<Rewritten, Aborted> {
+    let mut w = Writer::begin(out).map_err(Aborted::Io)?;
     let mut previous: Option<String> = None;
     let mut deleted = 0;
     let mut failure = None;
     {
         let mut on_entry = |e: Entry<'_>| -> Result<(), ()> {
-            let mut step = || -> Result<(), Stop> {
+            let mut step = || -> Result<(), Aborted> {
                 if previous.as_deref().is_some_and(|p| p >= e.key.as_str()) {
-                    return Err(Stop::Unsorted);
+                    return Err(Aborted::Unsorted);
                 }
-                if keep(&e.key).map_err(Stop::Io)? {
-                    e.value.write(&mut w, &e.key).map_err(Stop::Io)?;
+                if keep(&e.key).map_err(Aborted::Io)? {
+                    e.value.write(&mut w, &e.key).map_err(Aborted::Io)?;
                 } else {
                     deleted += 1;
                 }
@@ -205,7 +205,7 @@ pub(super) fn retain(
             return Err(failure.unwrap_or(e));
         }
     }
-    let entries = w.finish().map_err(Stop::Io)?;
+    let entries = w.finish().map_err(Aborted::Io)?;
     Ok(Rewritten { entries, deleted })
 }
 
@@ -213,12 +213,12 @@ pub(super) fn retain(
 fn next_after(
     edits: &mut dyn Edits,
     current: Option<(String, Edit)>,
-) -> Result<Option<(String, Edit)>, Stop> {
-    let next = edits.next().map_err(Stop::Io)?;
+) -> Result<Option<(String, Edit)>, Aborted> {
+    let next = edits.next().map_err(Aborted::Io)?;
     if let (Some((a, _)), Some((b, _))) = (&current, &next)
         && a.as_str().cmp(b.as_str()) != Ordering::Less
     {
-        return Err(Stop::EditsUnsorted);
+        return Err(Aborted::EditsUnsorted);
     }
     Ok(next)
 }
@@ -299,12 +299,12 @@ enum Value<'a> {
 }
 
 impl Value<'_> {
-    fn secret(self) -> Result<Secret, Stop> {
+    fn secret(self) -> Result<Secret, Aborted> {
         match self {
             Value::Decoded(s) => Ok(s),
             Value::Encoded(token) => decode(token)
                 .map(Secret::new)
-                .map_err(|()| Stop::Unrecognized),
+                .map_err(|()| Aborted::Unrecognized),
         }
     }
 
@@ -318,14 +318,14 @@ impl Value<'_> {
 
 /// Streams the entries of a whole file to `on_entry`; an empty file has
 /// none. An `Err(())` from `on_entry` ends the pass (its reason is the
-/// caller's to keep). The fast reader answers [`Stop::Unrecognized`] for
+/// caller's to keep). The fast reader answers [`Aborted::Unrecognized`] for
 /// anything but the plain shape, possibly after some entries: the caller
 /// starts the pass again with [`Reader::Serde`].
 fn read_entries(
     file: impl Read,
     reader: Reader,
     on_entry: &mut dyn FnMut(Entry<'_>) -> Result<(), ()>,
-) -> Result<(), Stop> {
+) -> Result<(), Aborted> {
     match reader {
         Reader::Fast => FastReader::new(file).read(on_entry),
         Reader::Serde => serde_read(file, on_entry),
@@ -335,12 +335,12 @@ fn read_entries(
 fn serde_read(
     file: impl Read,
     on_entry: &mut dyn FnMut(Entry<'_>) -> Result<(), ()>,
-) -> Result<(), Stop> {
+) -> Result<(), Aborted> {
     let mut file = io::BufReader::with_capacity(CHUNK, file);
     // An empty file is an empty store (a crash before the first write
     // leaves one); serde_json would call it an unexpected end.
     if io::BufRead::fill_buf(&mut file)
-        .map_err(Stop::Io)?
+        .map_err(Aborted::Io)?
         .is_empty()
     {
         return Ok(());
@@ -362,9 +362,9 @@ fn serde_read(
     match parsed {
         Ok(()) => Ok(()),
         // The caller's reason, not a damaged file.
-        Err(_) if interrupted => Err(Stop::Io(io::Error::other("interrupted"))),
-        Err(e) if e.is_io() => Err(Stop::Io(e.into())),
-        Err(e) => Err(Stop::Damaged(e)),
+        Err(_) if interrupted => Err(Aborted::Io(io::Error::other("interrupted"))),
+        Err(e) if e.is_io() => Err(Aborted::Io(e.into())),
+        Err(e) => Err(Aborted::Damaged(e)),
     }
 }
 
@@ -395,7 +395,7 @@ impl<R: Read> FastReader<R> {
 
     /// Reads another chunk after the bytes not yet consumed; false at the
     /// end of the file.
-    fn more(&mut self) -> Result<bool, Stop> {
+    fn more(&mut self) -> Result<bool, Aborted> {
         if self.eof {
             return Ok(false);
         }
@@ -407,7 +407,7 @@ impl<R: Read> FastReader<R> {
             match self.file.read(&mut self.buf[len..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Stop::Io(e)),
+                Err(e) => return Err(Aborted::Io(e)),
             }
         };
         self.buf.truncate(len + n);
@@ -417,7 +417,7 @@ impl<R: Read> FastReader<R> {
 
     /// Runs `parse` on the unread bytes, reading more until it is done;
     /// returns where its result starts in `buf` and the result.
-    fn step<T>(&mut self, parse: impl Fn(&[u8]) -> Step<T>) -> Result<(usize, T), Stop> {
+    fn step<T>(&mut self, parse: impl Fn(&[u8]) -> Step<T>) -> Result<(usize, T), Aborted> {
         loop {
             match parse(&self.buf[self.pos..]) {
                 Ok(Some((t, used))) => {
@@ -428,16 +428,16 @@ impl<R: Read> FastReader<R> {
                 Ok(None) => {
                     if !self.more()? {
                         // Truncated: the serde pass says so precisely.
-                        return Err(Stop::Unrecognized);
+                        return Err(Aborted::Unrecognized);
                     }
                 }
-                Err(()) => return Err(Stop::Unrecognized),
+                Err(()) => return Err(Aborted::Unrecognized),
             }
         }
     }
 
     /// The next byte that is not whitespace, consumed.
-    fn punct(&mut self) -> Result<u8, Stop> {
+    fn punct(&mut self) -> Result<u8, Aborted> {
         self.step(|b| {
             let i = skip_ws(b, 0);
             Ok(b.get(i).map(|&c| (c, i + 1)))
@@ -445,12 +445,15 @@ impl<R: Read> FastReader<R> {
         .map(|(_, c)| c)
     }
 
-    fn read(mut self, on_entry: &mut dyn FnMut(Entry<'_>) -> Result<(), ()>) -> Result<(), Stop> {
+    fn read(
+        mut self,
+        on_entry: &mut dyn FnMut(Entry<'_>) -> Result<(), ()>,
+    ) -> Result<(), Aborted> {
         if !self.more()? {
             return Ok(());
         }
         if self.punct()? != b'{' {
-            return Err(Stop::Unrecognized);
+            return Err(Aborted::Unrecognized);
         }
         let mut first = true;
         loop {
@@ -460,7 +463,7 @@ impl<R: Read> FastReader<R> {
                     // Back to the quote: the key is a string token.
                     self.pos -= 1;
                 }
-                _ => return Err(Stop::Unrecognized),
+                _ => return Err(Aborted::Unrecognized),
             }
             first = false;
             let (at, key) = self.step(|b| {
@@ -489,19 +492,19 @@ impl<R: Read> FastReader<R> {
                     })?;
                 }
                 b"\"entries\"" => self.read_entries(on_entry)?,
-                _ => return Err(Stop::Unrecognized),
+                _ => return Err(Aborted::Unrecognized),
             }
             match self.punct()? {
                 b',' => {}
                 b'}' => break,
-                _ => return Err(Stop::Unrecognized),
+                _ => return Err(Aborted::Unrecognized),
             }
         }
         // Only whitespace may follow.
         loop {
             let rest = &self.buf[self.pos..];
             if skip_ws(rest, 0) < rest.len() {
-                return Err(Stop::Unrecognized);
+                return Err(Aborted::Unrecognized);
             }
             self.pos = self.buf.len();
             if !self.more()? {
@@ -513,16 +516,16 @@ impl<R: Read> FastReader<R> {
     fn read_entries(
         &mut self,
         on_entry: &mut dyn FnMut(Entry<'_>) -> Result<(), ()>,
-    ) -> Result<(), Stop> {
+    ) -> Result<(), Aborted> {
         if self.punct()? != b'{' {
-            return Err(Stop::Unrecognized);
+            return Err(Aborted::Unrecognized);
         }
         let mut first = true;
         loop {
             match self.punct()? {
                 b'}' if first => return Ok(()),
                 b'"' => self.pos -= 1,
-                _ => return Err(Stop::Unrecognized),
+                _ => return Err(Aborted::Unrecognized),
             }
             first = false;
             // `"key" : "value"`, whole in the buffer.
@@ -550,16 +553,16 @@ impl<R: Read> FastReader<R> {
             let key_bytes = &self.buf[at + key.start..at + key.end];
             let encoded = &self.buf[at + value.start..at + value.end];
             let entry = Entry {
-                key: decode(key_bytes).map_err(|()| Stop::Unrecognized)?,
+                key: decode(key_bytes).map_err(|()| Aborted::Unrecognized)?,
                 value: Value::Encoded(encoded),
             };
             if on_entry(entry).is_err() {
-                return Err(Stop::Io(io::Error::other("interrupted")));
+                return Err(Aborted::Io(io::Error::other("interrupted")));
             }
             match self.punct()? {
                 b',' => {}
                 b'}' => return Ok(()),
-                _ => return Err(Stop::Unrecognized),
+                _ => return Err(Aborted::Unrecognized),
             }
         }
     }
@@ -723,7 +726,7 @@ mod tests {
 
     const BOTH: [Reader; 2] = [Reader::Fast, Reader::Serde];
 
-    fn entries_with(reader: Reader, bytes: &[u8]) -> Result<Vec<(String, String)>, Stop> {
+    fn entries_with(reader: Reader, bytes: &[u8]) -> Result<Vec<(String, String)>, Aborted> {
         let mut out = Vec::new();
         scan(bytes, reader, &mut |k, v| {
             out.push((k, v.expose().to_string()));
@@ -735,7 +738,7 @@ mod tests {
     /// What the backend does: the fast reader, then serde if it gives up.
     fn entries_of(bytes: &[u8]) -> Vec<(String, String)> {
         match entries_with(Reader::Fast, bytes) {
-            Err(Stop::Unrecognized) => entries_with(Reader::Serde, bytes).unwrap(),
+            Err(Aborted::Unrecognized) => entries_with(Reader::Serde, bytes).unwrap(),
             other => other.unwrap(),
         }
     }
@@ -827,7 +830,7 @@ mod tests {
         let compact = br#"{"entries":{"a":"1","b":"2"},"version":1,"later":[1,{"x":2}]}"#;
         assert!(matches!(
             entries_with(Reader::Fast, compact),
-            Err(Stop::Unrecognized)
+            Err(Aborted::Unrecognized)
         ));
         assert_eq!(
             entries_of(compact),
@@ -845,17 +848,17 @@ mod tests {
             let unsorted = br#"{"version":1,"entries":{"b":"2","a":"1"}}"#;
             let mut out = Vec::new();
             let r = rewrite(&unsorted[..], reader, &mut out, &mut edits(&[("a", None)]));
-            assert!(matches!(r, Err(Stop::Unsorted)), "{r:?}");
+            assert!(matches!(r, Err(Aborted::Unsorted)), "{r:?}");
             let dup = br#"{"version":1,"entries":{"a":"2","a":"1"}}"#;
             let r = rewrite(&dup[..], reader, &mut Vec::new(), &mut edits(&[]));
-            assert!(matches!(r, Err(Stop::Unsorted)), "{r:?}");
+            assert!(matches!(r, Err(Aborted::Unsorted)), "{r:?}");
             let r = rewrite(
                 &whole(&[])[..],
                 reader,
                 &mut Vec::new(),
                 &mut edits(&[("b", None), ("a", None)]),
             );
-            assert!(matches!(r, Err(Stop::EditsUnsorted)), "{r:?}");
+            assert!(matches!(r, Err(Aborted::EditsUnsorted)), "{r:?}");
         }
     }
 
@@ -869,11 +872,11 @@ mod tests {
             b"{\"entries\":{\"a\":\"\x01\"}}",
         ] {
             assert!(
-                matches!(entries_with(Reader::Fast, bad), Err(Stop::Unrecognized)),
+                matches!(entries_with(Reader::Fast, bad), Err(Aborted::Unrecognized)),
                 "{bad:?}"
             );
             match entries_with(Reader::Serde, bad) {
-                Err(Stop::Damaged(e)) => assert!(!e.to_string().contains("SECRET"), "{e}"),
+                Err(Aborted::Damaged(e)) => assert!(!e.to_string().contains("SECRET"), "{e}"),
                 other => panic!("{other:?}"),
             }
         }

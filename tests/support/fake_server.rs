@@ -30,7 +30,7 @@ use axum::routing::{any, post};
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 
-use super::token_ledger::{Ledger, LedgerOptions, Presented};
+use super::token_ledger::{ErrorBody, Ledger, LedgerOptions};
 
 pub const PROTOCOL_VERSION: &str = "2025-06-18";
 
@@ -154,6 +154,7 @@ impl FakeServer {
                 ledger: Ledger::new(LedgerOptions {
                     access_prefix: "at-new-",
                     refresh_prefix: "rt-new-",
+                    error_body: ErrorBody::CodeOnly,
                 }),
                 ..Seen::default()
             }),
@@ -962,17 +963,13 @@ async fn token(
 ) -> Result<Response, Infallible> {
     let mut s = fake.seen.lock().unwrap();
     if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
-        return Ok(status(
-            StatusCode::BAD_REQUEST,
-            r#"{"error":"unsupported_grant_type"}"#,
-        ));
+        return Ok(s
+            .ledger
+            .error(StatusCode::BAD_REQUEST, "unsupported_grant_type"));
     }
     let rt = form.get("refresh_token").cloned().unwrap_or_default();
-    if s.ledger.present(&rt) != Presented::Usable {
-        let mut r = status(StatusCode::BAD_REQUEST, r#"{"error":"invalid_grant"}"#);
-        r.headers_mut()
-            .insert("content-type", "application/json".parse().expect("ct"));
-        return Ok(r);
+    if let Some(refused) = s.ledger.refusal(&rt) {
+        return Ok(refused);
     }
     s.refreshes += 1;
     let issued = s.ledger.refresh(&rt, true);

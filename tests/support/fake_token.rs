@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
 
-use super::token_ledger::{Ledger, Presented};
+use super::token_ledger::Ledger;
 
 /// How the next refresh is answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,14 +140,6 @@ impl FakeToken {
     }
 }
 
-fn error(status: StatusCode, code: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({ "error": code, "error_description": code })),
-    )
-        .into_response()
-}
-
 async fn token(
     State(inner): State<Arc<Mutex<Inner>>>,
     Form(form): Form<HashMap<String, String>>,
@@ -162,23 +154,22 @@ async fn token(
     }
     let mut s = inner.lock().unwrap();
     if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
-        return error(StatusCode::BAD_REQUEST, "unsupported_grant_type");
+        return s
+            .ledger
+            .error(StatusCode::BAD_REQUEST, "unsupported_grant_type");
     }
     let Some(rt) = form.get("refresh_token").cloned() else {
-        return error(StatusCode::BAD_REQUEST, "invalid_request");
+        return s.ledger.error(StatusCode::BAD_REQUEST, "invalid_request");
     };
     let answer = s.script.pop_front().or(s.default).unwrap_or(Answer::Ok {
         rotate: true,
         ttl: Some(3600),
         refresh_ttl: None,
     });
-    match s.ledger.present(&rt) {
-        Presented::Usable => {}
-        // Spent: the client used a token twice, the bug this server exists
-        // to catch (the ledger counts it).
-        Presented::Spent | Presented::Unknown => {
-            return error(StatusCode::BAD_REQUEST, "invalid_grant");
-        }
+    // Spent: the client used a token twice, the bug this server exists to
+    // catch (the ledger counts it).
+    if let Some(refused) = s.ledger.refusal(&rt) {
+        return refused;
     }
     match answer {
         Answer::Unavailable => (
@@ -186,7 +177,7 @@ async fn token(
             "<html><body>try later</body></html>",
         )
             .into_response(),
-        Answer::InvalidGrant => error(StatusCode::BAD_REQUEST, "invalid_grant"),
+        Answer::InvalidGrant => s.ledger.error(StatusCode::BAD_REQUEST, "invalid_grant"),
         Answer::Ok {
             rotate,
             ttl,

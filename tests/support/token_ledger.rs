@@ -1,20 +1,30 @@
 //! The refresh-token ledger the fake token endpoints share: which refresh
 //! tokens were issued and are still usable, which access tokens were
 //! issued, how many refreshes succeeded and how many spent tokens came
-//! back. Each fake formats its own answers (its error body, its extra
-//! fields); what a refresh token is worth is decided here once.
+//! back, and how the endpoint's OAuth error body reads ([`ErrorBody`]).
+//! What a refresh token is worth is decided here once; each fake adds its
+//! own success fields. `fake_as` keeps its own error bodies (with a
+//! description per refusal) and its own issuing (its tokens carry their
+//! expiry and scope, and a spent token's answer can be replayed), and asks
+//! the ledger only about refresh tokens.
 //!
 //! Needs nothing else from `support/`.
 
 use std::collections::{HashMap, HashSet};
 
-/// How a ledger names and rotates what it issues.
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// How a ledger names and rotates what it issues, and how its endpoint
+/// words a refusal.
 #[derive(Clone, Copy, Debug)]
 pub struct LedgerOptions {
     /// Access tokens issued by a refresh are `{access_prefix}{n}`.
     pub access_prefix: &'static str,
     /// Refresh tokens issued by a refresh are `{refresh_prefix}{n}`.
     pub refresh_prefix: &'static str,
+    pub error_body: ErrorBody,
 }
 
 impl Default for LedgerOptions {
@@ -22,8 +32,18 @@ impl Default for LedgerOptions {
         LedgerOptions {
             access_prefix: "at-",
             refresh_prefix: "rt-",
+            error_body: ErrorBody::CodeAsDescription,
         }
     }
+}
+
+/// The JSON body of an OAuth error answer (RFC 6749 §5.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorBody {
+    /// `{"error": CODE, "error_description": CODE}`.
+    CodeAsDescription,
+    /// `{"error": CODE}`.
+    CodeOnly,
 }
 
 /// What a presented refresh token is.
@@ -87,6 +107,26 @@ impl Ledger {
             }
             None => Presented::Unknown,
         }
+    }
+
+    /// Looks `rt` up as [`Ledger::present`] does: `None` when usable, else
+    /// the endpoint's `invalid_grant` answer to a spent or unknown one.
+    pub fn refusal(&mut self, rt: &str) -> Option<Response> {
+        match self.present(rt) {
+            Presented::Usable => None,
+            Presented::Spent | Presented::Unknown => {
+                Some(self.error(StatusCode::BAD_REQUEST, "invalid_grant"))
+            }
+        }
+    }
+
+    /// An OAuth error answer with `code`, its body as the options say.
+    pub fn error(&self, status: StatusCode, code: &str) -> Response {
+        let body = match self.options.error_body {
+            ErrorBody::CodeAsDescription => json!({ "error": code, "error_description": code }),
+            ErrorBody::CodeOnly => json!({ "error": code }),
+        };
+        (status, axum::Json(body)).into_response()
     }
 
     /// Answers a refresh with `rt` (already found usable): a new access

@@ -440,7 +440,7 @@ fn start(d: &Dashboard, key: Option<&str>) -> Response<Body> {
 }
 
 async fn overview(
-    d: &Dashboard,
+    d: &Arc<Dashboard>,
     frame: &Frame<'_>,
     query: &BTreeMap<String, String>,
 ) -> Result<Markup> {
@@ -448,15 +448,15 @@ async fn overview(
         q: query.get("q").cloned().unwrap_or_default(),
         health: query.get("health").and_then(|h| Health::parse(h)),
     };
-    let creds = d.ctx.credentials()?;
     let at = frame.now;
-    let (rows, total) = blocking(move || {
+    let this = d.clone();
+    let (rows, total, filter) = blocking(move || {
         let mut rows = Vec::new();
         let mut total = 0;
-        creds.each_credential_with_origins(|c, allowed| {
+        // Every credential is counted; the health filter is `tokens
+        // list`'s, the search the page's own.
+        tokens::each_listed(&this.ctx, &tokens::Listing::default(), at, |view| {
             total += 1;
-            let mut view = CredentialView::of(&c, at);
-            view.allowed_origins = allowed;
             if rows.len() < pages::MAX_ROWS && filter.matches(&view) {
                 rows.push(view);
             }
@@ -464,9 +464,7 @@ async fn overview(
         })?;
         Ok((rows, total, filter))
     })
-    .await
-    .map(|(rows, total, f)| ((rows, f), total))?;
-    let (rows, filter) = rows;
+    .await?;
     let daemon = daemon_status(d).await;
     let logins: Vec<(String, String)> = d
         .login_states()
@@ -480,25 +478,37 @@ async fn overview(
 }
 
 async fn credential(
-    d: &Dashboard,
+    d: &Arc<Dashboard>,
     frame: &Frame<'_>,
     query: &BTreeMap<String, String>,
 ) -> Result<Markup> {
     let Some(name) = query.get("name").cloned() else {
         return Err(Error::Usage("which credential? (name= is missing)".into()));
     };
-    let creds = d.ctx.credentials()?;
-    let at = frame.now;
+    let this = d.clone();
     let lookup = name.clone();
-    let (found, events) = blocking(move || {
-        let found = match creds.get(&lookup)? {
-            Some(c) => Some((CredentialView::of(&c, at).with_origins(&creds)?, c)),
-            None => None,
-        };
-        let events = creds.events(Some(&lookup), EVENTS_SHOWN)?;
-        Ok((found, events))
-    })
+    // `tokens show`'s data; a credential that is gone keeps its events.
+    let (shown, events) = blocking(
+        move || match tokens::shown(&this.ctx, &lookup, EVENTS_SHOWN) {
+            Ok(s) => Ok((
+                Some(s.credential.clone()).map(|c| (c, s.allowed_origins)),
+                s.events,
+            )),
+            Err(Error::CredentialNotFound(_)) => Ok((
+                None,
+                this.ctx
+                    .credentials()?
+                    .events(Some(&lookup), EVENTS_SHOWN)?,
+            )),
+            Err(e) => Err(e),
+        },
+    )
     .await?;
+    let found = shown.map(|(c, allowed)| {
+        let mut view = CredentialView::of(&c, frame.now);
+        view.allowed_origins = allowed;
+        (view, c)
+    });
     let login = d.login_states().get(&name).map(LoginState::describe);
     Ok(pages::credential(
         frame,
@@ -509,10 +519,11 @@ async fn credential(
     ))
 }
 
-async fn secrets(d: &Dashboard, frame: &Frame<'_>) -> Result<Markup> {
-    let creds = d.ctx.credentials()?;
-    let metas = blocking(move || creds.secret_metas()).await?;
-    Ok(pages::secrets(frame, &metas))
+async fn secrets(d: &Arc<Dashboard>, frame: &Frame<'_>) -> Result<Markup> {
+    let this = d.clone();
+    let at = frame.now;
+    let listed = blocking(move || super::secrets::listed(&this.ctx, at)).await?;
+    Ok(pages::secrets(frame, &listed))
 }
 
 async fn audit(d: &Dashboard, frame: &Frame<'_>) -> Result<Markup> {
@@ -529,24 +540,14 @@ fn retention(d: &Dashboard, given: Option<&str>) -> u32 {
 }
 
 async fn prune_preview(
-    d: &Dashboard,
+    d: &Arc<Dashboard>,
     frame: &Frame<'_>,
     query: &BTreeMap<String, String>,
 ) -> Result<Markup> {
     let days = retention(d, query.get("days").map(String::as_str));
-    let creds = d.ctx.credentials()?;
-    let at = frame.now;
-    let (report, names) = blocking(move || {
-        let mut names = Vec::new();
-        let report = creds.prune(at, days, true, |name| {
-            if names.len() < pages::PREVIEW_NAMES {
-                names.push(name.to_string());
-            }
-            Ok(())
-        })?;
-        Ok((report, names))
-    })
-    .await?;
+    let this = d.clone();
+    let (report, names) =
+        blocking(move || tokens::prune_preview(&this.ctx, days, pages::PREVIEW_NAMES)).await?;
     Ok(pages::prune(frame, days, &report, &names))
 }
 
@@ -596,30 +597,14 @@ async fn revoke(d: &Dashboard, form: &[(String, String)]) -> Flash {
     if names.is_empty() {
         return failed("Select at least one credential to revoke.");
     }
-    let creds = match d.ctx.credentials() {
-        Ok(c) => c,
+    // `tokens revoke NAME...`: at the provider, then here.
+    let targets = match tokens::revoke_targets(&d.ctx, &tokens::Selection::Named(&names)) {
+        Ok(t) => t,
         Err(e) => return failed(e.to_string()),
     };
-    let mut outcomes = Vec::new();
-    for name in names {
-        let message = match creds.get(&name) {
-            Ok(Some(c)) => tokens::revoke_one(&d.ctx, &c, false).await,
-            Ok(None) => Err(Error::CredentialNotFound(name.clone())),
-            Err(e) => Err(e),
-        };
-        tracing::info!(credential = %name, ok = message.is_ok(), "revoked from the dashboard");
-        outcomes.push(match message {
-            Ok(message) => tokens::BulkResult {
-                name,
-                ok: true,
-                message,
-            },
-            Err(e) => tokens::BulkResult {
-                name,
-                ok: false,
-                message: e.to_string(),
-            },
-        });
+    let outcomes = tokens::revoke_each(&d.ctx, &targets, false).await;
+    for o in &outcomes {
+        tracing::info!(credential = %o.name, ok = o.ok, "revoked from the dashboard");
     }
     d.changed_here();
     outcome_flash(&outcomes)
@@ -629,13 +614,10 @@ async fn refresh(d: &Dashboard, form: &[(String, String)]) -> Flash {
     let Some(name) = names(form).into_iter().next() else {
         return failed("Which credential? The form names none.");
     };
-    let outcome = match d.ctx.credentials() {
-        Ok(creds) => tokens::refresh_one(&creds, name).await,
-        Err(e) => Err(e),
-    };
+    let outcome = tokens::refresh_each(&d.ctx, tokens::RefreshSelection::Named(vec![name])).await;
     d.changed_here();
     match outcome {
-        Ok(o) => outcome_flash(&[o]),
+        Ok(o) => outcome_flash(&o),
         Err(e) => failed(e.to_string()),
     }
 }
@@ -688,30 +670,29 @@ async fn delete_secret(d: &Dashboard, form: &[(String, String)]) -> Flash {
     let Some(name) = names(form).into_iter().next() else {
         return failed("Which secret? The form names none.");
     };
-    let result = match d.ctx.credentials() {
-        Ok(creds) => {
-            let n = name.clone();
-            blocking(move || creds.delete_user_secret(&n)).await
-        }
-        Err(e) => Err(e),
-    };
+    let result = super::secrets::delete_each(&d.ctx, vec![name.clone()], |_| Ok(())).await;
     d.changed_here();
-    match result {
-        Ok(true) => Flash {
+    match result.as_deref() {
+        Ok([one]) if one.deleted => Flash {
             ok: true,
             lines: vec![format!("Deleted the secret {name}.")],
         },
-        Ok(false) => failed(Error::SecretNotFound(name).to_string()),
+        Ok(_) => failed(Error::SecretNotFound(name).to_string()),
         Err(e) => failed(e.to_string()),
     }
 }
 
-async fn prune(d: &Dashboard, form: &[(String, String)]) -> Flash {
+async fn prune(d: &Arc<Dashboard>, form: &[(String, String)]) -> Flash {
     let days = retention(d, first(form, "days"));
-    let result = match d.ctx.credentials() {
-        Ok(creds) => blocking(move || creds.prune(now(), days, false, |_| Ok(()))).await,
-        Err(e) => Err(e),
-    };
+    let this = d.clone();
+    let result = blocking(move || {
+        let prune = tokens::Prune {
+            retention_days: days,
+            dry_run: false,
+        };
+        tokens::prune(&this.ctx, &prune, |_| Ok(()))
+    })
+    .await;
     d.changed_here();
     match result {
         Ok(r) => Flash {

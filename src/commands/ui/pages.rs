@@ -6,8 +6,9 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use crate::commands::secrets::ListedSecret;
 use crate::commands::tokens::CredentialView;
-use crate::credentials::{PruneReport, SecretMeta};
+use crate::credentials::PruneReport;
 use crate::ipc::DaemonStatus;
 use crate::model::{Credential, Event, Health, Timestamp, relative, rfc3339};
 
@@ -366,7 +367,7 @@ pub fn audit(frame: &Frame<'_>, events: &[Event], limit: usize) -> Markup {
     layout(frame, Section::Audit, "Audit log", body)
 }
 
-pub fn secrets(frame: &Frame<'_>, secrets: &[SecretMeta]) -> Markup {
+pub fn secrets(frame: &Frame<'_>, secrets: &[ListedSecret]) -> Markup {
     let now = frame.now;
     let body = html! {
         h1 { "Secrets" }
@@ -375,15 +376,18 @@ pub fn secrets(frame: &Frame<'_>, secrets: &[SecretMeta]) -> Markup {
             p.empty { "No secrets saved. Add one with " code { "mcp-auth secrets set NAME" } "." }
         } @else {
             table #secrets {
-                thead { tr { th { "Name" } th { "Note" } th { "Expires" } th { "Last used" } th { "Updated" } th {} } }
+                thead { tr { th { "Name" } th { "Note" } th { "Health" } th { "Expires" } th { "Last used" } th { "Updated" } th { "May go to" } th {} } }
                 tbody {
-                    @for s in secrets {
+                    @for listed in secrets {
+                        @let s = &listed.meta;
                         tr data-name=(s.name) {
                             td { (s.name) }
                             td.wrap { (s.note.as_deref().unwrap_or("")) }
+                            td { (health_badge(listed.health)) }
                             td { (moment(s.expires_at, now, "never")) }
                             td { (moment(s.last_used_at, now, "never")) }
                             td { (moment(Some(s.updated_at), now, "-")) }
+                            td.wrap { @if listed.allowed_origins.is_empty() { span.none { "nowhere" } } @else { (listed.allowed_origins.join(" ")) } }
                             td {
                                 form method="post" action="/secrets/delete" data-confirm={ "Delete the secret " (s.name) "?" } {
                                     (csrf_field(frame.csrf))
