@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+
+use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,6 +30,41 @@ pub struct Cli {
     /// Write logs to this file instead of stderr [env: MCP_AUTH_LOG_FILE]
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Parses `args` (the process's, with the program name first).
+    ///
+    /// `mcp-auth token NAME ...`, which scripts run before every API call,
+    /// is parsed against the `token` subcommand alone: building the whole
+    /// tree (every subcommand with its arguments and help text) is most of
+    /// what the parse costs, and the rest of that start-up is page faults
+    /// and the loader. Anything else, including a `token` line with help,
+    /// a global option or a mistake in it, is parsed against the whole
+    /// tree, so help and error messages read as they always do. The token
+    /// arguments are the same [`TokenArgs`] either way.
+    pub fn parse_from_args(args: Vec<OsString>) -> Result<Cli, clap::Error> {
+        match Cli::token_only(&args) {
+            Some(cli) => Ok(cli),
+            None => Cli::try_parse_from(args),
+        }
+    }
+
+    fn token_only(args: &[OsString]) -> Option<Cli> {
+        if args.get(1).is_none_or(|a| a != "token") {
+            return None;
+        }
+        let matches = clap::Command::new("mcp-auth")
+            .subcommand(TokenArgs::augment_args(clap::Command::new("token")))
+            .try_get_matches_from(args)
+            .ok()?;
+        let token = TokenArgs::from_arg_matches(matches.subcommand_matches("token")?).ok()?;
+        Some(Cli {
+            command: Command::Token(token),
+            log_level: None,
+            log_file: None,
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -892,4 +929,46 @@ pub enum DaemonCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<OsString> {
+        line.split_whitespace().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn a_token_line_parses_the_same_on_the_short_path() {
+        for line in [
+            "mcp-auth token github",
+            "mcp-auth token github --header",
+            "mcp-auth token work --min-valid 10m",
+            "mcp-auth token https://mcp.example.com/mcp",
+            "mcp-auth token mcp.example.com --dpop-proof POST https://mcp.example.com/mcp",
+            "mcp-auth token x --dpop-proof get https://a.example/ --dpop-nonce n1",
+        ] {
+            let short = Cli::token_only(&args(line)).unwrap_or_else(|| panic!("{line}"));
+            let full = Cli::try_parse_from(args(line)).unwrap();
+            assert_eq!(format!("{short:?}"), format!("{full:?}"), "{line}");
+        }
+    }
+
+    #[test]
+    fn anything_else_takes_the_whole_tree() {
+        for line in [
+            "mcp-auth tokens list",
+            "mcp-auth token",
+            "mcp-auth token --help",
+            "mcp-auth token -h",
+            "mcp-auth token github --log-level debug",
+            "mcp-auth --log-level debug token github",
+            "mcp-auth token github --no-such-flag",
+            "mcp-auth token github --header --dpop-proof POST https://a.example/",
+            "mcp-auth login github",
+        ] {
+            assert!(Cli::token_only(&args(line)).is_none(), "{line}");
+        }
+    }
 }

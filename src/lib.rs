@@ -57,7 +57,7 @@ use crate::paths::Paths;
 /// turns it into the documented exit code.
 pub fn run() -> ExitCode {
     restrict_umask();
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_from_args(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {
