@@ -46,7 +46,6 @@ pub mod text;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 
 use crate::cli::Cli;
 use crate::config::Config;
