@@ -23,6 +23,13 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// The options every subcommand takes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
     /// Log verbosity on stderr: error, warn, info, debug or trace [env: MCP_AUTH_LOG]
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
@@ -35,34 +42,43 @@ pub struct Cli {
 impl Cli {
     /// Parses `args` (the process's, with the program name first).
     ///
-    /// `mcp-auth token NAME ...`, which scripts run before every API call,
-    /// is parsed against the `token` subcommand alone: building the whole
+    /// The commands that other programs start over and over, `token` (before
+    /// every API call of a script) and `bridge` (every MCP host start-up),
+    /// are parsed against their own subcommand alone: building the whole
     /// tree (every subcommand with its arguments and help text) is most of
-    /// what the parse costs, and the rest of that start-up is page faults
-    /// and the loader. Anything else, including a `token` line with help,
-    /// a global option or a mistake in it, is parsed against the whole
-    /// tree, so help and error messages read as they always do. The token
-    /// arguments are the same [`TokenArgs`] either way.
+    /// what a parse costs, and it maps code and text into memory that the
+    /// bridge would then hold for its whole life. Anything else, or one of
+    /// those with help, `--version` or a mistake in it, is parsed against
+    /// the whole tree, so help and error messages read as they always do.
+    /// The arguments are the same types either way.
     pub fn parse_from_args(args: Vec<OsString>) -> Result<Cli, clap::Error> {
-        match Cli::token_only(&args) {
+        let alone = match args.get(1).and_then(|a| a.to_str()) {
+            Some("token") => Cli::alone::<TokenArgs>(&args, "token", Command::Token),
+            Some("bridge") => Cli::alone::<BridgeArgs>(&args, "bridge", Command::Bridge),
+            _ => None,
+        };
+        match alone {
             Some(cli) => Ok(cli),
             None => Cli::try_parse_from(args),
         }
     }
 
-    fn token_only(args: &[OsString]) -> Option<Cli> {
-        if args.get(1).is_none_or(|a| a != "token") {
-            return None;
-        }
-        let matches = clap::Command::new("mcp-auth")
-            .subcommand(TokenArgs::augment_args(clap::Command::new("token")))
+    /// `args` parsed against subcommand `name` (arguments `T`) and the
+    /// global options only; None when that parse does not succeed.
+    fn alone<T: Args + FromArgMatches>(
+        args: &[OsString],
+        name: &'static str,
+        command: fn(T) -> Command,
+    ) -> Option<Cli> {
+        let matches = GlobalArgs::augment_args(clap::Command::new("mcp-auth"))
+            .subcommand(T::augment_args(clap::Command::new(name)))
             .try_get_matches_from(args)
             .ok()?;
-        let token = TokenArgs::from_arg_matches(matches.subcommand_matches("token")?).ok()?;
+        let global = GlobalArgs::from_arg_matches(&matches).ok()?;
+        let sub = T::from_arg_matches(matches.subcommand_matches(name)?).ok()?;
         Some(Cli {
-            command: Command::Token(token),
-            log_level: None,
-            log_file: None,
+            command: command(sub),
+            global,
         })
     }
 }
@@ -939,8 +955,17 @@ mod tests {
         line.split_whitespace().map(OsString::from).collect()
     }
 
+    fn alone(line: &str) -> Option<Cli> {
+        let a = args(line);
+        match line.split_whitespace().nth(1) {
+            Some("token") => Cli::alone::<TokenArgs>(&a, "token", Command::Token),
+            Some("bridge") => Cli::alone::<BridgeArgs>(&a, "bridge", Command::Bridge),
+            _ => None,
+        }
+    }
+
     #[test]
-    fn a_token_line_parses_the_same_on_the_short_path() {
+    fn token_and_bridge_lines_parse_the_same_alone() {
         for line in [
             "mcp-auth token github",
             "mcp-auth token github --header",
@@ -948,8 +973,15 @@ mod tests {
             "mcp-auth token https://mcp.example.com/mcp",
             "mcp-auth token mcp.example.com --dpop-proof POST https://mcp.example.com/mcp",
             "mcp-auth token x --dpop-proof get https://a.example/ --dpop-nonce n1",
+            "mcp-auth token github --log-level debug",
+            "mcp-auth bridge https://mcp.example.com/mcp",
+            "mcp-auth bridge https://mcp.example.com/mcp --name work --no-login",
+            "mcp-auth bridge https://a.example/mcp -H X-Api-Key:{secret:k} --header X-B:${B}",
+            "mcp-auth bridge https://a.example/mcp --log-file /tmp/b.log --transport sse",
+            "mcp-auth bridge https://a.example/mcp --grant client-credentials --client-id svc",
+            "mcp-auth bridge https://a.example/mcp --scope a --scope b --connect-timeout 5s",
         ] {
-            let short = Cli::token_only(&args(line)).unwrap_or_else(|| panic!("{line}"));
+            let short = alone(line).unwrap_or_else(|| panic!("{line}"));
             let full = Cli::try_parse_from(args(line)).unwrap();
             assert_eq!(format!("{short:?}"), format!("{full:?}"), "{line}");
         }
@@ -958,17 +990,29 @@ mod tests {
     #[test]
     fn anything_else_takes_the_whole_tree() {
         for line in [
-            "mcp-auth tokens list",
             "mcp-auth token",
             "mcp-auth token --help",
             "mcp-auth token -h",
-            "mcp-auth token github --log-level debug",
-            "mcp-auth --log-level debug token github",
+            "mcp-auth token github --version",
             "mcp-auth token github --no-such-flag",
             "mcp-auth token github --header --dpop-proof POST https://a.example/",
-            "mcp-auth login github",
+            "mcp-auth bridge",
+            "mcp-auth bridge --help",
+            "mcp-auth bridge https://a.example/mcp --transport carrier-pigeon",
         ] {
-            assert!(Cli::token_only(&args(line)).is_none(), "{line}");
+            assert!(alone(line).is_none(), "{line}");
+        }
+        // Global options before the subcommand: the whole tree, same result.
+        for line in [
+            "mcp-auth tokens list",
+            "mcp-auth login github",
+            "mcp-auth --version",
+            "mcp-auth --log-level debug token github",
+            "mcp-auth --log-file /tmp/b.log bridge https://a.example/mcp --request-timeout 0",
+        ] {
+            let full = Cli::try_parse_from(args(line));
+            let parsed = Cli::parse_from_args(args(line));
+            assert_eq!(format!("{full:?}"), format!("{parsed:?}"), "{line}");
         }
     }
 }

@@ -46,7 +46,6 @@ pub mod text;
 
 use std::process::ExitCode;
 
-
 use crate::cli::Cli;
 use crate::config::Config;
 use crate::error::{Error, exit};
@@ -116,11 +115,13 @@ fn init_logging(cli: &Cli, config: &Config) -> Result<(), Error> {
         _ => "warn",
     };
     let level = cli
+        .global
         .log_level
         .clone()
         .or_else(|| config.log.clone())
         .unwrap_or_else(|| default.to_string());
     let file = cli
+        .global
         .log_file
         .clone()
         .or_else(|| config.log_file.clone().map(Into::into));

@@ -56,8 +56,8 @@ pub async fn dispatch(cli: Cli, ctx: Context) -> Result<()> {
         }
         Command::Daemon(cmd) => {
             let log = daemon::LogFlags {
-                file: cli.log_file.as_deref(),
-                level: cli.log_level.as_deref(),
+                file: cli.global.log_file.as_deref(),
+                level: cli.global.log_level.as_deref(),
             };
             daemon::run(&ctx, cmd, log).await
         }
