@@ -1,7 +1,7 @@
 //! The `credential_servers` table: MCP servers that use a credential saved
 //! for another server of the same authorization server and resource.
 
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 use super::credentials::{CREDENTIAL_COLUMNS, row_to_credential};
 use super::{Db, collect};
@@ -61,4 +61,25 @@ impl Db {
             Ok(())
         })
     }
+}
+
+/// Forgets the servers that shared credential `name`, deleted in the same
+/// transaction (see migration 007 for why this is not a trigger).
+pub(super) fn forget_servers_of(conn: &Connection, name: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM credential_servers WHERE credential = ?1",
+        [name],
+    )?;
+    Ok(())
+}
+
+/// Forgets the servers of every credential that is gone: after a prune,
+/// one statement over this small table instead of one per deleted row.
+pub(super) fn forget_servers_of_deleted(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM credential_servers WHERE NOT EXISTS \
+         (SELECT 1 FROM credentials c WHERE c.name = credential_servers.credential)",
+        [],
+    )?;
+    Ok(())
 }

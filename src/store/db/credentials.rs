@@ -175,6 +175,7 @@ impl Db {
     pub fn delete_journaled(&self, name: &str, journal_key: &str, at: Timestamp) -> Result<bool> {
         self.write(|tx| {
             let n = tx.execute("DELETE FROM credentials WHERE name = ?1", [name])?;
+            super::credential_servers::forget_servers_of(tx, name)?;
             journal_in(tx, journal_key, name, at)?;
             Ok(n == 1)
         })

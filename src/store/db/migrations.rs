@@ -14,6 +14,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/004_allowed_origins.sql"),
     include_str!("../migrations/005_credential_servers.sql"),
     include_str!("../migrations/006_credentials_by_name.sql"),
+    include_str!("../migrations/007_credential_servers_without_trigger.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -108,6 +108,7 @@ impl Db {
                     ))
                     .into());
                 }
+                super::credential_servers::forget_servers_of_deleted(tx)?;
                 Ok((examined, selected))
             })();
             tx.remove_function("mcp_auth_doomed", 6)?;

@@ -94,6 +94,29 @@ fn a_shared_credential_is_found_for_its_servers_until_it_changes_resource_or_goe
 }
 
 #[test]
+fn a_pruned_credential_takes_its_sharing_servers_with_it() {
+    let (_d, db) = open();
+    let a = for_server("h", "https://h/a/mcp", "https://h");
+    let kept = for_server("k", "https://k/a/mcp", "https://k");
+    db.upsert(&a).unwrap();
+    db.upsert(&kept).unwrap();
+    db.share_server("https://h/b/mcp", &a, 5).unwrap();
+    db.share_server("https://k/b/mcp", &kept, 5).unwrap();
+    let (_, deleted) = db.prune_select(|_| true, false, false, "t:", 10).unwrap();
+    assert_eq!(deleted, 2);
+    // A new credential of that name is not found for the other server.
+    db.upsert(&a).unwrap();
+    assert!(db.find_by_server("https://h/b/mcp").unwrap().is_empty());
+    // And nothing else is left behind in the table.
+    let left: i64 = db
+        .autocommit(|c| {
+            Ok(c.query_row("SELECT count(*) FROM credential_servers", [], |r| r.get(0))?)
+        })
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[test]
 fn credential_round_trips() {
     let (_d, db) = open();
     let c = sample("gh");
