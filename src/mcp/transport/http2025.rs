@@ -585,7 +585,10 @@ impl Session {
                     .into(),
             )
         })?;
-        let mut auth_retried = false;
+        // The same authorization rounds as any request (a 401's renewal,
+        // 403 step-ups, a DPoP nonce): the new session may be the first
+        // request to meet a token that expired or lacks a scope.
+        let mut rounds = Rounds::default();
         let resp = loop {
             // A fresh start: no session, no version yet. Others keep using
             // the old session meanwhile; its 404 brings them here to wait.
@@ -593,17 +596,17 @@ impl Session {
             snap.session = None;
             snap.version = None;
             let resp = self.post(&self.core.cfg.url, &snap, &msg).await?;
-            if resp.status() == StatusCode::UNAUTHORIZED && !auth_retried {
-                auth_retried = true;
-                self.core
-                    .reauthorize(&snap.sent, resp.headers(), Some("initialize"))
-                    .await?;
-                continue;
+            if resp.status().is_success() {
+                break resp;
             }
-            if !resp.status().is_success() {
-                return Err(http_failure(resp).await);
+            match self
+                .core
+                .on_refusal(resp, &snap.sent, Some("initialize"), &mut rounds)
+                .await?
+            {
+                None => continue,
+                Some(resp) => return Err(http_failure(resp).await),
             }
-            break resp;
         };
         let session = resp.headers().get(MCP_SESSION_ID).cloned();
         let answer = if is_sse(resp.headers()) {
