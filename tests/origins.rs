@@ -17,34 +17,13 @@ mod support {
     pub mod token_ledger; // fake_as and fake_server need it
 }
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::json;
 use support::bridge::{Bridge, Options};
 use support::fake_as::{AsConfig, FakeAs};
 use support::fake_server::{Behavior, FakeServer};
-use support::home::{Home, Run};
-
-/// Runs `args` with `input` on stdin (a token or a secret value).
-fn run_with_stdin(home: &Home, args: &[&str], input: &str) -> Run {
-    let mut child = home
-        .cmd()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    Run(child.wait_with_output().unwrap())
-}
+use support::home::Home;
 
 /// The origin of a fake server's MCP URL.
 fn origin(server: &FakeServer) -> String {
@@ -95,8 +74,7 @@ fn a_credential_of_one_server_is_not_sent_to_another_until_allowed() {
     other.set_valid_tokens(&["tok-FOR-ONE"]);
     let home = Home::new();
     // A credential of the MCP server at http://127.0.0.1:9.
-    run_with_stdin(
-        &home,
+    home.run_with_stdin(
         &["tokens", "import", "one", "--url", "http://127.0.0.1:9/mcp"],
         "tok-FOR-ONE\n",
     )
@@ -150,8 +128,7 @@ fn a_stored_secret_is_expanded_only_for_its_origins() {
         },
     );
     let home = Home::new();
-    run_with_stdin(
-        &home,
+    home.run_with_stdin(
         &["secrets", "set", "k1", "--origin", "http://127.0.0.1:9/mcp"],
         "k-SECRET-1\n",
     )
@@ -185,7 +162,7 @@ fn a_secret_without_origins_is_refused_with_the_reason() {
     let home = Home::new();
     // Stored without --origin: like every secret stored before origins
     // were recorded (the migration gives those none).
-    let set = run_with_stdin(&home, &["secrets", "set", "old"], "k-OLD\n");
+    let set = home.run_with_stdin(&["secrets", "set", "old"], "k-OLD\n");
     assert!(
         set.ok().stderr().contains("secrets allow old URL"),
         "{}",

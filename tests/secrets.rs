@@ -11,31 +11,12 @@ mod support {
     pub mod token_ledger; // fake_as needs it
 }
 
-use std::io::Write;
-use std::process::Stdio;
-
 use support::fake_as::{AsConfig, FakeAs};
 use support::home::{Home, Run};
 
 fn set(home: &Home, args: &[&str], value: &str) -> Run {
-    let mut child = home
-        .cmd()
-        .arg("secrets")
-        .arg("set")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A command that refuses its arguments exits without reading stdin;
-    // writing to it then fails with a broken pipe, which is no failure of
-    // the test (the exit code and message are what it checks).
-    let written = child.stdin.take().unwrap().write_all(value.as_bytes());
-    if let Err(e) = written {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-    }
-    Run(child.wait_with_output().unwrap())
+    let args: Vec<&str> = ["secrets", "set"].iter().chain(args).copied().collect();
+    home.run_with_stdin(&args, value)
 }
 
 #[test]

@@ -62,20 +62,8 @@ fn seeded(fake: &FakeAs, short: &FakeAs) -> Home {
         ("deploy-key", "s3cr3t-deploy-value", "CI deploys"),
         ("search-key", "s3cr3t-search-value", "search API"),
     ] {
-        let mut child = home
-            .cmd()
-            .args(["secrets", "set", name, "--note", note])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(value.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success());
+        home.run_with_stdin(&["secrets", "set", name, "--note", note], value)
+            .ok();
     }
     home
 }
@@ -223,6 +211,7 @@ fn fakes() -> (FakeAs, FakeAs) {
 #[test]
 fn chromium_works_the_dashboard() {
     let chromium = chromium();
+    peers::ensure_installed();
     let (fake, short) = fakes();
     let home = seeded(&fake, &short);
     let daemon = Daemon::start(&home, &[]);

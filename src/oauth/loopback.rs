@@ -66,6 +66,27 @@ pub fn callback_path_for(issuer: &str) -> String {
     format!("{CALLBACK_PATH}/{hex}")
 }
 
+/// Listens on 127.0.0.1:`port` (a free one when None) for `purpose`, and
+/// says which port it got; a port in use is named as the cause, with the
+/// `--port` flag that chose it.
+pub async fn listen_on_loopback(port: Option<u16>, purpose: &str) -> Result<(TcpListener, u16)> {
+    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0))))
+        .await
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                " (the port is in use; pick another with --port or leave it out)"
+            } else {
+                ""
+            };
+            Error::io(format!("cannot listen on 127.0.0.1 for {purpose}{hint}"), e)
+        })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::io("cannot read the listener's port", e))?
+        .port();
+    Ok((listener, port))
+}
+
 /// What a good callback carries.
 #[derive(Debug)]
 pub struct Callback {
@@ -92,23 +113,7 @@ impl Loopback {
 
     /// Listens for `path` (see [`callback_path_for`]).
     pub async fn bind_at(port: Option<u16>, path: &str) -> Result<Loopback> {
-        let v4 = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port.unwrap_or(0))))
-            .await
-            .map_err(|e| {
-                let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-                    " (the port is in use; pick another with --port or leave it out)"
-                } else {
-                    ""
-                };
-                Error::io(
-                    format!("cannot listen on 127.0.0.1 for the login redirect{hint}"),
-                    e,
-                )
-            })?;
-        let port = v4
-            .local_addr()
-            .map_err(|e| Error::io("cannot read the listener's port", e))?
-            .port();
+        let (v4, port) = listen_on_loopback(port, "the login redirect").await?;
         let mut listeners = vec![v4];
         // A browser that resolves "localhost" to ::1 still finds us; failure
         // to bind ::1 (no IPv6, port taken there) is not an error.

@@ -12,7 +12,6 @@
 // appends each step to, and where it waits for the test: "live-ready" is
 // written, then the driver waits for a row named by LIVE_NAME to appear
 // without a reload), RESULT (a JSON file written at the end).
-import { chromium } from 'playwright-core';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +26,17 @@ const artifacts = process.env.ARTIFACTS;
 const step = (s) => appendFileSync(process.env.STEPS, `${s}\n`);
 const shot = (page, name) => page.screenshot({ path: join(artifacts, name), fullPage: true });
 const result = { dialogs: [], steps: [] };
+
+// Imported here, not at the top, so that a missing package ends the
+// scenario with its reason in RESULT instead of leaving the test waiting.
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (e) {
+  writeFileSync(process.env.RESULT, JSON.stringify({ error: String(e && e.stack || e) }));
+  step('end');
+  process.exit(1);
+}
 
 const profile = mkdtempSync(join(tmpdir(), 'mcp-auth-ui-chromium-'));
 const browser = await chromium.launchPersistentContext(profile, {

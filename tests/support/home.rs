@@ -2,6 +2,7 @@
 //! file secret store, a browser command that follows the login redirect,
 //! and no inherited settings from the machine running the tests.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -58,6 +59,27 @@ impl Home {
 
     pub fn run(&self, args: &[&str]) -> Run {
         Run(self.cmd().args(args).output().unwrap())
+    }
+
+    /// Runs `args` with `input` on stdin (a token or a secret value, which
+    /// the binary never takes as an argument).
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
+        let mut child = self
+            .cmd()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A command that refuses its arguments exits without reading stdin;
+        // writing to it then fails with a broken pipe, which is no failure
+        // of the test (the exit code and message are what it checks).
+        let written = child.stdin.take().unwrap().write_all(input.as_bytes());
+        if let Err(e) = written {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+        }
+        Run(child.wait_with_output().unwrap())
     }
 }
 

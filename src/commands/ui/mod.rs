@@ -17,7 +17,6 @@ mod pages;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -134,26 +133,8 @@ struct Ready<'a> {
 
 /// `mcp-auth ui`: serves until SIGINT or SIGTERM.
 pub async fn run(ctx: Context, args: &UiArgs) -> Result<()> {
-    let listener = TcpListener::bind(SocketAddr::from((
-        Ipv4Addr::LOCALHOST,
-        args.port.unwrap_or(0),
-    )))
-    .await
-    .map_err(|e| {
-        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-            " (the port is in use; pick another with --port or leave it out)"
-        } else {
-            ""
-        };
-        Error::io(
-            format!("cannot listen on 127.0.0.1 for the dashboard{hint}"),
-            e,
-        )
-    })?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| Error::io("cannot read the listener's port", e))?
-        .port();
+    let (listener, port) =
+        crate::oauth::loopback::listen_on_loopback(args.port, "the dashboard").await?;
     // Storage is opened now, so that a keyring question (at a terminal) or
     // an unreadable database is met here, not by the first page.
     ctx.credentials()?.ready().await?;
