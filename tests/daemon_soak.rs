@@ -59,21 +59,34 @@ fn login_many(home: &Home, n: usize) -> Vec<String> {
 /// the secrets file parses, the database is intact, every row has its
 /// secrets at a generation at least the row's, no journal entry is left
 /// (beyond the grace a login in progress gets), and none needs a login.
+///
+/// The daemon may still be refreshing. A refresh stores the secret before
+/// the row, so the rows are read first and the secrets after: a secret read
+/// later is at least as new as the row read before it. Read the other way
+/// round, a refresh landing between the two reads looks like a secret
+/// left behind.
 fn assert_intact(home: &Home, names: &[String]) {
-    let stored = stored_tokens(home);
     let conn = rusqlite::Connection::open(home.database()).unwrap();
     let check: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(check, "ok");
-    for name in names {
-        let (generation, status): (i64, String) = conn
-            .query_row(
-                "SELECT generation, status FROM credentials WHERE name = ?1",
-                [name],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap_or_else(|e| panic!("the row of {name} is gone: {e}"));
+    let rows: Vec<(String, i64, String)> = names
+        .iter()
+        .map(|name| {
+            let (generation, status) = conn
+                .query_row(
+                    "SELECT generation, status FROM credentials WHERE name = ?1",
+                    [name],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap_or_else(|e| panic!("the row of {name} is gone: {e}"));
+            (name.clone(), generation, status)
+        })
+        .collect();
+    let stored = stored_tokens(home);
+    for (name, generation, status) in &rows {
+        let generation = *generation;
         assert_eq!(status, "active", "{name}");
         let s = stored
             .get(name)
