@@ -55,6 +55,7 @@ use crate::paths::Paths;
 /// turns it into the documented exit code.
 pub fn run() -> ExitCode {
     restrict_umask();
+    one_malloc_arena();
     let cli = match Cli::parse_from_args(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => {
@@ -126,6 +127,23 @@ fn init_logging(cli: &Cli, config: &Config) -> Result<(), Error> {
         .clone()
         .or_else(|| config.log_file.clone().map(Into::into));
     logging::init(&level, file.as_deref())
+}
+
+/// One malloc arena for the whole process. glibc gives each thread that
+/// allocates its own arena, and the threads here (the blocking pool that
+/// runs the store, the bridge's stdin and stdout threads) allocate a little
+/// each and are rarely busy at once: their arenas are resident memory that
+/// no one else can reuse. Measured: the daemon idle after a burst of
+/// 10,000 refreshes held 34.1 MB with an arena per thread and 28.3 MB with
+/// one (`cargo bench --bench daemon`); a bridge under load, 0.4 MB less.
+/// Called before any thread starts.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tuning, and no other
+    // thread is running yet to allocate while it does.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
 }
 
 /// Files and directories this process creates are private to the user,

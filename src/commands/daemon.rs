@@ -23,7 +23,6 @@ pub struct LogFlags<'a> {
 pub async fn run(ctx: &Context, cmd: DaemonCommand, log: LogFlags<'_>) -> Result<()> {
     match cmd {
         DaemonCommand::Run => {
-            daemon::process::one_malloc_arena();
             daemon::run(daemon::Options {
                 paths: ctx.paths.clone(),
                 config: ctx.config.clone(),

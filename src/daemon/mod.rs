@@ -21,7 +21,6 @@
 
 pub mod instance;
 pub mod plan;
-pub mod process;
 mod pruner;
 mod scheduler;
 mod server;
