@@ -31,6 +31,7 @@ mod support {
     pub mod fake_as;
     pub mod home;
     pub mod served;
+    pub mod shipped;
     pub mod token_ledger; // fake_as needs it
 }
 
@@ -57,6 +58,7 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f));
+    support::home::use_binary(support::shipped::build());
     let mut failed = Vec::new();
     let mut verdict = |name: &'static str, ok: bool| {
         if !ok {

@@ -8,6 +8,18 @@ use std::process::{Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mcp-auth");
 
+/// The binary a [`Home`] runs when not [`BIN`]: a bench's choice.
+static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Every [`Home`] of this process runs `path` instead of [`BIN`]: the
+/// benches run the binary as users install it (`shipped.rs`). Called once,
+/// before any run.
+pub fn use_binary(path: PathBuf) {
+    BINARY
+        .set(path)
+        .expect("the binary is chosen once, before any run");
+}
+
 /// `curl` plays the browser: it follows the authorization server's redirect
 /// to the loopback listener, which is all a consenting user's browser does.
 pub const FOLLOW_REDIRECT: &str = "curl -fsSL -o /dev/null --max-time 30";
@@ -43,7 +55,7 @@ impl Home {
 
     /// The binary with this home and the file store; nothing inherited.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(BINARY.get().map_or(Path::new(BIN), PathBuf::as_path));
         for (k, _) in std::env::vars() {
             if k.starts_with("MCP_AUTH_") {
                 c.env_remove(k);
