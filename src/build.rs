@@ -50,7 +50,9 @@ fn links_with_relr(linker: &str) -> bool {
     if std::fs::write(&source, "int main(void) { return 0; }\n").is_err() {
         return false;
     }
+    // LC_ALL=C: GNU ld's "ignored" is translated in other locales.
     let Ok(probe) = Command::new(linker)
+        .env("LC_ALL", "C")
         .args(["-pie", "-fPIE", FLAG, "-o"])
         .arg(&output)
         .arg(&source)
