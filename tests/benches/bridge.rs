@@ -41,16 +41,9 @@ use hyper::{Request, Response};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use support::bridge::{proc_rss, proc_usage};
-use support::peers;
+use support::{peers, shipped};
 
 const INFLIGHT: usize = 16;
-
-/// The bridge measured: mcp-auth as users install it (`support/shipped.rs`).
-static BINARY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-
-fn bin() -> &'static std::path::Path {
-    BINARY.get_or_init(support::shipped::build)
-}
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -68,7 +61,7 @@ fn main() {
     if args.iter().any(|a| a == "--list") {
         return; // `cargo bench -- --list` probes benches; nothing to list.
     }
-    bin(); // built before anything is timed
+    shipped::binary(); // built before anything is timed
     let rounds = env_num("BENCH_ROUNDS", 7);
     let seq = env_num("BENCH_SEQ", 2000);
     let tput = env_num("BENCH_TPUT", 3000);
@@ -535,7 +528,7 @@ struct IdOnly<'a> {
 impl Driven {
     fn start(url: &str) -> Driven {
         let home = tempfile::tempdir().expect("home");
-        let mut child = Command::new(bin())
+        let mut child = Command::new(shipped::binary())
             .args(["--log-level", "warn", "bridge", url])
             .env("MCP_AUTH_HOME", home.path())
             .env("MCP_AUTH_SECRET_STORE", "file")
@@ -642,7 +635,7 @@ impl Driven {
 fn bridge_startup(url: &str, call: Call) -> f64 {
     let home = tempfile::tempdir().expect("home");
     let t = Instant::now();
-    let mut child = Command::new(bin())
+    let mut child = Command::new(shipped::binary())
         .args(["--log-level", "warn", "bridge", url])
         .env("MCP_AUTH_HOME", home.path())
         .env("MCP_AUTH_SECRET_STORE", "file")

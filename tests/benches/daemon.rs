@@ -58,7 +58,7 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f));
-    support::home::use_binary(support::shipped::build());
+    support::home::use_binary(support::shipped::binary().to_path_buf());
     let mut failed = Vec::new();
     let mut verdict = |name: &'static str, ok: bool| {
         if !ok {

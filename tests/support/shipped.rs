@@ -5,17 +5,23 @@
 //! `test-util`, whose clock sits behind a mutex, and its multi-thread
 //! scheduler; hyper's server; ...): 330 KB more code than `cargo install`
 //! builds, and not the same clock. A bench measures what users run
-//! instead: [`build`] runs `cargo build --release --locked --bin mcp-auth`
+//! instead: [`binary`] runs `cargo build --release --locked --bin mcp-auth`
 //! into `target/shipped`, a directory of its own so that the two feature
-//! sets do not rebuild each other. Cargo does nothing when it is up to
-//! date.
+//! sets do not rebuild each other, once per process. Cargo does nothing
+//! when it is up to date.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
-/// Builds the release binary without the dev-dependencies and answers its
-/// path; panics (failing the bench) when cargo fails.
-pub fn build() -> PathBuf {
+/// The release binary without the dev-dependencies, built on the first
+/// call; panics (failing the bench) when cargo fails.
+pub fn binary() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(build)
+}
+
+fn build() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     // CARGO_BIN_EXE_mcp-auth is <target>/release/mcp-auth.
     let target = PathBuf::from(env!("CARGO_BIN_EXE_mcp-auth"))
