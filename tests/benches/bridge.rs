@@ -62,6 +62,7 @@ fn main() {
         return; // `cargo bench -- --list` probes benches; nothing to list.
     }
     shipped::binary(); // built before anything is timed
+    link_order_coverage();
     let rounds = env_num("BENCH_ROUNDS", 7);
     let seq = env_num("BENCH_SEQ", 2000);
     let tput = env_num("BENCH_TPUT", 3000);
@@ -388,6 +389,39 @@ impl Results {
             mb(self.peak_rss)
         );
     }
+}
+
+/// How much of `src/link_order.txt` the binary still defines. The bridge's
+/// peak RSS depends on those functions sitting together (src/build.rs);
+/// the names go stale with a toolchain or dependency update, and then
+/// `tests/benches/link_order.sh` records them again.
+fn link_order_coverage() {
+    let list = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/link_order.txt"))
+        .expect("src/link_order.txt");
+    let listed: Vec<&str> = list
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let Ok(nm) = Command::new("nm")
+        .arg("--defined-only")
+        .arg(shipped::binary())
+        .output()
+    else {
+        println!("link order: `nm` is not installed, so its coverage is not known");
+        return;
+    };
+    let defined: std::collections::HashSet<&str> = std::str::from_utf8(&nm.stdout)
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .collect();
+    let found = listed.iter().filter(|n| defined.contains(*n)).count();
+    println!(
+        "link order: {found} of the {} functions of src/link_order.txt are in the binary ({:.0} %; \
+         below ~90 %, run tests/benches/link_order.sh)",
+        listed.len(),
+        100.0 * found as f64 / listed.len().max(1) as f64
+    );
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -9,6 +9,11 @@
 //! into `target/shipped`, a directory of its own so that the two feature
 //! sets do not rebuild each other, once per process. Cargo does nothing
 //! when it is up to date.
+//!
+//! `BENCH_BINARY=PATH` measures PATH instead, without building: another
+//! build to compare with, or a wrapper script that runs the binary under a
+//! profiler (`tests/benches/link_order.sh` records which functions the
+//! benches' workloads run that way).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,7 +23,10 @@ use std::sync::OnceLock;
 /// call; panics (failing the bench) when cargo fails.
 pub fn binary() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(build)
+    BUILT.get_or_init(|| match std::env::var_os("BENCH_BINARY") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => build(),
+    })
 }
 
 fn build() -> PathBuf {
