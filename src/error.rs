@@ -4,8 +4,6 @@
 //! that fixes it. No variant ever carries a token value: server bodies are
 //! reduced to their OAuth `error` code and description before they get here.
 
-use std::process::ExitCode;
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Documented exit codes (README "Exit codes"). Scripts rely on these numbers.
@@ -145,10 +143,6 @@ impl Error {
             Error::BrokenPipe => exit::OK,
             Error::Interrupted => exit::INTERRUPTED,
         }
-    }
-
-    pub fn to_exit_code(&self) -> ExitCode {
-        ExitCode::from(self.exit_code())
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {

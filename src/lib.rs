@@ -1,11 +1,11 @@
 //! mcp-auth: OAuth logins and tokens for MCP clients and OAuth-protected
-//! APIs. The binary is `main.rs -> run()`; everything else is this library.
+//! APIs. The binary is `main.rs -> start()`; everything else is this library.
 //!
 //! Layers, each using only the ones below it:
 //! `commands` → `mcp`, `daemon`, `provider_login` → `credentials`, `login_flight` → `origins`, `ipc`,
 //! `oauth`, `store` → `config`, `providers`, `hosts`, `model`, `paths`, `body_text`,
 //! `task`, `error`; `output` is the only place that prints, `logging` the only
-//! place that sets up logs.
+//! place that sets up logs, `process` what every process sets up first.
 //!
 //! `credentials` is the one door to what is stored: a valid token, a
 //! login's result, renewal, revoke, user secrets, the audit log, the
@@ -36,6 +36,7 @@ pub mod oauth;
 pub mod origins;
 pub mod output;
 pub mod paths;
+pub mod process;
 pub mod provider_login;
 pub mod providers;
 pub mod secret_env;
@@ -44,18 +45,26 @@ pub mod store;
 pub mod task;
 pub mod text;
 
-use std::process::ExitCode;
-
 use crate::cli::Cli;
 use crate::config::Config;
 use crate::error::{Error, exit};
 use crate::paths::Paths;
 
+/// The process from start to exit status, called by `main.rs`'s C
+/// `main` (the binary is `#![no_main]`; `process` says why and what that
+/// changes). Panics are caught here, as the standard library's runtime
+/// would: the hook has printed the message, and the status is 101.
+pub fn start() -> i32 {
+    process::before_main();
+    let code = std::panic::catch_unwind(run).unwrap_or(101);
+    // The runtime flushes stdout at exit; returning from C's main does not.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    i32::from(code)
+}
+
 /// Parses the command line, runs the command, prints any error once and
-/// turns it into the documented exit code.
-pub fn run() -> ExitCode {
-    restrict_umask();
-    one_malloc_arena();
+/// turns it into the documented exit status.
+fn run() -> u8 {
     let cli = match Cli::parse_from_args(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => {
@@ -66,16 +75,16 @@ pub fn run() -> ExitCode {
             };
             // Printing help to a closed pipe is not worth a panic.
             let _ = e.print();
-            return ExitCode::from(code);
+            return code;
         }
     };
     match run_cli(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => exit::OK,
         Err(e) => {
             if !matches!(e, Error::BrokenPipe) {
                 output::Printer::error(&e.to_string());
             }
-            e.to_exit_code()
+            e.exit_code()
         }
     }
 }
@@ -127,31 +136,4 @@ fn init_logging(cli: &Cli, config: &Config) -> Result<(), Error> {
         .clone()
         .or_else(|| config.log_file.clone().map(Into::into));
     logging::init(&level, file.as_deref())
-}
-
-/// One malloc arena for the whole process. glibc gives each thread that
-/// allocates its own arena, and the threads here (the blocking pool that
-/// runs the store, the bridge's stdin and stdout threads) allocate a little
-/// each and are rarely busy at once: their arenas are resident memory that
-/// no one else can reuse. Measured: the daemon idle after a burst of
-/// 10,000 refreshes held 34.1 MB with an arena per thread and 28.3 MB with
-/// one (`cargo bench --bench daemon`); a bridge under load, 0.4 MB less.
-/// Called before any thread starts.
-fn one_malloc_arena() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes the allocator's tuning, and no other
-    // thread is running yet to allocate while it does.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
-/// Files and directories this process creates are private to the user,
-/// whatever creates them (SQLite's WAL and SHM files included).
-fn restrict_umask() {
-    #[cfg(unix)]
-    // SAFETY: umask only swaps the process's file mode mask; it cannot fail.
-    unsafe {
-        libc::umask(0o077);
-    }
 }

@@ -505,6 +505,34 @@ fn broken_pipe_is_not_an_error() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
 
+/// A parent that closed stdout: the process opens it on /dev/null before
+/// anything else, so the token goes nowhere and the command succeeds. (A
+/// closed descriptor 1 would otherwise be taken by the first file opened,
+/// here SQLite's placeholder for low descriptors, and the print fail.)
+#[test]
+fn a_closed_stdout_is_opened_on_dev_null() {
+    use std::os::unix::process::CommandExt;
+    let (_server, home) = setup(AsConfig::default());
+    home.run(&["login", "acme"]).ok();
+    let mut cmd = home.cmd();
+    cmd.args(["token", "acme"])
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: close() is async-signal-safe, and the child has one thread.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::close(1);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A secret named by `--client-secret-env` must not reach child processes
 /// (the browser command would inherit it otherwise).
 #[test]
