@@ -109,11 +109,20 @@ fn run_cli(cli: Cli) -> Result<(), Error> {
     {
         return Ok(());
     }
+    run_async(cli, ctx)
+}
+
+/// Every command but a `token` the daemon answered. Never inlined, and the
+/// command's future on the heap: that future is tens of KB, and in the
+/// frame of `start` it would be probed page by page at every start, 7 page
+/// faults of a `token` call that never gets here.
+#[inline(never)]
+fn run_async(cli: Cli, ctx: commands::Context) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
-    runtime.block_on(commands::dispatch(cli, ctx))
+    runtime.block_on(Box::pin(commands::dispatch(cli, ctx)))
 }
 
 fn init_logging(cli: &Cli, config: &Config) -> Result<(), Error> {

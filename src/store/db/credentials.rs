@@ -24,9 +24,17 @@ pub(super) const CREDENTIAL_COLUMNS: &str = "name, origin_kind, origin, issuer, 
     refresh_expires_at, status, status_changed_at, last_error, generation";
 
 impl Db {
+    /// One credential by name. The statement is kept prepared: the daemon
+    /// runs it for every `token` it answers from memory, to check that the
+    /// row has not changed, and preparing it each time made the answer
+    /// 0.01–0.02 ms slower (of about 0.1 ms, socket round trip included).
     pub fn get(&self, name: &str) -> Result<Option<Credential>> {
         let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE name = ?1");
-        self.autocommit(|c| Ok(c.query_row(&sql, [name], row_to_credential).optional()?))
+        self.autocommit(|c| {
+            Ok(c.prepare_cached(&sql)?
+                .query_row([name], row_to_credential)
+                .optional()?)
+        })
     }
 
     pub fn list(&self) -> Result<Vec<Credential>> {
