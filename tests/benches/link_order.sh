@@ -70,13 +70,14 @@ if [ "$count" -lt 8 ]; then
 fi
 
 # Function names as callgrind defines them (`fn=(id) name`, `cfn=(id)
-# name`), token's first, each once, kept only when the binary defines it.
-nm --defined-only "$bin" | awk '$2 ~ /^[tTwW]$/ { print $3 }' | sort -u >"$work/defined"
-names() { cat "$1"/cg.* | sed -n 's/^c\{0,1\}fn=([0-9]*) //p'; }
-{
-    names "$work/token"
-    names "$work/bridge"
-} | awk '!seen[$0]++' | grep -Fxf "$work/defined" >"$work/order"
+# name`), kept only when the binary defines them: token's first, then the
+# bridge's other ones, each group sorted so that a new recording differs
+# from the last only where the functions do.
+nm --defined-only "$bin" | awk '$2 ~ /^[tTwW]$/ { print $3 }' | LC_ALL=C sort -u >"$work/defined"
+names() { cat "$1"/cg.* | sed -n 's/^c\{0,1\}fn=([0-9]*) //p' | LC_ALL=C sort -u | LC_ALL=C comm -12 - "$work/defined"; }
+names "$work/token" >"$work/token.names"
+names "$work/bridge" | LC_ALL=C comm -23 - "$work/token.names" >"$work/bridge.names"
+cat "$work/token.names" "$work/bridge.names" >"$work/order"
 
 {
     echo "# Functions that \`mcp-auth token NAME\` (with the daemon up) and the"
@@ -86,4 +87,4 @@ names() { cat "$1"/cg.* | sed -n 's/^c\{0,1\}fn=([0-9]*) //p'; }
     echo "# names of functions the binary no longer has are skipped."
     cat "$work/order"
 } >src/link_order.txt
-echo "src/link_order.txt: $(wc -l <"$work/order") functions ($(names "$work/token" | grep -Fxf "$work/defined" | sort -u | wc -l) run by token)"
+echo "src/link_order.txt: $(wc -l <"$work/order") functions ($(wc -l <"$work/token.names") run by token)"
