@@ -1,21 +1,21 @@
-//! What every process of this binary sets up before anything else runs,
-//! and undoes nothing of: `main.rs` calls [`crate::start`], which calls
-//! [`before_main`] first.
+//! What every process of this binary sets up before anything else runs:
+//! `main.rs` calls [`crate::start`], which calls [`before_main`] first.
 //!
 //! The binary is `#![no_main]`: the C library calls `main.rs`'s `main`
 //! directly, without the standard library's runtime set-up. That set-up
 //! finds the main thread's stack guard with `pthread_getattr_np`, which
-//! glibc answers by reading and parsing `/proc/self/maps`: 10 page faults
-//! and about 0.1 ms of every process, which is a sixth of a `mcp-auth token
-//! NAME` call with the daemon up (`cargo bench --bench daemon`, whose
-//! target is twice the spawn of `/bin/true`). The rest of what that set-up
-//! does is done here: standard descriptors that exist, SIGPIPE ignored,
-//! and (in `crate::start`) panics caught and stdout flushed. Given up: its
-//! message on a stack overflow. A thread that overflows its stack still
-//! dies on the guard page, by SIGSEGV, instead of printing "has overflowed
-//! its stack" first; and the main thread is unnamed in panic messages.
-//! `std::env::args` does not depend on it (glibc hands the arguments to
-//! the standard library as it loads).
+//! glibc answers by reading and parsing `/proc/self/maps`: 0.05–0.1 ms of
+//! every process, of the 1.4 ms a `mcp-auth token NAME` call with the
+//! daemon up takes (`cargo bench --bench daemon`, whose target is twice the
+//! spawn of `/bin/true`). The rest of what that set-up does is done here:
+//! standard descriptors that exist, SIGPIPE ignored, and (in
+//! `crate::start`) panics caught and stdout flushed. Given up: its message
+//! on a stack overflow. A thread that overflows its stack still dies on the
+//! guard page, by SIGSEGV, instead of printing "has overflowed its stack"
+//! first; and the main thread is unnamed in panic messages.
+//! `std::env::args` does not depend on that set-up (glibc hands the
+//! arguments to the standard library as the program loads; other systems
+//! keep them where it reads them).
 
 /// Makes the process safe to run and sets its allocator, before any thread
 /// starts.
