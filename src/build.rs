@@ -44,11 +44,15 @@ use std::process::Command;
 const RELR: &str = "-Wl,-z,pack-relative-relocs";
 const ORDER_SOURCE: &str = "src/link_order.txt";
 
+/// A variable cargo sets for build scripts; empty when it is not set.
+fn var(name: &str) -> String {
+    std::env::var(name).unwrap_or_default()
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=src/build.rs");
     println!("cargo:rerun-if-changed={ORDER_SOURCE}");
     println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
-    let var = |name: &str| std::env::var(name).unwrap_or_default();
     // glibc only: musl and the other systems have their own story.
     if var("CARGO_CFG_TARGET_OS") != "linux" || var("CARGO_CFG_TARGET_ENV") != "gnu" {
         return;
@@ -64,7 +68,7 @@ fn main() {
         return;
     }
 
-    if probe.links(&[&format!("link-arg={RELR}")]) {
+    if probe.links(&[RELR]) {
         println!("cargo:rustc-link-arg-bins={RELR}");
     }
 
@@ -75,9 +79,7 @@ fn main() {
             // Names of an older build are expected; they are skipped.
             "-Wl,--no-warn-symbol-ordering".to_string(),
         ];
-        let probe_args: Vec<String> = args.iter().map(|a| format!("link-arg={a}")).collect();
-        let probe_args: Vec<&str> = probe_args.iter().map(String::as_str).collect();
-        if probe.links(&probe_args) {
+        if probe.links(&args.each_ref().map(String::as_str)) {
             for arg in args {
                 println!("cargo:rustc-link-arg-bins={arg}");
             }
@@ -120,8 +122,7 @@ struct Probe {
 }
 
 impl Probe {
-    fn rustc(&self, name: &str, source: &str, codegen: &[&str]) -> Option<(PathBuf, Command)> {
-        let var = |name: &str| std::env::var(name).unwrap_or_default();
+    fn rustc(&self, name: &str, source: &str, link_args: &[&str]) -> Option<(PathBuf, Command)> {
         let src = self.dir.join(format!("{name}.rs"));
         let bin = self.dir.join(name);
         std::fs::write(&src, source).ok()?;
@@ -142,18 +143,18 @@ impl Probe {
         if let Ok(linker) = std::env::var("RUSTC_LINKER") {
             cmd.arg("-C").arg(format!("linker={linker}"));
         }
-        for c in codegen {
-            cmd.args(["-C", c]);
+        for arg in link_args {
+            cmd.arg("-C").arg(format!("link-arg={arg}"));
         }
         cmd.arg("-o").arg(&bin).arg(&src);
         Some((bin, cmd))
     }
 
-    /// Whether a program links with these `-C` options, and the linker did
-    /// not say it ignored one (GNU ld before 2.38 only warns of `-z
+    /// Whether a program links with these linker arguments, and the linker
+    /// did not say it ignored one (GNU ld before 2.38 only warns of `-z
     /// pack-relative-relocs`).
-    fn links(&self, codegen: &[&str]) -> bool {
-        let Some((_, mut cmd)) = self.rustc("links", "fn main() {}\n", codegen) else {
+    fn links(&self, link_args: &[&str]) -> bool {
+        let Some((_, mut cmd)) = self.rustc("links", "fn main() {}\n", link_args) else {
             return false;
         };
         let Ok(out) = cmd.output() else {

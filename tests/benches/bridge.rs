@@ -398,8 +398,10 @@ impl Results {
 fn link_order_coverage() {
     let list = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/link_order.txt"))
         .expect("src/link_order.txt");
+    // The lines src/build.rs hands to the linker.
     let listed: Vec<&str> = list
         .lines()
+        .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
     let Ok(nm) = Command::new("nm")

@@ -30,12 +30,8 @@ cp "$target/shipped/release/mcp-auth" "$work/mcp-auth"
 bin=$work/mcp-auth
 mkdir -p "$work/token" "$work/bridge"
 
-callgrind() {
-    local out=$1
-    shift
-    valgrind -q --tool=callgrind --demangle=no --dump-instr=no \
-        --callgrind-out-file="$out/cg.%p" "$@"
-}
+# Mangled names (as the linker matches them), no per-instruction data.
+callgrind="valgrind -q --tool=callgrind --demangle=no --dump-instr=no"
 
 # `token` with the daemon up: the process `token` is, start to exit.
 export MCP_AUTH_HOME=$work/home MCP_AUTH_SECRET_STORE=file
@@ -47,7 +43,7 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 "$bin" token acme >/dev/null
-callgrind "$work/token" "$bin" token acme >/dev/null
+$callgrind --callgrind-out-file="$work/token/cg.%p" "$bin" token acme >/dev/null
 kill "$daemon"
 unset MCP_AUTH_HOME MCP_AUTH_SECRET_STORE
 
@@ -57,7 +53,7 @@ unset MCP_AUTH_HOME MCP_AUTH_SECRET_STORE
 # targets under a profiler; only the profiles matter here.
 cat >"$work/wrap.sh" <<EOF
 #!/bin/sh
-exec valgrind -q --tool=callgrind --demangle=no --dump-instr=no --callgrind-out-file=$work/bridge/cg.%p $bin "\$@"
+exec $callgrind --callgrind-out-file=$work/bridge/cg.%p $bin "\$@"
 EOF
 chmod +x "$work/wrap.sh"
 BENCH_BINARY=$work/wrap.sh BENCH_ROUNDS=1 BENCH_SEQ=30 BENCH_TPUT=200 BENCH_FLAT=300 \
